@@ -1,0 +1,112 @@
+import { ConfigError, bitsFor, clog2, requireInt } from '../../util/errors';
+
+/**
+ * The one source of truth for a GEMV unit. Everything else (port widths, packing, golden model,
+ * RTL, bench) is derived from a GemvConfig; nothing re-states these numbers.
+ */
+export interface GemvParams {
+  /** Output rows computed in parallel. */
+  lanes: number;
+  /** Weights per lane consumed per cycle. */
+  simd: number;
+  /** Weights per scale along a row; a multiple of simd. */
+  group: number;
+  /** Width of the unsigned per-group scale code. */
+  scaleBits: number;
+  /** Width of the signed row accumulator. */
+  accBits: number;
+  /** Width of each signed output after the rounding shift and saturation. */
+  outBits: number;
+  /** Right shift (round half up) applied to the accumulator before saturation. */
+  outShift: number;
+  /** Largest supported column count; sizes the x buffer and sets the overflow bound. */
+  maxCols: number;
+  /** Largest supported row count; sizes the job counters. */
+  maxRows: number;
+}
+
+export interface GemvConfig extends GemvParams {
+  /** Bits of one weight word: lanes * simd 2-bit codes. */
+  readonly weightPortBits: number;
+  readonly xPortBits: number;
+  readonly scalePortBits: number;
+  readonly yPortBits: number;
+  readonly stepsPerGroup: number;
+  readonly maxGroups: number;
+  readonly maxColSteps: number;
+  readonly maxRowBlocks: number;
+  readonly groupCountBits: number;
+  readonly rowBlockCountBits: number;
+  readonly jobBits: number;
+  /** Signed width that holds any group dot product sum((2q-3) x) over one group. */
+  readonly groupSumBits: number;
+  /** The largest |accumulator| any job within maxCols can reach: 384 * (2^scaleBits - 1) * paddedCols. */
+  readonly accBound: number;
+}
+
+export const GEMV_DEFAULTS: GemvParams = {
+  lanes: 8,
+  simd: 16,
+  group: 64,
+  scaleBits: 8,
+  accBits: 32,
+  outBits: 32,
+  outShift: 0,
+  maxCols: 4096,
+  maxRows: 4096,
+};
+
+/** Largest |(2q-3) * x| for a 2-bit code q and int8 x. */
+export const MAX_PRODUCT = 3 * 128;
+
+export function gemvConfig(params: Partial<GemvParams> = {}): GemvConfig {
+  const p: GemvParams = { ...GEMV_DEFAULTS, ...params };
+  requireInt('lanes', p.lanes, 1, 4096);
+  requireInt('simd', p.simd, 1, 4096);
+  requireInt('group', p.group, 1, 1 << 16);
+  requireInt('scaleBits', p.scaleBits, 1, 24);
+  requireInt('accBits', p.accBits, 8, 48);
+  requireInt('outBits', p.outBits, 2, p.accBits);
+  requireInt('outShift', p.outShift, 0, p.accBits - 2);
+  requireInt('maxCols', p.maxCols, 1, 1 << 20);
+  requireInt('maxRows', p.maxRows, 1, 1 << 20);
+  if (p.group % p.simd !== 0)
+    throw new ConfigError('group', `must be a multiple of simd (${p.simd}) so a group spans whole cycles`, p.group);
+  const weightPortBits = 2 * p.lanes * p.simd;
+  if (weightPortBits > 65536)
+    throw new ConfigError('simd', 'lanes * simd * 2 (the weight word) must not exceed 65536 bits', weightPortBits);
+  const maxGroups = Math.ceil(p.maxCols / p.group);
+  const stepsPerGroup = p.group / p.simd;
+  const accBound = MAX_PRODUCT * (2 ** p.scaleBits - 1) * maxGroups * p.group;
+  if (accBound > 2 ** (p.accBits - 1) - 1) {
+    const fit = Math.floor((2 ** (p.accBits - 1) - 1) / (MAX_PRODUCT * (2 ** p.scaleBits - 1)));
+    throw new ConfigError(
+      'accBits',
+      `a ${p.accBits}-bit accumulator can overflow: 384 * (2^${p.scaleBits}-1) * ${maxGroups * p.group} padded columns = ${accBound} ` +
+        `exceeds 2^${p.accBits - 1}-1; raise accBits or keep maxCols <= ${fit - (fit % p.group)}`,
+      p.accBits,
+    );
+  }
+  const maxRowBlocks = Math.ceil(p.maxRows / p.lanes);
+  const groupCountBits = bitsFor(maxGroups);
+  const rowBlockCountBits = bitsFor(maxRowBlocks);
+  return Object.freeze({
+    ...p,
+    weightPortBits,
+    xPortBits: 8 * p.simd,
+    scalePortBits: p.scaleBits * p.lanes,
+    yPortBits: p.outBits * p.lanes,
+    stepsPerGroup,
+    maxGroups,
+    maxColSteps: maxGroups * stepsPerGroup,
+    maxRowBlocks,
+    groupCountBits,
+    rowBlockCountBits,
+    jobBits: groupCountBits + rowBlockCountBits,
+    groupSumBits: bitsFor(MAX_PRODUCT * p.group) + 1,
+    accBound,
+  });
+}
+
+/** Bits of the x-buffer address. */
+export const xAddrBits = (c: GemvConfig): number => Math.max(1, clog2(c.maxColSteps));

@@ -1,0 +1,17 @@
+import type { Command } from 'commander';
+
+/**
+ * Each command group lives in its own module under host/cli/ exporting register(program).
+ * To add a group: import it here and call it in register() (one line each).
+ */
+
+export function register(program: Command): void {
+  program
+    .command('version')
+    .description('print the lutforge version')
+    .option('--json', 'print one JSON object', false)
+    .action((o: { json?: boolean }) => {
+      const v = '0.1.0';
+      process.stdout.write(o.json ? JSON.stringify({ version: v }) + '\n' : `lutforge ${v}\n`);
+    });
+}
