@@ -1,0 +1,191 @@
+import type { LlamaCheckpoint, LlamaDims, LlamaWeights } from './checkpoint';
+import { InputError } from '../util/errors';
+
+const f = Math.fround;
+
+/**
+ * Float reference forward pass with llama2.c run.c semantics. Every operation is rounded to float32 in
+ * run.c's order (sequential accumulation per output row, no FMA), so greedy decoding reproduces run.c's
+ * token stream (compiled without -ffast-math).
+ */
+export class FloatModel {
+  readonly dims: LlamaDims;
+  private readonly w: LlamaWeights;
+  private readonly keyCache: Float32Array;
+  private readonly valueCache: Float32Array;
+  private readonly x: Float32Array;
+  private readonly xb: Float32Array;
+  private readonly xb2: Float32Array;
+  private readonly hb: Float32Array;
+  private readonly hb2: Float32Array;
+  private readonly q: Float32Array;
+  private readonly k: Float32Array;
+  private readonly v: Float32Array;
+  private readonly att: Float32Array;
+  readonly logits: Float32Array;
+  /** Optional per-step activation tap (the quantizer uses it for calibration statistics). */
+  onMatmulInput?: (name: string, layer: number, x: Float32Array) => void;
+
+  constructor(ckpt: LlamaCheckpoint) {
+    this.dims = ckpt.dims;
+    this.w = ckpt.weights;
+    const d = this.dims;
+    this.keyCache = new Float32Array(d.nLayers * d.seqLen * d.kvDim);
+    this.valueCache = new Float32Array(d.nLayers * d.seqLen * d.kvDim);
+    this.x = new Float32Array(d.dim);
+    this.xb = new Float32Array(d.dim);
+    this.xb2 = new Float32Array(d.dim);
+    this.hb = new Float32Array(d.hiddenDim);
+    this.hb2 = new Float32Array(d.hiddenDim);
+    this.q = new Float32Array(d.dim);
+    this.k = new Float32Array(d.kvDim);
+    this.v = new Float32Array(d.kvDim);
+    this.att = new Float32Array(d.seqLen);
+    this.logits = new Float32Array(d.vocabSize);
+  }
+
+  /** One decode step; returns the logits (a view that the next call overwrites). */
+  forward(token: number, pos: number): Float32Array {
+    const d = this.dims;
+    const w = this.w;
+    if (!Number.isInteger(token) || token < 0 || token >= d.vocabSize) throw new InputError(`token ${token} is outside the vocabulary [0, ${d.vocabSize})`);
+    if (!Number.isInteger(pos) || pos < 0 || pos >= d.seqLen) throw new InputError(`position ${pos} is outside [0, seq_len=${d.seqLen})`);
+    const { dim, kvDim, hiddenDim: hid, headDim: hs } = d;
+    const kvMul = d.nHeads / d.nKvHeads;
+    const x = this.x;
+    x.set(w.tokenEmbedding.subarray(token * dim, (token + 1) * dim));
+    const sqrtHs = f(Math.sqrt(hs));
+
+    for (let l = 0; l < d.nLayers; l++) {
+      rmsnorm(this.xb, x, w.rmsAtt, l * dim, dim);
+      this.onMatmulInput?.('attn', l, this.xb);
+      matmul(this.q, this.xb, w.wq, l * dim * dim, dim, dim);
+      matmul(this.k, this.xb, w.wk, l * kvDim * dim, dim, kvDim);
+      matmul(this.v, this.xb, w.wv, l * kvDim * dim, dim, kvDim);
+      ropeRotate(this.q, this.k, pos, hs, dim, kvDim);
+      const loff = l * d.seqLen * kvDim;
+      this.keyCache.set(this.k, loff + pos * kvDim);
+      this.valueCache.set(this.v, loff + pos * kvDim);
+
+      for (let h = 0; h < d.nHeads; h++) {
+        const qo = h * hs;
+        const ko = loff + Math.floor(h / kvMul) * hs;
+        const att = this.att;
+        for (let t = 0; t <= pos; t++) {
+          let score = 0;
+          const kb = ko + t * kvDim;
+          for (let i = 0; i < hs; i++) score = f(score + f(this.q[qo + i]! * this.keyCache[kb + i]!));
+          att[t] = f(score / sqrtHs);
+        }
+        softmax(att, pos + 1);
+        const xb = this.xb;
+        xb.fill(0, qo, qo + hs);
+        for (let t = 0; t <= pos; t++) {
+          const a = att[t]!;
+          const vb = ko + t * kvDim;
+          for (let i = 0; i < hs; i++) xb[qo + i] = f(xb[qo + i]! + f(a * this.valueCache[vb + i]!));
+        }
+      }
+      this.onMatmulInput?.('wo', l, this.xb);
+      matmul(this.xb2, this.xb, w.wo, l * dim * dim, dim, dim);
+      for (let i = 0; i < dim; i++) x[i] = f(x[i]! + this.xb2[i]!);
+
+      rmsnorm(this.xb, x, w.rmsFfn, l * dim, dim);
+      this.onMatmulInput?.('ffn', l, this.xb);
+      matmul(this.hb, this.xb, w.w1, l * hid * dim, dim, hid);
+      matmul(this.hb2, this.xb, w.w3, l * hid * dim, dim, hid);
+      for (let i = 0; i < hid; i++) {
+        let val = this.hb[i]!;
+        val = f(val * f(1 / f(1 + f(Math.exp(f(-val))))));
+        val = f(val * this.hb2[i]!);
+        this.hb[i] = val;
+      }
+      this.onMatmulInput?.('w2', l, this.hb);
+      matmul(this.xb, this.hb, w.w2, l * dim * hid, hid, dim);
+      for (let i = 0; i < dim; i++) x[i] = f(x[i]! + this.xb[i]!);
+    }
+    rmsnorm(x, x, w.rmsFinal, 0, dim);
+    this.onMatmulInput?.('cls', 0, x);
+    matmul(this.logits, x, w.wcls, 0, dim, d.vocabSize);
+    return this.logits;
+  }
+}
+
+/** o = weight * (x / sqrt(mean(x^2) + 1e-5)), float32 like run.c (o may alias x). */
+function rmsnorm(o: Float32Array, x: Float32Array, weight: Float32Array, wOff: number, size: number): void {
+  let ss = 0;
+  for (let j = 0; j < size; j++) ss = f(ss + f(x[j]! * x[j]!));
+  ss = f(ss / size);
+  ss = f(ss + f(1e-5));
+  ss = f(1 / f(Math.sqrt(ss)));
+  for (let j = 0; j < size; j++) o[j] = f(weight[wOff + j]! * f(ss * x[j]!));
+}
+
+/** xout[d] = W[d][n] x[n], W starting at wOff; sequential float32 accumulation per row. */
+function matmul(xout: Float32Array, x: Float32Array, w: Float32Array, wOff: number, n: number, d: number): void {
+  for (let i = 0; i < d; i++) {
+    let val = 0;
+    const base = wOff + i * n;
+    for (let j = 0; j < n; j++) val = f(val + f(w[base + j]! * x[j]!));
+    xout[i] = val;
+  }
+}
+
+/** Adjacent-pair RoPE at position pos (run.c: q over dim, k over kvDim). */
+function ropeRotate(q: Float32Array, k: Float32Array, pos: number, hs: number, dim: number, kvDim: number): void {
+  for (let i = 0; i < dim; i += 2) {
+    const headDim = i % hs;
+    const freq = f(1 / f(Math.pow(10000, f(headDim / hs))));
+    const val = f(pos * freq);
+    const fcr = f(Math.cos(val));
+    const fci = f(Math.sin(val));
+    const rotn = i < kvDim ? 2 : 1;
+    for (let v = 0; v < rotn; v++) {
+      const vec = v === 0 ? q : k;
+      const v0 = vec[i]!;
+      const v1 = vec[i + 1]!;
+      vec[i] = f(f(v0 * fcr) - f(v1 * fci));
+      vec[i + 1] = f(f(v0 * fci) + f(v1 * fcr));
+    }
+  }
+}
+
+function softmax(x: Float32Array, size: number): void {
+  let max = x[0]!;
+  for (let i = 1; i < size; i++) if (x[i]! > max) max = x[i]!;
+  let sum = 0;
+  for (let i = 0; i < size; i++) {
+    x[i] = f(Math.exp(f(x[i]! - max)));
+    sum = f(sum + x[i]!);
+  }
+  for (let i = 0; i < size; i++) x[i] = f(x[i]! / sum);
+}
+
+/** run.c argmax: first index of the largest value. */
+export function argmax(v: ArrayLike<number>): number {
+  let best = 0;
+  for (let i = 1; i < v.length; i++) if (v[i]! > v[best]!) best = i;
+  return best;
+}
+
+export interface StepModel {
+  forward(token: number, pos: number): ArrayLike<number>;
+}
+
+/**
+ * Greedy generation in run.c's loop: feed prompt[0] at pos 0; while inside the prompt the next token is
+ * forced, afterwards it is the argmax. Returns the `steps` tokens that follow prompt[0] (forced ones included),
+ * i.e. what run.c prints. Does not stop at BOS (run.c does), so callers see a fixed-length stream.
+ */
+export function generateGreedy(model: StepModel, prompt: readonly number[], steps: number): number[] {
+  if (prompt.length === 0) throw new InputError('prompt must hold at least one token (e.g. BOS = 1)');
+  const out: number[] = [];
+  let token = prompt[0]!;
+  for (let pos = 0; pos < steps; pos++) {
+    const logits = model.forward(token, pos);
+    const next = pos + 1 < prompt.length ? prompt[pos + 1]! : argmax(logits);
+    out.push(next);
+    token = next;
+  }
+  return out;
+}

@@ -1,0 +1,239 @@
+/**
+ * The W2A8 GEMV unit: y = A x for 2-bit group-scaled weights and int8 x (formats: docs/formats.md#gemv).
+ *
+ * Streams (valid/ready, docs/architecture.md#streams):
+ *   job  in   nGroups | nRowBlocks << groupCountBits     one word per matrix
+ *   x    in   simd int8 values per beat                 nGroups * stepsPerGroup beats, loaded before the weights
+ *   w    in   lanes*simd 2-bit codes per beat           nRowBlocks * nGroups * stepsPerGroup beats
+ *   s    in   lanes scale codes per beat                consumed together with the last w beat of each group
+ *   y    out  lanes signed outputs per beat             one beat per row block
+ *
+ * Pipeline (all stages advance together while `en`; en drops only when a finished y word cannot leave):
+ *   S0 handshake w(+s), read x buffer   S1 per-lane 2q-3 dot product over simd columns   S2 group accumulate
+ *   S3 scale multiply   S4 row accumulate   S5 round/saturate into the y register.
+ * With nothing stalling it, the unit consumes one w word every cycle of a job.
+ */
+import { Module, cat, lit, mux, sumTree, type Block, type Expr, type Signal } from '../../hdl';
+import { bitsFor, clog2 } from '../../util/errors';
+import { MAX_PRODUCT, type GemvConfig } from './config';
+
+const IDLE = 0;
+const LOADX = 1;
+const RUN = 2;
+
+export function gemvModule(cfg: GemvConfig, name = 'gemv'): Module {
+  const m = new Module(name, {
+    doc:
+      `W2A8 GEMV unit: lanes=${cfg.lanes} simd=${cfg.simd} group=${cfg.group} scaleBits=${cfg.scaleBits} ` +
+      `accBits=${cfg.accBits} out=${cfg.outBits}b>>${cfg.outShift} maxCols=${cfg.maxCols} maxRows=${cfg.maxRows}`,
+  });
+  const { lanes, simd } = cfg;
+  const job = m.streamIn('job', cfg.jobBits);
+  const x = m.streamIn('x', cfg.xPortBits);
+  const w = m.streamIn('w', cfg.weightPortBits);
+  const s = m.streamIn('s', cfg.scalePortBits);
+  const y = m.streamOut('y', cfg.yPortBits);
+
+  // ---- control -------------------------------------------------------------------------------
+  const gcb = cfg.groupCountBits;
+  const rcb = cfg.rowBlockCountBits;
+  const stepBits = bitsFor(cfg.stepsPerGroup - 1);
+  const addrBits = Math.max(1, clog2(cfg.maxColSteps));
+  const state = m.reg('state', 2, { init: IDLE });
+  const lastGroupIdx = m.reg('last_group_idx', gcb, { init: 0 });
+  const lastRowBlock = m.reg('last_row_block', rcb, { init: 0 });
+  const step = m.reg('step_in_group', stepBits, { init: 0 });
+  const groupIdx = m.reg('group_idx', gcb, { init: 0 });
+  const colStep = m.reg('col_step', addrBits, { init: 0 });
+  const rowBlock = m.reg('row_block', rcb, { init: 0 });
+
+  const yValid = m.reg('y_valid_r', 1, { init: 0 });
+  const yData = m.reg('y_data_r', cfg.yPortBits);
+  m.assign(y.valid, yValid);
+  m.assign(y.data, yData);
+  const en = m.let('en', yValid.and(y.ready.not()).not());
+
+  const inState = (v: number) => state.eq(v);
+  const lastInGroup = m.let('last_in_group', step.eq(cfg.stepsPerGroup - 1));
+  const lastGroup = m.let('last_group', groupIdx.eq(lastGroupIdx));
+  const endOfRow = m.let('end_of_row', lastInGroup.and(lastGroup));
+
+  m.assign(job.ready, inState(IDLE));
+  m.assign(x.ready, inState(LOADX));
+  const running = m.let('running', inState(RUN).and(en));
+  m.assign(w.ready, running.and(lastInGroup.not().or(s.valid)));
+  m.assign(s.ready, running.and(lastInGroup).and(w.valid));
+  const fireW = m.let('fire_w', w.valid.and(w.ready));
+
+  const jobGroups = job.data.slice(gcb - 1, 0);
+  const jobRows = job.data.slice(gcb + rcb - 1, gcb);
+
+  /** Advance the (step, group, column) counters; shared by LOADX and RUN. */
+  const advance = (b: Block) => {
+    b.if(lastInGroup, (t) => t.set(step, 0), (e) => e.set(step, step.add(1)));
+    b.if(endOfRow, (t) => t.set(colStep, 0), (e) => e.set(colStep, colStep.add(1)));
+    b.if(lastInGroup, (t) => t.if(lastGroup, (u) => u.set(groupIdx, 0), (u) => u.set(groupIdx, groupIdx.add(1))));
+  };
+
+  const xbuf = m.memory('xbuf', cfg.xPortBits, cfg.maxColSteps);
+  m.sync((b) => {
+    b.switch(state, [
+      [
+        IDLE,
+        (c) =>
+          c.if(job.valid.and(jobGroups.ne(0)).and(jobRows.ne(0)), (t) => {
+            t.set(lastGroupIdx, jobGroups.sub(1));
+            t.set(lastRowBlock, jobRows.sub(1));
+            t.set(step, 0).set(groupIdx, 0).set(colStep, 0).set(rowBlock, 0);
+            t.set(state, LOADX);
+          }),
+      ],
+      [
+        LOADX,
+        (c) =>
+          c.if(x.valid, (t) => {
+            t.write(xbuf, colStep, x.data);
+            advance(t);
+            t.if(endOfRow, (u) => u.set(state, RUN));
+          }),
+      ],
+      [
+        RUN,
+        (c) =>
+          c.if(fireW, (t) => {
+            advance(t);
+            t.if(endOfRow, (u) =>
+              u.if(rowBlock.eq(lastRowBlock), (v) => v.set(rowBlock, 0).set(state, IDLE), (v) => v.set(rowBlock, rowBlock.add(1))),
+            );
+          }),
+      ],
+    ]);
+  }, 'control');
+
+  // ---- S0 -> S1: register the weight word, flags and scales; read the x buffer ----------------
+  const v1 = m.reg('v1', 1, { init: 0 });
+  const w1 = m.reg('w1', cfg.weightPortBits);
+  const s1 = m.reg('s1', cfg.scalePortBits);
+  const first1 = m.reg('first_in_group1', 1);
+  const last1 = m.reg('last_in_group1', 1);
+  const firstG1 = m.reg('first_group1', 1);
+  const lastG1 = m.reg('last_group1', 1);
+  const x1 = m.reg('x1', cfg.xPortBits);
+  m.sync((b) =>
+    b.if(en, (t) => {
+      t.set(v1, fireW);
+      t.set(w1, w.data).set(s1, s.data);
+      t.set(first1, step.eq(0)).set(last1, lastInGroup);
+      t.set(firstG1, groupIdx.eq(0)).set(lastG1, lastGroup);
+      t.set(x1, xbuf.read(colStep));
+    }),
+  'stage0');
+
+  // ---- S1 -> S2: per-lane sum_j (2q-3) x_j = 2*A + 4*B - 3*sum(x), with A = sum q0*x, B = sum q1*x ------
+  const pBits = bitsFor(MAX_PRODUCT * simd) + 1;
+  const xs: Expr[] = [];
+  for (let j = 0; j < simd; j++) xs.push(m.let(`xj${j}`, x1.slice(8 * j + 7, 8 * j).asSigned().sext(pBits)));
+  const sumX = m.let('sum_x', sumTree(xs));
+  const threeSumX = m.let('three_sum_x', sumX.shl(1).add(sumX));
+  const zero = lit(0, pBits, true);
+  const v2 = m.reg('v2', 1, { init: 0 });
+  const first2 = m.reg('first_in_group2', 1);
+  const last2 = m.reg('last_in_group2', 1);
+  const firstG2 = m.reg('first_group2', 1);
+  const lastG2 = m.reg('last_group2', 1);
+  const s2 = m.reg('s2', cfg.scalePortBits);
+  const p2: Signal[] = [];
+  const pNext: Expr[] = [];
+  for (let l = 0; l < lanes; l++) {
+    const q = (j: number, b: number) => w1.bit(2 * (l * simd + j) + b);
+    const a = sumTree(xs.map((xj, j) => mux(q(j, 0), xj, zero)));
+    const bb = sumTree(xs.map((xj, j) => mux(q(j, 1), xj, zero)));
+    pNext.push(m.let(`p_lane${l}`, a.shl(1).add(bb.shl(2)).sub(threeSumX)));
+    p2.push(m.reg(`p2_${l}`, pBits, { signed: true }));
+  }
+  m.sync((b) =>
+    b.if(en, (t) => {
+      t.set(v2, v1).set(first2, first1).set(last2, last1).set(firstG2, firstG1).set(lastG2, lastG1).set(s2, s1);
+      p2.forEach((p, l) => t.set(p, pNext[l]!));
+    }),
+  'stage1');
+
+  // ---- S2 -> S3: accumulate over the group; emit the group sum at its last step -----------------
+  const gBits = cfg.groupSumBits;
+  const v3 = m.reg('v3', 1, { init: 0 });
+  const firstG3 = m.reg('first_group3', 1);
+  const lastG3 = m.reg('last_group3', 1);
+  const s3 = m.reg('s3', cfg.scalePortBits);
+  const gacc: Signal[] = [];
+  const gd3: Signal[] = [];
+  const gsum: Expr[] = [];
+  for (let l = 0; l < lanes; l++) {
+    gacc.push(m.reg(`gacc_${l}`, gBits, { signed: true }));
+    gd3.push(m.reg(`gd3_${l}`, gBits, { signed: true }));
+    gsum.push(m.let(`gsum_${l}`, mux(first2, lit(0, gBits, true), gacc[l]!).add(p2[l]!.sext(gBits))));
+  }
+  m.sync((b) =>
+    b.if(en, (t) => {
+      t.set(v3, v2.and(last2)).set(firstG3, firstG2).set(lastG3, lastG2).set(s3, s2);
+      for (let l = 0; l < lanes; l++) {
+        t.if(v2, (u) => u.set(gacc[l]!, gsum[l]!));
+        t.set(gd3[l]!, gsum[l]!);
+      }
+    }),
+  'stage2');
+
+  // ---- S3 -> S4: multiply each group sum by its scale code -------------------------------------
+  const sb = cfg.scaleBits;
+  const v4 = m.reg('v4', 1, { init: 0 });
+  const firstG4 = m.reg('first_group4', 1);
+  const lastG4 = m.reg('last_group4', 1);
+  const m4: Signal[] = [];
+  for (let l = 0; l < lanes; l++) m4.push(m.reg(`m4_${l}`, cfg.accBits, { signed: true }));
+  m.sync((b) =>
+    b.if(en, (t) => {
+      t.set(v4, v3).set(firstG4, firstG3).set(lastG4, lastG3);
+      for (let l = 0; l < lanes; l++) {
+        const scale = s3.slice(sb * l + sb - 1, sb * l).zext(sb + 1).asSigned();
+        t.set(m4[l]!, gd3[l]!.mul(scale).resize(cfg.accBits));
+      }
+    }),
+  'stage3');
+
+  // ---- S4 -> S5: accumulate the row; S5 -> y: round half up, saturate -------------------------
+  const A = cfg.accBits;
+  const v5 = m.reg('v5', 1, { init: 0 });
+  const racc: Signal[] = [];
+  const r5: Signal[] = [];
+  for (let l = 0; l < lanes; l++) {
+    racc.push(m.reg(`racc_${l}`, A, { signed: true }));
+    r5.push(m.reg(`r5_${l}`, A, { signed: true }));
+  }
+  m.sync((b) =>
+    b.if(en, (t) => {
+      t.set(v5, v4.and(lastG4));
+      for (let l = 0; l < lanes; l++) {
+        const sum = m.let(`rsum_${l}`, mux(firstG4, lit(0, A, true), racc[l]!).add(m4[l]!));
+        t.if(v4, (u) => u.set(racc[l]!, sum));
+        t.set(r5[l]!, sum);
+      }
+    }),
+  'stage4');
+
+  const outWords: Expr[] = [];
+  const hi = 2n ** BigInt(cfg.outBits - 1) - 1n;
+  for (let l = lanes - 1; l >= 0; l--) {
+    const wide = r5[l]!.sext(A + 1);
+    const rounded = cfg.outShift === 0 ? wide : wide.add(lit(1n << BigInt(cfg.outShift - 1), A + 1, true)).shr(cfg.outShift);
+    const sat = mux(rounded.gt(lit(hi, A + 1, true)), lit(hi, A + 1, true), mux(rounded.lt(lit(-hi - 1n, A + 1, true)), lit(-hi - 1n, A + 1, true), rounded));
+    outWords.push(m.let(`y_lane${l}`, sat.slice(cfg.outBits - 1, 0)));
+  }
+  const yNext = cat(...outWords);
+  m.sync((b) =>
+    b.if(en, (t) => {
+      t.set(yValid, v5);
+      t.if(v5, (u) => u.set(yData, yNext));
+    }),
+  'output');
+  return m;
+}
+
