@@ -1,4 +1,4 @@
-import { ConfigError, requireInt } from '../util/errors';
+import { ConfigError, bitsFor, requireInt } from '../util/errors';
 
 /**
  * The one source of truth for the cell classifier network (the deployed student).
@@ -98,6 +98,16 @@ export interface LayerShape {
   biases: number;
   /** True for the last layer (the logits). */
   last: boolean;
+  /** Unsigned width of this layer's input values (8 for pixels, else the previous layer's actBits). */
+  inBits: number;
+  /**
+   * Signed accumulator width for weighted layers (0 for pools). With P = fanIn * (2^inBits - 1) *
+   * (2^(weightBits-1) - 1) the largest product sum, the bias clamped to |b| <= P and the rounding constant
+   * 2^(shift-1) <= P, |acc| <= 3P, so accBits = bitsFor(3P) + 1.
+   */
+  accBits: number;
+  /** Width of the output values: actBits (unsigned) for hidden layers, logitBits (signed) for the last, inBits for pools. */
+  outBits: number;
 }
 
 export interface CellnetConfig extends CellnetParams {
@@ -133,6 +143,7 @@ export function cellnetConfig(params: Partial<CellnetParams> = {}): CellnetConfi
   let flat = false;
   let weighted = 0;
   let macs = 0;
+  let bits = INPUT_BITS;
   p.layers.forEach((l, i) => {
     const name = `layers[${i}]`;
     const last = i === p.layers.length - 1;
@@ -140,12 +151,13 @@ export function cellnetConfig(params: Partial<CellnetParams> = {}): CellnetConfi
     let fanIn = 0;
     let weights = 0;
     let biases = 0;
+    const inBits = bits;
     switch (l.kind) {
       case 'conv':
         if (flat) throw new ConfigError(`${name}.kind`, 'conv cannot follow a dense layer', l.kind);
         requireInt(`${name}.kernel`, l.kernel, 1, 15);
         requireInt(`${name}.outChannels`, l.outChannels, 1, 1024);
-        requireInt(`${name}.weightBits`, l.weightBits, 2, 16);
+        requireInt(`${name}.weightBits`, l.weightBits, 2, 8);
         requireInt(`${name}.actBits`, l.actBits, 2, 16);
         if (l.kernel > h || l.kernel > w) throw new ConfigError(`${name}.kernel`, `must fit the ${h}x${w} input`, l.kernel);
         fanIn = l.kernel * l.kernel * c;
@@ -165,7 +177,7 @@ export function cellnetConfig(params: Partial<CellnetParams> = {}): CellnetConfi
         break;
       case 'dense':
         requireInt(`${name}.units`, l.units, 1, 65536);
-        requireInt(`${name}.weightBits`, l.weightBits, 2, 16);
+        requireInt(`${name}.weightBits`, l.weightBits, 2, 8);
         if (!last) requireInt(`${name}.actBits`, l.actBits ?? NaN, 2, 16);
         fanIn = h * w * c;
         h = 1;
@@ -179,8 +191,16 @@ export function cellnetConfig(params: Partial<CellnetParams> = {}): CellnetConfi
       default:
         throw new ConfigError(`${name}.kind`, "must be 'conv', 'maxpool' or 'dense'", (l as { kind: unknown }).kind);
     }
-    if (l.kind !== 'maxpool') weighted++;
-    shapes.push({ index: i, layer: l, in: inShape, out: [h, w, c], fanIn, weights, biases, last });
+    let accBits = 0;
+    if (l.kind !== 'maxpool') {
+      weighted++;
+      const P = fanIn * (2 ** inBits - 1) * (2 ** (l.weightBits - 1) - 1);
+      accBits = bitsFor(3 * P) + 1;
+      if (accBits > 31)
+        throw new ConfigError(`${name}`, `accumulator needs ${accBits} bits; at most 31 supported (reduce fan-in or widths)`, accBits);
+      bits = last ? p.logitBits : (l as ConvLayer | DenseLayer).actBits!;
+    }
+    shapes.push({ index: i, layer: l, in: inShape, out: [h, w, c], fanIn, weights, biases, last, inBits, accBits, outBits: bits });
   });
   const lastLayer = p.layers[p.layers.length - 1]!;
   if (lastLayer.kind !== 'dense')
@@ -188,8 +208,8 @@ export function cellnetConfig(params: Partial<CellnetParams> = {}): CellnetConfi
   if (lastLayer.units !== p.classes.length)
     throw new ConfigError(`layers[${p.layers.length - 1}].units`, `must equal the number of classes (${p.classes.length})`, lastLayer.units);
   if (weighted === 0) throw new ConfigError('layers', 'need at least one weighted layer');
-  const params = shapes.reduce((s, x) => s + x.weights + x.biases, 0);
-  return Object.freeze({ ...p, shapes: Object.freeze(shapes), params, macs });
+  const paramCount = shapes.reduce((s, x) => s + x.weights + x.biases, 0);
+  return Object.freeze({ ...configParams(p), shapes: Object.freeze(shapes), params: paramCount, macs });
 }
 
 /** The plain parameters of a config (what a model file stores). */

@@ -18,7 +18,7 @@ import type { ImageSet, Split } from './dataset';
  *    phase halo 2 px outside it whose sign and strength follow the defocus f ~ U(-1, 1).
  *  - Debris: Poisson(0.8) small particles (radius 0.6..2 px, absorption 0.1..0.4) anywhere in the frame.
  *  - Defocus blur: Gaussian PSF, sigma = 0.5 + 1.1 |f| px.
- *  - Illumination: level L0 ~ U(0.52, 0.72) times a linear gradient of slope N(0, 0.06) per half-frame in x and y.
+ *  - Illumination: level L0 ~ U(0.44, 0.64) times a linear gradient of slope N(0, 0.06) per half-frame in x and y.
  *  - Sensor: full well FULL_WELL e- at intensity 1, Poisson shot noise (Gaussian approximation), read noise
  *    READ_E e- rms, 8-bit ADC with round-to-nearest and clipping.
  *
@@ -166,7 +166,7 @@ function renderCell(m: ClassModel, rng: Rng, w: Workspace, out: Uint8Array): voi
   }
   gaussianBlur(w.abs, w.tmp, 0.5 + 1.1 * Math.abs(f));
 
-  const L0 = 0.52 + 0.2 * rng.next();
+  const L0 = 0.44 + 0.2 * rng.next();
   const gx = 0.06 * rng.normal(), gy = 0.06 * rng.normal();
   for (let y = 0; y < FRAME; y++)
     for (let x = 0; x < FRAME; x++) {

@@ -221,8 +221,7 @@ struct Sim {
     for (int i = 0; i < LF_NIN; i++) {
       InState& s = in[i];
       if (s.valid && LF_IN[i].ready(top)) {
-        s.valid = false;
-        LF_IN[i].valid(top, false);
+        s.valid = false;  // the pin drops after the edge, below
         s.head++;
         s.beats++;
         if (s.first < 0) s.first = (int64_t)cycle;
@@ -256,7 +255,9 @@ struct Sim {
     top->eval();
     dump();
     cycle++;
-    // Input valid was dropped after a transfer; the next step() re-raises it if data is pending.
+    // Drop valid after a transfer; the next step() re-raises it if data is pending.
+    for (int i = 0; i < LF_NIN; i++)
+      if (!in[i].valid) LF_IN[i].valid(top, false);
     if (g_out.size() > (1u << 20)) flush_out();
   }
 

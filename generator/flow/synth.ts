@@ -1,0 +1,96 @@
+/**
+ * Yosys synthesis through @yowasp/yosys (WebAssembly; no system Yosys needed) and a resource summary
+ * per target family. The 2-bit x 8-bit products are written as selects in the RTL, so DSPs count only the
+ * per-group scale multiplies.
+ */
+import { runYosys } from '@yowasp/yosys';
+import { ConfigError } from '../util/errors';
+import type { VerilogFile } from '../hdl';
+
+export const SYNTH_TARGETS = {
+  xcup: { script: 'synth_xilinx -family xcup', family: 'xilinx', description: 'Xilinx UltraScale+ (Alveo U280 class)' },
+  xcu: { script: 'synth_xilinx -family xcu', family: 'xilinx', description: 'Xilinx Kintex UltraScale (KU035 class)' },
+  xc7: { script: 'synth_xilinx -family xc7', family: 'xilinx', description: 'Xilinx 7-series (Arty A7 class)' },
+  ice40: { script: 'synth_ice40 -dsp', family: 'ice40', description: 'Lattice iCE40 UltraPlus (UP5K class)' },
+  ecp5: { script: 'synth_ecp5', family: 'ecp5', description: 'Lattice ECP5 (ULX3S class)' },
+} as const;
+export type SynthTarget = keyof typeof SYNTH_TARGETS;
+
+export function parseTarget(t: string): SynthTarget {
+  if (!(t in SYNTH_TARGETS)) throw new ConfigError('target', `must be one of ${Object.keys(SYNTH_TARGETS).join(', ')}`, t);
+  return t as SynthTarget;
+}
+
+export interface ResourceReport {
+  target: SynthTarget;
+  top: string;
+  luts: number;
+  ffs: number;
+  carry: number;
+  dsp: number;
+  /** Block RAMs in the family's native unit: RAMB36 (RAMB18 = 0.5) / SB_RAM40_4K / DP16KD. */
+  bram: number;
+  /** Distributed RAM and shift-register cells (they also occupy LUT sites). */
+  lutram: number;
+  cells: Record<string, number>;
+  seconds: number;
+}
+
+function classify(family: string, cell: string): keyof Pick<ResourceReport, 'luts' | 'ffs' | 'carry' | 'dsp' | 'bram' | 'lutram'> | null {
+  if (family === 'xilinx') {
+    if (/^LUT[1-6]$/.test(cell)) return 'luts';
+    if (/^FD[RSCPE]{2}$/.test(cell) || /^FD/.test(cell)) return 'ffs';
+    if (/^CARRY/.test(cell)) return 'carry';
+    if (/^DSP48/.test(cell)) return 'dsp';
+    if (/^RAMB(18|36)/.test(cell)) return 'bram';
+    if (/^(RAM\d+[MX]|RAM\d+M\d+|SRL)/.test(cell)) return 'lutram';
+  } else if (family === 'ice40') {
+    if (cell === 'SB_LUT4') return 'luts';
+    if (/^SB_DFF/.test(cell)) return 'ffs';
+    if (cell === 'SB_CARRY') return 'carry';
+    if (cell === 'SB_MAC16') return 'dsp';
+    if (cell === 'SB_RAM40_4K' || cell === 'SB_SPRAM256KA') return 'bram';
+  } else if (family === 'ecp5') {
+    if (cell === 'LUT4') return 'luts';
+    if (cell === 'TRELLIS_FF') return 'ffs';
+    if (cell === 'CCU2C') return 'carry';
+    if (/^MULT18X18/.test(cell) || cell === 'ALU54B') return 'dsp';
+    if (cell === 'DP16KD' || cell === 'PDPW16KD') return 'bram';
+    if (cell === 'TRELLIS_DPR16X4') return 'lutram';
+  }
+  return null;
+}
+
+export async function synthesize(files: readonly VerilogFile[], top: string, target: SynthTarget): Promise<ResourceReport> {
+  const t = SYNTH_TARGETS[target];
+  const vfs: Record<string, string> = {};
+  for (const f of files) vfs[f.name] = f.text;
+  const read = files.map((f) => `read_verilog ${f.name}`).join('; ');
+  let log = '';
+  const sink = (d: Uint8Array | null) => {
+    if (d) log += new TextDecoder().decode(d);
+  };
+  const t0 = performance.now();
+  let out: Record<string, unknown>;
+  try {
+    out = (await runYosys(['-q', '-p', `${read}; ${t.script} -top ${top}; tee -q -o stat.json stat -json`], vfs, {
+      stdout: sink,
+      stderr: sink,
+    })) as Record<string, unknown>;
+  } catch (e) {
+    throw new Error(`yosys (${t.script}) failed for ${top}: ${(e as Error).message}\n${log.slice(-2000)}`);
+  }
+  const raw = out['stat.json'];
+  if (raw === undefined) throw new Error(`yosys produced no statistics for ${top}\n${log.slice(-2000)}`);
+  const stat = JSON.parse(typeof raw === 'string' ? raw : new TextDecoder().decode(raw as Uint8Array)) as {
+    design?: { num_cells_by_type?: Record<string, number> };
+  };
+  const cells = stat.design?.num_cells_by_type ?? {};
+  const r: ResourceReport = { target, top, luts: 0, ffs: 0, carry: 0, dsp: 0, bram: 0, lutram: 0, cells, seconds: (performance.now() - t0) / 1000 };
+  for (const [cell, n] of Object.entries(cells)) {
+    const k = classify(t.family, cell);
+    if (!k) continue;
+    r[k] += k === 'bram' && /^RAMB18/.test(cell) ? n / 2 : n;
+  }
+  return r;
+}
