@@ -61,6 +61,9 @@ interface Waiter<T> {
   reject: (e: Error) => void;
 }
 
+// Internal run acks: their failures reach the caller through the promise it holds.
+const noop = (): void => undefined;
+
 const liveChildren = new Set<ChildProcessWithoutNullStreams>();
 let exitHookInstalled = false;
 function track(child: ChildProcessWithoutNullStreams): void {
@@ -110,8 +113,8 @@ export class SimRun {
   private readonly readWaiters: { port: number; w: Waiter<bigint> }[] = [];
   private readonly statsWaiters: Waiter<SimStats>[] = [];
   private finishWaiter: Waiter<SimStats> | null = null;
-  private finalStats: SimStats | null = null;
-  private closed: Promise<void>;
+  /** Resolves when the simulator process has exited and its pipes are closed. */
+  readonly exited: Promise<void>;
 
   constructor(binary: string, iface: ModuleInterface, opts: StartOptions = {}) {
     this.design = iface.name;
@@ -158,7 +161,7 @@ export class SimRun {
       /* EPIPE after a crash: reported by 'close' below */
     });
     this.child.on('error', (e) => this.fail(new Error(`sim '${this.design}': cannot start simulator ${binary}: ${e.message}`)));
-    this.closed = new Promise((resolve) => {
+    this.exited = new Promise((resolve) => {
       this.child.on('close', (code, signal) => {
         this.logFile?.end();
         if (!this.finished) {
@@ -169,6 +172,11 @@ export class SimRun {
       });
     });
     for (const c of stallCmds) this.send(c);
+  }
+
+  /** Process id of the simulator. */
+  get pid(): number | undefined {
+    return this.child.pid;
   }
 
   /** Simulated cycle of the latest report from the simulator. */
@@ -241,7 +249,7 @@ export class SimRun {
       if (n === 0) break;
     }
     this.pushed[id]! += n;
-    if (opts.more) this.runCmd();
+    if (opts.more) this.runCmd().catch(noop);
     return ok ? Promise.resolve() : this.drained();
   }
 
@@ -262,7 +270,7 @@ export class SimRun {
     buf.writeUInt16LE(id, 1);
     buf.writeBigUInt64LE(BigInt(this.requested[id]!), 3);
     this.send(buf);
-    this.runCmd();
+    this.runCmd().catch(noop);
     this.serveCollectors(id);
     return p;
   }
@@ -333,10 +341,10 @@ export class SimRun {
   async finish(): Promise<SimStats> {
     this.check();
     const p = new Promise<SimStats>((resolve, reject) => (this.finishWaiter = { resolve, reject }));
-    void this.runCmd().catch(() => undefined);
+    this.runCmd().catch(noop);
     this.send(Buffer.from([0x46]));
     const stats = await p;
-    await this.closed;
+    await this.exited;
     return stats;
   }
 
@@ -537,7 +545,6 @@ export class SimRun {
           if (w) w.resolve(st);
           else if (this.finishWaiter) {
             this.finished = true;
-            this.finalStats = st;
             const fw = this.finishWaiter;
             this.finishWaiter = null;
             for (const [i, q] of this.collectors.entries())

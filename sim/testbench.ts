@@ -3,7 +3,11 @@
  * Built with the IR like every other piece of Verilog: input beats come from $readmemh files, stalls from a
  * seeded xorshift per stream, output beats are printed as "OUT <stream> <hex>" lines, then "CYCLES <n>".
  */
-import { Module, lit, mux, type Expr, type Signal } from '../generator/hdl';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Module, lit, mux, printDesign, type Expr, type Signal } from '../generator/hdl';
+import { compileIcarus, runVvp } from './icarus';
 
 export interface TestbenchStimulus {
   /** Beats for each input stream. */
@@ -143,4 +147,19 @@ export function parseTestbenchOutput(stdout: string): { outputs: Record<string, 
   }
   if (cycles < 0) throw new Error('testbench: simulation ended without reporting CYCLES');
   return { outputs, cycles };
+}
+
+/** Run a design under Icarus Verilog with the IR-built testbench; returns the output beats and cycles. */
+export async function runIcarus(dut: Module, stim: TestbenchStimulus): Promise<{ outputs: Record<string, bigint[]>; cycles: number }> {
+  const tb = buildTestbench(dut, stim);
+  const design = printDesign(tb.module);
+  const dir = await mkdtemp(join(tmpdir(), 'lutforge-icarus-'));
+  try {
+    for (const f of tb.dataFiles) await writeFile(join(dir, f.name), f.text);
+    const build = await compileIcarus(design.files, design.top, { outDir: dir });
+    const res = await runVvp(build.vvp);
+    return parseTestbenchOutput(res.stdout);
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
 }

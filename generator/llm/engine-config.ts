@@ -118,7 +118,7 @@ export const ENGINE_DEFAULTS: EngineParams = {
   resFrac: 12,
   linBits: 24,
   linFrac: 12,
-  normMidFrac: 16,
+  normMidFrac: 20,
   normOutFrac: 12,
   normWBits: 16,
   rsqrtIndexBits: 8,
@@ -238,7 +238,8 @@ function checkExactness(c: EngineConfig): void {
     need('GEMV accumulator times the combined (mul * activation mantissa) multiplier', param, acc * 2 ** (c.mulBits + c.actMantBits + 1));
   }
   need('RMSNorm x * rsqrt product', 'resBits', 2 ** (c.resBits - 1) * 2 ** (c.rsqrtFrac + 1));
-  need('RMSNorm (x*rsqrt) * weight product', 'normMidFrac', 2 ** (c.resBits - 1 + c.normMidFrac) * 2 ** c.normWBits);
+  // |x_i| <= sqrt(sum x^2), so x*rsqrt is at most 1 (plus table rounding) before the weight multiply.
+  need('RMSNorm (x*rsqrt) * weight product', 'normMidFrac', 2 ** (c.normMidFrac + 1) * 2 ** c.normWBits);
   need('SiLU x * sigmoid product', 'sigFrac', 2 ** (c.linBits - 1 + c.sigFrac + 1));
   need('SiLU * gate product', 'linBits', 2 ** (2 * (c.linBits - 1)));
   need('RoPE product sum', 'linBits', 2 ** (c.linBits + c.ropeFrac + 1));

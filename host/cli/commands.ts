@@ -1,4 +1,5 @@
 import type { Command } from 'commander';
+import { register as registerHw } from './hw';
 
 /**
  * Each command group lives in its own module under host/cli/ exporting register(program).
@@ -6,6 +7,7 @@ import type { Command } from 'commander';
  */
 
 export function register(program: Command): void {
+  registerHw(program);
   program
     .command('version')
     .description('print the lutforge version')

@@ -1,0 +1,4 @@
+export * from './config';
+export * from './golden';
+export * from './pack';
+export { gemvModule } from './rtl';

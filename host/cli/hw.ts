@@ -1,0 +1,78 @@
+import type { Command } from 'commander';
+import { resolve } from 'node:path';
+import { DESIGNS, designEntry } from '../../generator/designs';
+import { printDesign } from '../../generator/hdl';
+import { SYNTH_TARGETS, parseTarget, synthesize, type ResourceReport } from '../../generator/flow/synth';
+import { writeDirAtomic } from '../../generator/util/files';
+import { lintVerilog } from '../../sim/lint';
+import { emit, parseIntOpt } from './common';
+
+const kebab = (s: string) => s.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`);
+
+/** One --option per numeric parameter of every design (unknown ones for a design are rejected). */
+function addParamOptions(cmd: Command): Command {
+  const seen = new Set<string>();
+  for (const [design, d] of Object.entries(DESIGNS))
+    for (const [k, v] of Object.entries(d.defaults)) {
+      if (seen.has(k)) continue;
+      seen.add(k);
+      cmd.option(`--${kebab(k)} <n>`, `${design}: ${k} (default ${v})`);
+    }
+  return cmd;
+}
+
+export function designParams(design: string, opts: Record<string, unknown>): Record<string, number> {
+  const d = designEntry(design);
+  const params: Record<string, number> = {};
+  for (const k of Object.keys(d.defaults)) if (opts[k] !== undefined) params[k] = parseIntOpt(`--${kebab(k)}`, String(opts[k]));
+  for (const [design2, d2] of Object.entries(DESIGNS))
+    for (const k of Object.keys(d2.defaults))
+      if (!(k in d.defaults) && opts[k] !== undefined) throw new Error(`--${kebab(k)} is a parameter of ${design2}, not of ${design}`);
+  return params;
+}
+
+export function formatResources(r: ResourceReport): string {
+  return [
+    `${r.top} on ${r.target} (${SYNTH_TARGETS[r.target].description}), yosys ${r.seconds.toFixed(1)} s`,
+    `  LUT ${r.luts}  FF ${r.ffs}  carry ${r.carry}  DSP ${r.dsp}  BRAM ${r.bram}  LUTRAM/SRL ${r.lutram}`,
+  ].join('\n');
+}
+
+export function register(program: Command): void {
+  addParamOptions(
+    program
+      .command('generate')
+      .argument('<design>', `one of ${Object.keys(DESIGNS).join(', ')}`)
+      .description('generate checked Verilog for a design into a directory')
+      .requiredOption('--out <dir>', 'output directory (replaced atomically)')
+      .option('--lint', 'also run verilator --lint-only -Wall on the result', false)
+      .option('--json', 'print one JSON object', false),
+  ).action(async (design: string, opts: Record<string, unknown>) => {
+    const { config, module } = designEntry(design).build(designParams(design, opts));
+    const printed = printDesign(module);
+    if (opts.lint) await lintVerilog(printed.files, printed.top);
+    const out = resolve(String(opts.out));
+    await writeDirAtomic(out, [
+      ...printed.files.map((f) => ({ name: f.name, data: f.text })),
+      { name: 'interface.json', data: JSON.stringify(module.interface(), null, 2) + '\n' },
+      { name: 'config.json', data: JSON.stringify(config, null, 2) + '\n' },
+    ]);
+    const result = { design, top: printed.top, out, files: printed.files.map((f) => f.name), linted: Boolean(opts.lint), config };
+    emit(opts, result, () => `wrote ${printed.files.length} Verilog file(s) for ${design} (top ${printed.top}) to ${out}${opts.lint ? ' — lint clean' : ''}`);
+  });
+
+  addParamOptions(
+    program
+      .command('synth')
+      .argument('<design>', `one of ${Object.keys(DESIGNS).join(', ')}`)
+      .description('synthesise a design with Yosys and report LUT, FF, carry, DSP and BRAM counts')
+      .option('--target <t>', `one of ${Object.keys(SYNTH_TARGETS).join(', ')}`, 'xcup')
+      .option('--json', 'print one JSON object', false),
+  ).action(async (design: string, opts: Record<string, unknown>) => {
+    const target = parseTarget(String(opts.target));
+    const { config, module } = designEntry(design).build(designParams(design, opts));
+    const printed = printDesign(module);
+    const r = await synthesize(printed.files, printed.top, target);
+    emit(opts, { design, config, ...r }, () => formatResources(r));
+  });
+}
