@@ -113,6 +113,7 @@ export class SimRun {
   private readonly readWaiters: { port: number; w: Waiter<bigint> }[] = [];
   private readonly statsWaiters: Waiter<SimStats>[] = [];
   private finishWaiter: Waiter<SimStats> | null = null;
+  private runScheduled = false;
   /** Resolves when the simulator process has exited and its pipes are closed. */
   readonly exited: Promise<void>;
 
@@ -249,7 +250,8 @@ export class SimRun {
       if (n === 0) break;
     }
     this.pushed[id]! += n;
-    if (opts.more) this.runCmd().catch(noop);
+    // Streaming, or someone is waiting for outputs: let the simulator consume this.
+    if (opts.more || this.collectors.some((c) => c.length > 0)) this.scheduleRun();
     return ok ? Promise.resolve() : this.drained();
   }
 
@@ -270,7 +272,7 @@ export class SimRun {
     buf.writeUInt16LE(id, 1);
     buf.writeBigUInt64LE(BigInt(this.requested[id]!), 3);
     this.send(buf);
-    this.runCmd().catch(noop);
+    this.scheduleRun();
     this.serveCollectors(id);
     return p;
   }
@@ -397,6 +399,19 @@ export class SimRun {
     return cmds;
   }
 
+  /**
+   * One RUN after the current synchronous block, so that `collect(); push(); push()` runs on all of it and
+   * several collects in a row share one RUN.
+   */
+  private scheduleRun(): void {
+    if (this.runScheduled) return;
+    this.runScheduled = true;
+    queueMicrotask(() => {
+      this.runScheduled = false;
+      if (!this.error && !this.finished && !this.finishWaiter) this.runCmd().catch(noop);
+    });
+  }
+
   private runCmd(): Promise<number> {
     const p = new Promise<number>((resolve, reject) => this.runWaiters.push({ resolve, reject }));
     this.send(Buffer.from([0x52])); // 'R'
@@ -520,7 +535,8 @@ export class SimRun {
           for (const id of touched) this.serveCollectors(id);
           touched.clear();
           this.runWaiters.shift()?.resolve(this.lastCycle);
-          if (reason === 1 && this.runWaiters.length === 0 && (this.collectors.some((c) => c.length > 0) || this.finishWaiter)) {
+          // A pending collect may still get its data from a later push; finish cannot.
+          if (reason === 1 && this.runWaiters.length === 0 && this.finishWaiter) {
             const name = this.ins[sid]?.name ?? `#${sid}`;
             throw new Error(
               `input stream '${name}' ran dry at cycle ${this.lastCycle} but was pushed with more: true; push the rest or call end('${name}')`,
