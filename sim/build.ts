@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { mkdir, open, readFile, rename, rm, stat, writeFile, copyFile, mkdtemp } from 'node:fs/promises';
+import { mkdir, open, readdir, readFile, rename, rm, stat, writeFile, copyFile, mkdtemp } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { ModuleInterface } from '../generator/hdl/interface';
@@ -124,6 +124,16 @@ async function withLock<T>(lockPath: string, fn: () => Promise<T>): Promise<T> {
   }
 }
 
+/** Temp build dirs left by killed builds (a day old: a live one may wait long for the CPU lock). */
+async function removeStaleTemps(root: string): Promise<void> {
+  const day = 24 * 3600 * 1000;
+  for (const name of await readdir(root).catch(() => [] as string[])) {
+    if (!name.startsWith('tmp-')) continue;
+    const st = await stat(path.join(root, name)).catch(() => null);
+    if (st && Date.now() - st.mtimeMs > day) await rm(path.join(root, name), { recursive: true, force: true });
+  }
+}
+
 /** Builds (or finds in the cache) the Verilated simulator for a design. */
 export async function buildSimBinary(opts: BuildOptions): Promise<BuildResult> {
   const t0 = performance.now();
@@ -134,6 +144,7 @@ export async function buildSimBinary(opts: BuildOptions): Promise<BuildResult> {
   const done = (cacheHit: boolean): BuildResult => ({ binary, hash, dir, cacheHit, ms: performance.now() - t0 });
   if (existsSync(binary)) return done(true);
   await mkdir(root, { recursive: true });
+  await removeStaleTemps(root);
   return withLock(path.join(root, `${hash}.lock`), async () => {
     if (existsSync(binary)) return done(true);
     const tmp = await mkdtemp(path.join(root, `tmp-${hash.slice(0, 12)}-`));

@@ -30,11 +30,10 @@ export function encodeWord(v: Word, width: number, nl: number, out: Uint32Array,
     out[at] = Number(v & 0xffffffffn);
     out[at + 1] = Number(v >> 32n);
   } else {
-    // Hex keeps wide conversion linear in the word size.
-    const s = v.toString(16);
+    // Measured faster than going through a hex string, even at 1024 bits.
     for (let i = 0; i < nl; i++) {
-      const end = s.length - 8 * i;
-      out[at + i] = end > 0 ? parseInt(s.slice(Math.max(0, end - 8), end), 16) : 0;
+      out[at + i] = Number(BigInt.asUintN(32, v));
+      v >>= 32n;
     }
   }
 }
@@ -45,9 +44,8 @@ export function decodeWord(buf: Buffer, off: number, width: number, nl: number, 
   if (nl === 1) v = BigInt(buf.readUInt32LE(off));
   else if (nl === 2) v = (BigInt(buf.readUInt32LE(off + 4)) << 32n) | BigInt(buf.readUInt32LE(off));
   else {
-    let s = '';
-    for (let i = nl - 1; i >= 0; i--) s += buf.readUInt32LE(off + 4 * i).toString(16).padStart(8, '0');
-    v = BigInt('0x' + s);
+    v = BigInt(buf.readUInt32LE(off + 4 * (nl - 1)));
+    for (let i = nl - 2; i >= 0; i--) v = (v << 32n) | BigInt(buf.readUInt32LE(off + 4 * i));
   }
   return signed ? BigInt.asIntN(width, v) : v;
 }

@@ -153,19 +153,21 @@ function run(q: QuantizedCellnet, img: ArrayLike<number>): Int32Array[] {
 function conv(l: QConvLayer, x: ArrayLike<number>, y: Int32Array): void {
   const { kernel: k, inW, inC, outH, outW, outC, weights: w, bias, shift } = l;
   const rowLen = k * inC;
+  const fan = k * rowLen;
   const hi = 2 ** l.outBits - 1;
   const rnd = shift === 0 ? 0 : 1 << (shift - 1);
+  // Gather each window once (k rows of k*inC contiguous HWC values), then one long dot product per channel.
+  const patch = new Int32Array(fan);
   for (let oy = 0; oy < outH; oy++)
     for (let ox = 0; ox < outW; ox++) {
+      for (let ky = 0, p = 0; ky < k; ky++) {
+        const xb = ((oy + ky) * inW + ox) * inC;
+        for (let t = 0; t < rowLen; t++) patch[p++] = x[xb + t]!;
+      }
       const ob = (oy * outW + ox) * outC;
-      for (let o = 0; o < outC; o++) {
+      for (let o = 0, wb = 0; o < outC; o++, wb += fan) {
         let acc = bias[o]!;
-        let wb = o * k * rowLen;
-        for (let ky = 0; ky < k; ky++) {
-          const xb = ((oy + ky) * inW + ox) * inC;
-          for (let t = 0; t < rowLen; t++) acc += w[wb + t]! * x[xb + t]!;
-          wb += rowLen;
-        }
+        for (let t = 0; t < fan; t++) acc += w[wb + t]! * patch[t]!;
         const v = (acc + rnd) >> shift;
         y[ob + o] = v < 0 ? 0 : v > hi ? hi : v;
       }

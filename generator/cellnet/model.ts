@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import { InputError } from '../util/errors';
 import { type CellnetConfig, type CellnetParams, cellnetConfig, configMismatch, configParams } from './config';
 import { writeAtomic } from './dataset';
@@ -36,6 +37,8 @@ export interface CellnetModel {
 }
 
 export const MODEL_FORMAT = 'lutforge-cellnet';
+/** The shipped trained student (distilled, on synthetic data), so demos need no training. */
+export const DEFAULT_MODEL_PATH = fileURLToPath(new URL('../../models/cellnet/default.json', import.meta.url));
 export const MODEL_VERSION = 1;
 
 interface ModelFileLayer {

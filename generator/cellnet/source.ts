@@ -27,10 +27,11 @@ export function parseSynthetic(spec: string): { nTrain: number; nTest: number } 
 }
 
 /** Raw (unfitted) split for a source: synthetic 64x64 images or the IDX directory's contents. */
-export function loadSplit(spec: string, cfg: CellnetParams, seed: number, separation?: number): { split: Split; label: string; synthetic: boolean } {
+export function loadSplit(spec: string, cfg: CellnetParams, seed: number, separation?: number, testOnly = false): { split: Split; label: string; synthetic: boolean } {
   const syn = parseSynthetic(spec);
   if (syn) {
-    const split = synthSplit(syn.nTrain, syn.nTest, { seed, labels: cfg.classes.map((c) => c.label), separation });
+    // The test stream does not depend on nTrain, so eval can skip generating training images.
+    const split = synthSplit(testOnly ? 0 : syn.nTrain, syn.nTest, { seed, labels: cfg.classes.map((c) => c.label), separation });
     const sep = separation === undefined ? '' : ` separation ${separation}`;
     return { split, label: `synthetic:${syn.nTrain}:${syn.nTest} seed ${seed}${sep}`, synthetic: true };
   }
@@ -39,7 +40,11 @@ export function loadSplit(spec: string, cfg: CellnetParams, seed: number, separa
   return { split: readIdxDir(spec), label: spec, synthetic: false };
 }
 
-export function loadData(spec: string, cfg: CellnetParams, seed: number, fit: FitMode = 'crop', separation?: number): LoadedData {
-  const { split, label, synthetic } = loadSplit(spec, cfg, seed, separation);
+export function loadData(spec: string, cfg: CellnetParams, seed: number, fit: FitMode = 'crop', separation?: number, testOnly = false): LoadedData {
+  const { split, label, synthetic } = loadSplit(spec, cfg, seed, separation, testOnly);
+  if (testOnly) {
+    const test = toClassSet(split.test, cfg, fit);
+    return { train: { n: 0, size: test.size, pixels: new Uint8Array(0), classes: new Uint8Array(0) }, test, label, synthetic };
+  }
   return { train: toClassSet(split.train, cfg, fit), test: toClassSet(split.test, cfg, fit), label, synthetic };
 }

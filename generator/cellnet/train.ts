@@ -18,6 +18,7 @@ import { type TfNet, disposeNet, forward, initNet, netWeights, trainableVars, us
  *  2. scratch student: the configured student trained with cross-entropy only (the baseline);
  *  3. distilled student: same init and batches, loss = alpha * T^2 * KL(softmax(t/T) || softmax(s/T))
  *     + (1 - alpha) * CE(y, s)  (Hinton et al.; T^2 keeps gradient scale independent of T).
+ *  Teacher probabilities are computed once per training image (see softTargets).
  *  Training uses random dihedral augmentation (flips and 90-degree turns: a cell in flow has no preferred
  *  orientation). Optimiser: Adam, learning rate decayed linearly to 10% over the run.
  *  The distilled student is calibrated for fixed point and returned as the deliverable model.
@@ -44,7 +45,7 @@ export interface TrainOptions {
 }
 
 export const TEACHER_LAYERS: LayerConfig[] = [
-  { kind: 'conv', kernel: 3, outChannels: 32, weightBits: 8, actBits: 8 },
+  { kind: 'conv', kernel: 3, outChannels: 16, weightBits: 8, actBits: 8 },
   { kind: 'maxpool', size: 2 },
   { kind: 'conv', kernel: 3, outChannels: 32, weightBits: 8, actBits: 8 },
   { kind: 'maxpool', size: 2 },
@@ -145,6 +146,28 @@ class Batcher {
   }
 }
 
+function gatherRows(src: Float32Array, idx: ArrayLike<number>, width: number): Float32Array {
+  const out = new Float32Array(idx.length * width);
+  for (let j = 0; j < idx.length; j++) out.set(src.subarray(idx[j]! * width, (idx[j]! + 1) * width), j * width);
+  return out;
+}
+
+/**
+ * Teacher probabilities softmax(t / T) for every training image, computed once on the un-augmented image
+ * (the label does not depend on orientation, so they serve every augmented copy; this keeps the teacher
+ * out of the student's training loop).
+ */
+export function softTargets(net: TfNet, data: ClassSet, T: number, batch = 128): Float32Array {
+  const b = new Batcher(data, net.cfg);
+  const classes = net.cfg.classes.length;
+  const out = new Float32Array(data.n * classes);
+  for (let s = 0; s < data.n; s += batch) {
+    const idx = Array.from({ length: Math.min(batch, data.n - s) }, (_, j) => s + j);
+    out.set(tf.tidy(() => tf.softmax(tf.div(forward(net, b.images(idx)), T)).dataSync() as Float32Array), s * classes);
+  }
+  return out;
+}
+
 function shuffled(n: number, rng: Rng): Int32Array {
   const p = new Int32Array(n);
   for (let i = 0; i < n; i++) p[i] = i;
@@ -174,7 +197,8 @@ interface FitArgs {
   epochs: number;
   rng: Rng;
   opts: TrainOptions;
-  teacher?: TfNet;
+  /** Teacher probabilities at temperature T, [n * classes], for distillation. */
+  soft?: Float32Array;
   bar?: SingleBar;
 }
 
@@ -196,7 +220,7 @@ async function fit(a: FitArgs): Promise<void> {
       const loss = tf.tidy(() => {
         const x = batcher.images(idx, opts.augment ? a.rng : undefined);
         const y = batcher.labels(idx, classes);
-        const soft = a.teacher ? tf.softmax(tf.div(forward(a.teacher, x), T)) : undefined;
+        const soft = a.soft ? tf.tensor2d(gatherRows(a.soft, idx, classes), [idx.length, classes]) : undefined;
         return optimizer.minimize(() => {
           const logits = forward(net, x);
           const ce = tf.losses.softmaxCrossEntropy(y, logits);
@@ -231,9 +255,10 @@ export async function trainCellnet(cfg: CellnetConfig, train: ClassSet, test: Cl
 
   const stage = async (name: string, c: CellnetConfig, seedOffset: number, epochs: number, teacher?: TfNet): Promise<{ net: TfNet; r: StageResult }> => {
     const t0 = Date.now();
-    // Scratch and distilled students share the init seed, so the comparison isolates the loss.
+    // Scratch and distilled students share the init and batch seeds, so the comparison isolates the loss.
     const net = initNet(c, new Rng(opts.seed * 7919 + seedOffset));
-    await fit({ name, net, data: train, epochs, rng: new Rng(opts.seed * 104729 + seedOffset + 17), opts, teacher, bar });
+    const soft = teacher ? softTargets(teacher, train, opts.temperature) : undefined;
+    await fit({ name, net, data: train, epochs, rng: new Rng(opts.seed * 104729 + seedOffset + 17), opts, soft, bar });
     const accuracy = tfAccuracy(net, test);
     return { net, r: { name, architecture: describeLayers(c), params: c.params, accuracy, seconds: (Date.now() - t0) / 1000 } };
   };

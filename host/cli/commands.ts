@@ -1,5 +1,8 @@
 import type { Command } from 'commander';
+import { register as registerCellnet } from './cellnet';
+import { register as registerLlm } from './llm';
 import { register as registerHw } from './hw';
+import { register as registerSim } from './sim';
 
 /**
  * Each command group lives in its own module under host/cli/ exporting register(program).
@@ -7,7 +10,10 @@ import { register as registerHw } from './hw';
  */
 
 export function register(program: Command): void {
+  registerCellnet(program);
+  registerLlm(program);
   registerHw(program);
+  registerSim(program);
   program
     .command('version')
     .description('print the lutforge version')

@@ -4,7 +4,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Rng } from '../../generator/util/rng';
 import { buildSim, type Sim } from '../../sim/index';
-import { PLAIN_WIDTHS, passthroughFiles, passthroughIface, randomWord, widthsFiles, widthsIface } from './fixtures';
+import { PLAIN_WIDTHS, passthroughFiles, passthroughIface, randomWord, widthsFiles, widthsIface } from './ifaces';
 
 const MASK100 = (1n << 100n) - 1n;
 /** Reference model of the fixture: out = (in + addend) mod 2^100. */
@@ -192,8 +192,12 @@ describe('errors', () => {
   it('complains when a stream pushed with more: true is never ended', async () => {
     const run = await pt.start();
     await run.push('a', [1, 2], { more: true });
-    expect((await run.collect('b', 2)).data).toEqual([1n, 2n]);
-    await expect(run.finish()).rejects.toThrow(/input stream 'a' ran dry .* call end\('a'\)/);
+    // The simulator pauses where 'a' runs dry (it cannot know whether more is coming)...
+    expect((await run.collect('b', 1)).data).toEqual([1n]);
+    // ...so a collect that needs more of 'a' cannot complete, and finish says why instead of hanging.
+    const stuck = run.collect('b', 5);
+    await expect(run.finish()).rejects.toThrow(/input stream 'a' ran dry at cycle \d+ .* call end\('a'\)/);
+    await expect(stuck).rejects.toThrow(/ran dry/);
   });
 });
 

@@ -6,13 +6,29 @@ import { sampleSequence } from '../sample';
 export class Calibration {
   private readonly sums = new Map<string, Float64Array>();
   private readonly counts = new Map<string, number>();
+  private readonly grams = new Map<string, Float64Array>();
 
   add(site: string, layer: number, x: Float32Array): void {
     const key = `${site}/${layer}`;
     let s = this.sums.get(key);
     if (!s) this.sums.set(key, (s = new Float64Array(x.length)));
     for (let i = 0; i < x.length; i++) s[i]! += x[i]! * x[i]!;
+    const n = x.length;
+    let g = this.grams.get(key);
+    if (!g) this.grams.set(key, (g = new Float64Array(n * n)));
+    for (let i = 0; i < n; i++) {
+      const xi = x[i]!;
+      if (xi === 0) continue;
+      for (let j = 0; j < n; j++) g[i * n + j]! += xi * x[j]!;
+    }
     this.counts.set(key, (this.counts.get(key) ?? 0) + 1);
+  }
+
+  /** E[x x^T] (n x n row-major) for GPTQ. */
+  gram(site: string, layer: number): Float64Array | undefined {
+    const key = `${site}/${layer}`;
+    const g = this.grams.get(key);
+    return g && g.map((v) => v / this.counts.get(key)!);
   }
 
   /** E[x^2] per column, floored at 1e-3 of its mean so no column is ignored entirely. */

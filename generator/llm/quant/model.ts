@@ -59,7 +59,7 @@ export function quantizeModel(ckpt: LlamaCheckpoint, cfg: EngineConfig, opts: Qu
   const w = ckpt.weights;
   const base = { group: cfg.wGroup, scaleBits: cfg.scaleBits, mulBits: cfg.mulBits, search };
   const lin = (t: Float32Array, l: number, rows: number, cols: number, site: string) =>
-    quantizeMatrix(layerSlice(t, l, rows * cols), rows, cols, { ...base, bits: cfg.wBits, colWeights: opts.calib?.get(site, l) });
+    quantizeMatrix(layerSlice(t, l, rows * cols), rows, cols, { ...base, bits: cfg.wBits, colWeights: opts.calib?.get(site, l), gram: opts.calib?.gram(site, l) });
   const { dim, hiddenDim: hid, kvDim } = d;
   const layers: QLayer[] = [];
   for (let l = 0; l < d.nLayers; l++)
@@ -74,8 +74,8 @@ export function quantizeModel(ckpt: LlamaCheckpoint, cfg: EngineConfig, opts: Qu
       w2: lin(w.w2, l, dim, hid, 'w2'),
       w3: lin(w.w3, l, hid, dim, 'ffn'),
     });
-  const cls = quantizeMatrix(w.wcls, d.vocabSize, dim, { ...base, bits: cfg.clsBits, colWeights: opts.calib?.get('cls', 0) });
+  const cls = quantizeMatrix(w.wcls, d.vocabSize, dim, { ...base, bits: cfg.clsBits, colWeights: opts.calib?.get('cls', 0), gram: opts.calib?.gram('cls', 0) });
   // A separate embedding table is read one row per token; plain per-row error is the right objective there.
-  const emb = ckpt.sharedClassifier ? cls : quantizeMatrix(w.tokenEmbedding, d.vocabSize, dim, { ...base, bits: cfg.clsBits });
+  const emb = ckpt.sharedClassifier ? cls : quantizeMatrix(w.tokenEmbedding, d.vocabSize, dim, { ...base, search: search === 'gptq' ? 'mse' : search, bits: cfg.clsBits });
   return { cfg, layers, finalNorm: quantizeNorm(w.rmsFinal, dim, cfg.normWBits), cls, emb, search };
 }

@@ -13,7 +13,12 @@ export interface QMatrix extends W2Matrix {
   exp: number;
 }
 
-export type ScaleSearch = 'mse' | 'minmax';
+/**
+ * 'minmax': scale = max|w| / maxLevel, plain rounding (the contrast baseline).
+ * 'mse': per-group clipping search minimising (E[x^2]-weighted) squared weight error.
+ * 'gptq': 'mse' scales plus GPTQ error feedback (needs the input Gram matrix from calibration).
+ */
+export type ScaleSearch = 'mse' | 'minmax' | 'gptq';
 
 export interface QuantizeOptions {
   bits: number;
@@ -24,6 +29,8 @@ export interface QuantizeOptions {
   search: ScaleSearch;
   /** Per-input-column error weights (e.g. E[x^2] from calibration); uniform when absent. */
   colWeights?: Float64Array;
+  /** Input Gram matrix E[x x^T] (cols x cols, row-major) for 'gptq'. */
+  gram?: Float64Array;
 }
 
 export const maxLevel = (bits: number): number => 2 ** bits - 1;
@@ -37,7 +44,7 @@ function nearestCode(t: number, bits: number): number {
 }
 
 /** Weighted squared error of group [c0,c1) of row `base` at real scale s (codes chosen nearest). */
-function groupError(w: Float32Array, base: number, c0: number, c1: number, s: number, bits: number, h?: Float64Array): number {
+function groupError(w: ArrayLike<number>, base: number, c0: number, c1: number, s: number, bits: number, h?: Float64Array): number {
   let e = 0;
   for (let c = c0; c < c1; c++) {
     const x = w[base + c]!;
@@ -63,7 +70,7 @@ export function quantizeMatrix(w: Float32Array, rows: number, cols: number, o: Q
       for (let c = c0; c < c1; c++) amax = Math.max(amax, Math.abs(w[r * cols + c]!));
       if (amax === 0) continue;
       let best = amax / L;
-      if (o.search === 'mse') {
+      if (o.search !== 'minmax') {
         let bestErr = Infinity;
         for (let a = 0.15; a <= 1.0001; a += 0.005) {
           const s = (a * amax) / L;
@@ -86,29 +93,21 @@ export function quantizeMatrix(w: Float32Array, rows: number, cols: number, o: Q
     exp -= 1;
   }
   const step = mul * 2 ** -exp;
-  // Pass 2: integer scale codes; 'mse' searches codes around the continuous optimum, then codes are nearest levels.
   const scales = new Uint32Array(rows * ng);
   const codes = new Uint8Array(rows * cols);
-  for (let r = 0; r < rows; r++)
-    for (let g = 0; g < ng; g++) {
-      const c0 = g * o.group;
-      const c1 = Math.min(cols, c0 + o.group);
-      const s = sReal[r * ng + g]!;
-      let code = Math.min(smax, Math.round(s / step));
-      if (s > 0 && code === 0) code = 1;
-      if (o.search === 'mse' && s > 0) {
-        let bestErr = groupError(w, r * cols, c0, c1, code * step, o.bits, o.colWeights);
-        const lo = Math.max(1, code - 12);
-        const hi = Math.min(smax, code + 12);
-        for (let cc = lo; cc <= hi; cc++) {
-          const e = groupError(w, r * cols, c0, c1, cc * step, o.bits, o.colWeights);
-          if (e < bestErr) [bestErr, code] = [e, cc];
-        }
+  if (o.search === 'gptq') {
+    if (!o.gram) throw new ConfigError('search', "'gptq' needs calibration statistics (a Gram matrix)", o.search);
+    gptq(w, rows, cols, o, sReal, step, o.gram, scales, codes);
+  } else
+    // Pass 2: integer scale codes searched around the continuous optimum, then codes are the nearest levels.
+    for (let r = 0; r < rows; r++)
+      for (let g = 0; g < ng; g++) {
+        const c0 = g * o.group;
+        const c1 = Math.min(cols, c0 + o.group);
+        const code = scaleCode(w, r * cols, c0, c1, sReal[r * ng + g]!, step, o);
+        scales[r * ng + g] = code;
+        assignCodes(w, r * cols, c0, c1, code * step, o.bits, codes);
       }
-      scales[r * ng + g] = code;
-      const sq = code * step;
-      for (let c = c0; c < c1; c++) codes[r * cols + c] = sq > 0 ? nearestCode(w[r * cols + c]! / sq, o.bits) : 2 ** (o.bits - 1);
-    }
   return { rows, cols, group: o.group, bits: o.bits, codes, scales, mul, exp };
 }
 
@@ -138,4 +137,114 @@ export function wnGemvAcc(m: QMatrix, x: Int8Array, out: Float64Array): Float64A
     out[r] = a;
   }
   return out;
+}
+
+/** Integer scale code for one group: round(s/step), refined by an error search over nearby codes for 'mse'/'gptq'. */
+function scaleCode(w: ArrayLike<number>, base: number, c0: number, c1: number, s: number, step: number, o: QuantizeOptions): number {
+  const smax = 2 ** o.scaleBits - 1;
+  if (!(s > 0)) return 0;
+  let code = Math.max(1, Math.min(smax, Math.round(s / step)));
+  if (o.search === 'minmax') return code;
+  const h = o.colWeights;
+  let bestErr = groupError(w, base, c0, c1, code * step, o.bits, h);
+  for (let cc = Math.max(1, code - 12); cc <= Math.min(smax, code + 12); cc++) {
+    const e = groupError(w, base, c0, c1, cc * step, o.bits, h);
+    if (e < bestErr) [bestErr, code] = [e, cc];
+  }
+  return code;
+}
+
+function assignCodes(w: ArrayLike<number>, base: number, c0: number, c1: number, sq: number, bits: number, codes: Uint8Array): void {
+  for (let c = c0; c < c1; c++) codes[base + c] = sq > 0 ? nearestCode(w[base + c]! / sq, bits) : 2 ** (bits - 1);
+}
+
+/**
+ * GPTQ (Frantar et al.): quantise columns left to right; each column's rounding error, scaled by the inverse Hessian
+ * (H = E[x x^T] + 1% mean-diagonal damping), is pushed onto the not-yet-quantised columns. A group's scale code is
+ * chosen when its first column is reached, from the error-updated weights.
+ */
+function gptq(
+  w0: Float32Array, rows: number, cols: number, o: QuantizeOptions, sReal: Float64Array, step: number, gram: Float64Array,
+  scales: Uint32Array, codes: Uint8Array,
+): void {
+  const ng = groupsOf(cols, o.group);
+  const H = Float64Array.from(gram);
+  let meanDiag = 0;
+  for (let i = 0; i < cols; i++) meanDiag += H[i * cols + i]! / cols;
+  for (let i = 0; i < cols; i++) H[i * cols + i]! += 0.01 * meanDiag + 1e-12;
+  const U = upperCholeskyOfInverse(H, cols);
+  const w = Float64Array.from(w0);
+  const L = maxLevel(o.bits);
+  for (let g = 0; g < ng; g++) {
+    const c0 = g * o.group;
+    const c1 = Math.min(cols, c0 + o.group);
+    for (let r = 0; r < rows; r++) {
+      // Re-fit the group's scale on the updated weights (same clipping search as 'mse').
+      let amax = 0;
+      for (let c = c0; c < c1; c++) amax = Math.max(amax, Math.abs(w[r * cols + c]!));
+      let sBest = sReal[r * ng + g]!;
+      if (amax > 0) {
+        let bestErr = Infinity;
+        for (let a = 0.15; a <= 1.0001; a += 0.005) {
+          const sc = (a * amax) / L;
+          const e = groupError(w, r * cols, c0, c1, sc, o.bits, o.colWeights);
+          if (e < bestErr) [bestErr, sBest] = [e, sc];
+        }
+      }
+      scales[r * ng + g] = scaleCode(w, r * cols, c0, c1, amax > 0 ? sBest : 0, step, o);
+    }
+    for (let j = c0; j < c1; j++) {
+      const d = U[j * cols + j]!;
+      for (let r = 0; r < rows; r++) {
+        const sq = scales[r * ng + g]! * step;
+        const x = w[r * cols + j]!;
+        const q = sq > 0 ? nearestCode(x / sq, o.bits) : 2 ** (o.bits - 1);
+        codes[r * cols + j] = q;
+        const err = (x - sq * levelOf(q, o.bits)) / d;
+        for (let k = j + 1; k < cols; k++) w[r * cols + k]! -= err * U[j * cols + k]!;
+      }
+    }
+  }
+}
+
+/** Upper-triangular U with U^T U = H^-1 (H symmetric positive definite, n x n row-major). */
+function upperCholeskyOfInverse(H: Float64Array, n: number): Float64Array {
+  // Cholesky H = L L^T, invert L, H^-1 = L^-T L^-1, then Cholesky of H^-1 (upper form via reversal).
+  const Lm = new Float64Array(n * n);
+  for (let i = 0; i < n; i++)
+    for (let j = 0; j <= i; j++) {
+      let s = H[i * n + j]!;
+      for (let k = 0; k < j; k++) s -= Lm[i * n + k]! * Lm[j * n + k]!;
+      Lm[i * n + j] = i === j ? Math.sqrt(Math.max(s, 1e-300)) : s / Lm[j * n + j]!;
+    }
+  const Li = new Float64Array(n * n);
+  for (let i = 0; i < n; i++) {
+    Li[i * n + i] = 1 / Lm[i * n + i]!;
+    for (let j = 0; j < i; j++) {
+      let s = 0;
+      for (let k = j; k < i; k++) s -= Lm[i * n + k]! * Li[k * n + j]!;
+      Li[i * n + j] = s / Lm[i * n + i]!;
+    }
+  }
+  const Hi = new Float64Array(n * n);
+  for (let i = 0; i < n; i++)
+    for (let j = 0; j < n; j++) {
+      let s = 0;
+      for (let k = Math.max(i, j); k < n; k++) s += Li[k * n + i]! * Li[k * n + j]!;
+      Hi[i * n + j] = s;
+    }
+  // Upper Cholesky: Hi = U^T U, computed row by row.
+  const U = new Float64Array(n * n);
+  for (let i = 0; i < n; i++) {
+    let s = Hi[i * n + i]!;
+    for (let k = 0; k < i; k++) s -= U[k * n + i]! ** 2;
+    const d = Math.sqrt(Math.max(s, 1e-300));
+    U[i * n + i] = d;
+    for (let j = i + 1; j < n; j++) {
+      let t = Hi[i * n + j]!;
+      for (let k = 0; k < i; k++) t -= U[k * n + i]! * U[k * n + j]!;
+      U[i * n + j] = t / d;
+    }
+  }
+  return U;
 }

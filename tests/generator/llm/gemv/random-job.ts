@@ -1,5 +1,5 @@
-import { gemvConfig, groupsOf, type GemvConfig, type GemvParams, type W2Matrix } from '../../../../generator/llm/gemv';
-import { Rng } from '../../../../generator/util/rng';
+import { extremeJob, gemvConfig, randomInt8, randomW2Matrix, type GemvConfig, type GemvParams } from '../../../../generator/llm/gemv';
+import type { Rng } from '../../../../generator/util/rng';
 
 /** A seeded random GEMV configuration that stays small enough to simulate quickly. */
 export function randomConfig(rng: Rng): GemvConfig {
@@ -11,27 +11,4 @@ export function randomConfig(rng: Rng): GemvConfig {
   return gemvConfig(p);
 }
 
-export function randomMatrix(rng: Rng, cfg: GemvConfig, rows: number, cols: number): W2Matrix {
-  const ng = groupsOf(cols, cfg.group);
-  const smax = 2 ** cfg.scaleBits - 1;
-  return {
-    rows,
-    cols,
-    group: cfg.group,
-    codes: Uint8Array.from({ length: rows * cols }, () => rng.int(0, 3)),
-    scales: Uint32Array.from({ length: rows * ng }, () => rng.int(0, smax)),
-  };
-}
-
-export const randomX = (rng: Rng, cols: number): Int8Array => Int8Array.from({ length: cols }, () => rng.int(-128, 127));
-
-/** The worst case for the accumulator: every code at -3 against x = -128 with the largest scale, at maxCols. */
-export function extremeJob(cfg: GemvConfig): { m: W2Matrix; x: Int8Array } {
-  const rows = cfg.lanes;
-  const cols = cfg.maxCols;
-  const ng = groupsOf(cols, cfg.group);
-  return {
-    m: { rows, cols, group: cfg.group, codes: new Uint8Array(rows * cols), scales: new Uint32Array(rows * ng).fill(2 ** cfg.scaleBits - 1) },
-    x: new Int8Array(cols).fill(-128),
-  };
-}
+export { extremeJob, randomW2Matrix as randomMatrix, randomInt8 as randomX };

@@ -1,0 +1,95 @@
+import type { LlamaCheckpoint } from './checkpoint';
+import { engineConfig, SCHEMES, shapeOf, type EngineParams, type SchemeName } from './engine-config';
+import { argmax, FloatModel } from './float-model';
+import { GoldenDecoder } from './golden/decoder';
+import { calibrate, type Calibration } from './quant/calibrate';
+import { quantizeModel } from './quant/model';
+import type { ScaleSearch } from './quant/weights';
+import { sampleSequence, softmax64 } from './sample';
+
+export interface EvalSetting {
+  scheme: SchemeName;
+  group: number;
+  sinks: number;
+  window: number;
+  search: ScaleSearch;
+  /** Weight the quantisation error by calibration activation statistics. */
+  calibrated: boolean;
+}
+
+export interface EvalRow extends EvalSetting {
+  label: string;
+  /** Fraction of positions where the golden decoder's argmax equals the float reference's. */
+  top1: number;
+  /** Mean KL(P_float || P_golden) in nats. */
+  meanKl: number;
+  /** Perplexity of the golden decoder and of the float reference on the sampled sequences. */
+  ppl: number;
+  pplFloat: number;
+  positions: number;
+}
+
+export interface EvalOptions {
+  seed: number;
+  sequences: number;
+  length: number;
+  /** Calibration sequences are sampled with seed + 7919 so they never overlap the evaluation set. */
+  calibSequences: number;
+  onProgress?: (done: number, total: number) => void;
+}
+
+export const EVAL_DEFAULTS: Omit<EvalOptions, 'onProgress'> = { seed: 1234, sequences: 4, length: 256, calibSequences: 8 };
+
+export function settingLabel(s: EvalSetting): string {
+  return `${s.scheme} G=${s.group} S=${s.sinks} W=${s.window} ${s.search}${s.calibrated ? '+calib' : ''}`;
+}
+
+/** The default table of `llm eval`: the three schemes, a few (S, W) and plain rounding for contrast. */
+export function defaultSettings(seqLen: number, length: number): EvalSetting[] {
+  const full = Math.max(1, Math.min(seqLen, length) - 4);
+  const base = { group: 32, sinks: 4, window: full, search: 'gptq' as ScaleSearch, calibrated: true };
+  const out: EvalSetting[] = [];
+  for (const scheme of Object.keys(SCHEMES) as SchemeName[]) out.push({ ...base, scheme });
+  out.push({ ...base, scheme: 'W2A8KV4', search: 'minmax', calibrated: false });
+  out.push({ ...base, scheme: 'W2A8KV4', search: 'mse', calibrated: false });
+  out.push({ ...base, scheme: 'W2A8KV4', search: 'mse' });
+  out.push({ ...base, scheme: 'W2A8KV4', group: 16 });
+  out.push({ ...base, scheme: 'W2A8KV4', group: 64 });
+  for (const [S, W] of [[4, 60], [4, 28], [0, 64]] as const) out.push({ ...base, scheme: 'W2A8KV4', sinks: S, window: W });
+  out.push({ ...base, scheme: 'W8A8KV8', sinks: 4, window: 60 });
+  return out;
+}
+
+export function evaluate(ckpt: LlamaCheckpoint, settings: EvalSetting[], o: EvalOptions): EvalRow[] {
+  const ref = new FloatModel(ckpt);
+  const seqs = Array.from({ length: o.sequences }, (_, i) => sampleSequence(ref, o.seed + i, o.length));
+  const refProbs = seqs.map((s) => s.map((t, p) => softmax64(ref.forward(t, p))));
+  const needCalib = settings.some((s) => s.calibrated);
+  const calib: Calibration | undefined = needCalib ? calibrate(ckpt, o.seed + 7919, o.calibSequences, o.length) : undefined;
+  const total = settings.length * o.sequences * o.length;
+  let done = 0;
+  return settings.map((s) => {
+    const params: Partial<EngineParams> = { ...SCHEMES[s.scheme], wGroup: s.group, sinks: s.sinks, window: s.window };
+    const cfg = engineConfig(shapeOf(ckpt.dims), params);
+    const qm = quantizeModel(ckpt, cfg, { search: s.search, calib: s.calibrated ? calib : undefined });
+    const g = new GoldenDecoder(qm);
+    const scale = 2 ** -cfg.logitFrac;
+    let agree = 0, kl = 0, nll = 0, nllF = 0, n = 0;
+    seqs.forEach((seq, si) => {
+      for (let pos = 0; pos < seq.length; pos++) {
+        const pg = softmax64(g.forward(seq[pos]!, pos), scale);
+        const pf = refProbs[si]![pos]!;
+        if (argmax(pg) === argmax(pf)) agree++;
+        for (let i = 0; i < pf.length; i++) if (pf[i]! > 0) kl += pf[i]! * Math.log(pf[i]! / Math.max(pg[i]!, 1e-300));
+        if (pos + 1 < seq.length) {
+          nll -= Math.log(Math.max(pg[seq[pos + 1]!]!, 1e-300));
+          nllF -= Math.log(pf[seq[pos + 1]!]!);
+        }
+        n++;
+        o.onProgress?.(++done, total);
+      }
+    });
+    const pred = o.sequences * (o.length - 1);
+    return { ...s, label: settingLabel(s), top1: agree / n, meanKl: kl / n, ppl: Math.exp(nll / pred), pplFloat: Math.exp(nllF / pred), positions: n };
+  });
+}

@@ -1,0 +1,155 @@
+import type { Command } from 'commander';
+import cliProgress from 'cli-progress';
+import { loadCheckpoint, type LlamaCheckpoint } from '../../generator/llm/checkpoint';
+import { describeEngine, engineConfig, SCHEMES, shapeOf, type EngineConfig, type SchemeName } from '../../generator/llm/engine-config';
+import { defaultSettings, evaluate, EVAL_DEFAULTS } from '../../generator/llm/eval';
+import { FloatModel, generateGreedy, type StepModel } from '../../generator/llm/float-model';
+import { GoldenDecoder } from '../../generator/llm/golden/decoder';
+import { calibrate } from '../../generator/llm/quant/calibrate';
+import { quantizeModel } from '../../generator/llm/quant/model';
+import type { ScaleSearch } from '../../generator/llm/quant/weights';
+import { Tokenizer } from '../../generator/llm/tokenizer';
+import { ConfigError } from '../../generator/util/errors';
+import { emit, parseIntList, parseIntOpt, withJson } from './common';
+
+export interface EngineContext {
+  ckpt: LlamaCheckpoint;
+  /** Engine config for quantised engines (undefined for the float reference). */
+  cfg?: EngineConfig;
+  search: ScaleSearch;
+  calibrated: boolean;
+}
+
+/**
+ * Engines `llm run` can drive. Issue 6 registers a hardware-backed engine (e.g. 'device') here, next to
+ * 'float' and 'golden', without touching this file's commands.
+ */
+export const LLM_ENGINES = new Map<string, (ctx: EngineContext) => StepModel>([
+  ['float', (ctx) => new FloatModel(ctx.ckpt)],
+  [
+    'golden',
+    (ctx) => {
+      const calib = ctx.calibrated || ctx.search === 'gptq' ? calibrate(ctx.ckpt, EVAL_DEFAULTS.seed + 7919, EVAL_DEFAULTS.calibSequences, 128) : undefined;
+      return new GoldenDecoder(quantizeModel(ctx.ckpt, ctx.cfg!, { search: ctx.search, calib }));
+    },
+  ],
+]);
+
+interface RunOpts {
+  model: string;
+  promptIds?: string;
+  tokens: string;
+  engine: string;
+  scheme: string;
+  wGroup?: string;
+  sinks?: string;
+  window?: string;
+  search: string;
+  calib: boolean;
+  tokenizer?: string;
+  json?: boolean;
+}
+
+function schemeOf(name: string): SchemeName {
+  if (!(name in SCHEMES)) throw new ConfigError('scheme', `must be one of ${Object.keys(SCHEMES).join(', ')}`, name);
+  return name as SchemeName;
+}
+
+function searchOf(name: string): ScaleSearch {
+  if (name !== 'mse' && name !== 'minmax' && name !== 'gptq') throw new ConfigError('search', "must be 'gptq', 'mse' or 'minmax'", name);
+  return name;
+}
+
+export function register(program: Command): void {
+  const llm = program.command('llm').description('LLM model side: float reference, quantised golden decoder, fidelity');
+
+  withJson(
+    llm
+      .command('run')
+      .description('greedy-decode token ids with the float reference or the integer golden decoder')
+      .requiredOption('--model <file>', 'llama2.c checkpoint (.bin)')
+      .option('--prompt-ids <ids>', 'comma-separated prompt token ids (default: BOS = 1)')
+      .option('--tokens <n>', 'positions to run (tokens printed after the first prompt token)', '64')
+      .option('--engine <name>', `engine: ${[...LLM_ENGINES.keys()].join('|')}`, 'float')
+      .option('--scheme <name>', `golden quantisation scheme: ${Object.keys(SCHEMES).join('|')}`, 'W2A8KV4')
+      .option('--w-group <g>', 'weights per scale along the input dimension')
+      .option('--sinks <s>', 'Λ-attention sink positions')
+      .option('--window <w>', 'Λ-attention recent-window positions')
+      .option('--search <how>', 'weight quantisation: gptq|mse|minmax', 'gptq')
+      .option('--no-calib', 'do not weight the quantisation error by calibration statistics')
+      .option('-z, --tokenizer <file>', 'llama2.c tokenizer.bin to print text'),
+  ).action((o: RunOpts) => {
+    const ckpt = loadCheckpoint(o.model);
+    const factory = LLM_ENGINES.get(o.engine);
+    if (!factory) throw new ConfigError('engine', `must be one of ${[...LLM_ENGINES.keys()].join(', ')}`, o.engine);
+    const prompt = o.promptIds ? parseIntList('--prompt-ids', o.promptIds) : [1];
+    const steps = parseIntOpt('--tokens', o.tokens);
+    if (steps < 1) throw new ConfigError('tokens', 'must be >= 1', steps);
+    if (o.engine === 'float' && steps > ckpt.dims.seqLen)
+      throw new ConfigError('tokens', `the float reference runs at most seq_len=${ckpt.dims.seqLen} positions`, steps);
+    const cfg =
+      o.engine === 'float'
+        ? undefined
+        : engineConfig(shapeOf(ckpt.dims), {
+            ...SCHEMES[schemeOf(o.scheme)],
+            ...(o.wGroup !== undefined && { wGroup: parseIntOpt('--w-group', o.wGroup) }),
+            ...(o.sinks !== undefined && { sinks: parseIntOpt('--sinks', o.sinks) }),
+            ...(o.window !== undefined && { window: parseIntOpt('--window', o.window) }),
+          });
+    const model = factory({ ckpt, cfg, search: searchOf(o.search), calibrated: o.calib });
+    const t0 = performance.now();
+    const ids = generateGreedy(model, prompt, steps);
+    const seconds = (performance.now() - t0) / 1000;
+    const tok = o.tokenizer ? Tokenizer.load(o.tokenizer, ckpt.dims.vocabSize) : undefined;
+    const text = tok ? ids.map((t, i) => tok.decode(i === 0 ? prompt[0]! : ids[i - 1]!, t)).join('') : undefined;
+    const result = {
+      engine: o.engine,
+      config: cfg ? describeEngine(cfg) : 'float32 reference',
+      prompt,
+      ids,
+      ...(text !== undefined && { text }),
+      tokensPerSecond: steps / seconds,
+    };
+    emit(o, result, () =>
+      [`engine: ${result.engine} (${result.config})`, `ids: ${ids.join(' ')}`, ...(text !== undefined ? [`text: ${text}`] : []),
+        `${result.tokensPerSecond.toFixed(1)} tok/s`].join('\n'),
+    );
+  });
+
+  withJson(
+    llm
+      .command('eval')
+      .description('fidelity of the golden decoder vs the float reference (top-1, KL, perplexity) on sampled sequences')
+      .requiredOption('--model <file>', 'llama2.c checkpoint (.bin)')
+      .option('--seed <n>', 'sampling seed', String(EVAL_DEFAULTS.seed))
+      .option('--sequences <n>', 'sequences sampled from the float model', String(EVAL_DEFAULTS.sequences))
+      .option('--length <n>', 'tokens per sequence (<= seq_len)', String(EVAL_DEFAULTS.length)),
+  ).action((o: { model: string; seed: string; sequences: string; length: string; json?: boolean }) => {
+    const ckpt = loadCheckpoint(o.model);
+    const length = parseIntOpt('--length', o.length);
+    const sequences = parseIntOpt('--sequences', o.sequences);
+    if (length < 2 || length > ckpt.dims.seqLen) throw new ConfigError('length', `must be in [2, seq_len=${ckpt.dims.seqLen}]`, length);
+    if (sequences < 1) throw new ConfigError('sequences', 'must be >= 1', sequences);
+    const settings = defaultSettings(ckpt.dims.seqLen, length);
+    const bar = o.json ? undefined : new cliProgress.SingleBar({ stream: process.stderr, format: 'eval [{bar}] {percentage}% {value}/{total} steps' }, cliProgress.Presets.shades_classic);
+    bar?.start(1, 0);
+    const rows = evaluate(ckpt, settings, {
+      ...EVAL_DEFAULTS,
+      seed: parseIntOpt('--seed', o.seed),
+      sequences,
+      length,
+      onProgress: (d, t) => {
+        if (bar && (d % 64 === 0 || d === t)) {
+          bar.setTotal(t);
+          bar.update(d);
+        }
+      },
+    });
+    bar?.stop();
+    emit(o, { model: o.model, seed: Number(o.seed), sequences, length, rows }, () => {
+      const head = '| setting | top-1 | mean KL | ppl | ppl float |\n|---|---|---|---|---|';
+      const body = rows.map((r) => `| ${r.label} | ${(100 * r.top1).toFixed(1)}% | ${r.meanKl.toFixed(4)} | ${r.ppl.toFixed(3)} | ${r.pplFloat.toFixed(3)} |`);
+      return [head, ...body].join('\n');
+    });
+  });
+}
