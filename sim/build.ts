@@ -25,8 +25,11 @@ export interface BuildOptions {
   /** Extra verilator arguments (part of the cache key). */
   verilatorArgs?: string[];
   cacheDir?: string;
-  /** Serialise the C++ compile with other CPU-heavy jobs (conventions: flock /tmp/cpu.lock). Default true. */
-  cpuLock?: boolean;
+  /**
+   * Serialise the C++ compile with other CPU-heavy jobs through `flock FILE`. Default: the file named by the
+   * LUTFORGE_CPU_LOCK environment variable, or no lock when it is unset.
+   */
+  cpuLock?: string | false;
 }
 
 export interface BuildResult {
@@ -156,9 +159,9 @@ export async function buildSimBinary(opts: BuildOptions): Promise<BuildResult> {
       const args = verilatorArgs(opts, sources.map((s) => path.relative(tmp, s)), 'harness.cpp');
       // Relative paths + CCACHE_BASEDIR let ccache hit across differently named temp dirs.
       const env = { ...process.env, CCACHE_BASEDIR: tmp, CCACHE_NOHASHDIR: '1' };
-      const useLock = opts.cpuLock ?? true;
+      const useLock = opts.cpuLock ?? process.env.LUTFORGE_CPU_LOCK ?? false;
       const res = useLock
-        ? await runTool('flock', ['/tmp/cpu.lock', 'verilator', ...args], { cwd: tmp, env })
+        ? await runTool('flock', [useLock, 'verilator', ...args], { cwd: tmp, env })
         : await runTool('verilator', args, { cwd: tmp, env });
       const log = `$ verilator ${args.join(' ')}\n${res.stdout}\n${res.stderr}`;
       if (res.code !== 0) {

@@ -56,8 +56,8 @@ export const TEACHER_LAYERS: LayerConfig[] = [
 
 export const TRAIN_DEFAULTS: TrainOptions = {
   seed: 1,
-  epochs: 6,
-  teacherEpochs: 6,
+  epochs: 4,
+  teacherEpochs: 4,
   batch: 32,
   lr: 2e-3,
   temperature: 4,
