@@ -4,9 +4,9 @@
  * Prints MAC utilisation = useful MACs / (cycles x lanes x simd) and weight-port utilisation =
  * weight bits consumed / (cycles x port width), with and without injected stalls, and simulated cycles per second.
  */
-import { gemvConfig, gemvGolden, randomInt8, randomW2Matrix, type GemvParams } from '../generator/llm/gemv';
+import { gemvConfig, gemvGolden, packJob, randomInt8, randomW2Matrix, type GemvParams } from '../generator/llm/gemv';
 import { Rng } from '../generator/util/rng';
-import { buildGemvSim, runGemvJob } from '../sim/designs/gemv';
+import { buildGemvSim, runPackedGemvJob } from '../sim/designs/gemv';
 import { fmt, report, table } from './table';
 
 const CLOCK_MHZ = 225;
@@ -22,13 +22,14 @@ export async function main(argv: string[]): Promise<void> {
   const m = randomW2Matrix(rng, cfg, size, size);
   const x = randomInt8(rng, size);
   const golden = gemvGolden(cfg, m, x);
+  const words = packJob(cfg, m, x);
   const rows: Array<Record<string, number | string | boolean>> = [];
   for (const [label, stall] of [
     ['no stalls', 0],
     ['10% stalls on every stream', 0.1],
   ] as const) {
     const t0 = performance.now();
-    const run = await runGemvJob(sim, cfg, m, x, { seed: 1, stall: { default: stall } });
+    const run = await runPackedGemvJob(sim, cfg, words, size, { seed: 1, stall: { default: stall } });
     const wall = (performance.now() - t0) / 1000;
     const usefulMacs = size * size;
     // the whole job: x load, weight streaming, pipeline drain

@@ -2,6 +2,7 @@ import type { Command } from 'commander';
 import { register as registerCellnet } from './cellnet';
 import { register as registerLlm } from './llm';
 import { register as registerHw } from './hw';
+import { register as registerDemo } from './demo';
 import { register as registerSim } from './sim';
 
 /**
@@ -13,6 +14,7 @@ export function register(program: Command): void {
   registerCellnet(program);
   registerLlm(program);
   registerHw(program);
+  registerDemo(program);
   registerSim(program);
   program
     .command('version')

@@ -10,7 +10,7 @@ import { emit, parseIntOpt } from './common';
 const kebab = (s: string) => s.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`);
 
 /** One --option per numeric parameter of every design (unknown ones for a design are rejected). */
-function addParamOptions(cmd: Command): Command {
+export function addParamOptions(cmd: Command): Command {
   const seen = new Set<string>();
   for (const [design, d] of Object.entries(DESIGNS))
     for (const [k, v] of Object.entries(d.defaults)) {

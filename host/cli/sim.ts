@@ -5,6 +5,8 @@ import { defaultCacheDir } from '../../sim/build';
 import { compileIcarus } from '../../sim/icarus';
 import { lintVerilog } from '../../sim/lint';
 import { emit, withJson } from './common';
+import { registerGemvSim } from './gemv';
+import { addParamOptions } from './hw';
 
 /** `lutforge sim ...`: lint/compile Verilog files and manage the simulator build cache. */
 
@@ -13,7 +15,8 @@ async function load(files: string[]): Promise<{ name: string; text: string }[]> 
 }
 
 export function register(program: Command): void {
-  const sim = program.command('sim').description('Verilator/Icarus helpers and the simulator build cache');
+  const sim = program.command('sim').description('simulate designs; Verilator/Icarus helpers and the simulator build cache');
+  registerGemvSim(sim, addParamOptions);
 
   withJson(sim.command('lint <files...>').description('verilator --lint-only -Wall').requiredOption('--top <module>', 'top module')).action(
     async (files: string[], o: { top: string; json?: boolean }) => {

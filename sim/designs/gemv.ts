@@ -3,7 +3,7 @@
  * Shared by the tests, the CLI (`lutforge sim gemv`, `demo`) and bench/gemv.ts.
  */
 import { printDesign } from '../../generator/hdl';
-import { gemvModule, packJob, unpackY, type GemvConfig, type W2Matrix } from '../../generator/llm/gemv';
+import { gemvModule, packJob, unpackY, type GemvConfig, type GemvJobWords, type W2Matrix } from '../../generator/llm/gemv';
 import { buildSim, type Sim, type StallSpec } from '../index';
 
 export async function buildGemvSim(cfg: GemvConfig, opts: { trace?: boolean } = {}): Promise<Sim> {
@@ -29,7 +29,17 @@ export async function runGemvJob(
   x: ArrayLike<number>,
   opts: { seed?: number; stall?: StallSpec; traceFile?: string } = {},
 ): Promise<GemvRun> {
-  const words = packJob(cfg, m, x);
+  return runPackedGemvJob(sim, cfg, packJob(cfg, m, x), m.rows, opts);
+}
+
+/** Run an already packed job (benches time the simulation apart from the packing). */
+export async function runPackedGemvJob(
+  sim: Sim,
+  cfg: GemvConfig,
+  words: GemvJobWords,
+  rows: number,
+  opts: { seed?: number; stall?: StallSpec; traceFile?: string } = {},
+): Promise<GemvRun> {
   const res = await sim.run({
     seed: opts.seed,
     stall: opts.stall,
@@ -40,7 +50,7 @@ export async function runGemvJob(
   const w = res.streams.w!;
   const yBeats = res.outputs.y!;
   return {
-    y: unpackY(cfg, yBeats.data, m.rows),
+    y: unpackY(cfg, yBeats.data, rows),
     cycles: res.cycles,
     weightCycles: w.firstCycle === null || w.lastCycle === null ? 0 : w.lastCycle - w.firstCycle + 1,
     weightBeats: w.beats,
