@@ -326,15 +326,21 @@ export function select(index: Expr, values: readonly Expr[]): Expr {
   for (let i = values.length - 2; i >= 0; i--) out = mux(index.eq(i), values[i]!, out);
   return out;
 }
-/** Balanced sum tree; every operand must already have the result width. */
-export function sumTree(xs: readonly Expr[]): Expr {
+/**
+ * Balanced, exact sum tree. Each level widens its operands by one bit (following their signedness), so adders
+ * are only as wide as their partial sums need; the result is resized to `width` (default: the exact width).
+ */
+export function sumTree(xs: readonly Expr[], width?: number): Expr {
   if (xs.length === 0) throw new HdlError('sum of nothing');
   let layer = [...xs];
   while (layer.length > 1) {
     const next: Expr[] = [];
-    for (let i = 0; i + 1 < layer.length; i += 2) next.push(layer[i]!.add(layer[i + 1]!));
+    for (let i = 0; i + 1 < layer.length; i += 2) {
+      const w = Math.max(layer[i]!.width, layer[i + 1]!.width) + 1;
+      next.push(layer[i]!.resize(w).add(layer[i + 1]!.resize(w)));
+    }
     if (layer.length % 2) next.push(layer[layer.length - 1]!);
     layer = next;
   }
-  return layer[0]!;
+  return width === undefined ? layer[0]! : layer[0]!.resize(width);
 }

@@ -132,10 +132,10 @@ export function gemvModule(cfg: GemvConfig, name = 'gemv'): Module {
   // ---- S1 -> S2: per-lane sum_j (2q-3) x_j = 2*A + 4*B - 3*sum(x), with A = sum q0*x, B = sum q1*x ------
   const pBits = bitsFor(MAX_PRODUCT * simd) + 1;
   const xs: Expr[] = [];
-  for (let j = 0; j < simd; j++) xs.push(m.let(`xj${j}`, x1.slice(8 * j + 7, 8 * j).asSigned().sext(pBits)));
-  const sumX = m.let('sum_x', sumTree(xs));
+  for (let j = 0; j < simd; j++) xs.push(m.let(`xj${j}`, x1.slice(8 * j + 7, 8 * j).asSigned()));
+  const sumX = m.let('sum_x', sumTree(xs, pBits));
   const threeSumX = m.let('three_sum_x', sumX.shl(1).add(sumX));
-  const zero = lit(0, pBits, true);
+  const zero = lit(0, 8, true);
   const v2 = m.reg('v2', 1, { init: 0 });
   const first2 = m.reg('first_in_group2', 1);
   const last2 = m.reg('last_in_group2', 1);
@@ -146,8 +146,8 @@ export function gemvModule(cfg: GemvConfig, name = 'gemv'): Module {
   const pNext: Expr[] = [];
   for (let l = 0; l < lanes; l++) {
     const q = (j: number, b: number) => w1.bit(2 * (l * simd + j) + b);
-    const a = sumTree(xs.map((xj, j) => mux(q(j, 0), xj, zero)));
-    const bb = sumTree(xs.map((xj, j) => mux(q(j, 1), xj, zero)));
+    const a = sumTree(xs.map((xj, j) => mux(q(j, 0), xj, zero)), pBits);
+    const bb = sumTree(xs.map((xj, j) => mux(q(j, 1), xj, zero)), pBits);
     pNext.push(m.let(`p_lane${l}`, a.shl(1).add(bb.shl(2)).sub(threeSumX)));
     p2.push(m.reg(`p2_${l}`, pBits, { signed: true }));
   }

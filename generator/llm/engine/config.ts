@@ -1,0 +1,271 @@
+/**
+ * The decode engine's one typed config: an EngineConfig (model shape + number formats, the golden decoder's
+ * specification) plus the hardware parameters below. Everything the RTL, the packer, the driver and the bench need
+ * (widths, depths, shift ranges, the GEMV unit config, the on-chip memory total) is derived here.
+ */
+import { ConfigError, bitsFor, clog2, requireInt } from '../../util/errors';
+import { engineConfig, type EngineConfig, type EngineParams, type ModelShape } from '../engine-config';
+import { gemvConfig, type GemvConfig } from '../gemv/config';
+
+export interface LlmHwParams {
+  /** GEMV output rows in parallel. */
+  lanes: number;
+  /** GEMV weights per lane per cycle (the weight port is 2*lanes*simd bits). */
+  simd: number;
+  /** Elements per cycle of the vector (special-function) and attention datapaths; even, divides lanes, simd and kvGroup. */
+  vpar: number;
+  /** On-chip memory budget in bits (vectors, KV cache, staging, tables); the config refuses models that need more. */
+  onChipBudgetBits: number;
+  /** Supported range of the per-matrix weight exponent (real weight = scale*level*mul*2^-exp); the packer checks models. */
+  wExpMin: number;
+  wExpMax: number;
+  /** Supported range of the RMSNorm weight exponent. */
+  normExpMin: number;
+  normExpMax: number;
+}
+
+/** Simulation-only model of the external weight memory (the driver applies it; not part of the hardware). */
+export interface MemoryModel {
+  /** Cycles from a token's start until the first weight word arrives. */
+  latency: number;
+  /** Probability that the memory withholds a word in a given cycle (0 = full port rate). */
+  stall: number;
+}
+
+export interface LlmPreset {
+  description: string;
+  hw: LlmHwParams;
+  engine: Partial<EngineParams>;
+  memory: MemoryModel;
+}
+
+const HW_DEFAULTS: Omit<LlmHwParams, 'lanes' | 'simd' | 'vpar' | 'onChipBudgetBits'> = {
+  wExpMin: -8,
+  wExpMax: 40,
+  normExpMin: -8,
+  normExpMax: 24,
+};
+
+/** U280: BRAM 2,016 x 36 Kbit + URAM 960 x 288 Kbit. UP5K: SPRAM 4 x 256 Kbit + EBR 30 x 4 Kbit. */
+export const U280_ONCHIP_BITS = 2016 * 36864 + 960 * 294912;
+export const UP5K_ONCHIP_BITS = 4 * 262144 + 30 * 4096;
+
+export const LLM_PRESETS: Record<'u280' | 'tiny' | 'sim-small', LlmPreset> = {
+  u280: {
+    description: 'Alveo U280: 14,336-bit weight port + 1,792-bit scale port (~454 GB/s at 225 MHz, the HBM limit)',
+    hw: { ...HW_DEFAULTS, lanes: 224, simd: 32, vpar: 8, onChipBudgetBits: U280_ONCHIP_BITS },
+    engine: { wGroup: 32, sinks: 4, window: 124 },
+    memory: { latency: 64, stall: 0 },
+  },
+  tiny: {
+    description: 'iCE40UP5K class: 32-bit weight port fed from SPRAM, 2-wide vector unit',
+    hw: { ...HW_DEFAULTS, lanes: 2, simd: 8, vpar: 2, onChipBudgetBits: UP5K_ONCHIP_BITS },
+    engine: { wGroup: 32, sinks: 4, window: 28 },
+    memory: { latency: 2, stall: 0 },
+  },
+  'sim-small': {
+    description: 'fast Verilator tests: 64-bit weight port, small window so the ring wraps early',
+    hw: { ...HW_DEFAULTS, lanes: 4, simd: 8, vpar: 4, onChipBudgetBits: 2 ** 40 },
+    engine: { wGroup: 32, sinks: 2, window: 10 },
+    memory: { latency: 8, stall: 0 },
+  },
+};
+export type LlmPresetName = keyof typeof LLM_PRESETS;
+
+export function presetNamed(name: string): LlmPreset {
+  const p = (LLM_PRESETS as Record<string, LlmPreset>)[name];
+  if (!p) throw new ConfigError('preset', `must be one of ${Object.keys(LLM_PRESETS).join(', ')}`, name);
+  return p;
+}
+
+/** Matrices in schedule order of their GEMV instructions; index = the 'mat' field of an instruction. */
+export const MATS = ['wq', 'wk', 'wv', 'wo', 'w1', 'w3', 'w2', 'cls'] as const;
+export type MatName = (typeof MATS)[number];
+
+export interface Range {
+  lo: number;
+  hi: number;
+}
+
+export interface QuantSite {
+  /** Width of the signed source values (the |max| is this wide unsigned). */
+  srcBits: number;
+  bits: number;
+  mantBits: number;
+  /** Right-shift amount range of the code computation. */
+  s: Range;
+  /** Stored exponent range. */
+  exp: Range;
+  expBits: number;
+}
+
+export interface LlmEngineConfig {
+  readonly engine: EngineConfig;
+  readonly hw: Readonly<LlmHwParams>;
+  readonly gemv: GemvConfig;
+  readonly P: number;
+  /** Planes of 2-bit digits the classifier/embedding codes split into (clsBits / 2). */
+  readonly clsPlanes: number;
+  /** Element widths. */
+  readonly nBits: number;
+  readonly linBits: number;
+  readonly resBits: number;
+  readonly logAccBits: number;
+  /** Vector lengths rounded up so every reader/writer stays inside the memories. */
+  readonly depth: Record<'x' | 'n' | 'q' | 'kv' | 'att' | 'y' | 'h' | 'log', number>;
+  readonly xcDepth: number;
+  readonly kvWordBits: number;
+  readonly kvCacheWords: number;
+  readonly qSites: Record<'act' | 'kv' | 'q', QuantSite>;
+  readonly actExp: Range;
+  readonly requantShift: Range;
+  readonly scoreShift: Range;
+  readonly vShift: Range;
+  readonly sumBits: number;
+  readonly recipSh: Range;
+  readonly probShift: Range;
+  readonly embShift: Range;
+  readonly normS1: Range;
+  readonly normS2: Range;
+  readonly onChipBits: number;
+  /** Weight port bits (codes) and scale port bits, per cycle. */
+  readonly wPortBits: number;
+  readonly sPortBits: number;
+  readonly auxLaneBits: number;
+  readonly auxBits: number;
+  readonly tokBits: number;
+  readonly logitsBits: number;
+}
+
+const ceilDiv = (a: number, b: number) => Math.ceil(a / b);
+const roundUp = (a: number, b: number) => ceilDiv(a, b) * b;
+const sBitsFor = (r: Range) => bitsFor(Math.max(Math.abs(r.lo), Math.abs(r.hi))) + 1;
+
+export function llmEngineConfig(model: ModelShape, hwIn: Partial<LlmHwParams> & Pick<LlmHwParams, 'lanes' | 'simd' | 'vpar'>, engineParams: Partial<EngineParams> = {}): LlmEngineConfig {
+  const hw: LlmHwParams = { ...HW_DEFAULTS, onChipBudgetBits: 2 ** 40, ...hwIn };
+  const e = engineConfig(model, engineParams);
+  const m = e.model;
+  requireInt('lanes', hw.lanes, 1, 4096);
+  requireInt('simd', hw.simd, 1, 4096);
+  requireInt('vpar', hw.vpar, 2, 256);
+  if (hw.vpar % 2) throw new ConfigError('vpar', 'must be even (RoPE rotates adjacent pairs in one cycle)', hw.vpar);
+  if (e.wBits !== 2) throw new ConfigError('wBits', 'the engine implements W2 linear layers only', e.wBits);
+  if (e.aBits !== 8) throw new ConfigError('aBits', 'the GEMV unit takes int8 activations', e.aBits);
+  if (e.clsBits % 2) throw new ConfigError('clsBits', 'must be even', e.clsBits);
+  if (hw.lanes % hw.vpar) throw new ConfigError('vpar', `must divide lanes (${hw.lanes})`, hw.vpar);
+  if (hw.simd % hw.vpar) throw new ConfigError('vpar', `must divide simd (${hw.simd})`, hw.vpar);
+  if (e.kvGroup % hw.vpar) throw new ConfigError('vpar', `must divide kvGroup (${e.kvGroup})`, hw.vpar);
+  if (m.nHeads % m.nKvHeads) throw new ConfigError('model.nKvHeads', `must divide nHeads (${m.nHeads})`, m.nKvHeads);
+  if (m.headDim % 2) throw new ConfigError('model.headDim', 'must be even', m.headDim);
+  if (m.dim !== m.nHeads * m.headDim) throw new ConfigError('model.dim', 'must equal nHeads * headDim', m.dim);
+  if (hw.wExpMin > hw.wExpMax) throw new ConfigError('wExpMin', 'must be <= wExpMax', hw.wExpMin);
+  const P = hw.vpar;
+  const gemv = gemvConfig({
+    lanes: hw.lanes,
+    simd: hw.simd,
+    group: e.wGroup,
+    scaleBits: e.scaleBits,
+    accBits: 32,
+    outBits: 32,
+    outShift: 0,
+    maxCols: Math.max(m.dim, m.hiddenDim),
+    maxRows: Math.max(m.dim, m.hiddenDim, m.vocabSize, m.kvDim),
+  });
+  const M = e.actMantBits;
+  const nBits = e.normMidFrac + e.normWBits + 2;
+  const site = (srcBits: number, bits: number, mantBits: number, fracLo: number, fracHi: number): QuantSite => {
+    const shLo = 1 - mantBits;
+    const shHi = srcBits - mantBits + 1;
+    const base = e.recipFrac - (e.recipBits - mantBits) - (bits - 1);
+    const s = { lo: base + shLo, hi: base + shHi };
+    const exp = { lo: shLo - (bits - 1) - fracHi, hi: shHi - (bits - 1) - fracLo };
+    return { srcBits, bits, mantBits, s, exp, expBits: sBitsFor(exp) };
+  };
+  const qAct = site(Math.max(nBits, e.linBits), e.aBits, M, Math.min(e.normOutFrac, e.linFrac), Math.max(e.normOutFrac, e.linFrac));
+  const qKv = site(e.linBits, e.kvBits, e.kvMantBits, e.linFrac, e.linFrac);
+  const qQ = site(e.linBits, e.aBits, M, e.linFrac, e.linFrac);
+  const outFracLo = Math.min(e.linFrac, e.logitFrac);
+  const outFracHi = Math.max(e.linFrac, e.logitFrac);
+  const requantShift = { lo: hw.wExpMin - qAct.exp.hi - outFracHi, hi: hw.wExpMax - qAct.exp.lo - outFracLo };
+  const scoreShift = { lo: e.invSqrtFrac - qKv.exp.hi - qQ.exp.hi - e.scoreFrac, hi: e.invSqrtFrac - qKv.exp.lo - qQ.exp.lo - e.scoreFrac };
+  const vShift = { lo: -(qKv.exp.hi + e.vFrac), hi: -(qKv.exp.lo + e.vFrac) };
+  const sumBits = e.expFrac + 1 + bitsFor(e.cacheSlots);
+  const recipSh = { lo: e.expFrac + 1 - e.recipBits, hi: sumBits - e.recipBits };
+  const probShift = { lo: e.recipFrac + recipSh.lo - e.probFrac, hi: e.recipFrac + recipSh.hi - e.probFrac };
+  const embShift = { lo: hw.wExpMin - e.resFrac, hi: hw.wExpMax - e.resFrac };
+  const normS1 = { lo: e.sqShift + e.rsqrtFrac - e.normMidFrac, hi: e.sqShift + e.rsqrtFrac + Math.floor((e.ssBits - 1) / 2) - e.normMidFrac };
+  const normS2 = { lo: e.normMidFrac + hw.normExpMin - e.normOutFrac, hi: e.normMidFrac + hw.normExpMax - e.normOutFrac };
+  if (normS2.lo < 0)
+    throw new ConfigError('normExpMin', `must be >= normOutFrac - normMidFrac (${e.normOutFrac - e.normMidFrac}) so RMSNorm outputs stay ${nBits} bits`, hw.normExpMin);
+
+  const clsPlanes = e.clsBits / 2;
+  const lanesPad = (n: number) => Math.max(roundUp(n, hw.lanes), roundUp(n, e.wGroup));
+  const d = (n: number) => ceilDiv(lanesPad(n), P);
+  const depth = { x: d(m.dim), n: d(m.dim), q: d(m.dim), kv: d(m.kvDim), att: d(m.dim), y: d(m.dim), h: d(m.hiddenDim), log: d(m.vocabSize) };
+  const xcDepth = gemv.maxColSteps;
+  const kvWordBits = e.kvGroup * e.kvBits + e.kvMantBits + qKv.expBits;
+  const kvCacheWords = m.nLayers * m.nKvHeads * e.cacheSlots * e.kvGroupsPerHead;
+  const logAccBits = 32 + 2 * (clsPlanes - 1) + 2;
+  const lin = e.linBits;
+  const onChipBits =
+    P * (depth.x * e.resBits + depth.n * nBits + (depth.q + 2 * depth.kv + depth.att + depth.y + 2 * depth.h) * lin) +
+    (clsPlanes > 1 ? P * depth.log * logAccBits : 0) +
+    xcDepth * 8 * hw.simd +
+    2 * kvCacheWords * kvWordBits +
+    e.cacheSlots * 36;
+  if (onChipBits > hw.onChipBudgetBits)
+    throw new ConfigError(
+      'model',
+      `needs ${(onChipBits / 8192).toFixed(1)} KiB of on-chip buffers (activations + ${((2 * kvCacheWords * kvWordBits) / 8192).toFixed(1)} KiB KV cache), ` +
+        `the preset's budget is ${(hw.onChipBudgetBits / 8192).toFixed(1)} KiB; shrink window/sinks or use a larger preset`,
+      `${m.nLayers} layers, dim ${m.dim}, hidden ${m.hiddenDim}, S+W ${e.cacheSlots}`,
+    );
+  const auxLaneBits = 32;
+  if (e.clsBits + e.scaleBits > auxLaneBits) throw new ConfigError('scaleBits', 'embedding code + scale must fit a 32-bit aux lane', e.scaleBits);
+  return Object.freeze({
+    engine: e,
+    hw: Object.freeze(hw),
+    gemv,
+    P,
+    clsPlanes,
+    nBits,
+    linBits: lin,
+    resBits: e.resBits,
+    logAccBits,
+    depth,
+    xcDepth,
+    kvWordBits,
+    kvCacheWords,
+    qSites: { act: qAct, kv: qKv, q: qQ },
+    actExp: qAct.exp,
+    requantShift,
+    scoreShift,
+    vShift,
+    sumBits,
+    recipSh,
+    probShift,
+    embShift,
+    normS1,
+    normS2,
+    onChipBits,
+    wPortBits: gemv.weightPortBits,
+    sPortBits: gemv.scalePortBits,
+    auxLaneBits,
+    auxBits: auxLaneBits * P,
+    tokBits: 1 + bitsFor(m.vocabSize - 1),
+    logitsBits: 32 * P,
+  });
+}
+
+/** Config from a named preset, with optional overrides of any hardware or engine parameter. */
+export function llmPresetConfig(
+  preset: LlmPresetName | string,
+  model: ModelShape,
+  overrides: { hw?: Partial<LlmHwParams>; engine?: Partial<EngineParams> } = {},
+): LlmEngineConfig {
+  const p = presetNamed(preset);
+  return llmEngineConfig(model, { ...p.hw, ...overrides.hw }, { ...p.engine, ...overrides.engine });
+}
+
+export const addrBits = (depth: number): number => Math.max(1, clog2(depth));
+export { ceilDiv, roundUp, sBitsFor };

@@ -1,0 +1,4 @@
+export * from './config';
+export * from './schedule';
+export { llmEngineModule } from './rtl';
+export * from './pack';
