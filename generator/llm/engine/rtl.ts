@@ -59,7 +59,7 @@ export function llmEngineModule(cfg: LlmEngineConfig, name = 'llm_engine'): Modu
   const auxFire = m.let('aux_fire', aux.valid.and(aux.ready));
 
   // ---- controller state and shared counters ----------------------------------------------------------
-  const maxLoop = Math.max(cfg.depth.h, cfg.depth.log, cfg.xcDepth, gc.maxRowBlocks, lanes / P, slots, hd, md.nHeads, md.nKvHeads, gph) + 2;
+  const maxLoop = Math.max(md.vocabSize, md.hiddenDim, md.dim, cfg.depth.h, cfg.depth.log, cfg.xcDepth, gc.maxRowBlocks, lanes / P, slots, hd, md.nHeads, md.nKvHeads, gph) + 2;
   const CW = bitsFor(maxLoop);
   const pcW = bitsFor(sch.rom.length);
   const layW = bitsFor(md.nLayers);
@@ -155,7 +155,7 @@ export function llmEngineModule(cfg: LlmEngineConfig, name = 'llm_engine'): Modu
     const sq = v.mul(v);
     sqTerms.push(sq.resize(e.ssBits + 1).asUnsigned().resize(e.ssBits));
   }
-  const ssNext = m.let('ss_next', mux(i.eq(0), lit(e.epsSs, e.ssBits), ss).add(sumTree(sqTerms)));
+  const ssNext = m.let('ss_next', mux(i.eq(0), lit(e.epsSs, e.ssBits), ss).add(sumTree(sqTerms, e.ssBits)));
   // rsqrt lookup from the registered ss.
   const L = e.rsqrtIndexBits;
   const ssBl = A.bitLength(ss);
@@ -432,7 +432,7 @@ export function llmEngineModule(cfg: LlmEngineConfig, name = 'llm_engine'): Modu
     const qv = A.wire('aq', select(g.resize(gSel), Array.from({ length: gph }, (_, gg) => qcRegs[gg * G + t]!)));
     return qv.mul(kf.code(t)).resize(dotW);
   });
-  const dot = m.let('at_dot', sumTree(dotTerms));
+  const dot = m.let('at_dot', sumTree(dotTerms, dotW));
   const scSW = bitsFor(Math.max(Math.abs(cfg.scoreShift.lo), Math.abs(cfg.scoreShift.hi))) + 2;
   const scS = m.let('at_score_s', lit(e.invSqrtFrac - e.scoreFrac, scSW, true).sub(kf.exp.resize(scSW)).sub(qE.resize(scSW)));
   const termP = A.wire('atp', dot.mul(asS(kf.mant)).mul(asS(qmInv)));

@@ -28,7 +28,7 @@ export class VecMem {
   ) {
     this.aw = addrBits(depth);
     this.mem = m.memory(`${name}_mem`, P * elemBits, depth);
-    this.raddr = m.wire(`${name}_raddr`, this.aw);
+    this.raddr = m.wire(`${name}_raddr`, this.aw, { init: 0 });
     this.rdata = m.let(`${name}_rdata`, this.mem.read(this.raddr));
   }
   /** Element k of the word being read, signed. */
