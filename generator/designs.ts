@@ -5,12 +5,15 @@
 import type { Module } from './hdl';
 import { ConfigError } from './util/errors';
 import { GEMV_DEFAULTS, gemvConfig, gemvModule } from './llm/gemv';
+import { LLM_PRESETS, STORIES260K_SHAPE, llmPresetConfig, llmEngineModule } from './llm/engine';
 
 export interface DesignEntry {
   description: string;
   /** Numeric parameters and their defaults; the CLI offers one --option per key. */
   defaults: Record<string, number>;
-  build(params: Record<string, number>): { config: object; module: Module };
+  /** Named parameter sets (--preset); explicit numeric options override the preset's values. */
+  presets?: readonly string[];
+  build(params: Record<string, number>, preset?: string): { config: object; module: Module };
 }
 
 export const DESIGNS: Record<string, DesignEntry> = {
@@ -20,6 +23,18 @@ export const DESIGNS: Record<string, DesignEntry> = {
     build(params) {
       const config = gemvConfig(params);
       return { config, module: gemvModule(config) };
+    },
+  },
+  llm: {
+    description: 'W2A8KV4 decode engine for the stories260K shape (presets u280, tiny, sim-small)',
+    defaults: { lanes: 4, simd: 8, vpar: 4, sinks: 2, window: 10, wGroup: 32, kvGroup: 8 },
+    presets: Object.keys(LLM_PRESETS),
+    build(params, preset = 'sim-small') {
+      const hwKeys = ['lanes', 'simd', 'vpar'];
+      const hw = Object.fromEntries(Object.entries(params).filter(([k]) => hwKeys.includes(k)));
+      const engine = Object.fromEntries(Object.entries(params).filter(([k]) => !hwKeys.includes(k)));
+      const config = llmPresetConfig(preset, STORIES260K_SHAPE, { hw, engine });
+      return { config, module: llmEngineModule(config) };
     },
   },
 };

@@ -36,7 +36,7 @@ export interface ResourceReport {
   seconds: number;
 }
 
-function classify(family: string, cell: string): keyof Pick<ResourceReport, 'luts' | 'ffs' | 'carry' | 'dsp' | 'bram' | 'lutram'> | null {
+export function classify(family: string, cell: string): keyof Pick<ResourceReport, 'luts' | 'ffs' | 'carry' | 'dsp' | 'bram' | 'lutram'> | null {
   if (family === 'xilinx') {
     if (/^LUT[1-6]$/.test(cell)) return 'luts';
     if (/^FD[RSCPE]{2}$/.test(cell) || /^FD/.test(cell)) return 'ffs';

@@ -11,6 +11,8 @@ const kebab = (s: string) => s.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`);
 
 /** One --option per numeric parameter of every design (unknown ones for a design are rejected). */
 export function addParamOptions(cmd: Command): Command {
+  const presets = Object.entries(DESIGNS).filter(([, d]) => d.presets).map(([n, d]) => `${n}: ${d.presets!.join('|')}`);
+  cmd.option('--preset <name>', `named parameter set (${presets.join('; ')}); explicit options override it`);
   const seen = new Set<string>();
   for (const [design, d] of Object.entries(DESIGNS))
     for (const [k, v] of Object.entries(d.defaults)) {
@@ -31,6 +33,16 @@ export function designParams(design: string, opts: Record<string, unknown>): Rec
   return params;
 }
 
+/** The --preset value, checked against the design's presets. */
+export function designPreset(design: string, opts: Record<string, unknown>): string | undefined {
+  if (opts.preset === undefined) return undefined;
+  const d = designEntry(design);
+  const p = String(opts.preset);
+  if (!d.presets) throw new Error(`design ${design} has no presets`);
+  if (!d.presets.includes(p)) throw new Error(`--preset must be one of ${d.presets.join(', ')} (got ${p})`);
+  return p;
+}
+
 export function formatResources(r: ResourceReport): string {
   return [
     `${r.top} on ${r.target} (${SYNTH_TARGETS[r.target].description}), yosys ${r.seconds.toFixed(1)} s`,
@@ -48,7 +60,7 @@ export function register(program: Command): void {
       .option('--lint', 'also run verilator --lint-only -Wall on the result', false)
       .option('--json', 'print one JSON object', false),
   ).action(async (design: string, opts: Record<string, unknown>) => {
-    const { config, module } = designEntry(design).build(designParams(design, opts));
+    const { config, module } = designEntry(design).build(designParams(design, opts), designPreset(design, opts));
     const printed = printDesign(module);
     if (opts.lint) await lintVerilog(printed.files, printed.top);
     const out = resolve(String(opts.out));
@@ -70,7 +82,7 @@ export function register(program: Command): void {
       .option('--json', 'print one JSON object', false),
   ).action(async (design: string, opts: Record<string, unknown>) => {
     const target = parseTarget(String(opts.target));
-    const { config, module } = designEntry(design).build(designParams(design, opts));
+    const { config, module } = designEntry(design).build(designParams(design, opts), designPreset(design, opts));
     const printed = printDesign(module);
     const r = await synthesize(printed.files, printed.top, target);
     emit(opts, { design, config, ...r }, () => formatResources(r));

@@ -78,6 +78,9 @@ export function presetNamed(name: string): LlmPreset {
   return p;
 }
 
+/** The shape of stories260K (the default model of the `llm` design and of the presets' synthesis reports). */
+export const STORIES260K_SHAPE: ModelShape = { dim: 64, hiddenDim: 172, nLayers: 5, nHeads: 8, nKvHeads: 4, headDim: 8, kvDim: 32, vocabSize: 512, seqLen: 512 };
+
 /** Matrices in schedule order of their GEMV instructions; index = the 'mat' field of an instruction. */
 export const MATS = ['wq', 'wk', 'wv', 'wo', 'w1', 'w3', 'w2', 'cls'] as const;
 export type MatName = (typeof MATS)[number];
@@ -212,7 +215,13 @@ export function llmEngineConfig(model: ModelShape, hwIn: Partial<LlmHwParams> & 
     (clsPlanes > 1 ? P * depth.log * logAccBits : 0) +
     xcDepth * 8 * hw.simd +
     2 * kvCacheWords * kvWordBits +
-    e.cacheSlots * 36;
+    e.cacheSlots * 36 +
+    // lookup tables (ROMs)
+    2 ** e.ropeLutBits * (e.ropeFrac + 2) +
+    2 ** (e.sigRangeLog2 + e.sigStepFrac + 1) * (e.sigFrac + 1) +
+    3 * 2 ** e.rsqrtIndexBits * (e.rsqrtFrac + 1) +
+    (2 ** (e.recipBits - 1) + 1) * (e.recipFrac - e.recipBits + 2) +
+    (2 ** e.expLutBits + 1) * (e.expFrac + 1);
   if (onChipBits > hw.onChipBudgetBits)
     throw new ConfigError(
       'model',

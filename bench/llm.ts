@@ -1,0 +1,195 @@
+/**
+ * Decode-engine benchmark (docs/llm-engine.md#measured).
+ *  1. stories260K on each preset in Verilator: cycles per token, where they go (GEMV / attention+KV write / other ops,
+ *     from the engine's perf counters), weight-port utilisation during the linear layers and over the whole token.
+ *     Every step is checked bit for bit against the golden decoder.
+ *  2. A Llama-2-7B-shaped decoder layer (dim 4096, hidden 11008, 32 heads, S+W = 128) with random weights on the u280
+ *     preset, simulated and checked bit for bit, then scaled to 32 layers + the 32000 x 4096 classifier at 225 MHz.
+ * Options: --tokens=N (stories steps per preset, default 6), --presets=a,b, --no7b, --vpar7b=N, --json.
+ */
+import { loadCheckpoint } from '../generator/llm/checkpoint';
+import { shapeOf, type ModelShape } from '../generator/llm/engine-config';
+import { llmPresetConfig, LLM_PRESETS, type LlmEngineConfig } from '../generator/llm/engine/config';
+import { randomQuantModel } from '../generator/llm/engine/random';
+import { GoldenDecoder } from '../generator/llm/golden/decoder';
+import { quantizeModel, type QuantModel } from '../generator/llm/quant/model';
+import { buildLlmSim, LlmSession, type StepResult } from '../sim/designs/llm';
+import { fmt, report, table } from './table';
+
+const MODEL = new URL('../../shared/models/stories260K.bin', import.meta.url).pathname;
+const CLOCK_MHZ = 225;
+const HBM_GBPS = 460;
+const CEILING_TOKS = 250;
+
+interface Row {
+  preset: string;
+  tokens: number;
+  bitExact: boolean;
+  cyclesPerToken: number;
+  gemvCycles: number;
+  attnCycles: number;
+  otherCycles: number;
+  weightUtilLinear: number;
+  weightUtilToken: number;
+  bytesPerToken: number;
+  buildSeconds: number;
+  simCyclesPerSecond: number;
+}
+
+const argmax = (xs: ArrayLike<number>) => {
+  let a = 0;
+  for (let j = 1; j < xs.length; j++) if (xs[j]! > xs[a]!) a = j;
+  return a;
+};
+
+async function decode(cfg: LlmEngineConfig, qm: QuantModel, steps: number, preset: string): Promise<{ rows: StepResult[]; exact: boolean; build: number; rate: number }> {
+  const t0 = performance.now();
+  const sim = await buildLlmSim(cfg);
+  const build = (performance.now() - t0) / 1000;
+  const gold = new GoldenDecoder(qm);
+  const ses = await LlmSession.start(sim, cfg, qm, { memory: LLM_PRESETS[preset as keyof typeof LLM_PRESETS]?.memory });
+  const rows: StepResult[] = [];
+  let exact = true;
+  let tok = 1;
+  const t1 = performance.now();
+  let simCycles = 0;
+  for (let p = 0; p < steps; p++) {
+    const r = await ses.step(tok, p === 0);
+    const g = gold.forward(tok, p);
+    if (r.logits.some((v, j) => v !== g[j])) exact = false;
+    rows.push(r);
+    simCycles += r.cycles;
+    tok = argmax(g);
+  }
+  const rate = simCycles / ((performance.now() - t1) / 1000);
+  await ses.finish();
+  return { rows, exact, build, rate };
+}
+
+function summarise(preset: string, cfg: LlmEngineConfig, d: Awaited<ReturnType<typeof decode>>): Row {
+  const n = d.rows.length;
+  const mean = (f: (r: StepResult) => number) => d.rows.reduce((a, r) => a + f(r), 0) / n;
+  const w = mean((r) => r.wBeats);
+  const s = mean((r) => r.sBeats);
+  const aux = mean((r) => r.auxBeats);
+  return {
+    preset,
+    tokens: n,
+    bitExact: d.exact,
+    cyclesPerToken: mean((r) => r.cycles),
+    gemvCycles: mean((r) => r.perf.gemv),
+    attnCycles: mean((r) => r.perf.attn),
+    otherCycles: mean((r) => r.perf.other),
+    weightUtilLinear: w / mean((r) => r.perf.gemv),
+    weightUtilToken: w / mean((r) => r.cycles),
+    bytesPerToken: (w * cfg.wPortBits + s * cfg.sPortBits + aux * cfg.auxBits) / 8,
+    buildSeconds: d.build,
+    simCyclesPerSecond: d.rate,
+  };
+}
+
+/** GEMV cycles of one job on the engine: x load + row blocks x column steps + fixed overhead (measured per job). */
+const gemvJobCycles = (cfg: LlmEngineConfig, rows: number, cols: number, overhead: number) => {
+  const colSteps = Math.ceil(cols / cfg.engine.wGroup) * cfg.gemv.stepsPerGroup;
+  return colSteps + Math.ceil(rows / cfg.gemv.lanes) * colSteps + overhead;
+};
+
+export async function main(argv: string[]): Promise<void> {
+  const opt = (k: string) => argv.find((a) => a.startsWith(`--${k}=`))?.slice(k.length + 3);
+  const steps = Number(opt('tokens') ?? 6);
+  const presets = (opt('presets') ?? 'sim-small,tiny,u280').split(',');
+  const ckpt = loadCheckpoint(MODEL);
+  const rows: Row[] = [];
+  for (const preset of presets) {
+    const cfg = llmPresetConfig(preset, shapeOf(ckpt.dims));
+    const qm = quantizeModel(ckpt, cfg.engine, { search: 'mse' });
+    rows.push(summarise(preset, cfg, await decode(cfg, qm, steps, preset)));
+  }
+
+  // ---- Llama-2-7B-shaped layer on u280 ------------------------------------------------------------------
+  let proj: Record<string, unknown> | undefined;
+  if (!argv.includes('--no7b')) {
+    const vpar = Number(opt('vpar7b') ?? 8);
+    const vocabSim = 448;
+    const shape7b: ModelShape = { dim: 4096, hiddenDim: 11008, nLayers: 1, nHeads: 32, nKvHeads: 32, headDim: 128, kvDim: 4096, vocabSize: vocabSim, seqLen: 4096 };
+    const over = { hw: { vpar }, engine: { kvGroup: 128, sinks: 4, window: 124 } };
+    const cfg = llmPresetConfig('u280', shape7b, over);
+    const t0 = performance.now();
+    const qm = randomQuantModel(shape7b, cfg.engine, 7);
+    const genSeconds = (performance.now() - t0) / 1000;
+    const d = await decode(cfg, qm, 2, 'u280');
+    const r = summarise('u280 (7B layer)', cfg, d);
+    const last = d.rows[d.rows.length - 1]!;
+    // Cycles of the classifier GEMVs in this run (all planes) from the GEMV job model, and at the real vocab.
+    const ovh = 8;
+    const clsSim = cfg.clsPlanes * gemvJobCycles(cfg, vocabSim, 4096, ovh);
+    const clsReal = cfg.clsPlanes * gemvJobCycles(cfg, 32000, 4096, ovh);
+    // One step = prologue + 1 layer + epilogue; the epilogue's non-GEMV part is one NORM + one QUANT.
+    const layerAndEnds = last.cycles;
+    const layerCycles = layerAndEnds - clsSim; // prologue/epilogue nonlinear (~2 dim passes) counted in the layer: conservative
+    const tokenCycles = 32 * layerCycles + clsReal;
+    const tokPerS = (CLOCK_MHZ * 1e6) / tokenCycles;
+    // Bytes per token at the real shape: 32 layers of W2 codes + scales, 8-bit classifier codes + 4 planes of scales.
+    const layerWeights = 4 * 4096 * 4096 + 3 * 4096 * 11008;
+    const bytes = 32 * (layerWeights / 4 + (layerWeights / cfg.engine.wGroup) * (cfg.engine.scaleBits / 8)) + 32000 * 4096 + cfg.clsPlanes * (32000 * 4096 / cfg.engine.wGroup);
+    const bwCeiling = (HBM_GBPS * 1e9) / bytes;
+    proj = {
+      vpar,
+      clockMHz: CLOCK_MHZ,
+      hbmGBps: HBM_GBPS,
+      bitExact: d.exact,
+      simulatedStepCycles: layerAndEnds,
+      perf: last.perf,
+      wBeats: last.wBeats,
+      layerCycles,
+      classifierCycles: clsReal,
+      tokenCycles,
+      tokPerS,
+      portBytesPerCycle: (cfg.wPortBits + cfg.sPortBits) / 8,
+      bytesPerToken: bytes,
+      bandwidthCeilingTokPerS: bwCeiling,
+      referenceCeilingTokPerS: CEILING_TOKS,
+      fractionOfCeiling: tokPerS / CEILING_TOKS,
+      accllm: 164,
+      flightllm: 55,
+      weightUtilLinear: r.weightUtilLinear,
+      weightUtilToken: r.weightUtilToken,
+      modelGenSeconds: genSeconds,
+      buildSeconds: r.buildSeconds,
+      simCyclesPerSecond: r.simCyclesPerSecond,
+    };
+  }
+  const json = { bench: 'llm', stepsPerPreset: steps, presets: rows, llama7b: proj };
+  report(argv, json, () => {
+    const out = [
+      `stories260K, ${steps} greedy steps from BOS per preset (bit-exact vs the golden decoder checked at every step)`,
+      table(
+        ['preset', 'bit-exact', 'cycles/token', 'GEMV', 'attn+KV', 'other', 'w-port util (linear)', 'w-port util (token)', 'bytes/token', 'build s', 'sim cyc/s'],
+        rows.map((r) => [r.preset, String(r.bitExact), r.cyclesPerToken, r.gemvCycles, r.attnCycles, r.otherCycles, r.weightUtilLinear, r.weightUtilToken, Math.round(r.bytesPerToken), r.buildSeconds, Math.round(r.simCyclesPerSecond)]),
+      ),
+    ];
+    if (proj) {
+      const p = proj as Record<string, number | boolean | object>;
+      out.push(
+        `Llama-2-7B-shaped layer on u280 (vpar ${p.vpar}), random weights, bit-exact: ${p.bitExact}`,
+        table(
+          ['quantity', 'value'],
+          [
+            ['simulated step (1 layer + embed/final norm + 448-row classifier)', p.simulatedStepCycles as number],
+            ['  of which GEMV / attn+KV / other', JSON.stringify(p.perf)],
+            ['layer cycles', p.layerCycles as number],
+            ['classifier cycles (32000 x 4096, 4 planes)', p.classifierCycles as number],
+            ['token cycles (32 layers + classifier)', p.tokenCycles as number],
+            [`tok/s at ${CLOCK_MHZ} MHz`, p.tokPerS as number],
+            ['weight-port util (linear / token)', `${fmt(p.weightUtilLinear as number)} / ${fmt(p.weightUtilToken as number)}`],
+            [`bandwidth ceiling at ${HBM_GBPS} GB/s (this format)`, p.bandwidthCeilingTokPerS as number],
+            ['fraction of the ~250 tok/s ceiling', p.fractionOfCeiling as number],
+            ['AccLLM / FlightLLM (U280, paper)', '164 / 55'],
+          ],
+        ),
+      );
+    }
+    return out.join('\n');
+  });
+  void fmt;
+}

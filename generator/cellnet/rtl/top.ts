@@ -1,0 +1,126 @@
+/**
+ * Top level of the cell sorter: pixel stream -> conv/pool engines -> dense -> argmax/score -> trigger.
+ *
+ * Ports (streams follow docs/architecture.md#streams):
+ *   px      in   ppc uint8 pixels per beat (pixel x = beat*ppc + i in bits [8i+7:8i]), raster order; `px_last` on a
+ *                frame's final beat is checked, not needed (frames are counted); px_ready is always 1
+ *   wload   in   one weight-chain byte per beat (weights.ts); always ready; load only while no frame is in flight
+ *   cfg     in   register write {addr, value} (plan.ts REGS); always ready
+ *   event   out  one record per frame (plan.ts hw.event): frame, cls, score, timestamp, fired, dropped
+ *   pulse        the sort pulse;  armed = enable register
+ *   events_lost  saturating count of events dropped because the event FIFO was full
+ *   overrun      sticky: a conv engine got a new row while busy (cannot happen at any input rate; a self-check)
+ *   frame_error  sticky: px_last disagreed with the frame's pixel count
+ * rst (synchronous, active high) resets everything: the weights return to the model the RTL was generated with,
+ * the trigger to disabled.
+ */
+import { Module, lit, mux, type Expr, type Signal } from '../../hdl';
+import { bitsFor } from '../../util/errors';
+import type { QConvLayer, QDenseLayer, QuantizedCellnet } from '../golden';
+import { convModule } from './conv';
+import { decideModule } from './decide';
+import { denseModule } from './dense';
+import type { CellnetHw } from './plan';
+import { poolModule } from './pool';
+import { triggerModule } from './trigger';
+import { checkQuantized } from './weights';
+
+export function cellnetModule(hw: CellnetHw, q: QuantizedCellnet, name = `cellnet_p${hw.ppc}`): Module {
+  checkQuantized(hw, q);
+  const cfg = hw.cfg;
+  const m = new Module(name, {
+    doc:
+      `cell sorter: ${cfg.inputSize}x${cfg.inputSize} uint8 at ${hw.ppc} px/cycle, ${hw.classes} classes, ` +
+      `${hw.totalMults} multipliers, ${hw.chainBytes} weight bytes`,
+  });
+  const px = m.streamIn('px', 8 * hw.ppc, { last: true });
+  const wload = m.streamIn('wload', 8);
+  const cfgIn = m.streamIn('cfg', hw.reg.bits);
+  const ev = m.streamOut('event', hw.event.bits);
+  const pulse = m.output('pulse', 1);
+  const armed = m.output('armed', 1);
+  const lost = m.output('events_lost', hw.trigger.lostBits);
+  const overrun = m.output('overrun', 1);
+  const frameError = m.output('frame_error', 1);
+  m.assign(px.ready, lit(1, 1));
+  m.assign(wload.ready, lit(1, 1));
+
+  // ---- framing check --------------------------------------------------------------------------------
+  const fb = bitsFor(hw.frameBeats - 1);
+  const beat = m.reg('px_beat', fb, { init: 0 });
+  const endOfFrame = m.let('end_of_frame', beat.eq(hw.frameBeats - 1));
+  const ferr = m.reg('frame_error_r', 1, { init: 0 });
+  m.sync((b) =>
+    b.if(px.valid, (t) => {
+      t.set(beat, mux(endOfFrame, lit(0, fb), beat.add(1)));
+      t.if(px.last!.ne(endOfFrame), (u) => u.set(ferr, 1));
+    }),
+  'framing');
+  m.assign(frameError, ferr);
+
+  // ---- datapath ---------------------------------------------------------------------------------------
+  let valid: Expr = px.valid;
+  let data: Expr = px.data;
+  let ldIn: Expr = wload.data;
+  const overruns: Expr[] = [];
+  let logitsValid: Signal | undefined;
+  let logits: Signal | undefined;
+  for (const p of hw.stages) {
+    const tag = `${p.kind === 'maxpool' ? 'pool' : p.kind}${p.index}`;
+    if (p.kind === 'conv') {
+      const { module: sub } = convModule(p, q.layers[p.index] as QConvLayer, `${name}_${tag}`);
+      const ov = m.wire(`${tag}_valid`, 1);
+      const od = m.wire(`${tag}_data`, p.lanes * p.outC * p.out.bits);
+      const lo = m.wire(`${tag}_ld_out`, 8);
+      const orun = m.wire(`${tag}_overrun`, 1);
+      m.instance(sub, tag, { in_valid: valid, in_data: data, out_valid: ov, out_data: od, ld_en: wload.valid, ld_in: ldIn, ld_out: lo, overrun: orun });
+      valid = ov;
+      data = od;
+      ldIn = lo;
+      overruns.push(orun);
+    } else if (p.kind === 'maxpool') {
+      const sub = poolModule(p, `${name}_${tag}`);
+      const ov = m.wire(`${tag}_valid`, 1);
+      const od = m.wire(`${tag}_data`, p.out.n * p.out.channels * p.out.bits);
+      m.instance(sub, tag, { in_valid: valid, in_data: data, out_valid: ov, out_data: od });
+      valid = ov;
+      data = od;
+    } else {
+      const { module: sub } = denseModule(p, q.layers[p.index] as QDenseLayer, cfg.logitBits, `${name}_${tag}`);
+      logitsValid = m.wire('logits_valid', 1);
+      logits = m.wire('logits', hw.classes * cfg.logitBits);
+      m.instance(sub, tag, { in_valid: valid, in_data: data, ld_en: wload.valid, ld_in: ldIn, logits_valid: logitsValid, logits });
+    }
+  }
+  if (!logitsValid || !logits) throw new Error('cellnet: plan has no dense layer');
+  const orAll = overruns.reduce<Expr>((a, b) => a.or(b), lit(0, 1));
+  m.assign(overrun, orAll);
+
+  // ---- decision -----------------------------------------------------------------------------------------
+  const dec = decideModule(hw.classes, cfg.logitBits, cfg.scoreBits, hw.classBits, `${name}_decide`);
+  const rv = m.wire('res_valid', 1);
+  const rc = m.wire('res_cls', hw.classBits);
+  const rs = m.wire('res_score', cfg.scoreBits);
+  m.instance(dec, 'decide', { logits_valid: logitsValid, logits, res_valid: rv, res_cls: rc, res_score: rs });
+  const frame = m.reg('frame_id', hw.frameBits, { init: 0 });
+  m.sync((b) => b.if(rv, (t) => t.set(frame, frame.add(1))), 'frame_id');
+
+  // ---- trigger ------------------------------------------------------------------------------------------
+  const trig = triggerModule(hw, `${name}_trigger`);
+  m.instance(trig, 'trigger', {
+    dec_valid: rv,
+    dec_cls: rc,
+    dec_score: rs,
+    dec_frame: frame,
+    cfg_valid: cfgIn.valid,
+    cfg_ready: cfgIn.ready,
+    cfg_data: cfgIn.data,
+    event_valid: ev.valid,
+    event_ready: ev.ready,
+    event_data: ev.data,
+    pulse,
+    armed,
+    events_lost: lost,
+  });
+  return m;
+}

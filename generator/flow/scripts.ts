@@ -1,0 +1,69 @@
+/**
+ * Vendor build scripts written next to the generated sources: a non-project Vivado Tcl flow for Xilinx boards
+ * (cannot run here; docs/boards.md says how to use it) and a shell script of the open flow for Lattice boards.
+ */
+import type { Board } from '../../boards';
+
+export interface ScriptInput {
+  board: Board;
+  /** Paths relative to the output directory. */
+  rtl: string[];
+  constraints: string;
+  fabricMhz: number;
+}
+
+export function writeVivadoTcl(s: ScriptInput): string {
+  const { board } = s;
+  return [
+    `# lutforge: non-project Vivado flow for ${board.title}.`,
+    '# Run from the output directory:   vivado -mode batch -source scripts/build.tcl',
+    `# Fabric clock ${s.fabricMhz} MHz. Fails (exit 1) when setup or hold timing is not met.`,
+    ...(board.placeholder ? [`# WARNING: placeholder pins. ${board.placeholder}`] : []),
+    'set root [file dirname [file dirname [file normalize [info script]]]]',
+    'file mkdir $root/reports',
+    `set_part ${board.part.device}`,
+    ...s.rtl.map((f) => `read_verilog $root/${f}`),
+    `read_xdc $root/${s.constraints}`,
+    `synth_design -top top -part ${board.part.device}`,
+    'opt_design',
+    'place_design',
+    'phys_opt_design',
+    'route_design',
+    'report_utilization -file $root/reports/utilization.rpt',
+    'report_timing_summary -file $root/reports/timing.rpt',
+    'set wns [get_property SLACK [get_timing_paths -max_paths 1 -nworst 1 -setup]]',
+    'set whs [get_property SLACK [get_timing_paths -max_paths 1 -nworst 1 -hold]]',
+    'puts "lutforge: WNS $wns ns, WHS $whs ns"',
+    'if {$wns < 0 || $whs < 0} { puts "lutforge: TIMING NOT MET"; exit 1 }',
+    'write_bitstream -force $root/top.bit',
+    ...(board.name === 'u280' ? ['# Program over JTAG (Vivado hardware manager) or write_cfgmem for the SPI flash; see docs/boards.md.'] : []),
+    '',
+  ].join('\n');
+}
+
+export function writeLatticeScript(s: ScriptInput): string {
+  const { board } = s;
+  const np = board.part.nextpnr!;
+  const read = s.rtl.join(' ');
+  const lines = ['#!/bin/sh', `# lutforge: open flow for ${board.title}. Needs yosys, nextpnr and the pack tool on PATH;`];
+  if (board.part.family === 'ice40')
+    lines.push(
+      `# npx lutforge build <design> --board ${board.name} runs the same steps from npm packages.`,
+      'set -e',
+      'cd "$(dirname "$0")/.."',
+      `yosys -q -p "read_verilog ${read}; synth_ice40 -dsp -top top -json top.json"`,
+      `nextpnr-ice40 --${np.device} --package ${np.package} --pcf ${s.constraints} --json top.json --asc top.asc --freq ${s.fabricMhz}`,
+      'icepack top.asc top.bin',
+      `${board.program.tool} top.bin`,
+    );
+  else
+    lines.push(
+      'set -e',
+      'cd "$(dirname "$0")/.."',
+      `yosys -q -p "read_verilog ${read}; synth_ecp5 -top top -json top.json"`,
+      `nextpnr-ecp5 --${np.device} --package ${np.package} --lpf ${s.constraints} --json top.json --textcfg top.config --freq ${s.fabricMhz}`,
+      'ecppack top.config top.bit',
+      `${board.program.tool} ${board.program.args.join(' ')} top.bit`,
+    );
+  return lines.join('\n') + '\n';
+}

@@ -1,0 +1,85 @@
+/**
+ * Link parameters: one typed config; the RTL, the host and the docs derive everything from it.
+ * The UART divisor comes from the board clock (clockHz / baud). The virtual board may override it with a
+ * small `simClocksPerBit` so that simulating a UART stays cheap (docs/protocol.md#virtual-board).
+ */
+import { ConfigError, clog2, requireInt, requirePow2 } from '../util/errors';
+
+export interface LinkParams {
+  /** Board clock in Hz. */
+  clockHz?: number;
+  /** Line rate in bit/s. */
+  baud?: number;
+  /** Virtual board only: clocks per UART bit, replacing clockHz/baud. */
+  simClocksPerBit?: number;
+  /** Largest request/response payload in bytes (after the header). */
+  maxPayload?: number;
+  /** Receive FIFO (whole frames, before execution) in bytes; bounds the host's bytes in flight. */
+  rxFifoBytes?: number;
+  /** Frames the receive FIFO can hold at once. */
+  maxFrames?: number;
+}
+
+export const LINK_DEFAULTS = { clockHz: 100_000_000, baud: 115_200, maxPayload: 256, rxFifoBytes: 2048, maxFrames: 16 } as const;
+
+export interface LinkConfig {
+  clockHz: number;
+  baud: number;
+  /** Clocks per UART bit actually used by the RTL. */
+  clocksPerBit: number;
+  /** True when clocksPerBit is the virtual-board override rather than clockHz/baud. */
+  simulated: boolean;
+  /** |actual - wanted| / wanted line rate (only meaningful for a real board). */
+  baudError: number;
+  maxPayload: number;
+  rxFifoBytes: number;
+  fifoAddrBits: number;
+  maxFrames: number;
+  frameCountBits: number;
+  /** Largest unstuffed frame: header + payload + CRC. */
+  maxFrameBytes: number;
+  /** Bits of a frame length counter. */
+  lenBits: number;
+}
+
+export function linkConfig(p: LinkParams = {}): LinkConfig {
+  const clockHz = p.clockHz ?? LINK_DEFAULTS.clockHz;
+  const baud = p.baud ?? LINK_DEFAULTS.baud;
+  requireInt('clockHz', clockHz, 1_000_000, 1_000_000_000);
+  requireInt('baud', baud, 300, 12_000_000);
+  const maxPayload = p.maxPayload ?? LINK_DEFAULTS.maxPayload;
+  requireInt('maxPayload', maxPayload, 16, 4096);
+  if (maxPayload % 4) throw new ConfigError('maxPayload', 'must be a multiple of 4 (memory words)', maxPayload);
+  const rxFifoBytes = p.rxFifoBytes ?? LINK_DEFAULTS.rxFifoBytes;
+  requirePow2('rxFifoBytes', rxFifoBytes);
+  const maxFrameBytes = 2 + maxPayload + 2;
+  if (rxFifoBytes < 2 * maxFrameBytes) throw new ConfigError('rxFifoBytes', `must hold two largest frames (>= ${2 * maxFrameBytes})`, rxFifoBytes);
+  const maxFrames = p.maxFrames ?? LINK_DEFAULTS.maxFrames;
+  requirePow2('maxFrames', maxFrames);
+  let clocksPerBit: number;
+  let simulated = false;
+  if (p.simClocksPerBit !== undefined) {
+    requireInt('simClocksPerBit', p.simClocksPerBit, 4, 1 << 16);
+    clocksPerBit = p.simClocksPerBit;
+    simulated = true;
+  } else {
+    clocksPerBit = Math.round(clockHz / baud);
+    if (clocksPerBit < 4) throw new ConfigError('baud', `needs at least 4 clocks per bit at clockHz=${clockHz}`, baud);
+  }
+  const baudError = simulated ? 0 : Math.abs(clockHz / clocksPerBit - baud) / baud;
+  if (baudError > 0.02) throw new ConfigError('baud', `clockHz/baud gives ${(100 * baudError).toFixed(2)}% rate error (> 2%)`, baud);
+  return {
+    clockHz,
+    baud,
+    clocksPerBit,
+    simulated,
+    baudError,
+    maxPayload,
+    rxFifoBytes,
+    fifoAddrBits: clog2(rxFifoBytes),
+    maxFrames,
+    frameCountBits: clog2(maxFrames),
+    maxFrameBytes,
+    lenBits: clog2(maxFrameBytes + 1) + 1,
+  };
+}

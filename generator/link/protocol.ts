@@ -1,0 +1,55 @@
+/**
+ * Constants of the lutforge link protocol, shared by the RTL generator and the host (docs/protocol.md).
+ * One source of truth: the RTL and the TS twin both read these.
+ */
+
+/** Frame delimiter; never appears inside a frame after stuffing. */
+export const FLAG = 0x7e;
+/** Escape: the next byte is XORed with ESC_XOR. */
+export const ESC = 0x7d;
+export const ESC_XOR = 0x20;
+
+/** Request types (host -> device), byte 0 of a frame. */
+export const REQ = {
+  HELLO: 0x01,
+  REG_WRITE: 0x02,
+  REG_READ: 0x03,
+  MEM_WRITE: 0x04,
+  MEM_READ: 0x05,
+  STREAM_WRITE: 0x06,
+  STREAM_READ: 0x07,
+} as const;
+export type ReqType = (typeof REQ)[keyof typeof REQ];
+
+/** Response types (device -> host). RESP = request type | 0x80. */
+export const RESP_BIT = 0x80;
+export const NAK = 0xff;
+
+/** Status byte of a response. */
+export const STATUS = { OK: 0, BAD_REQUEST: 1, BAD_TARGET: 2 } as const;
+export const STATUS_TEXT: Record<number, string> = { 0: 'ok', 1: 'bad request (type or length)', 2: 'bad target (register, channel or memory missing)' };
+
+/** Header sizes (bytes before the payload). Request: type, seq. Response: type, seq, status. */
+export const REQ_HEADER = 2;
+export const RESP_HEADER = 3;
+export const CRC_BYTES = 2;
+
+/** CRC-16/CCITT-FALSE: poly 0x1021, init 0xFFFF, no reflection, no final XOR; appended MSB first, so a good frame leaves 0. */
+export const CRC_POLY = 0x1021;
+export const CRC_INIT = 0xffff;
+
+export function crc16Update(crc: number, byte: number): number {
+  let c = crc ^ (byte << 8);
+  for (let i = 0; i < 8; i++) c = c & 0x8000 ? ((c << 1) ^ CRC_POLY) & 0xffff : (c << 1) & 0xffff;
+  return c;
+}
+
+export function crc16(bytes: ArrayLike<number>, init = CRC_INIT): number {
+  let c = init;
+  for (let i = 0; i < bytes.length; i++) c = crc16Update(c, bytes[i]!);
+  return c;
+}
+
+/** Register word width and the memory bus word. */
+export const REG_BITS = 32;
+export const MEM_WORD_BYTES = 4;

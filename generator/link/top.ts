@@ -1,0 +1,231 @@
+/**
+ * Wraps a design core with the link: UART, frame receiver, executor, register bank and stream channels.
+ *
+ * The core's boundary decides everything (no per-design glue):
+ *   - plain input ports  -> rw registers, plain output ports -> ro registers (wide ports split in 32-bit parts);
+ *   - input streams      -> host-to-device channels, output streams -> device-to-host channels, in interface order;
+ *     a beat travels as ceil(width/8) little-endian bytes, plus one flag byte (bit 0 = last) if the stream has `last`;
+ *   - streams named `mem_cmd` (in, 65 bits {we, addr[31:0], wdata[31:0]}) and `mem_rsp` (out, 32 bits) form the
+ *     memory bus used by MEM_WRITE / MEM_READ (the core answers every read command with one mem_rsp beat);
+ *   - a plain output named `busy` is ORed into the top's busy (the virtual board keeps simulating while it is high).
+ *
+ * `linkBoardTop` is what goes on an FPGA (pins: uart_rxd, uart_txd). `linkVirtualBoard` adds the host end of the
+ * cable in RTL (a second UART pair) so the Verilator harness exchanges bytes with it on two 8-bit streams.
+ */
+import { Module, cat, lit, mux, orAll, select, type Expr, type Signal } from '../hdl';
+import { plainPorts } from '../hdl/interface';
+import { bitsFor } from '../util/errors';
+import { regBankModule } from '../regmap/bank';
+import { buildRegMap, type RegMap } from '../regmap/regmap';
+import type { LinkConfig } from './config';
+import { linkExecModule } from './exec';
+import { linkRxModule } from './rx';
+import { uartRxModule, uartTxModule } from './uart';
+
+export interface LinkTopOptions {
+  /** Design name (lower case): the register map's design id. */
+  design: string;
+  revision?: number;
+  /** Words addressable on the memory bus (documentation for the host; the core decodes). */
+  memWords?: number;
+}
+
+export interface LinkTop {
+  board: Module;
+  regmap: RegMap;
+}
+
+const MEM_CMD = 'mem_cmd';
+const MEM_RSP = 'mem_rsp';
+
+export function linkBoardTop(core: Module, cfg: LinkConfig, opts: LinkTopOptions): LinkTop {
+  const iface = core.interface();
+  const memCmd = iface.streams.find((s) => s.name === MEM_CMD && s.dir === 'in');
+  const memRsp = iface.streams.find((s) => s.name === MEM_RSP && s.dir === 'out');
+  const hasMem = !!memCmd && !!memRsp;
+  if (memCmd && memCmd.width !== 65) throw new Error(`link: core ${core.name} stream mem_cmd must be 65 bits, is ${memCmd.width}`);
+  if (memRsp && memRsp.width !== 32) throw new Error(`link: core ${core.name} stream mem_rsp must be 32 bits, is ${memRsp.width}`);
+  const chanStreams = iface.streams.filter((s) => !(hasMem && (s.name === MEM_CMD || s.name === MEM_RSP)));
+  const ports = plainPorts(iface);
+  const regmap = buildRegMap({
+    design: opts.design,
+    revision: opts.revision,
+    ports: ports.map((p) => ({ name: p.name, dir: p.dir, width: p.width })),
+    channels: chanStreams.map((s) => ({ name: s.name, dir: s.dir, width: s.width, hasLast: !!s.last })),
+    memory: hasMem ? { words: opts.memWords ?? 0 } : null,
+    link: { maxPayload: cfg.maxPayload, rxFifoBytes: cfg.rxFifoBytes, clockHz: cfg.clockHz, baud: cfg.baud, clocksPerBit: cfg.clocksPerBit, simulated: cfg.simulated, maxFrames: cfg.maxFrames },
+  });
+  const ins = regmap.channels.filter((c) => c.dir === 'in');
+  const outs = regmap.channels.filter((c) => c.dir === 'out');
+
+  const top = new Module(`${opts.design}_top`, { doc: `${opts.design} core behind the lutforge link (UART ${cfg.clocksPerBit} clocks/bit)` });
+  const rxd = top.input('uart_rxd', 1);
+  const txd = top.output('uart_txd', 1);
+  const busyOut = top.output('busy', 1);
+
+  const urx = uartRxModule(cfg.clocksPerBit);
+  const utx = uartTxModule(cfg.clocksPerBit);
+  const lrx = linkRxModule(cfg);
+  const exec = linkExecModule(cfg, { inCount: ins.length, outBytes: outs.map((c) => c.bytes), hasMem });
+  const bank = regBankModule(regmap);
+
+  // Wires for every port of the children, named <inst>_<port>.
+  const wires = (inst: string, m: Module): Record<string, Signal> => {
+    const w: Record<string, Signal> = {};
+    for (const p of m.portList()) if (p.name !== 'clk' && p.name !== 'rst') w[p.name] = top.wire(`${inst}_${p.name}`, p.width, { signed: p.signed });
+    return w;
+  };
+  const U = wires('urx', urx);
+  const T = wires('utx', utx);
+  const R = wires('rx', lrx);
+  const E = wires('ex', exec);
+  const B = wires('regs', bank);
+  const C = wires('core', core);
+  const connect = (m: Module, inst: string, w: Record<string, Signal>): void => {
+    top.instance(m, inst, Object.fromEntries(Object.entries(w)));
+  };
+
+  // UART <-> receiver / encoder
+  top.assign(U.rxd!, rxd);
+  top.assign(txd, T.txd!);
+  top.assign(R.in_valid!, U.byte_valid!);
+  top.assign(R.in_data!, U.byte_data!);
+  top.assign(T.tx_valid!, E.out_valid!);
+  top.assign(T.tx_data!, E.out_data!);
+  top.assign(E.out_ready!, T.tx_ready!);
+  // receiver <-> executor
+  top.assign(E.frame_avail!, R.frame_avail!);
+  top.assign(E.frame_len!, R.frame_len!);
+  top.assign(E.rd_data!, R.rd_data!);
+  top.assign(R.rd_next!, E.rd_next!);
+  top.assign(R.frame_done!, E.frame_done!);
+  // executor <-> register bank
+  top.assign(B.we!, E.reg_we!);
+  top.assign(B.addr!, E.reg_addr!);
+  top.assign(B.wdata!, E.reg_wdata!);
+  top.assign(E.reg_rdata!, B.rdata!);
+  top.assign(E.reg_rok!, B.rok!);
+  top.assign(E.reg_wok!, B.wok!);
+  top.assign(B.d_rx_frames_ok!, R.frames_ok!);
+  top.assign(B.d_rx_frames_bad!, R.frames_bad!);
+  // registers <-> core plain ports
+  for (const p of ports) {
+    const parts = regmap.registers.filter((r) => r.port?.name === p.name).sort((a, b) => b.port!.part - a.port!.part);
+    if (p.dir === 'input') top.assign(C[p.name]!, cat(...parts.map((r) => B[`q_${r.name}`]!)));
+    else for (const r of parts) top.assign(B[`d_${r.name}`]!, C[p.name]!.slice(32 * r.port!.part + r.width - 1, 32 * r.port!.part).asUnsigned());
+  }
+  // memory bus
+  if (hasMem) {
+    top.assign(C.mem_cmd_valid!, E.mem_cmd_valid!);
+    top.assign(C.mem_cmd_data!, E.mem_cmd_data!);
+    top.assign(E.mem_cmd_ready!, C.mem_cmd_ready!);
+    top.assign(E.mem_rsp_valid!, C.mem_rsp_valid!);
+    top.assign(E.mem_rsp_data!, C.mem_rsp_data!.asUnsigned());
+    top.assign(C.mem_rsp_ready!, E.mem_rsp_ready!);
+  } else {
+    top.assign(E.mem_cmd_ready!, 0);
+    top.assign(E.mem_rsp_valid!, 0);
+    top.assign(E.mem_rsp_data!, 0);
+  }
+  // host-to-device channels: bytes -> beat registers -> core input streams
+  const readies: Expr[] = [];
+  for (const c of ins) {
+    const s = iface.streams.find((x) => x.name === c.name && x.dir === 'in')!;
+    const nb = c.bytes;
+    const buf = top.reg(`hin${c.index}_buf`, 8 * nb, { init: 0 });
+    const idx = top.reg(`hin${c.index}_idx`, bitsFor(nb - 1), { init: 0 });
+    const full = top.reg(`hin${c.index}_full`, 1, { init: 0 });
+    const take = top.let(`hin${c.index}_take`, E.h_valid!.and(E.h_ch!.eq(c.index)).and(full.not()));
+    const coreReady = C[s.ready]!;
+    top.sync((b) => {
+      b.if(full.and(coreReady), (t) => t.set(full, 0));
+      b.if(take, (t) => {
+        t.set(buf, nb === 1 ? E.h_data! : cat(E.h_data!, buf.slice(8 * nb - 1, 8)));
+        t.if(idx.eq(nb - 1), (u) => u.set(idx, 0).set(full, 1), (u) => u.set(idx, idx.add(1)));
+      });
+    });
+    top.assign(C[s.valid]!, full);
+    const dataPort = C[s.data]!;
+    top.assign(dataPort, dataPort.signed ? buf.slice(c.width - 1, 0).asSigned() : buf.slice(c.width - 1, 0));
+    if (s.last) top.assign(C[s.last]!, buf.bit(8 * (nb - 1)));
+    readies.push(full.not());
+  }
+  top.assign(E.h_ready!, ins.length ? select(E.h_ch!, readies) : lit(0, 1));
+  // device-to-host channels: core output streams -> beat registers -> bytes
+  const avail: Expr[] = [];
+  const datas: Expr[] = [];
+  const lasts: Expr[] = [];
+  for (const c of outs) {
+    const s = iface.streams.find((x) => x.name === c.name && x.dir === 'out')!;
+    const nb = c.bytes;
+    const buf = top.reg(`dout${c.index}_buf`, 8 * nb, { init: 0 });
+    const idx = top.reg(`dout${c.index}_idx`, bitsFor(nb - 1), { init: 0 });
+    const full = top.reg(`dout${c.index}_full`, 1, { init: 0 });
+    const pop = top.let(`dout${c.index}_pop`, E.d_pop!.and(E.d_ch!.eq(c.index)).and(full));
+    const lastByte = idx.eq(nb - 1);
+    const dataBits = C[s.data]!.asUnsigned();
+    const beat = s.last ? cat(C[s.last]!.zext(8), dataBits.zext(8 * (nb - 1))) : dataBits.zext(8 * nb);
+    top.assign(C[s.ready]!, full.not());
+    top.sync((b) => {
+      b.if(full.not().and(C[s.valid]!), (t) => t.set(buf, beat).set(full, 1).set(idx, 0));
+      b.if(pop, (t) => {
+        if (nb > 1) t.set(buf, buf.shr(8));
+        t.if(lastByte, (u) => u.set(full, 0).set(idx, 0), (u) => u.set(idx, idx.add(1)));
+      });
+    });
+    avail.push(full);
+    datas.push(buf.slice(7, 0));
+    lasts.push(lastByte);
+  }
+  top.assign(E.d_avail!, outs.length ? select(E.d_ch!, avail) : lit(0, 1));
+  top.assign(E.d_data!, outs.length ? select(E.d_ch!, datas) : lit(0, 8));
+  top.assign(E.d_last!, outs.length ? select(E.d_ch!, lasts) : lit(1, 1));
+
+  connect(urx, 'urx', U);
+  connect(utx, 'utx', T);
+  connect(lrx, 'rx', R);
+  connect(exec, 'ex', E);
+  connect(bank, 'regs', B);
+  connect(core, 'core', C);
+  const busy: Expr[] = [R.busy!, E.busy!, U.byte_valid!, T.tx_ready!.not()];
+  if (C.busy && ports.some((p) => p.name === 'busy' && p.dir === 'output') && C.busy.width === 1) busy.push(C.busy);
+  top.assign(busyOut, orAll(busy));
+  return { board: top, regmap };
+}
+
+/**
+ * The virtual board: the board top plus the host end of the cable (UART tx/rx in RTL), so the Verilator harness
+ * talks bytes: `h2d` (host to device) and `d2h` (device to host) 8-bit streams, and `busy`.
+ */
+export function linkVirtualBoard(board: Module, cfg: LinkConfig, name = `${board.name.replace(/_top$/, '')}_vboard`): Module {
+  const m = new Module(name, { doc: `virtual board: ${board.name} with the host end of its UART cable` });
+  const h2d = m.streamIn('h2d', 8);
+  const d2h = m.streamOut('d2h', 8);
+  const busy = m.output('busy', 1);
+  const ctx = uartTxModule(cfg.clocksPerBit, 'cable_tx');
+  const crx = uartRxModule(cfg.clocksPerBit, 'cable_rx');
+  const line1 = m.wire('line_h2d', 1);
+  const line2 = m.wire('line_d2h', 1);
+  const boardBusy = m.wire('board_busy', 1);
+  const rxValid = m.wire('cable_rx_valid', 1);
+  const rxData = m.wire('cable_rx_data', 8);
+  const rxFe = m.wire('cable_rx_fe', 1);
+  const txReady = m.wire('cable_tx_ready', 1);
+  m.instance(ctx, 'cable_tx', { tx_valid: h2d.valid, tx_ready: txReady, tx_data: h2d.data, txd: line1 });
+  m.assign(h2d.ready, txReady);
+  m.instance(crx, 'cable_rx', { rxd: line2, byte_valid: rxValid, byte_data: rxData, framing_error: rxFe });
+  m.instance(board, 'board', { uart_rxd: line1, uart_txd: line2, busy: boardBusy });
+  // A line cannot wait: hold one byte for the harness (it drains every cycle unless stalls are asked for).
+  const hv = m.reg('hold_valid', 1, { init: 0 });
+  const hd = m.reg('hold_data', 8, { init: 0 });
+  m.sync((b) => {
+    b.if(d2h.ready.and(hv), (t) => t.set(hv, 0));
+    b.if(rxValid, (t) => t.set(hv, 1).set(hd, rxData));
+  });
+  m.assign(d2h.valid, hv);
+  m.assign(d2h.data, hd);
+  m.assign(busy, boardBusy.or(hv).or(txReady.not()).or(h2d.valid));
+  void mux;
+  void rxFe;
+  return m;
+}

@@ -1,0 +1,40 @@
+/**
+ * What a board shell wraps: an "app" module with a fixed pin-level boundary, so any design (the stream bridge
+ * here, the cell classifier + link top from issues 5/6 later) plugs into any board shell.
+ *
+ *   clk, rst      fabric clock and synchronous active-high reset from the shell
+ *   uart_rx  in   serial line from the host (idle high)
+ *   uart_tx  out  serial line to the host (idle high)
+ *   trigger  out  optional: the sort-trigger pulse, active high
+ *   led      out  optional: up to 8 status LEDs, active high (the shell handles active-low boards)
+ */
+import type { Module } from '../hdl';
+import { ConfigError } from '../util/errors';
+
+export interface BoardApp {
+  module: Module;
+  description: string;
+  /** Written as regmap.json: the registers / channels the host sees. */
+  regmap: object;
+}
+
+export function checkAppPorts(m: Module): void {
+  const allowed: Record<string, { dir: 'input' | 'output'; maxWidth: number; required: boolean }> = {
+    clk: { dir: 'input', maxWidth: 1, required: true },
+    rst: { dir: 'input', maxWidth: 1, required: true },
+    uart_rx: { dir: 'input', maxWidth: 1, required: true },
+    uart_tx: { dir: 'output', maxWidth: 1, required: true },
+    trigger: { dir: 'output', maxWidth: 1, required: false },
+    led: { dir: 'output', maxWidth: 8, required: false },
+  };
+  for (const p of m.ports) {
+    const a = allowed[p.name];
+    const dir = p.role === 'input' ? 'input' : 'output';
+    if (!a || a.dir !== dir || p.width > a.maxWidth)
+      throw new ConfigError(
+        'app',
+        `board app '${m.name}' port ${dir} ${p.name}[${p.width}] is not part of the shell boundary (clk, rst, uart_rx, uart_tx, trigger, led[<=8])`,
+      );
+  }
+  for (const [n, a] of Object.entries(allowed)) if (a.required && !m.signals.get(n)) throw new ConfigError('app', `board app '${m.name}' lacks port ${n}`);
+}

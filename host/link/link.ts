@@ -1,0 +1,278 @@
+/**
+ * Host end of the link protocol (docs/protocol.md): go-back-N over any ByteTransport.
+ *
+ * - Write-like requests are pipelined; the window is bounded by the device's frame FIFO (bytes and frames, read
+ *   from link_caps), so the device never has to drop an in-window frame and the bytes in flight stay far below
+ *   what a pty pair without flow control can hold (~16 KiB).
+ * - Requests that return data (HELLO, REG_READ, MEM_READ, STREAM_READ) are exclusive: sent alone, so a lost
+ *   response is always the device's cached last response and a retransmission never executes twice.
+ * - Responses are cumulative acks; a NAK(expected) acks everything before `expected` and triggers one go-back.
+ * - A retransmission timer backs off exponentially; after `maxRetries` rounds or when a request's AbortSignal
+ *   fires, every pending request fails with a TransportError naming the transport.
+ * - The suggested chunk size adapts (halves on loss, grows back slowly) so noisy lines still make progress.
+ */
+import { CRC_BYTES, NAK, REQ, REQ_HEADER, RESP_BIT, RESP_HEADER, STATUS_TEXT } from '../../generator/link/protocol';
+import { encodeFrame, FrameDecoder } from './codec';
+import { TransportError, type ByteTransport } from './transport';
+
+export interface LinkOptions {
+  /** Base retransmission timeout in ms (default: derived from the line rate and the window). */
+  rtoMs?: number;
+  /** Retransmission rounds without progress before the link gives up. */
+  maxRetries?: number;
+  /** Cap on frames in flight (default: from the device). */
+  windowFrames?: number;
+}
+
+export interface Response {
+  status: number;
+  payload: Uint8Array;
+}
+
+interface Pending {
+  type: number;
+  body: Uint8Array;
+  wire: Uint8Array;
+  exclusive: boolean;
+  seq: number;
+  sentAt: number;
+  resolve: (r: Response) => void;
+  reject: (e: Error) => void;
+  signal?: AbortSignal;
+  onAbort?: () => void;
+}
+
+export interface LinkStats {
+  framesSent: number;
+  retransmitRounds: number;
+  framesRetransmitted: number;
+  naks: number;
+  bytesSent: number;
+  bytesReceived: number;
+}
+
+const TYPE_NAMES: Record<number, string> = Object.fromEntries(Object.entries(REQ).map(([k, v]) => [v, k]));
+
+export class Link {
+  private seq = Math.floor(Math.random() * 256);
+  private readonly queue: Pending[] = [];
+  private readonly flight: Pending[] = [];
+  private readonly decoder: FrameDecoder;
+  private failed: Error | null = null;
+  private timer: NodeJS.Timeout | null = null;
+  private rounds = 0;
+  private backoff = 1;
+  private lastGoBack = { seq: -1, at: 0 };
+  private okStreak = 0;
+  /** Device limits; conservative until HELLO + link_caps are known. */
+  maxPayload = 64;
+  rxFifoBytes = 512;
+  maxFrames = 4;
+  /** Suggested payload bytes per bulk request (adapts to loss). */
+  chunk = 64;
+  readonly stats: LinkStats = { framesSent: 0, retransmitRounds: 0, framesRetransmitted: 0, naks: 0, bytesSent: 0, bytesReceived: 0 };
+
+  constructor(
+    readonly transport: ByteTransport,
+    private readonly opts: LinkOptions = {},
+  ) {
+    this.decoder = new FrameDecoder((f) => this.onFrame(f), 8192);
+    transport.onData((d) => {
+      this.stats.bytesReceived += d.length;
+      this.decoder.feed(d);
+    });
+  }
+
+  get name(): string {
+    return this.transport.name;
+  }
+
+  /** Adopt the device's limits (from the link_caps register). */
+  configure(caps: { maxPayload: number; rxFifoBytes: number; maxFrames: number }): void {
+    this.maxPayload = caps.maxPayload;
+    this.rxFifoBytes = caps.rxFifoBytes;
+    this.maxFrames = caps.maxFrames;
+    this.chunk = caps.maxPayload;
+  }
+
+  private rto(): number {
+    if (this.opts.rtoMs) return this.opts.rtoMs * this.backoff;
+    const lineMs = (this.rxFifoBytes * 2 * 10 * 1000) / this.transport.baud;
+    return (150 + 2 * lineMs) * this.backoff;
+  }
+
+  /** Sends one request; resolves with the device's response. */
+  request(type: number, payload: Uint8Array, opts: { signal?: AbortSignal } = {}): Promise<Response> {
+    if (this.failed) return Promise.reject(this.failed);
+    if (payload.length > this.maxPayload && type !== REQ.HELLO)
+      return Promise.reject(new Error(`link ${this.name}: payload of ${payload.length} bytes exceeds the device's maxPayload ${this.maxPayload}`));
+    const exclusive = type === REQ.HELLO || type === REQ.REG_READ || type === REQ.MEM_READ || type === REQ.STREAM_READ;
+    return new Promise<Response>((resolve, reject) => {
+      const p: Pending = { type, body: payload, wire: new Uint8Array(0), exclusive, seq: -1, sentAt: 0, resolve, reject, signal: opts.signal };
+      if (opts.signal) {
+        if (opts.signal.aborted) return reject(this.abortError(p));
+        p.onAbort = () => this.fail(this.abortError(p));
+        opts.signal.addEventListener('abort', p.onAbort, { once: true });
+      }
+      this.queue.push(p);
+      this.pump();
+    });
+  }
+
+  private abortError(p: Pending): Error {
+    const why = p.signal?.reason instanceof Error && p.signal.reason.name !== 'TimeoutError' && p.signal.reason.name !== 'AbortError' ? `: ${p.signal.reason.message}` : '';
+    const at = p.seq >= 0 ? ` (seq ${p.seq}, ${this.rounds} retransmission round(s))` : ' (never sent: window full)';
+    return new TransportError(this.name, `device did not answer ${TYPE_NAMES[p.type] ?? p.type}${at} before the deadline${why}; is the board running this design?`);
+  }
+
+  private inFlightBytes(): number {
+    return this.flight.reduce((s, p) => s + p.body.length + REQ_HEADER + CRC_BYTES, 0);
+  }
+
+  private pump(): void {
+    while (this.queue.length && !this.failed) {
+      const p = this.queue[0]!;
+      if (this.flight.length && (p.exclusive || this.flight[0]!.exclusive)) return;
+      const maxFrames = Math.min(this.opts.windowFrames ?? 64, this.maxFrames - 1);
+      if (this.flight.length >= maxFrames) return;
+      if (this.flight.length && this.inFlightBytes() + p.body.length + REQ_HEADER + CRC_BYTES > this.rxFifoBytes) return;
+      this.queue.shift();
+      p.seq = this.seq;
+      this.seq = (this.seq + 1) & 0xff;
+      const body = new Uint8Array(REQ_HEADER + p.body.length);
+      body[0] = p.type;
+      body[1] = p.seq;
+      body.set(p.body, REQ_HEADER);
+      p.wire = encodeFrame(body);
+      this.flight.push(p);
+      this.send(p);
+      this.stats.framesSent++;
+    }
+    this.arm();
+  }
+
+  private send(p: Pending): void {
+    p.sentAt = performance.now();
+    this.stats.bytesSent += p.wire.length;
+    try {
+      this.transport.write(p.wire);
+    } catch (e) {
+      this.fail(e instanceof Error ? e : new Error(String(e)));
+    }
+  }
+
+  private arm(): void {
+    if (this.timer || !this.flight.length || this.failed) return;
+    this.timer = setTimeout(() => {
+      this.timer = null;
+      this.onTimer();
+    }, Math.max(5, this.rto() / 4));
+  }
+
+  private onTimer(): void {
+    if (!this.flight.length || this.failed) return;
+    const oldest = this.flight[0]!;
+    if (performance.now() - oldest.sentAt >= this.rto()) {
+      this.rounds++;
+      if (this.rounds > (this.opts.maxRetries ?? 8)) {
+        this.fail(new TransportError(this.name, `device stopped answering: ${TYPE_NAMES[oldest.type] ?? oldest.type} (seq ${oldest.seq}) unanswered after ${this.rounds - 1} retransmissions (last timeout ${Math.round(this.rto())} ms)`));
+        return;
+      }
+      this.backoff = Math.min(8, this.backoff * 2);
+      this.goBack();
+    }
+    this.arm();
+  }
+
+  private goBack(): void {
+    this.stats.retransmitRounds++;
+    this.okStreak = 0;
+    this.chunk = Math.max(16, Math.floor(this.chunk / 2 / 4) * 4);
+    for (const p of this.flight) {
+      this.send(p);
+      this.stats.framesRetransmitted++;
+    }
+  }
+
+  private onFrame(f: Uint8Array): void {
+    if (f.length < 2) return;
+    const type = f[0]!;
+    if (type === NAK) {
+      this.stats.naks++;
+      const e = f[1]!;
+      this.ackBefore(e);
+      if (this.flight.length && this.flight[0]!.seq === e) {
+        const now = performance.now();
+        // Every out-of-order frame of a window draws a NAK; go back once per loss.
+        if (this.lastGoBack.seq !== e || now - this.lastGoBack.at > this.rto() / 2) {
+          this.lastGoBack = { seq: e, at: now };
+          this.goBack();
+        }
+      }
+      this.pump();
+      return;
+    }
+    if (!(type & RESP_BIT) || f.length < RESP_HEADER) return;
+    const seq = f[1]!;
+    const k = this.flight.findIndex((p) => p.seq === seq);
+    if (k < 0) return; // stale duplicate response
+    const p = this.flight[k]!;
+    if ((type & ~RESP_BIT) !== p.type) return;
+    this.ackBefore(seq);
+    this.flight.shift();
+    this.progress();
+    this.settle(p, { status: f[2]!, payload: f.subarray(RESP_HEADER) });
+    this.pump();
+  }
+
+  /** Cumulative ack: everything in flight sent before `seq` is done (write-like, so no payload). */
+  private ackBefore(seq: number): void {
+    while (this.flight.length && this.flight[0]!.seq !== seq && ((seq - this.flight[0]!.seq) & 0xff) <= this.flight.length) {
+      const p = this.flight.shift()!;
+      this.progress();
+      this.settle(p, { status: 0, payload: new Uint8Array(0) });
+    }
+  }
+
+  private progress(): void {
+    this.rounds = 0;
+    this.backoff = 1;
+    if (++this.okStreak >= 16 && this.chunk < this.maxPayload) {
+      this.okStreak = 0;
+      this.chunk = Math.min(this.maxPayload, this.chunk * 2);
+    }
+  }
+
+  private settle(p: Pending, r: Response): void {
+    if (p.onAbort) p.signal?.removeEventListener('abort', p.onAbort);
+    if (r.status !== 0) p.reject(new Error(`link ${this.name}: device refused ${TYPE_NAMES[p.type] ?? p.type}: ${STATUS_TEXT[r.status] ?? `status ${r.status}`}`));
+    else p.resolve(r);
+  }
+
+  /** Fails every pending request; the link is unusable afterwards. */
+  fail(e: Error): void {
+    if (this.failed) return;
+    this.failed = e;
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = null;
+    for (const p of [...this.flight, ...this.queue]) {
+      if (p.onAbort) p.signal?.removeEventListener('abort', p.onAbort);
+      p.reject(e);
+    }
+    this.flight.length = 0;
+    this.queue.length = 0;
+  }
+
+  /** Waits until everything queued has been acknowledged. */
+  async idle(): Promise<void> {
+    while (this.flight.length || this.queue.length) {
+      if (this.failed) throw this.failed;
+      await new Promise((r) => setTimeout(r, 1));
+    }
+  }
+
+  async close(): Promise<void> {
+    this.fail(new TransportError(this.name, 'link closed'));
+    await this.transport.close();
+  }
+}

@@ -1,0 +1,208 @@
+/**
+ * Drive the cell sorter in Verilator: optional weight load and register writes, then frames streamed back to back
+ * (with optional random input stalls), collecting one event per frame and every edge of the pulse line.
+ * The design is wrapped in a monitor (`<top>_mon`) that adds an `edges` output stream: one beat
+ * {level, cycle} per change of `pulse`, so pulse timing is observed exactly. Shared by tests and bench/cellnet.ts.
+ */
+import type { CellnetConfig } from '../../generator/cellnet/config';
+import type { QuantizedCellnet } from '../../generator/cellnet/golden';
+import { cellnetHw, cellnetModule, unpackFields, type CellnetHw, type TriggerPlan } from '../../generator/cellnet/rtl';
+import type { Pulse, RegWrite, TriggerEvent, TriggerRegs } from '../../generator/cellnet/rtl/trigger-golden';
+import { regWrites } from '../../generator/cellnet/rtl/trigger-golden';
+import { Module, cat, printDesign, type Expr } from '../../generator/hdl';
+import { fifoModule } from '../../generator/lib/fifo';
+import { InputError } from '../../generator/util/errors';
+import { buildSim, type Sim, type StallSpec } from '../index';
+
+const EDGE_TS_BITS = 32;
+
+/** The design plus the pulse-edge monitor; every port and stream of the design is passed through. */
+export function cellnetMonitor(hw: CellnetHw, q: QuantizedCellnet): { top: Module; dut: Module } {
+  const dut = cellnetModule(hw, q);
+  const m = new Module(`${dut.name}_mon`, { doc: 'test wrapper: reports every pulse edge with its cycle' });
+  const conns: Record<string, Expr> = {};
+  for (const s of dut.streams) {
+    const mk = (sig: string, dir: 'in' | 'out', w: number) => (conns[sig] = dir === 'in' ? m.input(sig, w) : m.output(sig, w));
+    const inward = s.dir === 'in';
+    mk(s.valid, inward ? 'in' : 'out', 1);
+    mk(s.ready, inward ? 'out' : 'in', 1);
+    mk(s.data, inward ? 'in' : 'out', s.width);
+    if (s.last) mk(s.last, inward ? 'in' : 'out', 1);
+    m.streams.push({ ...s });
+  }
+  for (const p of dut.ports) {
+    if (p.name === 'clk' || p.name === 'rst' || p.name in conns) continue;
+    conns[p.name] = p.role === 'input' ? m.input(p.name, p.width) : m.output(p.name, p.width);
+  }
+  m.instance(dut, 'dut', conns);
+  const pulse = conns.pulse!;
+  const edges = m.streamOut('edges', EDGE_TS_BITS + 1);
+  const cyc = m.reg('cycle', EDGE_TS_BITS, { init: 0 });
+  const prev = m.reg('prev', 1, { init: 0 });
+  m.sync((b) => b.set(cyc, cyc.add(1)).set(prev, pulse), 'monitor');
+  const f = fifoModule(`${dut.name}_mon_fifo`, EDGE_TS_BITS + 1, 64);
+  const fc = m.wire('fifo_count', f.signals.get('count')!.width);
+  const fr = m.wire('fifo_ready', 1);
+  m.instance(f, 'edge_fifo', {
+    in_valid: pulse.ne(prev),
+    in_ready: fr,
+    in_data: cat(pulse, cyc),
+    out_valid: edges.valid,
+    out_ready: edges.ready,
+    out_data: edges.data,
+    count: fc,
+  });
+  return { top: m, dut };
+}
+
+export interface CellnetSim {
+  sim: Sim;
+  hw: CellnetHw;
+  q: QuantizedCellnet;
+}
+
+export async function buildCellnetSim(cfg: CellnetConfig, q: QuantizedCellnet, ppc: number, opts: { trace?: boolean; trigger?: Partial<TriggerPlan> } = {}): Promise<CellnetSim> {
+  const hw = cellnetHw(cfg, ppc, opts.trigger);
+  const { top } = cellnetMonitor(hw, q);
+  const printed = printDesign(top);
+  const sim = await buildSim({ iface: top.interface(), files: printed.files, trace: opts.trace });
+  return { sim, hw, q };
+}
+
+export interface CellnetRunOptions {
+  seed?: number;
+  /** Probability of withholding px valid in a cycle (random input stalls). */
+  pxStall?: number;
+  /** Probability of event ready low in a cycle. */
+  eventStall?: number;
+  /** Weight-chain bytes to load before the frames (packWeights). */
+  load?: readonly number[];
+  /** Trigger registers to program before the frames. */
+  regs?: TriggerRegs;
+  /** Extra register writes issued while the frames stream, each just before the given frame's first pixel. */
+  writesAtFrame?: Array<{ frame: number; addr: number; value: number }>;
+  /** Cycles to run after the last event so pulses can finish. */
+  tail?: number;
+  /** Put `px_last` on each frame's final beat (default true). */
+  last?: boolean;
+  traceFile?: string;
+}
+
+export interface CellnetRunResult {
+  events: TriggerEvent[];
+  /** Cycle each event left the design. */
+  eventCycles: number[];
+  pulses: Pulse[];
+  /** Register writes with their transfer cycles (for the trigger golden). */
+  writes: RegWrite[];
+  firstPixel: number[];
+  lastPixel: number[];
+  status: { overrun: boolean; frameError: boolean; eventsLost: number };
+  cycles: number;
+}
+
+/** Check and flatten n images of inputSize^2 pixels. */
+export function framePixels(hw: CellnetHw, images: Uint8Array | readonly ArrayLike<number>[]): Uint8Array {
+  const px = hw.cfg.inputSize * hw.cfg.inputSize;
+  if (images instanceof Uint8Array) {
+    if (images.length % px !== 0) throw new InputError(`${images.length} pixels is not a whole number of ${hw.cfg.inputSize}x${hw.cfg.inputSize} images`);
+    return images;
+  }
+  const out = new Uint8Array(images.length * px);
+  images.forEach((img, i) => {
+    if (img.length !== px) throw new InputError(`image ${i} has ${img.length} pixels, expected ${hw.cfg.inputSize}x${hw.cfg.inputSize} = ${px}`);
+    for (let j = 0; j < px; j++) {
+      const v = img[j]!;
+      if (!Number.isInteger(v) || v < 0 || v > 255) throw new InputError(`image ${i} pixel ${j} is ${v}, expected uint8`);
+      out[i * px + j] = v;
+    }
+  });
+  return out;
+}
+
+export async function runCellnet(cs: CellnetSim, images: Uint8Array | readonly ArrayLike<number>[], opts: CellnetRunOptions = {}): Promise<CellnetRunResult> {
+  const { hw } = cs;
+  const pixels = framePixels(hw, images);
+  const px = hw.cfg.inputSize * hw.cfg.inputSize;
+  const frames = pixels.length / px;
+  const beatsPerFrame = hw.frameBeats;
+  const ppc = hw.ppc;
+  const words: bigint[] = new Array(frames * beatsPerFrame);
+  const last: boolean[] = new Array(frames * beatsPerFrame);
+  for (let b = 0; b < words.length; b++) {
+    let w = 0n;
+    for (let i = ppc - 1; i >= 0; i--) w = (w << 8n) | BigInt(pixels[b * ppc + i]!);
+    words[b] = w;
+    last[b] = (opts.last ?? true) && b % beatsPerFrame === beatsPerFrame - 1;
+  }
+  const run = await cs.sim.start({
+    seed: opts.seed ?? 1,
+    stall: { default: 0, px: opts.pxStall ?? 0, event: opts.eventStall ?? 0, edges: 0 },
+    stampInputs: true,
+    traceFile: opts.traceFile,
+    maxCycles: 1e9,
+  });
+  try {
+    if (opts.load?.length) {
+      await run.push('wload', [...opts.load]);
+      await run.run();
+    }
+    const regWord = (addr: number, value: number) => (BigInt(addr) << BigInt(hw.reg.dataBits)) | BigInt(value >>> 0);
+    if (opts.regs) {
+      await run.push('cfg', regWrites(opts.regs).map((w) => regWord(w.addr, w.value)));
+      await run.run();
+    }
+    const atFrame = [...(opts.writesAtFrame ?? [])].sort((a, b) => a.frame - b.frame);
+    const collected = run.collect('event', frames);
+    // Frames go in chunks split at frames that carry register writes, so each write lands before its frame.
+    let f0 = 0;
+    const cuts = [...new Set(atFrame.map((w) => w.frame).filter((f) => f > 0 && f < frames))].sort((a, b) => a - b);
+    for (const cut of [...cuts, frames]) {
+      const ws = atFrame.filter((w) => w.frame === f0);
+      if (ws.length) await run.push('cfg', ws.map((w) => regWord(w.addr, w.value)));
+      const lo = f0 * beatsPerFrame;
+      const hi = cut * beatsPerFrame;
+      await run.push('px', words.slice(lo, hi), { last: last.slice(lo, hi), more: cut < frames });
+      f0 = cut;
+    }
+    const ev = await collected;
+    await run.step(opts.tail ?? 64);
+    const edgeBeats = run.take('edges');
+    const status = {
+      overrun: (await run.read('overrun')) !== 0n,
+      frameError: (await run.read('frame_error')) !== 0n,
+      eventsLost: Number(await run.read('events_lost')),
+    };
+    const pxCycles = run.inputCycles('px');
+    const cfgCycles = run.inputCycles('cfg');
+    const stats = await run.finish();
+    const events = ev.data.map((w) => {
+      const f = unpackFields(hw.event, w);
+      return { frame: f.frame!, cls: f.cls!, score: f.score!, timestamp: f.timestamp!, fired: f.fired === 1, dropped: f.dropped === 1 };
+    });
+    const pulses: Pulse[] = [];
+    let rise = -1;
+    for (const w of edgeBeats.data) {
+      const level = (w >> BigInt(EDGE_TS_BITS)) & 1n;
+      const c = Number(w & ((1n << BigInt(EDGE_TS_BITS)) - 1n));
+      if (level === 1n) rise = c;
+      else pulses.push({ start: rise, end: c });
+    }
+    if (rise >= 0 && (pulses.length === 0 || pulses[pulses.length - 1]!.start !== rise)) pulses.push({ start: rise, end: Infinity });
+    const allWrites = [...(opts.regs ? regWrites(opts.regs) : []), ...atFrame.map((w) => ({ addr: w.addr, value: w.value }))];
+    const writes: RegWrite[] = allWrites.map((w, i) => ({ ...w, cycle: cfgCycles[i]! }));
+    return {
+      events,
+      eventCycles: ev.cycles,
+      pulses,
+      writes,
+      firstPixel: Array.from({ length: frames }, (_, i) => pxCycles[i * beatsPerFrame]!),
+      lastPixel: Array.from({ length: frames }, (_, i) => pxCycles[(i + 1) * beatsPerFrame - 1]!),
+      status,
+      cycles: stats.cycles,
+    };
+  } finally {
+    run.kill();
+  }
+}
+

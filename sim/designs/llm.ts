@@ -1,0 +1,100 @@
+/**
+ * Drive the decode engine in Verilator: the Node side plays the external weight memory (it streams the schedule-ordered
+ * w/s/aux words of each step, after `latency` idle cycles and with seeded random stalls of probability `stall`),
+ * feeds tokens and collects the logits. Shared by the tests and bench/llm.ts.
+ */
+import { printDesign } from '../../generator/hdl';
+import type { MemoryModel, LlmEngineConfig } from '../../generator/llm/engine/config';
+import { logitBeats, packEmbedding, packModel, unpackLogits, type TokenImage } from '../../generator/llm/engine/pack';
+import { llmEngineModule } from '../../generator/llm/engine/rtl';
+import type { QuantModel } from '../../generator/llm/quant/model';
+import { buildSim, type Sim, type SimRun } from '../index';
+
+export async function buildLlmSim(cfg: LlmEngineConfig, opts: { trace?: boolean } = {}): Promise<Sim> {
+  const module = llmEngineModule(cfg);
+  const printed = printDesign(module);
+  return buildSim({ iface: module.interface(), files: printed.files, trace: opts.trace });
+}
+
+export interface StepResult {
+  logits: number[];
+  /** Cycles of this step: from the token beat's acceptance to the end of the last logits beat (incl. memory latency). */
+  cycles: number;
+  /** Weight/scale words consumed in this step. */
+  wBeats: number;
+  sBeats: number;
+  auxBeats: number;
+  /** Cycles spent in GEMV ops, attention + KV-write ops, other ops (perf counters of the engine). */
+  perf: { gemv: number; attn: number; other: number };
+}
+
+export interface SessionOptions {
+  seed?: number;
+  memory?: Partial<MemoryModel>;
+  /** Probability that the host withholds ready on the logits stream. */
+  logitStall?: number;
+  maxCycles?: number;
+}
+
+/** One simulator process decoding a sequence step by step. */
+export class LlmSession {
+  private last = { cycle: 0, w: 0, s: 0, aux: 0, gemv: 0, attn: 0, other: 0 };
+  private constructor(
+    readonly cfg: LlmEngineConfig,
+    readonly qm: QuantModel,
+    readonly image: TokenImage,
+    readonly run: SimRun,
+    readonly latency: number,
+  ) {}
+
+  static async start(sim: Sim, cfg: LlmEngineConfig, qm: QuantModel, opts: SessionOptions = {}, image?: TokenImage): Promise<LlmSession> {
+    const stall = opts.memory?.stall ?? 0;
+    const run = await sim.start({
+      seed: opts.seed ?? 1,
+      stall: { default: 0, w: stall, s: stall, aux: stall, logits: opts.logitStall ?? 0 },
+      maxCycles: opts.maxCycles ?? 1e10,
+      idleCycles: 1e7,
+    });
+    return new LlmSession(cfg, qm, image ?? packModel(cfg, qm), run, opts.memory?.latency ?? 0);
+  }
+
+  /** Decode one token; restart = true starts a new sequence at position 0. */
+  async step(token: number, restart = false): Promise<StepResult> {
+    const cfg = this.cfg;
+    const run = this.run;
+    const idBits = cfg.tokBits - 1;
+    const emb = packEmbedding(cfg, this.qm, token);
+    await run.push('tok', [BigInt(token) | (restart ? 1n << BigInt(idBits) : 0n)]);
+    const t0 = await run.run();
+    if (this.latency > 0) await run.step(this.latency);
+    const aux = new Uint32Array(emb.length + this.image.auxTail.length);
+    aux.set(emb);
+    aux.set(this.image.auxTail, emb.length);
+    const col = run.collect('logits', logitBeats(cfg));
+    await Promise.all([run.push('aux', aux), run.push('s', this.image.s), run.push('w', this.image.w)]);
+    const beats = await col;
+    const st = await run.stats();
+    const endCycle = beats.cycles[beats.cycles.length - 1]! + 1;
+    const rd = async (p: string) => Number(await run.read(p));
+    const [gemv, attn, other] = [await rd('perf_gemv'), await rd('perf_attn'), await rd('perf_other')];
+    const cur = { cycle: endCycle, w: st.streams.w!.beats, s: st.streams.s!.beats, aux: st.streams.aux!.beats, gemv, attn, other };
+    const res: StepResult = {
+      logits: unpackLogits(cfg, beats.data),
+      cycles: endCycle - Math.min(t0, this.last.cycle === 0 ? t0 : t0),
+      wBeats: cur.w - this.last.w,
+      sBeats: cur.s - this.last.s,
+      auxBeats: cur.aux - this.last.aux,
+      perf: { gemv: gemv - this.last.gemv, attn: attn - this.last.attn, other: other - this.last.other },
+    };
+    this.last = cur;
+    return res;
+  }
+
+  async finish(): Promise<void> {
+    await this.run.finish();
+  }
+
+  kill(): void {
+    this.run.kill();
+  }
+}

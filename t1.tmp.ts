@@ -1,0 +1,13 @@
+import { printDesign } from './generator/hdl';
+import { linkConfig } from './generator/link/config';
+import { linkBoardTop, linkVirtualBoard } from './generator/link/top';
+import { linkTestCore } from './generator/link/testcore';
+import { lintVerilog } from './sim/lint';
+const cfg = linkConfig({ simClocksPerBit: 8 });
+const { board, regmap } = linkBoardTop(linkTestCore(), cfg, { design: 'linktest', memWords: 1024 });
+const vb = linkVirtualBoard(board, cfg);
+const p = printDesign(vb);
+console.log(p.files.map(f => f.name + ' ' + f.text.length).join('\n'));
+const r = await lintVerilog(p.files, vb.name, { throwOnWarning: false });
+console.log(r.messages.slice(0, 40).map(m => `${m.file}:${m.line} ${m.code} ${m.text}`).join('\n'));
+console.log(regmap.registers.map(r=>r.name).join(' '));

@@ -1,0 +1,70 @@
+import { describe, expect, it } from 'vitest';
+import { printDesign } from '../../../../generator/hdl';
+import { LLM_PRESETS, STORIES260K_SHAPE, llmEngineConfig, llmPresetConfig } from '../../../../generator/llm/engine/config';
+import { llmEngineModule } from '../../../../generator/llm/engine/rtl';
+import { schedule, unrolled } from '../../../../generator/llm/engine/schedule';
+import { randomCase } from '../../../../generator/llm/engine/random';
+import { ConfigError } from '../../../../generator/util/errors';
+import { Rng } from '../../../../generator/util/rng';
+import { compileIcarus } from '../../../../sim/icarus';
+import { lintVerilog } from '../../../../sim/lint';
+
+describe('decode engine config', () => {
+  it('refuses impossible configurations with a ConfigError naming the parameter', () => {
+    const bad = (f: () => unknown, param: string) => {
+      try {
+        f();
+      } catch (e) {
+        expect(e).toBeInstanceOf(ConfigError);
+        expect((e as ConfigError).param).toBe(param);
+        return;
+      }
+      throw new Error(`expected a ConfigError on ${param}`);
+    };
+    bad(() => llmPresetConfig('sim-small', STORIES260K_SHAPE, { engine: { window: 0 } }), 'window');
+    bad(() => llmPresetConfig('tiny', STORIES260K_SHAPE, { engine: { window: 2000 } }), 'model');
+    bad(() => llmPresetConfig('tiny', { ...STORIES260K_SHAPE, nLayers: 64 }), 'model');
+    bad(() => llmPresetConfig('sim-small', STORIES260K_SHAPE, { hw: { vpar: 3 } }), 'vpar');
+    bad(() => llmPresetConfig('sim-small', STORIES260K_SHAPE, { hw: { simd: 6 } }), 'vpar');
+    bad(() => llmPresetConfig('nope', STORIES260K_SHAPE), 'preset');
+  });
+
+  it('the tiny preset holds stories260K on chip within the UP5K budget', () => {
+    const c = llmPresetConfig('tiny', STORIES260K_SHAPE);
+    expect(c.onChipBits).toBeLessThanOrEqual(c.hw.onChipBudgetBits);
+    expect(c.wPortBits).toBe(32);
+  });
+
+  it('the schedule runs every linear layer once per layer and the classifier once per plane', () => {
+    const c = llmPresetConfig('sim-small', STORIES260K_SHAPE);
+    const prog = unrolled(c);
+    const gemvs = prog.filter((i) => i.op === 'GEMV');
+    expect(gemvs.length).toBe(7 * STORIES260K_SHAPE.nLayers + c.clsPlanes);
+    expect(schedule(c).rom.length).toBeLessThan(32);
+  });
+});
+
+describe('generated engine Verilog', () => {
+  const rng = new Rng(9);
+  const configs = [
+    ...(['sim-small', 'tiny'] as const).map((p) => llmPresetConfig(p, STORIES260K_SHAPE)),
+    ...Array.from({ length: 3 }, () => {
+      const rc = randomCase(rng);
+      return llmEngineConfig(rc.model, rc.hw, rc.engine);
+    }),
+  ];
+  it('passes verilator --lint-only -Wall and compiles in Icarus (presets and random configs)', async () => {
+    for (const cfg of configs) {
+      const d = printDesign(llmEngineModule(cfg));
+      const lint = await lintVerilog(d.files, d.top, { throwOnWarning: false });
+      expect(lint.messages).toEqual([]);
+      await compileIcarus(d.files, d.top);
+    }
+  }, 300_000);
+  it('the u280 preset lints clean', async () => {
+    const d = printDesign(llmEngineModule(llmPresetConfig('u280', STORIES260K_SHAPE)));
+    const lint = await lintVerilog(d.files, d.top, { throwOnWarning: false });
+    expect(lint.messages).toEqual([]);
+    expect(Object.keys(LLM_PRESETS)).toEqual(['u280', 'tiny', 'sim-small']);
+  }, 300_000);
+});

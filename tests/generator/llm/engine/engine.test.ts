@@ -1,0 +1,46 @@
+import { describe, expect, it } from 'vitest';
+import { loadCheckpoint } from '../../../../generator/llm/checkpoint';
+import { shapeOf } from '../../../../generator/llm/engine-config';
+import { llmPresetConfig, llmEngineConfig } from '../../../../generator/llm/engine/config';
+import { randomCase, randomQuantModel } from '../../../../generator/llm/engine/random';
+import { quantizeModel } from '../../../../generator/llm/quant/model';
+import { Rng } from '../../../../generator/util/rng';
+import { buildLlmSim } from '../../../../sim/designs/llm';
+import { hasModel, MODEL } from '../helpers';
+import { decodeAndCompare } from './helpers';
+
+const ckpt = hasModel ? loadCheckpoint(MODEL) : undefined;
+
+describe.skipIf(!ckpt)('decode engine on stories260K (sim-small preset) in Verilator', () => {
+  const cfg = llmPresetConfig('sim-small', shapeOf(ckpt!.dims));
+  const qm = quantizeModel(ckpt!, cfg.engine, { search: 'mse' });
+
+  it('equals the golden decoder bit for bit for 20 steps from BOS, past S+W (ring wraps, sinks stay)', async () => {
+    const sim = await buildLlmSim(cfg);
+    const steps = 20;
+    expect(steps).toBeGreaterThan(cfg.engine.cacheSlots + 4);
+    const r = await decodeAndCompare(sim, cfg, qm, [1], steps, { memory: { latency: 8 } });
+    expect(r.tokens).toHaveLength(steps);
+  }, 600_000);
+
+  it('equals the golden decoder from a prompt of ids, with stalls on the memory port and the logits stream', async () => {
+    const sim = await buildLlmSim(cfg);
+    const prompt = [1, 403, 27, 300, 12, 499, 64, 8, 250, 111, 7, 350, 45, 200];
+    await decodeAndCompare(sim, cfg, qm, prompt, 18, { seed: 5, memory: { latency: 3, stall: 0.3 }, logitStall: 0.3 });
+  }, 600_000);
+});
+
+describe('decode engine on seeded random configurations', () => {
+  const rng = new Rng(4242);
+  const cases = [randomCase(rng), randomCase(rng)];
+  for (const [n, rc] of cases.entries())
+    it(`case ${n}: dim ${rc.model.dim} heads ${rc.model.nHeads}/${rc.model.nKvHeads} hidden ${rc.model.hiddenDim} S ${rc.engine.sinks} W ${rc.engine.window} ` +
+      `kvGroup ${rc.engine.kvGroup} group ${rc.engine.wGroup} lanes ${rc.hw.lanes} simd ${rc.hw.simd} vpar ${rc.hw.vpar}`, async () => {
+      const cfg = llmEngineConfig(rc.model, rc.hw, rc.engine);
+      const qm = randomQuantModel(rc.model, rc.engine, 100 + n);
+      const sim = await buildLlmSim(cfg);
+      const steps = cfg.engine.cacheSlots + 4;
+      const prompt = Array.from({ length: 3 }, (_, j) => (7 * j + 1) % rc.model.vocabSize);
+      await decodeAndCompare(sim, cfg, qm, prompt, steps, { seed: 11 + n, memory: { latency: 5, stall: 0.25 }, logitStall: 0.2 });
+    }, 600_000);
+});
