@@ -29,8 +29,13 @@ export async function main(argv: string[]): Promise<void> {
     const sec = time(() => generateGreedy(dec, [1], tokens));
     rows.push({ engine: 'golden', config: describeEngine(cfg), tokensPerSecond: tokens / sec, quantiseSeconds: qsec });
   }
-  report(argv, { model, tokens, rows }, () =>
+  // Wall-clock rates depend on the machine; the ratio to the float reference in the same run does not (much).
+  const withRatio = rows.map((r) => ({ ...r, speedVsFloat: r.tokensPerSecond / rows[0]!.tokensPerSecond }));
+  report(argv, { model, tokens, rows: withRatio }, () =>
     `LLM decode speed, ${tokens} greedy tokens from BOS (${model})\n` +
-    table(['engine', 'config', 'tok/s', 'quantise s'], rows.map((r) => [r.engine, r.config, r.tokensPerSecond, r.quantiseSeconds])),
+    table(
+      ['engine', 'config', 'tok/s (this machine)', 'speed vs float (same run)', 'quantise s'],
+      withRatio.map((r) => [r.engine, r.config, r.tokensPerSecond, r.speedVsFloat, r.quantiseSeconds]),
+    ),
   );
 }

@@ -12,7 +12,7 @@ import { Module, cat, lit, mux, select, type Block, type Expr } from '../hdl';
 import { bitsFor } from '../util/errors';
 import type { LinkConfig } from './config';
 import { crcByte } from './crc';
-import { ESC, ESC_XOR, FLAG, MEM_WORD_BYTES, NAK, REQ, RESP_BIT, RESP_HEADER, STATUS } from './protocol';
+import { ESC, ESC_XOR, FLAG, MEM_WORD_BYTES, NAK, REQ, RESP_BIT, RESP_HEADER, RESUME_BIT, STATUS } from './protocol';
 
 /** Argument bytes each request type carries before its data. */
 export const ARG_BYTES: Record<number, number> = {
@@ -65,6 +65,8 @@ export function linkExecModule(cfg: LinkConfig, ch: ExecChannels, name = 'link_e
   const hCh = m.output('h_ch', 8);
   const hData = m.output('h_data', 8);
   const hReady = m.input('h_ready', 1);
+  /** Free bytes in the selected input channel's FIFO. */
+  const hFree = m.input('h_free', 16);
   const dPop = m.output('d_pop', 1);
   const dCh = m.output('d_ch', 8);
   const dAvail = m.input('d_avail', 1);
@@ -98,6 +100,8 @@ export function linkExecModule(cfg: LinkConfig, ch: ExecChannels, name = 'link_e
   const chan = m.reg('chan', 8, { init: 0 });
   const maxBytes = m.reg('max_bytes', 16, { init: 0 });
   const fin = m.reg('fin_i', 2, { init: 0 });
+  const stalled = m.reg('stalled', 1, { init: 0 });
+  const resume = m.reg('resume', 1, { init: 0 });
   const encStart = m.reg('enc_start', 1, { init: 0 });
   const encNak = m.reg('enc_nak', 1, { init: 0 });
   const encLen = m.reg('enc_len', PW, { init: 0 });
@@ -109,6 +113,7 @@ export function linkExecModule(cfg: LinkConfig, ch: ExecChannels, name = 'link_e
     'need_args',
     Object.entries(ARG_BYTES).reduce<Expr>((acc, [t, n]) => mux(type.eq(Number(t)), lit(n, 3), acc), lit(0, 3)),
   );
+  const isRead = m.let('is_read', [REQ.HELLO, REQ.REG_READ, REQ.MEM_READ, REQ.STREAM_READ].map((t) => type.eq(t)).reduce((a, b) => a.or(b)));
   const knownType = m.let('known_type', Object.keys(ARG_BYTES).map((t) => type.eq(Number(t))).reduce((a, b) => a.or(b)));
   /** Payload byte k of a request whose type carries n argument bytes (args shift in from the top). */
   const argByte = (n: number, k: number): Expr => args.slice(8 * (MAX_ARGS - n + k) + 7, 8 * (MAX_ARGS - n + k));
@@ -139,7 +144,7 @@ export function linkExecModule(cfg: LinkConfig, ch: ExecChannels, name = 'link_e
     b.set(encStart, 0);
     b.switch(state, [
       [S.IDLE, (c) => c.if(frameAvail.and(encIdle), (t) => go(t.set(rem, frameLen), S.TYPE))],
-      [S.TYPE, (c) => go(c.set(type, rdData).set(rem, rem.sub(1)), S.SEQ)],
+      [S.TYPE, (c) => go(c.set(type, rdData.and(lit(0xff ^ RESUME_BIT, 8))).set(resume, rdData.bit(6)).set(rem, rem.sub(1)), S.SEQ)],
       [S.SEQ, (c) => go(c.set(seq, rdData).set(rem, rem.sub(1)), S.DECIDE)],
       [
         S.DECIDE,
@@ -167,8 +172,8 @@ export function linkExecModule(cfg: LinkConfig, ch: ExecChannels, name = 'link_e
       [
         S.CHECK,
         (c) =>
-          c.if(status.ne(STATUS.OK), (t) => go(t, S.DRAIN), (e) =>
-            e.switch(
+          c.if(status.ne(STATUS.OK), (t) => go(t, S.DRAIN), (e0) => e0.if(stalled.and(resume.not()).and(isRead.not()), (t) => go(t.set(status, STATUS.BUSY), S.DRAIN), (e) =>
+            e.if(resume, (r) => r.set(stalled, 0)).switch(
               type,
               [
                 [REQ.HELLO, (x) => go(x, S.DRAIN)],
@@ -198,7 +203,11 @@ export function linkExecModule(cfg: LinkConfig, ch: ExecChannels, name = 'link_e
                   REQ.STREAM_WRITE,
                   (x) => {
                     x.set(chan, argByte(1, 0));
-                    x.if(argByte(1, 0).lt(ch.inCount), (y) => go(y, S.SW), (y) => go(y.set(status, STATUS.BAD_TARGET), S.DRAIN));
+                    x.if(
+                      argByte(1, 0).lt(ch.inCount),
+                      (y) => y.if(rem.zext(16).le(hFree), (z) => go(z, S.SW), (z) => go(z.set(status, STATUS.BUSY).set(stalled, 1), S.DRAIN)),
+                      (y) => go(y.set(status, STATUS.BAD_TARGET), S.DRAIN),
+                    );
                   },
                 ],
                 [
@@ -216,7 +225,7 @@ export function linkExecModule(cfg: LinkConfig, ch: ExecChannels, name = 'link_e
               ],
               (x) => go(x.set(status, STATUS.BAD_REQUEST), S.DRAIN),
             ),
-          ),
+          )),
       ],
       [S.REGW, (c) => go(c.set(status, mux(regWok, lit(STATUS.OK, 8), lit(STATUS.BAD_TARGET, 8))), S.DRAIN)],
       [

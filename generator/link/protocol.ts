@@ -26,8 +26,13 @@ export const RESP_BIT = 0x80;
 export const NAK = 0xff;
 
 /** Status byte of a response. */
-export const STATUS = { OK: 0, BAD_REQUEST: 1, BAD_TARGET: 2 } as const;
-export const STATUS_TEXT: Record<number, string> = { 0: 'ok', 1: 'bad request (type or length)', 2: 'bad target (register, channel or memory missing)' };
+export const STATUS = { OK: 0, BAD_REQUEST: 1, BAD_TARGET: 2, BUSY: 3 } as const;
+/**
+ * Request type bit 6: RESUME. After a BUSY the device answers every non-read request with BUSY until one carries
+ * RESUME, so the host can resend the bounced requests in their original order (docs/protocol.md#flow-control).
+ */
+export const RESUME_BIT = 0x40;
+export const STATUS_TEXT: Record<number, string> = { 0: 'ok', 1: 'bad request (type or length)', 2: 'bad target (register, channel or memory missing)', 3: 'busy (channel FIFO full)' };
 
 /** Header sizes (bytes before the payload). Request: type, seq. Response: type, seq, status. */
 export const REQ_HEADER = 2;

@@ -127,20 +127,38 @@ export function linkBoardTop(core: Module, cfg: LinkConfig, opts: LinkTopOptions
     top.assign(E.mem_rsp_valid!, 0);
     top.assign(E.mem_rsp_data!, 0);
   }
-  // host-to-device channels: bytes -> beat registers -> core input streams
+  // host-to-device channels: bytes -> per-channel FIFO -> beat register -> core input stream.
+  // The executor only starts a STREAM_WRITE whose payload fits in the FIFO (else BUSY), so it never blocks.
+  const depth = 2 ** Math.ceil(Math.log2(2 * cfg.maxPayload));
+  const ab = Math.log2(depth);
   const readies: Expr[] = [];
+  const frees: Expr[] = [];
   for (const c of ins) {
     const s = iface.streams.find((x) => x.name === c.name && x.dir === 'in')!;
     const nb = c.bytes;
-    const buf = top.reg(`hin${c.index}_buf`, 8 * nb, { init: 0 });
-    const idx = top.reg(`hin${c.index}_idx`, bitsFor(nb - 1), { init: 0 });
-    const full = top.reg(`hin${c.index}_full`, 1, { init: 0 });
-    const take = top.let(`hin${c.index}_take`, E.h_valid!.and(E.h_ch!.eq(c.index)).and(full.not()));
+    const k = c.index;
+    const fifo = top.memory(`hin${k}_fifo`, 8, depth);
+    const wp = top.reg(`hin${k}_wp`, ab + 1, { init: 0 });
+    const wpd = top.reg(`hin${k}_wp_d`, ab + 1, { init: 0 });
+    const rp = top.reg(`hin${k}_rp`, ab + 1, { init: 0 });
+    const q = top.reg(`hin${k}_q`, 8, { init: 0 });
+    const buf = top.reg(`hin${k}_buf`, 8 * nb, { init: 0 });
+    const idx = top.reg(`hin${k}_idx`, bitsFor(nb - 1), { init: 0 });
+    const full = top.reg(`hin${k}_full`, 1, { init: 0 });
+    const used = top.let(`hin${k}_used`, wp.sub(rp));
+    const take = top.let(`hin${k}_take`, E.h_valid!.and(E.h_ch!.eq(k)).and(used.ne(depth)));
+    // A byte is readable one cycle after its write is visible (registered read of the next read address).
+    const avail = top.let(`hin${k}_avail`, wpd.ne(rp));
+    const pop = top.let(`hin${k}_pop`, avail.and(full.not()));
+    const rpNext = top.let(`hin${k}_rp_next`, rp.add(pop.zext(ab + 1)));
     const coreReady = C[s.ready]!;
     top.sync((b) => {
+      b.set(wpd, wp).set(rp, rpNext);
+      b.set(q, fifo.read(rpNext.slice(ab - 1, 0)));
+      b.if(take, (t) => t.write(fifo, wp.slice(ab - 1, 0), E.h_data!).set(wp, wp.add(1)));
       b.if(full.and(coreReady), (t) => t.set(full, 0));
-      b.if(take, (t) => {
-        t.set(buf, nb === 1 ? E.h_data! : cat(E.h_data!, buf.slice(8 * nb - 1, 8)));
+      b.if(pop, (t) => {
+        t.set(buf, nb === 1 ? q : cat(q, buf.slice(8 * nb - 1, 8)));
         t.if(idx.eq(nb - 1), (u) => u.set(idx, 0).set(full, 1), (u) => u.set(idx, idx.add(1)));
       });
     });
@@ -148,9 +166,11 @@ export function linkBoardTop(core: Module, cfg: LinkConfig, opts: LinkTopOptions
     const dataPort = C[s.data]!;
     top.assign(dataPort, dataPort.signed ? buf.slice(c.width - 1, 0).asSigned() : buf.slice(c.width - 1, 0));
     if (s.last) top.assign(C[s.last]!, buf.bit(8 * (nb - 1)));
-    readies.push(full.not());
+    readies.push(used.ne(depth));
+    frees.push(lit(depth, ab + 1).sub(used).zext(16));
   }
   top.assign(E.h_ready!, ins.length ? select(E.h_ch!, readies) : lit(0, 1));
+  top.assign(E.h_free!, ins.length ? select(E.h_ch!, frees) : lit(0, 16));
   // device-to-host channels: core output streams -> beat registers -> bytes
   const avail: Expr[] = [];
   const datas: Expr[] = [];
