@@ -5,6 +5,7 @@
 import type { Module } from './hdl';
 import { ConfigError } from './util/errors';
 import { GEMV_DEFAULTS, gemvConfig, gemvModule } from './llm/gemv';
+import { CELLNET_RTL_DEFAULTS, cellnetDesign } from './cellnet/rtl/design';
 import { LLM_PRESETS, STORIES260K_SHAPE, llmPresetConfig, llmEngineModule } from './llm/engine';
 
 export interface DesignEntry {
@@ -35,6 +36,15 @@ export const DESIGNS: Record<string, DesignEntry> = {
       const engine = Object.fromEntries(Object.entries(params).filter(([k]) => !hwKeys.includes(k)));
       const config = llmPresetConfig(preset, STORIES260K_SHAPE, { hw, engine });
       return { config, module: llmEngineModule(config) };
+    },
+  },
+  cellnet: {
+    description: 'cell sorter: streaming CNN classifier (shipped model) + sort trigger, ppc pixels per cycle',
+    defaults: { ...CELLNET_RTL_DEFAULTS },
+    build(params) {
+      const d = cellnetDesign(params);
+      const { cfg, ...plan } = d.hw;
+      return { config: { model: cfg, ...plan }, module: d.module };
     },
   },
 };

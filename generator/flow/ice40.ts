@@ -52,7 +52,7 @@ export function parseUtilisation(log: string): Record<string, { used: number; av
 export async function buildIce40(
   files: readonly VerilogFile[],
   pcf: string,
-  o: { top: string; device: string; package: string; freqMhz: number; seed?: number },
+  o: { top: string; device: string; package: string; freqMhz: number; seed?: number; afterSynth?: (r: ResourceReport) => void },
 ): Promise<Ice40Build> {
   const acc = { log: '' };
   const vfs: Record<string, string> = { 'top.pcf': pcf };
@@ -76,6 +76,7 @@ export async function buildIce40(
     const k = classify('ice40', cell);
     if (k) synth[k] += n;
   }
+  o.afterSynth?.(synth);
 
   t0 = performance.now();
   const pnrLog = { log: '' };

@@ -25,6 +25,8 @@ export const ARG_BYTES: Record<number, number> = {
   [REQ.STREAM_READ]: 3,
 };
 const MAX_ARGS = 6;
+/** NAK frame: [0xFF, expected, stalled, stall_seq]. */
+const NAK_BYTES = 4;
 
 export interface ExecChannels {
   /** Host-to-device channels (count only: bytes flow into the hub). */
@@ -102,6 +104,7 @@ export function linkExecModule(cfg: LinkConfig, ch: ExecChannels, name = 'link_e
   const fin = m.reg('fin_i', 2, { init: 0 });
   const stalled = m.reg('stalled', 1, { init: 0 });
   const resume = m.reg('resume', 1, { init: 0 });
+  const stallSeq = m.reg('stall_seq', 8, { init: 0 });
   const encStart = m.reg('enc_start', 1, { init: 0 });
   const encNak = m.reg('enc_nak', 1, { init: 0 });
   const encLen = m.reg('enc_len', PW, { init: 0 });
@@ -172,7 +175,7 @@ export function linkExecModule(cfg: LinkConfig, ch: ExecChannels, name = 'link_e
       [
         S.CHECK,
         (c) =>
-          c.if(status.ne(STATUS.OK), (t) => go(t, S.DRAIN), (e0) => e0.if(stalled.and(resume.not()).and(isRead.not()), (t) => go(t.set(status, STATUS.BUSY), S.DRAIN), (e) =>
+          c.if(status.ne(STATUS.OK), (t) => go(t, S.DRAIN), (e0) => e0.if(stalled.and(resume.not()).and(isRead.not()), (t) => go(t.set(status, STATUS.BUSY).set(word, stallSeq.zext(32)).set(wcnt, 3).set(putRet, S.DRAIN), S.PUTW), (e) =>
             e.if(resume, (r) => r.set(stalled, 0)).switch(
               type,
               [
@@ -205,7 +208,7 @@ export function linkExecModule(cfg: LinkConfig, ch: ExecChannels, name = 'link_e
                     x.set(chan, argByte(1, 0));
                     x.if(
                       argByte(1, 0).lt(ch.inCount),
-                      (y) => y.if(rem.zext(16).le(hFree), (z) => go(z, S.SW), (z) => go(z.set(status, STATUS.BUSY).set(stalled, 1), S.DRAIN)),
+                      (y) => y.if(rem.zext(16).le(hFree), (z) => go(z, S.SW), (z) => go(z.set(status, STATUS.BUSY).set(stalled, 1).set(stallSeq, seq).set(word, seq.zext(32)).set(wcnt, 3).set(putRet, S.DRAIN), S.PUTW)),
                       (y) => go(y.set(status, STATUS.BAD_TARGET), S.DRAIN),
                     );
                   },
@@ -279,7 +282,7 @@ export function linkExecModule(cfg: LinkConfig, ch: ExecChannels, name = 'link_e
                   [ACT_EXEC, (x) => go(x.set(fin, 0), S.FIN)],
                   [ACT_RESEND, (x) => go(x.set(encStart, 1).set(encNak, 0).set(encLen, cachedLen), S.IDLE)],
                 ],
-                (x) => go(x.set(encStart, 1).set(encNak, 1).set(encLen, RESP_HEADER), S.IDLE),
+                (x) => go(x.set(encStart, 1).set(encNak, 1).set(encLen, NAK_BYTES), S.IDLE),
               ),
           ),
       ],
@@ -313,7 +316,7 @@ export function linkExecModule(cfg: LinkConfig, ch: ExecChannels, name = 'link_e
   m.assign(encIdle, pst.eq(P.IDLE).and(oValid.not()).and(encStart.not()));
   m.assign(busy, state.ne(S.IDLE).or(encIdle.not()).or(frameAvail));
   const accept = m.let('o_accept', oValid.not().or(out.ready.and(oHas2.not())));
-  const body = m.let('enc_body', mux(encNak, select(ei, [lit(NAK, 8), expected, lit(0, 8)]), tbq));
+  const body = m.let('enc_body', mux(encNak, select(ei, [lit(NAK, 8), expected, stalled.zext(8), stallSeq]), tbq));
   const crcN = crcByte(m, 'enc_crc_next', ecrc, body);
   const special = (x: Expr): Expr => x.eq(FLAG).or(x.eq(ESC));
   /** Load a byte into the output stage, escaping it unless it is a delimiter. */

@@ -133,6 +133,7 @@ export function linkBoardTop(core: Module, cfg: LinkConfig, opts: LinkTopOptions
   const ab = Math.log2(depth);
   const readies: Expr[] = [];
   const frees: Expr[] = [];
+  const hinBusy: Expr[] = [];
   for (const c of ins) {
     const s = iface.streams.find((x) => x.name === c.name && x.dir === 'in')!;
     const nb = c.bytes;
@@ -167,6 +168,7 @@ export function linkBoardTop(core: Module, cfg: LinkConfig, opts: LinkTopOptions
     top.assign(dataPort, dataPort.signed ? buf.slice(c.width - 1, 0).asSigned() : buf.slice(c.width - 1, 0));
     if (s.last) top.assign(C[s.last]!, buf.bit(8 * (nb - 1)));
     readies.push(used.ne(depth));
+    hinBusy.push(used.ne(0).or(full));
     frees.push(lit(depth, ab + 1).sub(used).zext(16));
   }
   top.assign(E.h_ready!, ins.length ? select(E.h_ch!, readies) : lit(0, 1));
@@ -207,7 +209,7 @@ export function linkBoardTop(core: Module, cfg: LinkConfig, opts: LinkTopOptions
   connect(exec, 'ex', E);
   connect(bank, 'regs', B);
   connect(core, 'core', C);
-  const busy: Expr[] = [R.busy!, E.busy!, U.byte_valid!, T.tx_ready!.not()];
+  const busy: Expr[] = [R.busy!, E.busy!, U.byte_valid!, T.tx_ready!.not(), ...hinBusy];
   if (C.busy && ports.some((p) => p.name === 'busy' && p.dir === 'output') && C.busy.width === 1) busy.push(C.busy);
   top.assign(busyOut, orAll(busy));
   return { board: top, regmap };

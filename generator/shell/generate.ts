@@ -13,7 +13,7 @@ import { writeLatticeScript, writeVivadoTcl } from '../flow/scripts';
 import { printDesign, type VerilogFile } from '../hdl';
 import { boardAppFor } from './apps';
 import { planClock, type ClockPlan } from './pll';
-import { presetNamed } from './presets';
+import { resolvePreset } from './presets';
 import { STUB_FILES } from './primitives';
 import { buildShell, TOP_NAME, type Shell } from './shell';
 
@@ -58,10 +58,10 @@ export interface BoardGen {
 export function generateBoard(o: BoardGenOptions): BoardGen {
   const board = boardNamed(o.board);
   const entry = designEntry(o.design);
-  const presetName = o.preset ?? board.presets[o.design] ?? 'default';
-  const preset = presetNamed(o.design, presetName);
+  const preset = resolvePreset(o.design, o.preset, board.presets[o.design]);
+  const presetName = preset.name;
   const params = { ...preset.params, ...o.params };
-  const { config, module: core } = entry.build(params);
+  const { config, module: core } = entry.build(params, preset.registry);
   const plan = planClock(board.part.family, board.clock.mhz, o.clockMhz ?? board.fabricMhz);
   const app = boardAppFor({ design: o.design, core, config, clockHz: plan.outMhz * 1e6, baud: o.baud ?? board.uart.baud });
   const shell = buildShell(board, app, plan);

@@ -35,11 +35,28 @@ export function designPresets(design: string): Record<string, DesignPreset> {
   return Object.fromEntries(Object.entries(t).filter(([, p]) => Object.keys(p.params).every((k) => k in known)));
 }
 
-export function presetNamed(design: string, name: string): DesignPreset {
-  const all = designPresets(design);
-  const p = all[name];
-  if (!p) throw new ConfigError('preset', `must be one of ${Object.keys(all).join(', ')} for ${design}`, name);
-  return p;
+/** Preset names valid for a design: the registry's own (DesignEntry.presets) or this table's. */
+export function presetNames(design: string): string[] {
+  const own = DESIGNS[design]?.presets;
+  return own ? [...own] : Object.keys(designPresets(design));
+}
+
+export interface ResolvedPreset {
+  name: string;
+  /** Parameters this table contributes (empty for registry presets, which build() applies itself). */
+  params: Record<string, number>;
+  /** Set when the design's registry entry owns the preset: pass it to build(params, preset). */
+  registry?: string;
+}
+
+/** The preset to build with: the user's, else the board's default for the design, else the first one. */
+export function resolvePreset(design: string, requested: string | undefined, boardDefault: string | undefined): ResolvedPreset {
+  const names = presetNames(design);
+  if (requested !== undefined && !names.includes(requested))
+    throw new ConfigError('preset', `must be one of ${names.join(', ')} for ${design}`, requested);
+  const name = requested ?? (boardDefault !== undefined && names.includes(boardDefault) ? boardDefault : names.includes('default') ? 'default' : names[0]!);
+  if (DESIGNS[design]?.presets) return { name, params: {}, registry: name };
+  return { name, params: { ...designPresets(design)[name]!.params } };
 }
 
 /** Parameters that scale a design's size, in the order to try shrinking them. */
@@ -50,9 +67,10 @@ export function fitSuggestion(design: string, preset: string, params: Record<str
   const defaults = DESIGNS[design]?.defaults ?? {};
   const eff = { ...defaults, ...params };
   const knobs = SIZE_PARAMS.filter((k) => k in eff).map((k) => `--${k} (now ${eff[k]})`);
-  const others = Object.entries(designPresets(design))
-    .filter(([n]) => n !== preset)
-    .map(([n, p]) => `${n} (${Object.entries(p.params).map(([k, v]) => `${k}=${v}`).join(' ') || 'defaults'})`);
+  const table = DESIGNS[design]?.presets ? {} : designPresets(design);
+  const others = presetNames(design)
+    .filter((n) => n !== preset)
+    .map((n) => (table[n] ? `${n} (${Object.entries(table[n]!.params).map(([k, v]) => `${k}=${v}`).join(' ') || 'defaults'})` : n));
   const parts = [`Overflowing: ${overflowing.join(', ')}.`];
   if (knobs.length) parts.push(`Use a smaller ${knobs.join(' or ')}`);
   if (others.length) parts.push(`${knobs.length ? 'or' : 'Use'} a smaller preset: --preset ${others.join(' | ')}.`);

@@ -4,6 +4,7 @@ import { register as registerLlm } from './llm';
 import { register as registerHw } from './hw';
 import { register as registerDemo } from './demo';
 import { register as registerSim } from './sim';
+import { register as registerBoards } from './boards';
 
 /**
  * Each command group lives in its own module under host/cli/ exporting register(program).
@@ -16,6 +17,7 @@ export function register(program: Command): void {
   registerHw(program);
   registerDemo(program);
   registerSim(program);
+  registerBoards(program);
   program
     .command('version')
     .description('print the lutforge version')

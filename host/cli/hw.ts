@@ -6,6 +6,7 @@ import { SYNTH_TARGETS, parseTarget, synthesize, type ResourceReport } from '../
 import { writeDirAtomic } from '../../generator/util/files';
 import { lintVerilog } from '../../sim/lint';
 import { emit, parseIntOpt } from './common';
+import { generateForBoard } from './boards';
 
 const kebab = (s: string) => s.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`);
 
@@ -58,8 +59,15 @@ export function register(program: Command): void {
       .description('generate checked Verilog for a design into a directory')
       .requiredOption('--out <dir>', 'output directory (replaced atomically)')
       .option('--lint', 'also run verilator --lint-only -Wall on the result', false)
+      .option('--board <name>', 'also generate the board shell, constraints, build script and manifest (npx lutforge boards)')
+      .option('--clock-mhz <f>', 'with --board: fabric clock (a PLL/MMCM is added when it differs from the board clock)')
+      .option('--baud <n>', 'with --board: UART baud rate')
+      .option('--no-fit', 'with --board: skip the Yosys fit check')
       .option('--json', 'print one JSON object', false),
   ).action(async (design: string, opts: Record<string, unknown>) => {
+    if (opts.board !== undefined) return generateForBoard(design, opts);
+    for (const o of ['clockMhz', 'baud'] as const)
+      if (opts[o] !== undefined) throw new Error(`--${kebab(o)} needs --board`);
     const { config, module } = designEntry(design).build(designParams(design, opts), designPreset(design, opts));
     const printed = printDesign(module);
     if (opts.lint) await lintVerilog(printed.files, printed.top);

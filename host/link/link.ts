@@ -9,9 +9,12 @@
  * - Responses are cumulative acks; a NAK(expected) acks everything before `expected` and triggers one go-back.
  * - A retransmission timer backs off exponentially; after `maxRetries` rounds or when a request's AbortSignal
  *   fires, every pending request fails with a TransportError naming the transport.
+ * - Flow control: a STREAM_WRITE that does not fit its channel FIFO is answered BUSY, and the device then bounces
+ *   every non-read request until one carries RESUME. The host collects the bounced requests, lets reads (e.g. event
+ *   polls) through meanwhile, and resends the bounced ones in their original order, the first flagged RESUME.
  * - The suggested chunk size adapts (halves on loss, grows back slowly) so noisy lines still make progress.
  */
-import { CRC_BYTES, NAK, REQ, REQ_HEADER, RESP_BIT, RESP_HEADER, STATUS_TEXT } from '../../generator/link/protocol';
+import { CRC_BYTES, NAK, REQ, REQ_HEADER, RESP_BIT, RESP_HEADER, RESUME_BIT, STATUS, STATUS_TEXT } from '../../generator/link/protocol';
 import { encodeFrame, FrameDecoder } from './codec';
 import { TransportError, type ByteTransport } from './transport';
 
@@ -40,6 +43,8 @@ interface Pending {
   reject: (e: Error) => void;
   signal?: AbortSignal;
   onAbort?: () => void;
+  order: number;
+  resume: boolean;
 }
 
 export interface LinkStats {
@@ -47,6 +52,7 @@ export interface LinkStats {
   retransmitRounds: number;
   framesRetransmitted: number;
   naks: number;
+  busy: number;
   bytesSent: number;
   bytesReceived: number;
 }
@@ -64,13 +70,18 @@ export class Link {
   private backoff = 1;
   private lastGoBack = { seq: -1, at: 0 };
   private okStreak = 0;
+  private orderCount = 0;
+  private bounced: Pending[] = [];
+  private resumeAt = 0;
+  private busyDelay = 1;
+  private resumeTimer: NodeJS.Timeout | null = null;
   /** Device limits; conservative until HELLO + link_caps are known. */
   maxPayload = 64;
   rxFifoBytes = 512;
   maxFrames = 4;
   /** Suggested payload bytes per bulk request (adapts to loss). */
   chunk = 64;
-  readonly stats: LinkStats = { framesSent: 0, retransmitRounds: 0, framesRetransmitted: 0, naks: 0, bytesSent: 0, bytesReceived: 0 };
+  readonly stats: LinkStats = { framesSent: 0, retransmitRounds: 0, framesRetransmitted: 0, naks: 0, busy: 0, bytesSent: 0, bytesReceived: 0 };
 
   constructor(
     readonly transport: ByteTransport,
@@ -108,7 +119,7 @@ export class Link {
       return Promise.reject(new Error(`link ${this.name}: payload of ${payload.length} bytes exceeds the device's maxPayload ${this.maxPayload}`));
     const exclusive = type === REQ.HELLO || type === REQ.REG_READ || type === REQ.MEM_READ || type === REQ.STREAM_READ;
     return new Promise<Response>((resolve, reject) => {
-      const p: Pending = { type, body: payload, wire: new Uint8Array(0), exclusive, seq: -1, sentAt: 0, resolve, reject, signal: opts.signal };
+      const p: Pending = { type, body: payload, wire: new Uint8Array(0), exclusive, seq: -1, sentAt: 0, resolve, reject, signal: opts.signal, order: this.orderCount++, resume: false };
       if (opts.signal) {
         if (opts.signal.aborted) return reject(this.abortError(p));
         p.onAbort = () => this.fail(this.abortError(p));
@@ -129,26 +140,67 @@ export class Link {
     return this.flight.reduce((s, p) => s + p.body.length + REQ_HEADER + CRC_BYTES, 0);
   }
 
+  private isRead(p: Pending): boolean {
+    return p.type === REQ.REG_READ || p.type === REQ.MEM_READ || p.type === REQ.STREAM_READ;
+  }
+
   private pump(): void {
+    if (this.bounced.length && !this.failed) {
+      const now = performance.now();
+      if (this.flight.length === 0 && now >= this.resumeAt) {
+        this.bounced.sort((a, b) => a.order - b.order);
+        this.bounced[0]!.resume = true;
+        this.queue.unshift(...this.bounced);
+        this.bounced = [];
+      } else {
+        // Stalled: only reads pass (they drain the device's outputs, which is what frees its inputs).
+        const i = this.queue.findIndex((q) => this.isRead(q));
+        if (i >= 0 && this.flight.length === 0) this.transmit(this.queue.splice(i, 1)[0]!);
+        if (!this.resumeTimer)
+          this.resumeTimer = setTimeout(() => {
+            this.resumeTimer = null;
+            this.pump();
+          }, Math.max(1, this.resumeAt - now));
+        this.arm();
+        return;
+      }
+    }
     while (this.queue.length && !this.failed) {
       const p = this.queue[0]!;
       if (this.flight.length && (p.exclusive || this.flight[0]!.exclusive)) return;
       const maxFrames = Math.min(this.opts.windowFrames ?? 64, this.maxFrames - 1);
       if (this.flight.length >= maxFrames) return;
       if (this.flight.length && this.inFlightBytes() + p.body.length + REQ_HEADER + CRC_BYTES > this.rxFifoBytes) return;
-      this.queue.shift();
-      p.seq = this.seq;
-      this.seq = (this.seq + 1) & 0xff;
-      const body = new Uint8Array(REQ_HEADER + p.body.length);
-      body[0] = p.type;
-      body[1] = p.seq;
-      body.set(p.body, REQ_HEADER);
-      p.wire = encodeFrame(body);
-      this.flight.push(p);
-      this.send(p);
-      this.stats.framesSent++;
+      this.transmit(this.queue.shift()!);
     }
     this.arm();
+  }
+
+  private transmit(p: Pending): void {
+    p.seq = this.seq;
+    this.seq = (this.seq + 1) & 0xff;
+    const body = new Uint8Array(REQ_HEADER + p.body.length);
+    body[0] = p.type | (p.resume ? RESUME_BIT : 0);
+    body[1] = p.seq;
+    body.set(p.body, REQ_HEADER);
+    p.wire = encodeFrame(body);
+    this.flight.push(p);
+    this.send(p);
+    this.stats.framesSent++;
+  }
+
+  /** In-flight requests from the head up to (not including) seq `until` were bounced by a stalled device. */
+  private bounceBefore(until: number): void {
+    while (this.flight.length && this.flight[0]!.seq !== until && ((until - this.flight[0]!.seq) & 0xff) <= this.flight.length) this.bounce(this.flight.shift()!);
+  }
+
+  private bounce(p: Pending): void {
+    this.stats.busy++;
+    p.resume = false;
+    this.bounced.push(p);
+    this.resumeAt = performance.now() + this.busyDelay;
+    this.busyDelay = Math.min(20, this.busyDelay * 2);
+    this.progress();
   }
 
   private send(p: Pending): void {
@@ -200,7 +252,11 @@ export class Link {
     if (type === NAK) {
       this.stats.naks++;
       const e = f[1]!;
-      this.ackBefore(e);
+      if (f.length >= 4 && f[2]) {
+        // Stalled since stall_seq: before it done, from it up to `expected` bounced.
+        this.ackBefore(f[3]!);
+        this.bounceBefore(e);
+      } else this.ackBefore(e);
       if (this.flight.length && this.flight[0]!.seq === e) {
         const now = performance.now();
         // Every out-of-order frame of a window draws a NAK; go back once per loss.
@@ -218,9 +274,17 @@ export class Link {
     if (k < 0) return; // stale duplicate response
     const p = this.flight[k]!;
     if ((type & ~RESP_BIT) !== p.type) return;
+    if (f[2] === STATUS.BUSY && f.length > RESP_HEADER) {
+      this.ackBefore(f[RESP_HEADER]!);
+      this.bounceBefore(seq);
+      this.bounce(this.flight.shift()!);
+      this.pump();
+      return;
+    }
     this.ackBefore(seq);
     this.flight.shift();
     this.progress();
+    if (p.type === REQ.STREAM_WRITE) this.busyDelay = 1;
     this.settle(p, { status: f[2]!, payload: f.subarray(RESP_HEADER) });
     this.pump();
   }
@@ -254,18 +318,21 @@ export class Link {
     if (this.failed) return;
     this.failed = e;
     if (this.timer) clearTimeout(this.timer);
+    if (this.resumeTimer) clearTimeout(this.resumeTimer);
     this.timer = null;
-    for (const p of [...this.flight, ...this.queue]) {
+    this.resumeTimer = null;
+    for (const p of [...this.flight, ...this.queue, ...this.bounced]) {
       if (p.onAbort) p.signal?.removeEventListener('abort', p.onAbort);
       p.reject(e);
     }
     this.flight.length = 0;
     this.queue.length = 0;
+    this.bounced = [];
   }
 
   /** Waits until everything queued has been acknowledged. */
   async idle(): Promise<void> {
-    while (this.flight.length || this.queue.length) {
+    while (this.flight.length || this.queue.length || this.bounced.length) {
       if (this.failed) throw this.failed;
       await new Promise((r) => setTimeout(r, 1));
     }

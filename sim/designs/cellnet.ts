@@ -6,10 +6,10 @@
  */
 import type { CellnetConfig } from '../../generator/cellnet/config';
 import type { QuantizedCellnet } from '../../generator/cellnet/golden';
-import { cellnetHw, cellnetModule, unpackFields, type CellnetHw, type TriggerPlan } from '../../generator/cellnet/rtl';
+import { cellnetHw, cellnetModule, triggerModule, unpackFields, type CellnetHw, type TriggerPlan } from '../../generator/cellnet/rtl';
 import type { Pulse, RegWrite, TriggerEvent, TriggerRegs } from '../../generator/cellnet/rtl/trigger-golden';
 import { regWrites } from '../../generator/cellnet/rtl/trigger-golden';
-import { Module, cat, printDesign, type Expr } from '../../generator/hdl';
+import { Module, cat, lit, printDesign, type Expr } from '../../generator/hdl';
 import { fifoModule } from '../../generator/lib/fifo';
 import { InputError } from '../../generator/util/errors';
 import { buildSim, type Sim, type StallSpec } from '../index';
@@ -35,12 +35,17 @@ export function cellnetMonitor(hw: CellnetHw, q: QuantizedCellnet): { top: Modul
     conns[p.name] = p.role === 'input' ? m.input(p.name, p.width) : m.output(p.name, p.width);
   }
   m.instance(dut, 'dut', conns);
-  const pulse = conns.pulse!;
+  addEdgeMonitor(m, conns.pulse!, `${dut.name}_mon`);
+  return { top: m, dut };
+}
+
+/** Edge monitor: an `edges` output stream with one beat {level, cycle} per change of `pulse`. */
+function addEdgeMonitor(m: Module, pulse: Expr, prefix: string): void {
   const edges = m.streamOut('edges', EDGE_TS_BITS + 1);
   const cyc = m.reg('cycle', EDGE_TS_BITS, { init: 0 });
   const prev = m.reg('prev', 1, { init: 0 });
   m.sync((b) => b.set(cyc, cyc.add(1)).set(prev, pulse), 'monitor');
-  const f = fifoModule(`${dut.name}_mon_fifo`, EDGE_TS_BITS + 1, 64);
+  const f = fifoModule(`${prefix}_fifo`, EDGE_TS_BITS + 1, 64);
   const fc = m.wire('fifo_count', f.signals.get('count')!.width);
   const fr = m.wire('fifo_ready', 1);
   m.instance(f, 'edge_fifo', {
@@ -52,8 +57,65 @@ export function cellnetMonitor(hw: CellnetHw, q: QuantizedCellnet): { top: Modul
     out_data: edges.data,
     count: fc,
   });
-  return { top: m, dut };
 }
+
+/**
+ * The trigger unit alone, for fast timing tests: decisions {frame, cls, score} arrive on a `dec` stream (always
+ * ready, so input stalls space them randomly), plus cfg, event and the edge monitor.
+ */
+export function triggerHarness(hw: CellnetHw): Module {
+  const trig = triggerModule(hw, `cellnet_trigger_k${hw.classes}`);
+  const m = new Module(`${trig.name}_mon`, { doc: 'test wrapper: the trigger unit driven by a decision stream' });
+  const decBits = hw.frameBits + hw.classBits + hw.cfg.scoreBits;
+  const dec = m.streamIn('dec', decBits);
+  m.assign(dec.ready, lit(1, 1));
+  const cfg = m.streamIn('cfg', hw.reg.bits);
+  const ev = m.streamOut('event', hw.event.bits);
+  const pulse = m.output('pulse', 1);
+  const armed = m.output('armed', 1);
+  const lost = m.output('events_lost', hw.trigger.lostBits);
+  m.instance(trig, 'trigger', {
+    dec_valid: dec.valid,
+    dec_frame: dec.data.slice(hw.frameBits - 1, 0),
+    dec_cls: dec.data.slice(hw.frameBits + hw.classBits - 1, hw.frameBits),
+    dec_score: dec.data.slice(decBits - 1, hw.frameBits + hw.classBits),
+    cfg_valid: cfg.valid,
+    cfg_ready: cfg.ready,
+    cfg_data: cfg.data,
+    event_valid: ev.valid,
+    event_ready: ev.ready,
+    event_data: ev.data,
+    pulse,
+    armed,
+    events_lost: lost,
+  });
+  addEdgeMonitor(m, pulse, `${trig.name}_mon`);
+  return m;
+}
+
+/** Pulse intervals from edge-monitor beats (an unfinished pulse ends at Infinity). */
+export function decodeEdges(data: readonly bigint[]): Pulse[] {
+  const pulses: Pulse[] = [];
+  let rise = -1;
+  for (const w of data) {
+    const level = (w >> BigInt(EDGE_TS_BITS)) & 1n;
+    const c = Number(w & ((1n << BigInt(EDGE_TS_BITS)) - 1n));
+    if (level === 1n) rise = c;
+    else {
+      pulses.push({ start: rise, end: c });
+      rise = -1;
+    }
+  }
+  if (rise >= 0) pulses.push({ start: rise, end: Infinity });
+  return pulses;
+}
+
+export function decodeEvent(hw: CellnetHw, w: bigint): TriggerEvent {
+  const f = unpackFields(hw.event, w);
+  return { frame: f.frame!, cls: f.cls!, score: f.score!, timestamp: f.timestamp!, fired: f.fired === 1, dropped: f.dropped === 1 };
+}
+
+export const regWord = (hw: CellnetHw, addr: number, value: number): bigint => (BigInt(addr) << BigInt(hw.reg.dataBits)) | BigInt(value >>> 0);
 
 export interface CellnetSim {
   sim: Sim;
@@ -147,9 +209,8 @@ export async function runCellnet(cs: CellnetSim, images: Uint8Array | readonly A
       await run.push('wload', [...opts.load]);
       await run.run();
     }
-    const regWord = (addr: number, value: number) => (BigInt(addr) << BigInt(hw.reg.dataBits)) | BigInt(value >>> 0);
     if (opts.regs) {
-      await run.push('cfg', regWrites(opts.regs).map((w) => regWord(w.addr, w.value)));
+      await run.push('cfg', regWrites(opts.regs).map((w) => regWord(hw, w.addr, w.value)));
       await run.run();
     }
     const atFrame = [...(opts.writesAtFrame ?? [])].sort((a, b) => a.frame - b.frame);
@@ -159,7 +220,7 @@ export async function runCellnet(cs: CellnetSim, images: Uint8Array | readonly A
     const cuts = [...new Set(atFrame.map((w) => w.frame).filter((f) => f > 0 && f < frames))].sort((a, b) => a - b);
     for (const cut of [...cuts, frames]) {
       const ws = atFrame.filter((w) => w.frame === f0);
-      if (ws.length) await run.push('cfg', ws.map((w) => regWord(w.addr, w.value)));
+      if (ws.length) await run.push('cfg', ws.map((w) => regWord(hw, w.addr, w.value)));
       const lo = f0 * beatsPerFrame;
       const hi = cut * beatsPerFrame;
       await run.push('px', words.slice(lo, hi), { last: last.slice(lo, hi), more: cut < frames });
@@ -176,19 +237,8 @@ export async function runCellnet(cs: CellnetSim, images: Uint8Array | readonly A
     const pxCycles = run.inputCycles('px');
     const cfgCycles = run.inputCycles('cfg');
     const stats = await run.finish();
-    const events = ev.data.map((w) => {
-      const f = unpackFields(hw.event, w);
-      return { frame: f.frame!, cls: f.cls!, score: f.score!, timestamp: f.timestamp!, fired: f.fired === 1, dropped: f.dropped === 1 };
-    });
-    const pulses: Pulse[] = [];
-    let rise = -1;
-    for (const w of edgeBeats.data) {
-      const level = (w >> BigInt(EDGE_TS_BITS)) & 1n;
-      const c = Number(w & ((1n << BigInt(EDGE_TS_BITS)) - 1n));
-      if (level === 1n) rise = c;
-      else pulses.push({ start: rise, end: c });
-    }
-    if (rise >= 0 && (pulses.length === 0 || pulses[pulses.length - 1]!.start !== rise)) pulses.push({ start: rise, end: Infinity });
+    const events = ev.data.map((w) => decodeEvent(hw, w));
+    const pulses = decodeEdges(edgeBeats.data);
     const allWrites = [...(opts.regs ? regWrites(opts.regs) : []), ...atFrame.map((w) => ({ addr: w.addr, value: w.value }))];
     const writes: RegWrite[] = allWrites.map((w, i) => ({ ...w, cycle: cfgCycles[i]! }));
     return {

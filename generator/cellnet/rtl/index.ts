@@ -6,3 +6,4 @@ export { poolModule } from './pool';
 export { denseModule } from './dense';
 export { decideModule } from './decide';
 export { triggerModule } from './trigger';
+export { cellnetDesign, CELLNET_RTL_DEFAULTS, type CellnetDesign } from './design';

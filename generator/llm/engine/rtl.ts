@@ -409,12 +409,12 @@ export function llmEngineModule(cfg: LlmEngineConfig, name = 'llm_engine'): Modu
   const qCodesA = Array.from({ length: P }, (_, q) => qcodeHw(A, Q.lane(q), qR, qS, qq));
   const qcRegs = Array.from({ length: hd }, (_, j) => m.reg(`at_qc${j}`, 8, { signed: true }));
   // Visibility of a slot under the Λ mask (visiting order does not matter: every sum is exact).
-  const posGeS = m.let('at_pos_ge_s', pos.ge(lit(S, 32)));
-  const winRaw = m.let('at_win_raw', pos.sub(lit(S, 32)).add(lit(1, 32)));
+  const posGeS = m.let('at_pos_ge_s', S > 0 ? pos.ge(lit(S, 32)) : lit(1, 1));
+  const winRaw = m.let('at_win_raw', (S > 0 ? pos.sub(lit(S, 32)) : pos).add(lit(1, 32)));
   const nWin = m.let('at_nwin', mux(posGeS, mux(winRaw.gt(lit(W, 32)), lit(W, 32), winRaw), lit(0, 32)));
   const sl32 = sl.resize(32);
   const visSink = S > 0 ? sl32.lt(lit(S, 32)).and(sl32.le(pos)) : lit(0, 1);
-  const visWin = sl32.ge(lit(S, 32)).and(sl32.sub(lit(S, 32)).lt(nWin));
+  const visWin = S > 0 ? sl32.ge(lit(S, 32)).and(sl32.sub(lit(S, 32)).lt(nWin)) : sl32.lt(nWin);
   const vis = m.let('at_vis', visSink.or(visWin));
   const cAddr = m.let('at_caddr', cacheAddr(sl));
   const kWord = m.let('at_kword', kc.read(cAddr));

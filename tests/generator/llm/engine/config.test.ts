@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { printDesign } from '../../../../generator/hdl';
-import { LLM_PRESETS, STORIES260K_SHAPE, llmEngineConfig, llmPresetConfig } from '../../../../generator/llm/engine/config';
+import { STORIES260K_SHAPE, llmEngineConfig, llmPresetConfig } from '../../../../generator/llm/engine/config';
 import { llmEngineModule } from '../../../../generator/llm/engine/rtl';
 import { schedule, unrolled } from '../../../../generator/llm/engine/schedule';
 import { randomCase } from '../../../../generator/llm/engine/random';
@@ -23,7 +23,7 @@ describe('decode engine config', () => {
     };
     bad(() => llmPresetConfig('sim-small', STORIES260K_SHAPE, { engine: { window: 0 } }), 'window');
     bad(() => llmPresetConfig('tiny', STORIES260K_SHAPE, { engine: { window: 2000 } }), 'model');
-    bad(() => llmPresetConfig('tiny', { ...STORIES260K_SHAPE, nLayers: 64 }), 'model');
+    bad(() => llmPresetConfig('tiny', { ...STORIES260K_SHAPE, nLayers: 128 }), 'model');
     bad(() => llmPresetConfig('sim-small', STORIES260K_SHAPE, { hw: { vpar: 3 } }), 'vpar');
     bad(() => llmPresetConfig('sim-small', STORIES260K_SHAPE, { hw: { simd: 6 } }), 'vpar');
     bad(() => llmPresetConfig('nope', STORIES260K_SHAPE), 'preset');
@@ -48,6 +48,7 @@ describe('generated engine Verilog', () => {
   const rng = new Rng(9);
   const configs = [
     ...(['sim-small', 'tiny'] as const).map((p) => llmPresetConfig(p, STORIES260K_SHAPE)),
+    llmPresetConfig('sim-small', STORIES260K_SHAPE, { engine: { sinks: 0, window: 3 } }),
     ...Array.from({ length: 3 }, () => {
       const rc = randomCase(rng);
       return llmEngineConfig(rc.model, rc.hw, rc.engine);
@@ -60,11 +61,5 @@ describe('generated engine Verilog', () => {
       expect(lint.messages).toEqual([]);
       await compileIcarus(d.files, d.top);
     }
-  }, 300_000);
-  it('the u280 preset lints clean', async () => {
-    const d = printDesign(llmEngineModule(llmPresetConfig('u280', STORIES260K_SHAPE)));
-    const lint = await lintVerilog(d.files, d.top, { throwOnWarning: false });
-    expect(lint.messages).toEqual([]);
-    expect(Object.keys(LLM_PRESETS)).toEqual(['u280', 'tiny', 'sim-small']);
   }, 300_000);
 });

@@ -1,4 +1,8 @@
-import { describe, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
+import { printDesign } from '../../../../generator/hdl';
+import { STORIES260K_SHAPE } from '../../../../generator/llm/engine/config';
+import { llmEngineModule } from '../../../../generator/llm/engine/rtl';
+import { lintVerilog } from '../../../../sim/lint';
 import { loadCheckpoint } from '../../../../generator/llm/checkpoint';
 import { shapeOf } from '../../../../generator/llm/engine-config';
 import { llmEngineConfig, llmPresetConfig } from '../../../../generator/llm/engine/config';
@@ -32,4 +36,12 @@ describe('decode engine on seeded random configurations, long', () => {
       await decodeAndCompare(sim, cfg, qm, prompt, 2 * cfg.engine.cacheSlots + 3, { seed: n, memory: { latency: 4, stall: 0.3 }, logitStall: 0.3 });
     }, 1_800_000);
   }
+});
+
+describe('u280 preset Verilog, long', () => {
+  it('lints clean', async () => {
+    const d = printDesign(llmEngineModule(llmPresetConfig('u280', STORIES260K_SHAPE)));
+    const lint = await lintVerilog(d.files, d.top, { throwOnWarning: false });
+    expect(lint.messages).toEqual([]);
+  }, 600_000);
 });

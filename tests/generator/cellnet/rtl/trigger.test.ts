@@ -1,0 +1,133 @@
+import { beforeAll, describe, expect, it } from 'vitest';
+import { cellnetConfig } from '../../../../generator/cellnet/config';
+import { cellnetHw, REGS, type CellnetHw } from '../../../../generator/cellnet/rtl';
+import { regWrites, triggerGolden, type Decision, type TriggerRegs } from '../../../../generator/cellnet/rtl/trigger-golden';
+import { printDesign } from '../../../../generator/hdl';
+import { Rng } from '../../../../generator/util/rng';
+import { buildSim, type Sim } from '../../../../sim';
+import { decodeEdges, decodeEvent, regWord, triggerHarness } from '../../../../sim/designs/cellnet';
+
+const hw3: CellnetHw = cellnetHw(cellnetConfig({ classes: [{ name: 'B', label: 0 }, { name: 'T4', label: 1 }, { name: 'T8', label: 2 }], layers: [...cellnetConfig().layers.slice(0, 4), { kind: 'dense', units: 3, weightBits: 8 }] }), 8, { queueDepth: 4, eventDepth: 64 });
+
+describe('trigger golden model', () => {
+  const dec = (timestamp: number, cls: number, score: number, frame = 0): Decision => ({ timestamp, cls, score, frame });
+  const writes = (r: TriggerRegs) => regWrites(r).map((w, i) => ({ ...w, cycle: i }));
+
+  it('starts a pulse exactly delay cycles after the decision and holds it width cycles', () => {
+    for (const [delay, width] of [[0, 1], [0, 7], [5, 3], [1000, 250]]) {
+      const g = triggerGolden(hw3, [dec(100, 1, 50)], writes({ enable: true, classMask: 2, threshold: 10, delay: delay!, width: width! }));
+      expect(g.pulses).toEqual([{ start: 100 + delay!, end: 100 + delay! + width! }]);
+      expect(g.events[0]).toMatchObject({ fired: true, dropped: false });
+    }
+  });
+
+  it('never fires outside the class mask, below threshold, with width 0 or disabled', () => {
+    const r = { enable: true, classMask: 0b101, threshold: 40, delay: 3, width: 5 };
+    const ds = [dec(50, 1, 100), dec(60, 0, 39), dec(70, 2, 40), dec(80, 0, 41)];
+    const g = triggerGolden(hw3, ds, writes(r));
+    expect(g.events.map((e) => e.fired)).toEqual([false, false, true, true]);
+    expect(g.pulses).toEqual([{ start: 73, end: 78 }, { start: 83, end: 88 }]);
+    expect(triggerGolden(hw3, ds, writes({ ...r, enable: false })).pulses).toEqual([]);
+    expect(triggerGolden(hw3, ds, writes({ ...r, width: 0 })).pulses).toEqual([]);
+    expect(triggerGolden(hw3, ds, []).pulses).toEqual([]);
+  });
+
+  it('merges overlapping pulses without a gap and drops decisions when the queue is full', () => {
+    const r = { enable: true, classMask: 7, threshold: 0, delay: 100, width: 30 };
+    const g = triggerGolden(hw3, [dec(10, 0, 1), dec(20, 0, 1), dec(60, 0, 1)], writes(r));
+    expect(g.pulses).toEqual([{ start: 110, end: 150 }, { start: 160, end: 190 }]);
+    const many = Array.from({ length: 6 }, (_, i) => dec(10 + i, 0, 1, i));
+    const g2 = triggerGolden(hw3, many, writes(r));
+    expect(g2.events.map((e) => e.dropped)).toEqual([false, false, false, false, true, true]);
+  });
+});
+
+describe('trigger RTL (Verilator) vs the golden model', () => {
+  let sim: Sim;
+  beforeAll(async () => {
+    const m = triggerHarness(hw3);
+    const d = printDesign(m);
+    sim = await buildSim({ iface: m.interface(), files: d.files });
+  }, 600_000);
+
+  /** Random decisions (spaced by input stalls), random register rewrites while they flow. */
+  async function scenario(seed: number, regs: TriggerRegs, n: number, stall: number, rewrite: boolean) {
+    const rng = new Rng(seed);
+    const run = await sim.start({ seed, stall: { default: 0, dec: stall, event: 0.3, edges: 0 }, stampInputs: true });
+    try {
+      const hw = hw3;
+      const regList = regWrites(regs);
+      await run.push('cfg', regList.map((w) => regWord(hw, w.addr, w.value)));
+      await run.run();
+      const decs = Array.from({ length: n }, (_, i) => ({ frame: i, cls: rng.int(0, 2), score: rng.int(0, 300) }));
+      const words = decs.map((d) => BigInt(d.frame) | (BigInt(d.cls) << 16n) | (BigInt(d.score) << BigInt(16 + hw.classBits)));
+      const extra: Array<{ addr: number; value: number }> = [];
+      const collected = run.collect('event', n);
+      const half = Math.floor(n / 2);
+      await run.push('dec', words.slice(0, half), { more: true });
+      if (rewrite) {
+        extra.push({ addr: REGS.DELAY, value: rng.int(0, 40) }, { addr: REGS.WIDTH, value: rng.int(1, 30) }, { addr: REGS.CLASS_MASK, value: rng.int(0, 7) });
+        await run.push('cfg', extra.map((w) => regWord(hw, w.addr, w.value)));
+      }
+      await run.push('dec', words.slice(half));
+      const ev = await collected;
+      await run.step(2000);
+      const pulses = decodeEdges(run.take('edges').data);
+      const lost = Number(await run.read('events_lost'));
+      const decCycles = run.inputCycles('dec');
+      const cfgCycles = run.inputCycles('cfg');
+      await run.finish();
+      const events = ev.data.map((w) => decodeEvent(hw, w));
+      const writes = [...regList, ...extra].map((w, i) => ({ ...w, cycle: cfgCycles[i]! }));
+      const golden = triggerGolden(hw, events, writes);
+      return { events, decs, decCycles, pulses, golden, lost };
+    } finally {
+      run.kill();
+    }
+  }
+
+  it('matches the golden model exactly: events, timestamps, every pulse edge (overlaps, queue full, rewrites)', async () => {
+    const cases: Array<[TriggerRegs, number, boolean]> = [
+      [{ enable: true, classMask: 0b110, threshold: 150, delay: 0, width: 1 }, 0.9, false],
+      [{ enable: true, classMask: 0b011, threshold: 100, delay: 7, width: 5 }, 0.8, true],
+      [{ enable: true, classMask: 0b111, threshold: 0, delay: 60, width: 25 }, 0.7, true],
+      [{ enable: true, classMask: 0b111, threshold: 50, delay: 200, width: 3 }, 0.2, false],
+      [{ enable: false, classMask: 0b111, threshold: 0, delay: 3, width: 3 }, 0.5, false],
+    ];
+    let seed = 1;
+    let merged = 0;
+    let dropped = 0;
+    for (const [regs, stall, rewrite] of cases) {
+      const r = await scenario(seed++, regs, 150, stall, rewrite);
+      expect(r.lost).toBe(0);
+      // the hardware timestamp is the cycle after the decision transfer
+      expect(r.events.map((e) => e.timestamp)).toEqual(r.decCycles.map((c) => c + 1));
+      expect(r.events.map(({ frame, cls, score }) => ({ frame, cls, score }))).toEqual(r.decs);
+      expect(r.events).toEqual(r.golden.events);
+      expect(r.pulses).toEqual(r.golden.pulses);
+      if (!regs.enable) expect(r.pulses).toEqual([]);
+      merged += r.golden.pulses.filter((p) => p.end - p.start > regs.width).length;
+      dropped += r.events.filter((e) => e.dropped).length;
+    }
+    expect(merged).toBeGreaterThan(0); // the scenarios do exercise overlapping pulses
+    expect(dropped).toBeGreaterThan(0); // and a full queue
+  }, 600_000);
+
+  it('fires exactly delay cycles after each qualifying decision, for width cycles, and never otherwise', async () => {
+    const regs = { enable: true, classMask: 0b101, threshold: 120, delay: 9, width: 4 };
+    const r = await scenario(42, regs, 200, 0.95, false);
+    const want = r.events
+      .filter((e) => ((regs.classMask >> e.cls) & 1) === 1 && e.score >= regs.threshold)
+      .map((e) => ({ start: e.timestamp + regs.delay, end: e.timestamp + regs.delay + regs.width }));
+    expect(want.length).toBeGreaterThan(20);
+    expect(r.events.some((e) => e.dropped)).toBe(false);
+    // the line is the union of the windows (touching or overlapping windows make one pulse)
+    const union: typeof want = [];
+    for (const w of want) {
+      const prev = union[union.length - 1];
+      if (prev && w.start <= prev.end) prev.end = Math.max(prev.end, w.end);
+      else union.push({ ...w });
+    }
+    expect(r.pulses).toEqual(union);
+  }, 600_000);
+});
