@@ -231,10 +231,10 @@ function checkExactness(c: EngineConfig): void {
     if (bound >= MAX_EXACT) throw new ConfigError(param, `${what} can reach 2^${Math.log2(bound).toFixed(1)}, beyond the exact 2^53 range`, c[param as keyof EngineParams]);
   };
   const maxLevel = (b: number) => 2 ** b - 1;
-  const cols = Math.max(m.dim, m.hiddenDim);
-  const padded = Math.ceil(cols / c.wGroup) * c.wGroup;
-  for (const [bits, param] of [[c.wBits, 'wBits'], [c.clsBits, 'clsBits']] as const) {
-    const acc = maxLevel(bits) * (c.aMax + 1) * (2 ** c.scaleBits - 1) * padded;
+  // The linear layers read up to max(dim, hidden) columns; the classifier reads dim columns.
+  const padOf = (cols: number) => Math.ceil(cols / c.wGroup) * c.wGroup;
+  for (const [bits, param, cols] of [[c.wBits, 'wBits', Math.max(m.dim, m.hiddenDim)], [c.clsBits, 'clsBits', m.dim]] as const) {
+    const acc = maxLevel(bits) * (c.aMax + 1) * (2 ** c.scaleBits - 1) * padOf(cols);
     need('GEMV accumulator times the combined (mul * activation mantissa) multiplier', param, acc * 2 ** (c.mulBits + c.actMantBits + 1));
   }
   need('RMSNorm x * rsqrt product', 'resBits', 2 ** (c.resBits - 1) * 2 ** (c.rsqrtFrac + 1));
