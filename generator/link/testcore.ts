@@ -1,7 +1,7 @@
 /**
  * `linktest`: a small core for developing and testing the link without a real design. It has every kind of
  * thing the link connects: registers (rw and ro, one wider than 32 bits), an 8-bit loopback channel with an XOR
- * mask, a 24-bit channel with `last` that adds 1, and a 32-bit word memory on the memory bus.
+ * mask, a 24-bit channel with `last` that adds 1 (through a 64-beat FIFO), and a 32-bit word memory on the memory bus.
  */
 import { Module, cat, lit } from '../hdl';
 import { clog2 } from '../util/errors';
@@ -35,20 +35,23 @@ export function linkTestCore(p: TestCoreParams = {}): Module {
   m.assign(bi.ready, bFull.not());
   m.assign(bo.valid, bFull);
   m.assign(bo.data, bData);
-  const wFull = m.reg('w_full', 1, { init: 0 });
-  const wData = m.reg('w_data', 24, { init: 0 });
-  const wLast = m.reg('w_last', 1, { init: 0 });
-  m.assign(wi.ready, wFull.not());
-  m.assign(wo.valid, wFull);
-  m.assign(wo.data, wData);
-  m.assign(wo.last!, wLast);
+  // 24-bit channel: a 64-deep FIFO (so the host can stream ahead of its reads), each beat + 1.
+  const wq = m.memory('wq', 25, 64);
+  const wwp = m.reg('wq_wp', 7, { init: 0 });
+  const wrp = m.reg('wq_rp', 7, { init: 0 });
+  const wUsed = m.let('wq_used', wwp.sub(wrp));
+  const wHead = m.let('wq_head', wq.read(wrp.slice(5, 0)));
+  m.assign(wi.ready, wUsed.ne(64));
+  m.assign(wo.valid, wUsed.ne(0));
+  m.assign(wo.data, wHead.slice(23, 0));
+  m.assign(wo.last!, wHead.bit(24));
   const count = m.reg('count', 16, { init: 0 });
   m.assign(beats, count);
   m.sync((s) => {
     s.if(bo.fire, (t) => t.set(bFull, 0));
     s.if(bi.fire, (t) => t.set(bFull, 1).set(bData, bi.data.xor(mask)).set(count, count.add(1)));
-    s.if(wo.fire, (t) => t.set(wFull, 0));
-    s.if(wi.fire, (t) => t.set(wFull, 1).set(wData, wi.data.add(1)).set(wLast, wi.last!));
+    s.if(wo.fire, (t) => t.set(wrp, wrp.add(1)));
+    s.if(wi.fire, (t) => t.write(wq, wwp.slice(5, 0), cat(wi.last!, wi.data.add(1))).set(wwp, wwp.add(1)));
   });
 
   // Memory: one command at a time; a read answers one cycle later from a registered read.
@@ -67,7 +70,6 @@ export function linkTestCore(p: TestCoreParams = {}): Module {
     s.if(cmd.fire.and(we.not()), (t) => t.set(rValid, 1));
   });
   m.sync((s) => s.set(rData, mem.read(addr)));
-  void cat;
   void lit;
   return m;
 }

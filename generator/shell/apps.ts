@@ -1,10 +1,11 @@
 /**
- * Which board app wraps a design. Designs with their own link top (cell classifier + link, issue 6) register a
- * builder here; every other streaming design goes behind the UART stream bridge.
+ * Which board app wraps a design: the cell classifier and the LLM engine go behind the issue-6 link (link-app.ts);
+ * other pure-stream designs (the GEMV unit) behind the small UART stream bridge (bridge.ts).
  */
 import type { Module } from '../hdl';
 import type { BoardApp } from './app';
 import { streamBridgeApp } from './bridge';
+import { linkApp } from './link-app';
 
 export interface AppContext {
   design: string;
@@ -14,7 +15,8 @@ export interface AppContext {
   baud: number;
 }
 
-export const APP_BUILDERS: Record<string, (ctx: AppContext) => BoardApp> = {};
+/** Designs with plain control/status ports need the link's register bank; the cell sorter also has the trigger. */
+export const APP_BUILDERS: Record<string, (ctx: AppContext) => BoardApp> = { cellnet: linkApp, llm: linkApp };
 
 export function boardAppFor(ctx: AppContext): BoardApp {
   const b = APP_BUILDERS[ctx.design];

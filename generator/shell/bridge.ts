@@ -5,10 +5,11 @@
  * Protocol (bytes, 8N1 at the board's baud rate; documented in docs/boards.md#stream-bridge):
  *   host -> board  [c | last << 6] then nbytes(c) data bytes, least significant first: one beat on input stream c
  *   board -> host  [0x80 | c | last << 6] then nbytes(c) data bytes: one beat of output stream c
- * Bytes that arrive while a beat waits for its stream's ready are dropped: the host sends the next beat only when
- * the core can take it (no flow control; the issue-6 link replaces this with windows and retransmission).
+ * Each input stream has a one-beat holding register. Bytes that arrive while a beat waits for a full holding
+ * register are dropped: the host sends a beat only when the core can take it (no flow control; the issue-6 link
+ * replaces this with windows and retransmission).
  */
-import { Module, cat, lit, mux, orAll, plainPorts, type Expr, type Signal } from '../hdl';
+import { Module, cat, lit, mux, orAll, plainPorts, type Block, type Expr, type Signal } from '../hdl';
 import { ConfigError, bitsFor, clog2 } from '../util/errors';
 import type { BoardApp } from './app';
 import { uartDivisor, uartRxModule, uartTxModule } from './uart';
@@ -80,17 +81,33 @@ export function streamBridgeApp(core: Module, clockHz: number, baud: number): Bo
   m.assign(rxReady, st.ne(PUSH));
   const chIs = ins.map((_, c) => m.let(`in_sel_${c}`, ch.eq(c)));
   const cntDone = ins.length ? orAll(ins.map((s, c) => chIs[c]!.and(cnt.eq(nb(s.width) - 1)))) : lit(0, 1);
-  const readies: Expr[] = [];
+  // One holding register per input stream, so streams a core consumes together (GEMV's w and s) can both be
+  // valid at once.
+  const fulls: Expr[] = [];
+  const loads: Array<(b: Block) => void> = [];
+  const fires: Array<[Expr, Signal]> = [];
   ins.forEach((s, c) => {
     const lo = srW - 8 * nb(s.width);
-    m.assign(w(s.valid, 1), st.eq(PUSH).and(chIs[c]!));
-    m.assign(w(s.data, s.width), sr.slice(lo + s.width - 1, lo));
-    if (s.last) m.assign(w(s.last, 1), lastFlag);
-    readies.push(w(s.ready, 1).and(chIs[c]!));
+    const full = m.reg(`hold_full_${c}`, 1, { init: 0 });
+    const hold = m.reg(`hold_data_${c}`, s.width);
+    const holdLast = s.last ? m.reg(`hold_last_${c}`, 1) : undefined;
+    m.assign(w(s.valid, 1), full);
+    m.assign(w(s.data, s.width), hold);
+    if (s.last && holdLast) m.assign(w(s.last, 1), holdLast);
+    const ready = w(s.ready, 1);
+    fulls.push(full.and(chIs[c]!));
+    fires.push([full.and(ready), full]);
+    loads.push((b) =>
+      b.if(chIs[c]!, (t) => {
+        t.set(full, 1).set(hold, sr.slice(lo + s.width - 1, lo));
+        if (holdLast) t.set(holdLast, lastFlag);
+      }),
+    );
   });
-  const pushDone = readies.length ? orAll(readies) : lit(0, 1);
+  const targetFull = fulls.length ? orAll(fulls) : lit(1, 1);
   const validHeader = ins.length ? rxData.slice(5, 0).lt(ins.length).and(rxData.bit(7).not()) : lit(0, 1);
   m.sync((b) => {
+    for (const [fire, full] of fires) b.if(fire, (t) => t.set(full, 0));
     b.if(rxFire.and(st.eq(IDLE)).and(validHeader), (t) =>
       t.set(ch, rxData.slice(chB - 1, 0)).set(lastFlag, rxData.bit(6)).set(cnt, 0).set(st, COLLECT),
     );
@@ -98,7 +115,10 @@ export function streamBridgeApp(core: Module, clockHz: number, baud: number): Bo
       t.set(sr, srW > 8 ? cat(rxData, sr.slice(srW - 1, 8)) : rxData);
       t.if(cntDone, (d) => d.set(st, PUSH), (d) => d.set(cnt, cnt.add(1)));
     });
-    b.if(st.eq(PUSH).and(pushDone), (t) => t.set(st, IDLE));
+    b.if(st.eq(PUSH).and(targetFull.not()), (t) => {
+      for (const l of loads) l(t);
+      t.set(st, IDLE);
+    });
   });
 
   // ---- core -> host -------------------------------------------------------------------------------

@@ -68,11 +68,13 @@ export function fitSuggestion(design: string, preset: string, params: Record<str
   const eff = { ...defaults, ...params };
   const knobs = SIZE_PARAMS.filter((k) => k in eff).map((k) => `--${k} (now ${eff[k]})`);
   const table = DESIGNS[design]?.presets ? {} : designPresets(design);
+  // "Smaller" = a smaller product of the size parameters than the current build.
+  const size = (ps: Record<string, number>) => SIZE_PARAMS.filter((k) => k in eff).reduce((acc, k) => acc * (ps[k] ?? eff[k]!), 1);
   const others = presetNames(design)
-    .filter((n) => n !== preset)
+    .filter((n) => (table[n] ? size({ ...eff, ...table[n]!.params }) < size(eff) : n !== preset))
     .map((n) => (table[n] ? `${n} (${Object.entries(table[n]!.params).map(([k, v]) => `${k}=${v}`).join(' ') || 'defaults'})` : n));
   const parts = [`Overflowing: ${overflowing.join(', ')}.`];
-  if (knobs.length) parts.push(`Use a smaller ${knobs.join(' or ')}`);
+  if (knobs.length) parts.push(`Use a smaller ${knobs.join(' or ')}${others.length ? '' : '.'}`);
   if (others.length) parts.push(`${knobs.length ? 'or' : 'Use'} a smaller preset: --preset ${others.join(' | ')}.`);
   parts.push('Or pick a larger board (npx lutforge boards).');
   return parts.join(' ');

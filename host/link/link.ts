@@ -12,7 +12,10 @@
  * - Flow control: a STREAM_WRITE that does not fit its channel FIFO is answered BUSY, and the device then bounces
  *   every non-read request until one carries RESUME. The host collects the bounced requests, lets reads (e.g. event
  *   polls) through meanwhile, and resends the bounced ones in their original order, the first flagged RESUME.
- * - The suggested chunk size adapts (halves on loss, grows back slowly) so noisy lines still make progress.
+ * - The suggested chunk size adapts (halves on loss, grows back slowly) so noisy lines still make progress. Frames
+ *   already in flight when the line turns noisy may be too long to ever get through: on a timeout the host first
+ *   sends a tiny probe (REG_READ of `scratch`) with the head's sequence number. If the device executes it, nothing in
+ *   flight was executed, so MEM_WRITE/STREAM_WRITE requests are split to the current chunk size and renumbered.
  */
 import { CRC_BYTES, NAK, REQ, REQ_HEADER, RESP_BIT, RESP_HEADER, RESUME_BIT, STATUS, STATUS_TEXT } from '../../generator/link/protocol';
 import { encodeFrame, FrameDecoder } from './codec';
@@ -45,7 +48,12 @@ interface Pending {
   onAbort?: () => void;
   order: number;
   resume: boolean;
+  /** Fragments of one request share its promise: it settles when the last one is acknowledged. */
+  group?: { left: number; failed: boolean };
 }
+
+/** Register word probed on timeouts (`scratch` in every register map). */
+const PROBE_REG = 4;
 
 export interface LinkStats {
   framesSent: number;
@@ -75,6 +83,7 @@ export class Link {
   private resumeAt = 0;
   private busyDelay = 1;
   private resumeTimer: NodeJS.Timeout | null = null;
+  private probe: { seq: number; wire: Uint8Array } | null = null;
   /** Device limits; conservative until HELLO + link_caps are known. */
   maxPayload = 64;
   rxFifoBytes = 512;
@@ -226,20 +235,63 @@ export class Link {
     const oldest = this.flight[0]!;
     if (performance.now() - oldest.sentAt >= this.rto()) {
       this.rounds++;
-      if (this.rounds > (this.opts.maxRetries ?? 8)) {
+      if (this.rounds > (this.opts.maxRetries ?? 24)) {
         this.fail(new TransportError(this.name, `device stopped answering: ${TYPE_NAMES[oldest.type] ?? oldest.type} (seq ${oldest.seq}) unanswered after ${this.rounds - 1} retransmissions (last timeout ${Math.round(this.rto())} ms)`));
         return;
       }
-      this.backoff = Math.min(8, this.backoff * 2);
-      this.goBack();
+      this.backoff = Math.min(4, this.backoff * 2);
+      this.chunk = Math.max(12, Math.floor(this.chunk / 2 / 4) * 4);
+      if (this.splittable(oldest) && oldest.body.length > this.chunk + 4) this.sendProbe(oldest.seq);
+      else this.goBack();
     }
     this.arm();
+  }
+
+  private splittable(p: Pending): boolean {
+    return p.type === REQ.MEM_WRITE || p.type === REQ.STREAM_WRITE;
+  }
+
+  private sendProbe(seq: number): void {
+    this.stats.retransmitRounds++;
+    const wire = encodeFrame([REQ.REG_READ, seq, PROBE_REG, 0]);
+    this.probe = { seq, wire };
+    for (const p of this.flight) p.sentAt = performance.now();
+    this.stats.bytesSent += wire.length;
+    this.transport.write(wire);
+  }
+
+  /** The probe executed: nothing in flight was. Split long writes to the current chunk and send them again. */
+  private refragment(nextSeq: number): void {
+    const again: Pending[] = [];
+    for (const p of this.flight) {
+      const head = p.type === REQ.MEM_WRITE ? 4 : 1;
+      const data = p.body.subarray(head);
+      const step = p.type === REQ.MEM_WRITE ? Math.max(4, (this.chunk - head) & ~3) : Math.max(1, this.chunk - head);
+      if (data.length <= step) {
+        again.push(p);
+        continue;
+      }
+      const n = Math.ceil(data.length / step);
+      const group = p.group ?? { left: 1, failed: false };
+      group.left += n - 1;
+      for (let i = 0; i < n; i++) {
+        const part = data.subarray(i * step, (i + 1) * step);
+        const body = new Uint8Array(head + part.length);
+        if (p.type === REQ.MEM_WRITE) Buffer.from(body.buffer).writeUInt32LE((Buffer.from(p.body.buffer, p.body.byteOffset).readUInt32LE(0) + (i * step) / 4) >>> 0, 0);
+        else body[0] = p.body[0]!;
+        body.set(part, head);
+        again.push({ ...p, body, group, seq: -1 });
+      }
+    }
+    this.flight.length = 0;
+    this.seq = nextSeq;
+    this.queue.unshift(...again);
   }
 
   private goBack(): void {
     this.stats.retransmitRounds++;
     this.okStreak = 0;
-    this.chunk = Math.max(16, Math.floor(this.chunk / 2 / 4) * 4);
+    this.chunk = Math.max(12, Math.floor(this.chunk / 2 / 4) * 4);
     for (const p of this.flight) {
       this.send(p);
       this.stats.framesRetransmitted++;
@@ -249,6 +301,15 @@ export class Link {
   private onFrame(f: Uint8Array): void {
     if (f.length < 2) return;
     const type = f[0]!;
+    if (this.probe && f[1] === this.probe.seq && type === (REQ.REG_READ | RESP_BIT) && (!this.flight.length || this.flight[0]!.type !== REQ.REG_READ)) {
+      const seq = this.probe.seq;
+      this.probe = null;
+      this.progress();
+      this.refragment((seq + 1) & 0xff);
+      this.pump();
+      return;
+    }
+    this.probe = null;
     if (type === NAK) {
       this.stats.naks++;
       const e = f[1]!;
@@ -308,6 +369,11 @@ export class Link {
   }
 
   private settle(p: Pending, r: Response): void {
+    if (p.group) {
+      if (p.group.failed) return;
+      if (r.status !== 0) p.group.failed = true;
+      else if (--p.group.left > 0) return;
+    }
     if (p.onAbort) p.signal?.removeEventListener('abort', p.onAbort);
     if (r.status !== 0) p.reject(new Error(`link ${this.name}: device refused ${TYPE_NAMES[p.type] ?? p.type}: ${STATUS_TEXT[r.status] ?? `status ${r.status}`}`));
     else p.resolve(r);

@@ -4,11 +4,12 @@
  * link). Positional accesses are decoded with the card address map of xdma.ts.
  */
 import { execFileSync } from 'node:child_process';
-import { constants, createReadStream, type ReadStream } from 'node:fs';
-import { mkdir, open, rm, type FileHandle } from 'node:fs/promises';
+import { constants } from 'node:fs';
+import { mkdir, rm } from 'node:fs/promises';
+import type { Socket } from 'node:net';
 import { MEM_WORD_BYTES } from '../../generator/link/protocol';
 import type { DeviceOps } from './ops';
-import { XDMA_STREAM_BASE, XDMA_STREAM_STRIDE, xdmaPaths } from './xdma';
+import { XDMA_STREAM_BASE, XDMA_STREAM_STRIDE, pipeSocket, xdmaPaths } from './xdma';
 
 type Handler = (op: 'R' | 'W', offset: bigint, len: number, data: Buffer) => Promise<Uint8Array>;
 
@@ -16,8 +17,8 @@ class FifoServer {
   private buf = Buffer.alloc(0);
   private busy = Promise.resolve();
   constructor(
-    private readonly req: ReadStream,
-    private readonly rsp: FileHandle,
+    private readonly req: Socket,
+    private readonly rsp: Socket,
     private readonly handler: Handler,
   ) {
     req.on('data', (d: Buffer | string) => {
@@ -48,12 +49,12 @@ class FifoServer {
         h.writeUInt32LE(msg.length, 4);
         out = Buffer.concat([h, msg]);
       }
-      await this.rsp.write(out);
+      await new Promise<void>((res, rej) => this.rsp.write(out, (e) => (e ? rej(e) : res())));
     }
   }
   async close(): Promise<void> {
     this.req.destroy();
-    await this.rsp.close().catch(() => undefined);
+    this.rsp.destroy();
   }
 }
 
@@ -119,8 +120,8 @@ export class XdmaVirtualBoard {
       ],
     ];
     for (const [f, h] of handlers) {
-      const req = createReadStream(f, { flags: constants.O_RDWR as unknown as string });
-      const rsp = await open(`${f}.rsp`, constants.O_RDWR);
+      const req = pipeSocket(f, constants.O_RDWR);
+      const rsp = pipeSocket(`${f}.rsp`, constants.O_RDWR);
       b.servers.push(new FifoServer(req, rsp, h));
     }
     return b;

@@ -11,7 +11,8 @@
  * read; on a FIFO each positional access travels as a record (op, offset, length, data) and its answer comes back
  * on `<path>.rsp`. Everything above the file layer is the same code for the card and the virtual board.
  */
-import { constants, createReadStream, type ReadStream } from 'node:fs';
+import { constants, openSync } from 'node:fs';
+import { Socket } from 'node:net';
 import { open, stat, type FileHandle } from 'node:fs/promises';
 import path from 'node:path';
 import { ConfigError } from '../../generator/util/errors';
@@ -64,8 +65,8 @@ export class FifoDevice implements PosFile {
   private chain: Promise<unknown> = Promise.resolve();
   private constructor(
     private readonly name: string,
-    private readonly req: FileHandle,
-    private readonly rsp: ReadStream,
+    private readonly req: Socket,
+    private readonly rsp: Socket,
   ) {
     rsp.on('data', (d: Buffer | string) => {
       this.buf = Buffer.concat([this.buf, Buffer.from(d)]);
@@ -73,8 +74,9 @@ export class FifoDevice implements PosFile {
     });
   }
   static async open(p: string): Promise<FifoDevice> {
-    const rsp = createReadStream(`${p}.rsp`);
-    const req = await open(p, constants.O_WRONLY);
+    // Non-blocking pipe sockets: blocking FIFO reads would each hold a libuv pool thread.
+    const rsp = pipeSocket(`${p}.rsp`, constants.O_RDONLY);
+    const req = pipeSocket(p, constants.O_WRONLY);
     return new FifoDevice(p, req, rsp);
   }
   private async take(n: number, signal?: AbortSignal): Promise<Buffer> {
@@ -96,7 +98,7 @@ export class FifoDevice implements PosFile {
       h[0] = op.charCodeAt(0);
       h.writeBigUInt64LE(offset, 1);
       h.writeUInt32LE(len, 9);
-      await this.req.write(data ? Buffer.concat([h, data]) : h);
+      await new Promise<void>((res, rej) => this.req.write(data ? Buffer.concat([h, data]) : h, (e) => (e ? rej(e) : res())));
       const n = (await this.take(4, signal)).readUInt32LE(0);
       if (n === 0xffffffff) {
         const m = (await this.take(4, signal)).readUInt32LE(0);
@@ -116,8 +118,14 @@ export class FifoDevice implements PosFile {
   }
   async close(): Promise<void> {
     this.rsp.destroy();
-    await this.req.close();
+    this.req.destroy();
   }
+}
+
+/** A FIFO opened non-blocking and wrapped in a net.Socket (libuv pipe handle). */
+export function pipeSocket(p: string, flags: number): Socket {
+  const fd = openSync(p, flags | constants.O_NONBLOCK);
+  return new Socket({ fd, readable: (flags & 3) !== constants.O_WRONLY, writable: (flags & 3) !== constants.O_RDONLY });
 }
 
 async function openPos(p: string): Promise<PosFile> {

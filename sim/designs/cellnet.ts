@@ -143,7 +143,7 @@ export interface CellnetRunOptions {
   regs?: TriggerRegs;
   /** Extra register writes issued while the frames stream, each just before the given frame's first pixel. */
   writesAtFrame?: Array<{ frame: number; addr: number; value: number }>;
-  /** Cycles to run after the last event so pulses can finish. */
+  /** Cycles to run after the last event so pulses can finish (default: 64 + the largest delay + width programmed). */
   tail?: number;
   /** Put `px_last` on each frame's final beat (default true). */
   last?: boolean;
@@ -227,7 +227,9 @@ export async function runCellnet(cs: CellnetSim, images: Uint8Array | readonly A
       f0 = cut;
     }
     const ev = await collected;
-    await run.step(opts.tail ?? 64);
+    // long enough for the last decision's pulse: the programmed delay + width (any rewritten value, conservatively)
+    const span = Math.max(opts.regs ? opts.regs.delay + opts.regs.width : 0, ...atFrame.map((w) => w.value));
+    await run.step(opts.tail ?? 64 + span);
     const edgeBeats = run.take('edges');
     const status = {
       overrun: (await run.read('overrun')) !== 0n,

@@ -40,7 +40,7 @@ async function workload(dev: Device, seed: number, images = 100): Promise<void> 
       sent.push(rng.int(0, 0xfffffe));
       last.push(k === 5);
     }
-  const got = dev.collectStream('words_out', sent.length);
+  const got = dev.collectStream('words_out', sent.length, { signal: AbortSignal.timeout(300_000) });
   await dev.writeStream('words_in', sent, { last });
   const r = await got;
   expect(r.data.map(Number)).toEqual(sent.map((x) => x + 1));

@@ -54,7 +54,7 @@ export function convModule(p: ConvPlan, l: QConvLayer, name: string): ConvEngine
   const px = (j: number): Expr => inData.slice((j + 1) * cw - 1, j * cw);
   const nrNext = nr.map((r, c) => (c < rowPad - n ? nr[c + n]! : px(c - (rowPad - n))));
   const rowDone = m.let('row_done', inValid.and(bIn.eq(p.in.beatsPerRow - 1)));
-  const start = m.let('start', rowDone.and(rIn.ge(k - 1)));
+  const start = m.let('start', k === 1 ? rowDone : rowDone.and(rIn.ge(k - 1)));
   m.sync((b) =>
     b.if(inValid, (t) => {
       nr.forEach((r, c) => t.set(r, nrNext[c]!));

@@ -2,7 +2,7 @@
  * The engine's view of external memory: the weight (w), scale (s) and aux streams of one decode step, laid out by
  * walking the same schedule the controller executes (schedule.ts). Words are packed straight into 32-bit limbs
  * (the simulator's wire format) because a 7B-shaped layer has ~25K words of 14 Kbit each.
- * Formats: docs/llm-engine.md#memory-image. w/s follow the GEMV packing (docs/formats.md#gemv).
+ * Formats: docs/llm-engine.md#interface. w/s follow the GEMV packing (docs/formats.md#gemv).
  */
 import { InputError } from '../../util/errors';
 import { groupsOf } from '../gemv/golden';

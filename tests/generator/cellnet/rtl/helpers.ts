@@ -61,8 +61,14 @@ export function randomQuantized(cfg: CellnetConfig, seed: number): QuantizedCell
   return { inputSize: cfg.inputSize, inputBits: 8, classes: cfg.classes.map((c) => c.name), layers, logitBits: cfg.logitBits, scoreBits: cfg.scoreBits, logitFrac: 0 };
 }
 
-/** Seeded random uint8 images. */
+/** Seeded random uint8 images, each with its own brightness and contrast so the network's outputs vary. */
 export function randomImages(n: number, size: number, seed: number): Uint8Array {
   const rng = new Rng(seed);
-  return Uint8Array.from({ length: n * size * size }, () => rng.int(0, 255));
+  const out = new Uint8Array(n * size * size);
+  for (let i = 0; i < n; i++) {
+    const base = rng.int(0, 255);
+    const amp = rng.int(0, 255);
+    for (let j = 0; j < size * size; j++) out[i * size * size + j] = Math.max(0, Math.min(255, base + Math.round(amp * (rng.next() - 0.5))));
+  }
+  return out;
 }

@@ -39,9 +39,12 @@ describe('generated cell sorter Verilog', () => {
   }, 900_000);
 
   it.each(small)('%s: bit-exact in Verilator with random stalls', async (_what, cfg, ppc) => {
-    const q = randomQuantized(cfg, 5);
     const n = 60;
     const pixels = randomImages(n, cfg.inputSize, 8);
+    // the first seeded random network whose answers are not all one class, so the comparison can fail
+    let seed = 1;
+    let q = randomQuantized(cfg, seed);
+    while (new Set(goldenBatch(q, pixels, n).map((g) => g.cls)).size < 2 && seed < 50) q = randomQuantized(cfg, ++seed);
     const gold = goldenBatch(q, pixels, n);
     const cs = await buildCellnetSim(cfg, q, ppc);
     const r = await runCellnet(cs, pixels, { seed: 2, pxStall: 0.4, eventStall: 0.2 });
