@@ -1,7 +1,9 @@
 /**
  * The device API: identify the design, then registers by name, memory (pack -> transfer -> readback-verify) and
- * stream channels as beats. Every call is async and takes an AbortSignal; the default per-call deadline turns a
- * silent device into a TransportError naming the transport.
+ * stream channels as beats. Every call is async and takes an AbortSignal. Single requests get a default deadline;
+ * pipelined bulk writes rely on the link's no-progress detection (retransmission rounds), so a long transfer over
+ * a noisy line is not cut short while it still advances. Either way a silent device ends in a TransportError
+ * naming the transport.
  */
 import { MEM_WORD_BYTES } from '../../generator/link/protocol';
 import { channel, reg, type ChannelDesc, type RegMap } from '../../generator/regmap/regmap';
@@ -100,7 +102,7 @@ export class Device {
     for (let off = 0; off < total; ) {
       if (failure) break;
       const n = Math.min(total - off, Math.max(MEM_WORD_BYTES, (this.ops.chunk - 4) & ~3));
-      const p = this.ops.memWrite(addr + off / MEM_WORD_BYTES, bytes.subarray(off, off + n), this.o(opts));
+      const p = this.ops.memWrite(addr + off / MEM_WORD_BYTES, bytes.subarray(off, off + n), { signal: opts.signal });
       const sz = n;
       writes.push(
         p.then(
@@ -188,7 +190,7 @@ export class Device {
       if (failure) break;
       const n = Math.min(bytes.length - off, Math.max(1, this.ops.chunk - 1));
       writes.push(
-        this.ops.streamWrite(c.index, bytes.subarray(off, off + n), this.o(opts)).then(
+        this.ops.streamWrite(c.index, bytes.subarray(off, off + n), { signal: opts.signal }).then(
           () => {
             done += n;
             opts.progress?.(done, bytes.length);

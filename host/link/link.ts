@@ -42,6 +42,7 @@ interface Pending {
   exclusive: boolean;
   seq: number;
   sentAt: number;
+  tries?: number;
   resolve: (r: Response) => void;
   reject: (e: Error) => void;
   signal?: AbortSignal;
@@ -84,6 +85,12 @@ export class Link {
   private busyDelay = 1;
   private resumeTimer: NodeJS.Timeout | null = null;
   private probe: { seq: number; wire: Uint8Array } | null = null;
+  /** Smoothed RTT and its variation (ms), from requests answered on their first transmission (Karn). */
+  private srtt = 0;
+  private rttvar = 0;
+  /** Congestion-style window in frames: halves on loss, grows by one per window of acks. */
+  private cwnd = 64;
+  private cwndAcks = 0;
   /** Device limits; conservative until HELLO + link_caps are known. */
   maxPayload = 64;
   rxFifoBytes = 512;
@@ -116,9 +123,24 @@ export class Link {
   }
 
   private rto(): number {
-    if (this.opts.rtoMs) return this.opts.rtoMs * this.backoff;
     const lineMs = (this.rxFifoBytes * 2 * 10 * 1000) / this.transport.baud;
-    return (150 + 2 * lineMs) * this.backoff;
+    const initial = this.opts.rtoMs ?? 150 + 2 * lineMs;
+    // Measured: srtt + 4 rttvar, never below a floor that covers one full frame on the line.
+    const floor = 10 + (2 * (this.maxPayload + 16) * 10 * 1000) / this.transport.baud;
+    const base = this.srtt ? Math.max(floor, this.srtt + 4 * this.rttvar) : initial;
+    return base * this.backoff;
+  }
+
+  private sampleRtt(p: Pending): void {
+    if ((p.tries ?? 1) !== 1) return;
+    const r = performance.now() - p.sentAt;
+    if (!this.srtt) {
+      this.srtt = r;
+      this.rttvar = r / 2;
+    } else {
+      this.rttvar = 0.75 * this.rttvar + 0.25 * Math.abs(this.srtt - r);
+      this.srtt = 0.875 * this.srtt + 0.125 * r;
+    }
   }
 
   /** Sends one request; resolves with the device's response. */
@@ -177,7 +199,7 @@ export class Link {
     while (this.queue.length && !this.failed) {
       const p = this.queue[0]!;
       if (this.flight.length && (p.exclusive || this.flight[0]!.exclusive)) return;
-      const maxFrames = Math.min(this.opts.windowFrames ?? 64, this.maxFrames - 1);
+      const maxFrames = Math.min(this.opts.windowFrames ?? 64, this.maxFrames - 1, Math.max(1, Math.floor(this.cwnd)));
       if (this.flight.length >= maxFrames) return;
       if (this.flight.length && this.inFlightBytes() + p.body.length + REQ_HEADER + CRC_BYTES > this.rxFifoBytes) return;
       this.transmit(this.queue.shift()!);
@@ -214,6 +236,7 @@ export class Link {
 
   private send(p: Pending): void {
     p.sentAt = performance.now();
+    p.tries = (p.tries ?? 0) + 1;
     this.stats.bytesSent += p.wire.length;
     try {
       this.transport.write(p.wire);
@@ -291,6 +314,7 @@ export class Link {
   private goBack(): void {
     this.stats.retransmitRounds++;
     this.okStreak = 0;
+    this.cwnd = Math.max(1, this.cwnd / 2);
     this.chunk = Math.max(12, Math.floor(this.chunk / 2 / 4) * 4);
     for (const p of this.flight) {
       this.send(p);
@@ -344,6 +368,7 @@ export class Link {
     }
     this.ackBefore(seq);
     this.flight.shift();
+    this.sampleRtt(p);
     this.progress();
     if (p.type === REQ.STREAM_WRITE) this.busyDelay = 1;
     this.settle(p, { status: f[2]!, payload: f.subarray(RESP_HEADER) });
@@ -362,6 +387,10 @@ export class Link {
   private progress(): void {
     this.rounds = 0;
     this.backoff = 1;
+    if (++this.cwndAcks >= this.cwnd) {
+      this.cwndAcks = 0;
+      this.cwnd = Math.min(64, this.cwnd + 1);
+    }
     if (++this.okStreak >= 16 && this.chunk < this.maxPayload) {
       this.okStreak = 0;
       this.chunk = Math.min(this.maxPayload, this.chunk * 2);

@@ -61,7 +61,7 @@ function addEdgeMonitor(m: Module, pulse: Expr, prefix: string): void {
 
 /**
  * The trigger unit alone, for fast timing tests: decisions {frame, cls, score} arrive on a `dec` stream (always
- * ready, so input stalls space them randomly), plus cfg, event and the edge monitor.
+ * ready, so input stalls space them randomly), plus cfg, event, the edge monitor and a `soft_rst` input.
  */
 export function triggerHarness(hw: CellnetHw): Module {
   const trig = triggerModule(hw, `cellnet_trigger_k${hw.classes}`);
@@ -74,7 +74,10 @@ export function triggerHarness(hw: CellnetHw): Module {
   const pulse = m.output('pulse', 1);
   const armed = m.output('armed', 1);
   const lost = m.output('events_lost', hw.trigger.lostBits);
+  // lets a test reset the unit mid-run (the harness only resets at start)
+  const softRst = m.input('soft_rst', 1);
   m.instance(trig, 'trigger', {
+    rst: m.rst.or(softRst),
     dec_valid: dec.valid,
     dec_frame: dec.data.slice(hw.frameBits - 1, 0),
     dec_cls: dec.data.slice(hw.frameBits + hw.classBits - 1, hw.frameBits),

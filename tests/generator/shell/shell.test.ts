@@ -57,3 +57,37 @@ describe('board shells', () => {
     expect(u.constraints.text).toMatch(/DQS_BIAS TRUE \[get_ports \{clk_in_p\}\]/);
   });
 });
+
+describe('cell classifier + link on boards', () => {
+  const cases: Array<[string, string | undefined]> = [
+    ['icebreaker', undefined], // board default: small (ppc 1)
+    ['arty-a7-35t', undefined],
+    ['u280', 'small'], // no trigger pin on the card
+    ['ku035', 'fast'], // the reference cell-sorter part, ppc 8
+  ];
+  it.each(cases)('%s (%s): generates, lints clean and compiles in Icarus; the trigger pin follows the core pulse', async (board, preset) => {
+    const g = generateBoard({ design: 'cellnet', board, preset });
+    const files = [...g.rtl, ...g.stubs];
+    expect((await lintVerilog(files, 'top', { throwOnWarning: false })).messages).toEqual([]);
+    await compileIcarus(files, 'top');
+    const app = g.rtl.find((f) => f.name === 'cellnet_app.v')!.text;
+    expect(app).toMatch(/\.trigger_pin\(core_trigger\)/);
+    expect(app).toMatch(/assign trigger = core_trigger;/);
+    const regmap = JSON.parse(g.files.find((f) => f.name === 'regmap.json')!.data) as { design: string; channels: Array<{ name: string }> };
+    expect(regmap.design).toBe('cellnet');
+    expect(regmap.channels.map((c) => c.name)).toContain('px');
+    const top = g.rtl.find((f) => f.name === 'top.v')!.text;
+    if (g.board.trigger) expect(top).toMatch(/assign trigger = app_trigger;/);
+    else expect(top).not.toMatch(/output wire trigger/);
+  });
+});
+
+describe('LLM engine + link on a board', () => {
+  it('arty-a7-35t (tiny): generates, lints clean and compiles in Icarus', async () => {
+    const g = generateBoard({ design: 'llm', board: 'arty-a7-35t', preset: 'tiny' });
+    expect(g.preset).toBe('tiny');
+    const files = [...g.rtl, ...g.stubs];
+    expect((await lintVerilog(files, 'top', { throwOnWarning: false })).messages).toEqual([]);
+    await compileIcarus(files, 'top');
+  });
+});

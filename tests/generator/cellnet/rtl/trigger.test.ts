@@ -131,3 +131,44 @@ describe('trigger RTL (Verilator) vs the golden model', () => {
     expect(r.pulses).toEqual(union);
   }, 600_000);
 });
+
+describe('trigger fail-safe under reset (Verilator)', () => {
+  it('drops the line when reset during a pulse, and stays disarmed afterwards until reprogrammed', async () => {
+    const m = triggerHarness(hw3);
+    const d = printDesign(m);
+    const sim = await buildSim({ iface: m.interface(), files: d.files });
+    const run = await sim.start({ seed: 1, stall: { default: 0 } });
+    try {
+      const regs = { enable: true, classMask: 0b111, threshold: 0, delay: 10, width: 100 };
+      await run.push('cfg', regWrites(regs).map((w) => regWord(hw3, w.addr, w.value)));
+      await run.run();
+      expect(await run.read('armed')).toBe(1n);
+      const word = (frame: number) => BigInt(frame) | (1n << 16n) | (5n << BigInt(16 + hw3.classBits));
+      const ev = run.collect('event', 2);
+      await run.push('dec', [word(0), word(1)]);
+      await ev;
+      await run.step(30); // pulse is high now
+      expect(await run.read('pulse')).toBe(1n);
+      run.set('soft_rst', 1);
+      await run.step(1);
+      expect(await run.read('pulse')).toBe(0n);
+      await run.step(3);
+      run.set('soft_rst', 0);
+      await run.step(300);
+      const edges = decodeEdges(run.take('edges').data);
+      expect(edges).toHaveLength(1);
+      expect(edges[0]!.end - edges[0]!.start).toBeLessThan(regs.width); // cut short by the reset
+      // after reset: registers are 0, so decisions are reported but never fire
+      expect(await run.read('armed')).toBe(0n);
+      const later = run.collect('event', 3);
+      await run.push('dec', [word(2), word(3), word(4)]);
+      const evs = (await later).data.map((w) => decodeEvent(hw3, w));
+      await run.step(300);
+      expect(evs.map((e) => [e.frame, e.fired])).toEqual([[2, false], [3, false], [4, false]]);
+      expect(run.take('edges').data).toEqual([]);
+      await run.finish();
+    } finally {
+      run.kill();
+    }
+  }, 600_000);
+});
