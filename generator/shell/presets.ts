@@ -66,7 +66,8 @@ const SIZE_PARAMS = ['ppc', 'lanes', 'simd', 'vpar'];
 export function fitSuggestion(design: string, preset: string, params: Record<string, number>, overflowing: string[]): string {
   const defaults = DESIGNS[design]?.defaults ?? {};
   const eff = { ...defaults, ...params };
-  const knobs = SIZE_PARAMS.filter((k) => k in eff).map((k) => `--${k} (now ${eff[k]})`);
+  // Only knobs that can still go down (all size parameters bottom out at 1).
+  const knobs = SIZE_PARAMS.filter((k) => k in eff && eff[k]! > 1).map((k) => `--${k} (now ${eff[k]})`);
   const table = DESIGNS[design]?.presets ? {} : designPresets(design);
   // "Smaller" = a smaller product of the size parameters than the current build.
   const size = (ps: Record<string, number>) => SIZE_PARAMS.filter((k) => k in eff).reduce((acc, k) => acc * (ps[k] ?? eff[k]!), 1);

@@ -4,6 +4,7 @@ import { register as registerLlm } from './llm';
 import { register as registerHw } from './hw';
 import { register as registerDemo } from './demo';
 import { register as registerSim } from './sim';
+import { register as registerSort } from './sort';
 import { register as registerBoards } from './boards';
 
 /**
@@ -17,6 +18,7 @@ export function register(program: Command): void {
   registerHw(program);
   registerDemo(program);
   registerSim(program);
+  registerSort(program);
   registerBoards(program);
   program
     .command('version')

@@ -27,7 +27,8 @@ export interface CellnetLinked {
 export function cellnetLinked(ppc = 8): CellnetLinked {
   const design = cellnetDesign({ ppc });
   const { regmap } = linkBoardTop(design.module, linkConfig(), { design: CELLNET_DESIGN });
-  return { design, regmap, virtualBoard: () => buildVirtualBoard(design.module, { design: CELLNET_DESIGN }) };
+  // The cellnet core simulates at ~10^5 cycles/s: the fastest legal virtual UART (4 clocks/bit) keeps replay usable.
+  return { design, regmap, virtualBoard: () => buildVirtualBoard(design.module, { design: CELLNET_DESIGN }, { simClocksPerBit: 4 }) };
 }
 
 /** `synthetic:N` or an IDX images file whose images are inputSize^2 (or larger: centre-cropped). */

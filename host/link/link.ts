@@ -123,11 +123,11 @@ export class Link {
   }
 
   private rto(): number {
-    const lineMs = (this.rxFifoBytes * 2 * 10 * 1000) / this.transport.baud;
-    const initial = this.opts.rtoMs ?? 150 + 2 * lineMs;
-    // Measured: srtt + 4 rttvar, never below a floor that covers one full frame on the line.
-    const floor = 10 + (2 * (this.maxPayload + 16) * 10 * 1000) / this.transport.baud;
-    const base = this.srtt ? Math.max(floor, this.srtt + 4 * this.rttvar) : initial;
+    const lineMs = (bytes: number): number => (bytes * 10 * 1000) / this.transport.baud;
+    const initial = this.opts.rtoMs ?? 150 + 2 * lineMs(this.rxFifoBytes * 2);
+    // Never below twice the line time of what is in flight (plus one frame each way): a paced line queues it all.
+    const floor = 20 + 2 * lineMs(this.inFlightBytes() + 2 * (this.maxPayload + 16));
+    const base = this.srtt ? Math.max(floor, this.srtt + 4 * this.rttvar) : Math.max(floor, initial);
     return base * this.backoff;
   }
 
