@@ -59,14 +59,14 @@ describe('board shells', () => {
 });
 
 describe('cell classifier + link on boards', () => {
-  const cases: Array<[string, string | undefined]> = [
-    ['icebreaker', undefined], // board default: small (ppc 1)
-    ['arty-a7-35t', undefined],
+  const cases: Array<[string, string]> = [
+    ['icebreaker', 'board default'], // small (ppc 1)
+    ['arty-a7-35t', 'board default'],
     ['u280', 'small'], // no trigger pin on the card
     ['ku035', 'fast'], // the reference cell-sorter part, ppc 8
   ];
   it.each(cases)('%s (%s): generates, lints clean and compiles in Icarus; the trigger pin follows the core pulse', async (board, preset) => {
-    const g = generateBoard({ design: 'cellnet', board, preset });
+    const g = generateBoard({ design: 'cellnet', board, preset: preset === 'board default' ? undefined : preset });
     const files = [...g.rtl, ...g.stubs];
     expect((await lintVerilog(files, 'top', { throwOnWarning: false })).messages).toEqual([]);
     await compileIcarus(files, 'top');
