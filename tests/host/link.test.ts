@@ -8,7 +8,6 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { linkTestCore } from '../../generator/link/testcore';
-import { Rng } from '../../generator/util/rng';
 import { Device } from '../../host/link/device';
 import { FaultyTransport } from '../../host/link/faults';
 import { FramedOps } from '../../host/link/ops';
@@ -18,36 +17,12 @@ import type { ByteTransport } from '../../host/link/transport';
 import { buildVirtualBoard, VirtualBoardTransport, type VirtualBoardBuild } from '../../host/link/vboard';
 import { XdmaOps } from '../../host/link/xdma';
 import { XdmaVirtualBoard } from '../../host/link/xdma-board';
+import { workload } from './link-workload';
 
 let b: VirtualBoardBuild;
 beforeAll(async () => {
   b = await buildVirtualBoard(linkTestCore(), { design: 'linktest', memWords: 1024 });
 });
-
-/** The workload every transport must carry exactly: weights with readback, and 100 "images" each giving one result. */
-async function workload(dev: Device, seed: number, images = 100): Promise<void> {
-  const rng = new Rng(seed);
-  const words = Uint32Array.from({ length: 1024 }, () => rng.int(0, 0xffffffff) >>> 0);
-  await dev.writeMemory(0, words); // throws on any readback mismatch
-  const back = await dev.readMemory(100, 50);
-  expect([...back]).toEqual([...words.subarray(100, 150)]);
-  await dev.writeReg('xor_mask', 0);
-  // Each image: 6 24-bit beats with last on the final one; the core answers each beat with beat+1.
-  const sent: number[] = [];
-  const last: boolean[] = [];
-  for (let i = 0; i < images; i++)
-    for (let k = 0; k < 6; k++) {
-      sent.push(rng.int(0, 0xfffffe));
-      last.push(k === 5);
-    }
-  const got = dev.collectStream('words_out', sent.length, { signal: AbortSignal.timeout(300_000) });
-  await dev.writeStream('words_in', sent, { last });
-  const r = await got;
-  expect(r.data.map(Number)).toEqual(sent.map((x) => x + 1));
-  expect(r.last).toEqual(last);
-  expect(r.last.filter(Boolean).length).toBe(images); // one result per image, none lost or duplicated
-  expect(await dev.readReg('rx_frames_ok')).toBeGreaterThan(0);
-}
 
 describe('host link over the serial stack (socat pty <-> Verilator UART)', () => {
   let pty: PtyPair;
@@ -72,26 +47,7 @@ describe('host link over the serial stack (socat pty <-> Verilator UART)', () =>
     }
   });
 
-  it('loses, duplicates and reorders nothing with 1% of bytes corrupted, dropped or duplicated (each direction)', async () => {
-    const board = new VirtualBoardTransport(b);
-    const bridge = await PtyBridge.open(pty.device, board, { faults: { corrupt: 0.004, drop: 0.003, duplicate: 0.003, seed: 7 } });
-    // The pty is not paced: declare a fast line so timeouts follow the measured round trip.
-    const serial = await SerialTransport.open(pty.host, 3_000_000);
-    const ops = new FramedOps(serial);
-    const dev = await Device.open(ops, b.regmap);
-    try {
-      await workload(dev, 2);
-      const f = bridge.toDevice.counts;
-      const g = bridge.toHost.counts;
-      expect(f.corrupted + f.dropped + f.duplicated).toBeGreaterThan(50);
-      expect(g.corrupted + g.dropped + g.duplicated).toBeGreaterThan(10);
-      expect(ops.link.stats.retransmitRounds + ops.link.stats.naks).toBeGreaterThan(0);
-    } finally {
-      await dev.close();
-      await bridge.close();
-      await board.close();
-    }
-  });
+  // The fault-injection test lives in link-faults.long.test.ts: it fails intermittently (see docs/protocol.md#known-issues).
 });
 
 describe('failures are clear', () => {
