@@ -42,6 +42,18 @@ export interface LinkConfig {
   lenBits: number;
 }
 
+/**
+ * The UART divisor for a board: clocks per bit = round(clockHz / baud), at least 4, with at most 2% rate error.
+ * The one rule for every UART lutforge generates (the link and the shell's stream bridge).
+ */
+export function uartClocksPerBit(clockHz: number, baud: number): number {
+  const clocksPerBit = Math.round(clockHz / baud);
+  if (clocksPerBit < 4) throw new ConfigError('baud', `needs at least 4 clocks per bit at clockHz=${clockHz}`, baud);
+  const baudError = Math.abs(clockHz / clocksPerBit - baud) / baud;
+  if (baudError > 0.02) throw new ConfigError('baud', `clockHz/baud gives ${(100 * baudError).toFixed(2)}% rate error (> 2%)`, baud);
+  return clocksPerBit;
+}
+
 export function linkConfig(p: LinkParams = {}): LinkConfig {
   const clockHz = p.clockHz ?? LINK_DEFAULTS.clockHz;
   const baud = p.baud ?? LINK_DEFAULTS.baud;
@@ -63,11 +75,9 @@ export function linkConfig(p: LinkParams = {}): LinkConfig {
     clocksPerBit = p.simClocksPerBit;
     simulated = true;
   } else {
-    clocksPerBit = Math.round(clockHz / baud);
-    if (clocksPerBit < 4) throw new ConfigError('baud', `needs at least 4 clocks per bit at clockHz=${clockHz}`, baud);
+    clocksPerBit = uartClocksPerBit(clockHz, baud);
   }
   const baudError = simulated ? 0 : Math.abs(clockHz / clocksPerBit - baud) / baud;
-  if (baudError > 0.02) throw new ConfigError('baud', `clockHz/baud gives ${(100 * baudError).toFixed(2)}% rate error (> 2%)`, baud);
   return {
     clockHz,
     baud,

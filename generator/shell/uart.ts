@@ -5,15 +5,11 @@
  * synchroniser and drops frames whose stop bit is low.
  */
 import { Module, cat, lit } from '../hdl';
-import { ConfigError, bitsFor } from '../util/errors';
+import { uartClocksPerBit } from '../link/config';
+import { bitsFor } from '../util/errors';
 
-export function uartDivisor(clockHz: number, baud: number): number {
-  const d = Math.round(clockHz / baud);
-  if (d < 4) throw new ConfigError('baud', `needs at least 4 clock cycles per bit (clock ${clockHz} Hz)`, baud);
-  if (Math.abs(clockHz / d - baud) / baud > 0.02)
-    throw new ConfigError('baud', `is more than 2% off at ${clockHz} Hz (divisor ${d} gives ${(clockHz / d).toFixed(0)})`, baud);
-  return d;
-}
+/** The board's UART divisor, by the same rule as the link (generator/link/config.ts). */
+export const uartDivisor = uartClocksPerBit;
 
 /** Receiver: `rx` pin in, stream `byte` out (a byte not taken before the next one arrives is overwritten). */
 export function uartRxModule(divisor: number, name = 'uart_rx'): Module {
