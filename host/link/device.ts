@@ -96,31 +96,12 @@ export class Device {
     const bytes = new Uint8Array(words.buffer, words.byteOffset, words.byteLength);
     const total = bytes.length;
     const t0 = performance.now();
-    const writes: Promise<void>[] = [];
-    let done = 0;
-    let failure: Error | null = null;
-    for (let off = 0; off < total; ) {
-      if (failure) break;
-      const n = Math.min(total - off, Math.max(MEM_WORD_BYTES, (this.ops.chunk - 4) & ~3));
-      const p = this.ops.memWrite(addr + off / MEM_WORD_BYTES, bytes.subarray(off, off + n), { signal: opts.signal });
-      const sz = n;
-      writes.push(
-        p.then(
-          () => {
-            done += sz;
-            opts.progress?.(done, total * (opts.verify === false ? 1 : 2));
-          },
-          (e: Error) => {
-            failure ??= e;
-          },
-        ),
-      );
-      off += n;
-      // Keep the number of queued promises bounded (the link window limits what is in flight).
-      if (writes.length > 64) await writes.shift();
-    }
-    await Promise.all(writes);
-    if (failure) throw failure;
+    await sendPipelined(
+      total,
+      Math.max(MEM_WORD_BYTES, (this.ops.chunk - 4) & ~3),
+      (off, n) => this.ops.memWrite(addr + off / MEM_WORD_BYTES, bytes.subarray(off, off + n), { signal: opts.signal }),
+      (done) => opts.progress?.(done, total * (opts.verify === false ? 1 : 2)),
+    );
     await this.ops.flush();
     const seconds = (performance.now() - t0) / 1000;
     let verifySeconds = 0;
@@ -183,28 +164,12 @@ export class Device {
   async writeStream(name: string, data: readonly bigint[] | readonly number[], opts: OpOptions & { last?: readonly boolean[]; progress?: Progress } = {}): Promise<void> {
     const c = this.channel('in', name);
     const bytes = Device.packBeats(c, data, opts.last);
-    const writes: Promise<void>[] = [];
-    let done = 0;
-    let failure: Error | null = null;
-    for (let off = 0; off < bytes.length; ) {
-      if (failure) break;
-      const n = Math.min(bytes.length - off, Math.max(1, this.ops.chunk - 1));
-      writes.push(
-        this.ops.streamWrite(c.index, bytes.subarray(off, off + n), { signal: opts.signal }).then(
-          () => {
-            done += n;
-            opts.progress?.(done, bytes.length);
-          },
-          (e: Error) => {
-            failure ??= e;
-          },
-        ),
-      );
-      off += n;
-      if (writes.length > 64) await writes.shift();
-    }
-    await Promise.all(writes);
-    if (failure) throw failure;
+    await sendPipelined(
+      bytes.length,
+      Math.max(1, this.ops.chunk - 1),
+      (off, n) => this.ops.streamWrite(c.index, bytes.subarray(off, off + n), { signal: opts.signal }),
+      (done) => opts.progress?.(done, bytes.length),
+    );
   }
 
   /** Beats available now on an output channel (possibly none). */
@@ -234,4 +199,37 @@ export class Device {
   async close(): Promise<void> {
     await this.ops.close();
   }
+}
+
+/**
+ * Send `total` bytes in chunks of at most `chunk`, keeping many requests queued (the link window bounds what is
+ * actually in flight) but at most 64 promises; stops queueing at the first failure and rethrows it.
+ */
+async function sendPipelined(
+  total: number,
+  chunk: number,
+  send: (off: number, n: number) => Promise<unknown>,
+  progress: (doneBytes: number) => void,
+): Promise<void> {
+  const writes: Promise<void>[] = [];
+  let done = 0;
+  let failure: Error | null = null;
+  for (let off = 0; off < total && !failure; ) {
+    const n = Math.min(total - off, chunk);
+    writes.push(
+      send(off, n).then(
+        () => {
+          done += n;
+          progress(done);
+        },
+        (e: Error) => {
+          failure ??= e;
+        },
+      ),
+    );
+    off += n;
+    if (writes.length > 64) await writes.shift();
+  }
+  await Promise.all(writes);
+  if (failure) throw failure;
 }
