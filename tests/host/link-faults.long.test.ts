@@ -28,7 +28,7 @@ describe('host link under byte faults (socat pty <-> Verilator UART)', () => {
 
   it('loses, duplicates and reorders nothing with 1% of bytes corrupted, dropped or duplicated (each direction)', async () => {
     const board = new VirtualBoardTransport(b);
-    const bridge = await PtyBridge.open(pty.device, board, { faults: { corrupt: 0.004, drop: 0.003, duplicate: 0.003, seed: 7 } });
+    const bridge = await PtyBridge.open(pty.device, board, { faults: { corrupt: 0.004, drop: 0.003, duplicate: 0.003, seed: Number(process.env.LINK_FAULT_SEED ?? 7) } });
     // The pty is not paced: declare a fast line so timeouts follow the measured round trip.
     const serial = await SerialTransport.open(pty.host, 3_000_000);
     const ops = new FramedOps(serial);
