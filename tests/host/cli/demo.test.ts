@@ -1,0 +1,32 @@
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
+import { describe, expect, it } from 'vitest';
+import { loadCheckpoint } from '../../../generator/llm/checkpoint';
+import { shapeOf } from '../../../generator/llm/engine-config';
+import { llmPresetConfig } from '../../../generator/llm/engine/config';
+import { GoldenDecoder } from '../../../generator/llm/golden/decoder';
+import { quantizeModel } from '../../../generator/llm/quant/model';
+import { hasModel, MODEL } from '../../generator/llm/helpers';
+
+const run = promisify(execFile);
+
+describe.skipIf(!hasModel)('lutforge demo (the quick-start job)', () => {
+  it('decodes on the engine and sorts cells on the virtual board; its ids are the golden decoder greedy ids', async () => {
+    const r = await run('node', ['bin/lutforge.js', 'demo', '--tokens', '4', '--images', '3', '--json'], { cwd: process.cwd(), maxBuffer: 1 << 24 });
+    const res = JSON.parse(r.stdout) as { ok: boolean; llm: { ids: number[]; bitExactSteps: number }; sort: { events: number; images: number; goldenMismatches: number } };
+    expect(res.ok).toBe(true);
+    expect(res.sort).toMatchObject({ events: 3, images: 3, goldenMismatches: 0 });
+    // Independent greedy run of the golden decoder with the demo's settings.
+    const ckpt = loadCheckpoint(MODEL);
+    const cfg = llmPresetConfig('sim-small', shapeOf(ckpt.dims));
+    const gold = new GoldenDecoder(quantizeModel(ckpt, cfg.engine, { search: 'mse' }));
+    const ids: number[] = [];
+    let tok = 1;
+    for (let p = 0; p < 4; p++) {
+      const g = gold.forward(tok, p);
+      tok = g.indexOf(Math.max(...g));
+      ids.push(tok);
+    }
+    expect(res.llm.ids).toEqual(ids);
+  }, 600_000);
+});
