@@ -8,6 +8,7 @@ import type { TriggerEvent } from '../generator/cellnet/rtl/trigger-golden';
 import { ConfigError } from '../generator/util/errors';
 import { cellnetLinked, decodeEvent, goldenEvents, loadImages, pixelBeats, programTrigger, type SortSettings } from './designs/cellnet';
 import { openDevice } from './link/open';
+import { bars, beside, histogram, type PlotSpec } from './plot';
 
 export interface SortRequest {
   device: string;
@@ -63,7 +64,13 @@ export function classMask(names: readonly string[], sort: readonly string[]): nu
   return mask;
 }
 
-export async function runSorter(req: SortRequest, onProgress?: (p: SortProgress) => void): Promise<SortSummary> {
+export interface SortRun {
+  summary: SortSummary;
+  /** Per image, host-side: acknowledgement of its last pixel write to its event. */
+  latenciesMs: number[];
+}
+
+export async function runSorter(req: SortRequest, onProgress?: (p: SortProgress) => void): Promise<SortRun> {
   const c = cellnetLinked(req.ppc);
   const names = c.design.cfg.classes.map((x) => x.name);
   const clockHz = c.regmap.link.clockHz;
@@ -131,7 +138,7 @@ export async function runSorter(req: SortRequest, onProgress?: (p: SortProgress)
   }
   const seconds = (performance.now() - t0) / 1000;
   const golden = goldenEvents(c.design, img.pixels, events, settings);
-  return {
+  const summary: SortSummary = {
     device: req.device,
     images: img.n,
     events: events.length,
@@ -144,6 +151,16 @@ export async function runSorter(req: SortRequest, onProgress?: (p: SortProgress)
     settings,
     log: req.log ?? null,
   };
+  return { summary, latenciesMs: latencies };
+}
+
+/** Latency distribution and per-class counts, side by side. */
+export function sortPlot(run: SortRun): PlotSpec {
+  const s = run.summary;
+  return beside(
+    histogram(`latency on ${s.device} (p50 ${s.latencyMs.p50.toFixed(1)} ms)`, run.latenciesMs, 'last pixel acknowledged -> event (ms)'),
+    bars(`${s.events} events`, Object.entries(s.perClass).map(([label, value]) => ({ label, value })), 'events'),
+  );
 }
 
 export function formatSortSummary(r: SortSummary): string {

@@ -8,7 +8,7 @@ import { GoldenDecoder } from '../../generator/llm/golden/decoder';
 import { quantizeModel } from '../../generator/llm/quant/model';
 import { InputError } from '../../generator/util/errors';
 import { buildLlmSim, LlmSession } from '../../sim/designs/llm';
-import { formatSortSummary, runSorter, sortPassed, type SortSummary } from '../sorter';
+import { formatSortSummary, runSorter, sortPassed } from '../sorter';
 import { emit, parseIntOpt } from './common';
 
 const step = (json: boolean, s: string) => json || process.stderr.write(`demo: ${s}\n`);
@@ -96,7 +96,7 @@ export function register(program: Command): void {
       const images = parseIntOpt('--images', opts.images);
       const llm = await decodeOnVirtualBoard(resolve(opts.model), opts.preset, tokens, json);
       step(json, `sorting ${images} synthetic cells on the virtual board (classifier + trigger behind the UART link)`);
-      const sort: SortSummary = await runSorter(
+      const { summary: sort } = await runSorter(
         { device: 'sim', images: `synthetic:${images}`, sort: ['1'], threshold: 0, delayUs: 10, widthUs: 5, ppc: 8, seed: 1 },
         json ? undefined : (p) => process.stderr.write(`\rdemo: ${p.events}/${p.images} events   `),
       );

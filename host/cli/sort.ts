@@ -3,7 +3,8 @@
  * counts, decision rate and latency; the run itself is host/sorter.ts.
  */
 import type { Command } from 'commander';
-import { formatSortSummary, runSorter, sortPassed } from '../sorter';
+import { writePlot } from '../plot';
+import { formatSortSummary, runSorter, sortPassed, sortPlot } from '../sorter';
 import { emit, parseIntOpt, withJson } from './common';
 
 interface SortOpts {
@@ -14,6 +15,7 @@ interface SortOpts {
   delayUs: string;
   widthUs: string;
   log?: string;
+  plot?: string;
   ppc: string;
   seed: string;
   json?: boolean;
@@ -31,11 +33,12 @@ export function register(program: Command): void {
       .option('--delay-us <d>', 'pulse delay after the decision (µs)', '10')
       .option('--width-us <w>', 'pulse width (µs)', '5')
       .option('--log <file>', 'write every event here (.jsonl or .csv)')
+      .option('--plot <file.svg>', 'plot the latency distribution and per-class counts')
       .option('--ppc <n>', 'pixels per cycle of the design', '8')
       .option('--seed <n>', 'seed for synthetic images', '1'),
   ).action(async (o: SortOpts) => {
     const live = !o.json && process.stderr.isTTY;
-    const r = await runSorter(
+    const run = await runSorter(
       {
         device: o.device,
         images: o.images,
@@ -56,6 +59,8 @@ export function register(program: Command): void {
         : undefined,
     );
     if (live) process.stderr.write('\n');
+    const r = run.summary;
+    if (o.plot) await writePlot(o.plot, sortPlot(run));
     emit(o, r, () => formatSortSummary(r));
     if (!sortPassed(r)) process.exitCode = 1;
   });
