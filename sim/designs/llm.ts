@@ -3,15 +3,65 @@
  * w/s/aux words of each step, after `latency` idle cycles and with seeded random stalls of probability `stall`),
  * feeds tokens and collects the logits. Shared by the tests and bench/llm.ts.
  */
-import { printDesign } from '../../generator/hdl';
+import { Module, lit, mux, printDesign } from '../../generator/hdl';
 import type { MemoryModel, LlmEngineConfig } from '../../generator/llm/engine/config';
 import { logitBeats, packEmbedding, packModel, unpackLogits, type TokenImage } from '../../generator/llm/engine/pack';
 import { llmEngineModule } from '../../generator/llm/engine/rtl';
 import type { QuantModel } from '../../generator/llm/quant/model';
 import { buildSim, type Sim, type SimRun } from '../index';
 
-export async function buildLlmSim(cfg: LlmEngineConfig, opts: { trace?: boolean } = {}): Promise<Sim> {
-  const module = llmEngineModule(cfg);
+/** Fixed-point fraction of the bandwidth credit counter (bytes * 2^CREDIT_FRAC). */
+const CREDIT_FRAC = 8;
+
+/**
+ * Simulation-only top: the engine behind a model of the external memory's bandwidth. A credit counter gains
+ * bytesPerCycle every cycle (capped at one w + s word pair, so an idle memory saves nothing up) and a w or s beat
+ * may only transfer when the credit covers its bytes; the engine itself is unchanged.
+ */
+export function bandwidthTop(cfg: LlmEngineConfig, engine: Module, bytesPerCycle: number): Module {
+  const m = new Module('llm_sim_top', { doc: `decode engine behind a ${bytesPerCycle.toFixed(1)} B/cycle memory model (simulation only)` });
+  const conns: Record<string, ReturnType<Module['wire']>> = {};
+  const pass = (name: string, width: number, last = false, dir: 'in' | 'out' = 'in') => {
+    const st = dir === 'in' ? m.streamIn(name, width, { last }) : m.streamOut(name, width, { last });
+    conns[`${name}_valid`] = st.valid;
+    conns[`${name}_ready`] = st.ready;
+    conns[`${name}_data`] = st.data;
+    if (st.last) conns[`${name}_last`] = st.last;
+    return st;
+  };
+  pass('tok', cfg.tokBits);
+  pass('aux', cfg.auxBits);
+  pass('logits', cfg.logitsBits, true, 'out');
+  for (const p of ['perf_gemv', 'perf_attn', 'perf_other', 'perf_idle']) conns[p] = m.output(p, 32);
+  const w = m.streamIn('w', cfg.wPortBits);
+  const s = m.streamIn('s', cfg.sPortBits);
+  const bw = BigInt(Math.round((cfg.wPortBits / 8) * 2 ** CREDIT_FRAC));
+  const bs = BigInt(Math.round((cfg.sPortBits / 8) * 2 ** CREDIT_FRAC));
+  const rate = BigInt(Math.round(bytesPerCycle * 2 ** CREDIT_FRAC));
+  const cap = bw + bs;
+  const cw = cap.toString(2).length + 2;
+  const credit = m.reg('credit', cw, { init: cap });
+  const allowW = m.let('allow_w', credit.ge(lit(bw, cw)));
+  const allowS = m.let('allow_s', credit.ge(lit(bw + bs, cw)));
+  const ewValid = m.wire('e_w_valid', 1);
+  const ewReady = m.wire('e_w_ready', 1);
+  const esValid = m.wire('e_s_valid', 1);
+  const esReady = m.wire('e_s_ready', 1);
+  m.assign(ewValid, w.valid.and(allowW));
+  m.assign(w.ready, ewReady.and(allowW));
+  m.assign(esValid, s.valid.and(allowS));
+  m.assign(s.ready, esReady.and(allowS));
+  Object.assign(conns, { w_valid: ewValid, w_ready: ewReady, w_data: w.data, s_valid: esValid, s_ready: esReady, s_data: s.data });
+  const spent = mux(w.valid.and(w.ready), lit(bw, cw), lit(0, cw)).add(mux(s.valid.and(s.ready), lit(bs, cw), lit(0, cw)));
+  const after = m.let('credit_after', credit.sub(spent).add(lit(rate, cw)));
+  m.sync((b) => b.set(credit, mux(after.gt(lit(cap, cw)), lit(cap, cw), after)));
+  m.instance(engine, 'u_engine', conns);
+  return m;
+}
+
+export async function buildLlmSim(cfg: LlmEngineConfig, opts: { trace?: boolean; bytesPerCycle?: number } = {}): Promise<Sim> {
+  const engine = llmEngineModule(cfg);
+  const module = opts.bytesPerCycle ? bandwidthTop(cfg, engine, opts.bytesPerCycle) : engine;
   const printed = printDesign(module);
   return buildSim({ iface: module.interface(), files: printed.files, trace: opts.trace });
 }
@@ -34,6 +84,8 @@ export interface SessionOptions {
   /** Probability that the host withholds ready on the logits stream. */
   logitStall?: number;
   maxCycles?: number;
+  /** FST waveform file (needs a sim built with trace). */
+  traceFile?: string;
 }
 
 /** One simulator process decoding a sequence step by step. */
@@ -54,6 +106,7 @@ export class LlmSession {
       stall: { default: 0, w: stall, s: stall, aux: stall, logits: opts.logitStall ?? 0 },
       maxCycles: opts.maxCycles ?? 1e10,
       idleCycles: 1e7,
+      traceFile: opts.traceFile,
     });
     return new LlmSession(cfg, qm, image ?? packModel(cfg, qm), run, opts.memory?.latency ?? 0);
   }

@@ -29,4 +29,14 @@ describe.skipIf(!hasModel)('lutforge demo (the quick-start job)', () => {
     }
     expect(res.llm.ids).toEqual(ids);
   }, 600_000);
+
+  it('sim llm feeds the prompt, then greedy ids, bit-exact under stalls; a bad preset lists the valid ones', async () => {
+    const r = await run('node', ['bin/lutforge.js', 'sim', 'llm', '--tokens', '3', '--prompt-ids', '1,77', '--stall', '0.2', '--json'], { cwd: process.cwd(), maxBuffer: 1 << 24 });
+    const res = JSON.parse(r.stdout) as { fed: number[]; ids: number[]; bitExactSteps: number; firstMismatch: unknown };
+    expect(res).toMatchObject({ bitExactSteps: 3, firstMismatch: null });
+    expect(res.fed.slice(0, 2)).toEqual([1, 77]);
+    expect(res.fed[2]).toBe(res.ids[1]);
+    const bad = await run('node', ['bin/lutforge.js', 'sim', 'llm', '--preset', 'huge', '--json']).catch((e: { stdout: string }) => e);
+    expect(JSON.parse(bad.stdout).message).toMatch(/u280.*tiny.*sim-small|sim-small.*tiny|tiny.*sim-small/);
+  }, 600_000);
 });
