@@ -76,6 +76,8 @@ export interface StageResult {
   /** Float test accuracy (tfjs forward, cross-checked by the JS float model for students). */
   accuracy: number;
   seconds: number;
+  /** Smoothed training loss, sampled about 50 times: epoch (fractional) and loss. */
+  lossCurve: Array<{ epoch: number; loss: number }>;
 }
 
 export interface TrainResult {
@@ -202,7 +204,7 @@ interface FitArgs {
   bar?: SingleBar;
 }
 
-async function fit(a: FitArgs): Promise<void> {
+async function fit(a: FitArgs): Promise<Array<{ epoch: number; loss: number }>> {
   const { net, data, opts } = a;
   const classes = net.cfg.classes.length;
   const batcher = new Batcher(data, net.cfg);
@@ -211,6 +213,8 @@ async function fit(a: FitArgs): Promise<void> {
   const T = opts.temperature;
   let step = 0;
   let avg = NaN;
+  const curve: Array<{ epoch: number; loss: number }> = [];
+  const every = Math.max(1, Math.floor(steps / 50));
   a.bar?.start(steps, 0, { stage: a.name.padEnd(9), epoch: `0/${a.epochs}`, loss: '-' });
   for (let e = 0; e < a.epochs; e++) {
     const order = shuffled(data.n, a.rng);
@@ -234,11 +238,13 @@ async function fit(a: FitArgs): Promise<void> {
       loss.dispose();
       avg = Number.isNaN(avg) ? l : 0.95 * avg + 0.05 * l;
       step++;
+      if (step % every === 0 || step === steps) curve.push({ epoch: +(step / (steps / a.epochs)).toFixed(3), loss: avg });
       a.bar?.update(step, { epoch: `${e + 1}/${a.epochs}`, loss: avg.toFixed(4) });
     }
   }
   a.bar?.stop();
   optimizer.dispose();
+  return curve;
 }
 
 /** Train teacher, scratch student and distilled student; calibrate and quantise the distilled one. */
@@ -258,9 +264,9 @@ export async function trainCellnet(cfg: CellnetConfig, train: ClassSet, test: Cl
     // Scratch and distilled students share the init and batch seeds, so the comparison isolates the loss.
     const net = initNet(c, new Rng(opts.seed * 7919 + seedOffset));
     const soft = teacher ? softTargets(teacher, train, opts.temperature) : undefined;
-    await fit({ name, net, data: train, epochs, rng: new Rng(opts.seed * 104729 + seedOffset + 17), opts, soft, bar });
+    const lossCurve = await fit({ name, net, data: train, epochs, rng: new Rng(opts.seed * 104729 + seedOffset + 17), opts, soft, bar });
     const accuracy = tfAccuracy(net, test);
-    return { net, r: { name, architecture: describeLayers(c), params: c.params, accuracy, seconds: (Date.now() - t0) / 1000 } };
+    return { net, r: { name, architecture: describeLayers(c), params: c.params, accuracy, seconds: (Date.now() - t0) / 1000, lossCurve } };
   };
 
   const teacher = await stage('teacher', tcfg, 1, opts.teacherEpochs);

@@ -11,6 +11,7 @@ import { imageGridPng } from '../../generator/cellnet/png';
 import { quantize, quantizedToJson } from '../../generator/cellnet/quantize';
 import { loadData, loadSplit } from '../../generator/cellnet/source';
 import { synthImages } from '../../generator/cellnet/synth';
+import { lines, writePlot } from '../plot';
 import { emit, parseIntOpt, withJson } from './common';
 
 /** `lutforge cellnet ...`: train, evaluate and inspect the cell classifier (model side of the cell sorter). */
@@ -53,6 +54,7 @@ export function register(program: Command): void {
       .option('--separation <x>', 'synthetic class separation (1 = documented model)', num('--separation'))
       .option('--fit <mode>', 'bring images to the input size: crop | resize', 'crop')
       .option('--config <file>', 'CellnetConfig JSON (partial; defaults to the paper student)')
+      .option('--plot <file.svg>', 'plot the training loss of teacher, scratch and distilled student')
       .option('--no-progress', 'no progress bar'),
   ).action(async (o) => {
     const { trainCellnet } = await import('../../generator/cellnet/train');
@@ -71,6 +73,15 @@ export function register(program: Command): void {
     });
     mkdirSync(dirname(o.out), { recursive: true });
     writeModel(o.out, r.model);
+    if (o.plot)
+      await writePlot(
+        o.plot,
+        lines(
+          `training loss (${data.label})`,
+          [r.teacher, r.scratch, r.distilled].flatMap((st) => st.lossCurve.map((p) => ({ x: p.epoch, y: p.loss, series: `${st.name} (${pct(st.accuracy)})` }))),
+          { x: 'epoch', y: 'smoothed loss' },
+        ),
+      );
     const tag = data.synthetic ? ' (synthetic)' : '';
     emit(o, { model: o.out, data: data.label, synthetic: data.synthetic, teacher: r.teacher, scratch: r.scratch, distilled: r.distilled, floatAccuracy: r.floatAccuracy, fixedAccuracy: r.fixedAccuracy, quant: r.model.quant }, () =>
       [

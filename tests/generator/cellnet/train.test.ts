@@ -23,6 +23,9 @@ describe('training smoke run (tiny, seconds)', () => {
       expect(s.accuracy).toBeLessThanOrEqual(1);
     }
     expect(r.scratch.params).toBe(5682);
+    // One epoch of 48 images in batches of 16 is 3 steps: the loss curve samples each, ending at epoch 1.
+    expect(r.distilled.lossCurve.map((p) => p.epoch)).toEqual([0.333, 0.667, 1]);
+    expect(r.distilled.lossCurve.every((p) => Number.isFinite(p.loss) && p.loss > 0)).toBe(true);
     expect(r.teacher.architecture).toBe('conv3x3x4 > pool4 > dense2');
     // The JS float reference agrees with tfjs's forward pass of the same weights.
     expect(Math.abs(r.floatAccuracy - r.distilled.accuracy)).toBeLessThanOrEqual(1 / 32);
