@@ -5,7 +5,9 @@
  *     Every step is checked bit for bit against the golden decoder.
  *  2. A Llama-2-7B-shaped decoder layer (dim 4096, hidden 11008, 32 heads, S+W = 128) with random weights on the u280
  *     preset, simulated and checked bit for bit, then scaled to 32 layers + the 32000 x 4096 classifier at 225 MHz.
- * Options: --tokens=N (stories steps per preset, default 6), --presets=a,b, --no7b, --vpar7b=N, --json.
+ * The memory model of each preset (latency, bytes per cycle for w + s) is applied by the driver (sim/designs/llm.ts).
+ * Options: --tokens=N (stories steps per preset, default 6), --presets=a,b, --no7b, --vpar7b=N, --slotpar7b=N,
+ * --group7b=N, --fifo7b=N, --json.
  */
 import { loadCheckpoint } from '../generator/llm/checkpoint';
 import { shapeOf, type ModelShape } from '../generator/llm/engine-config';
@@ -31,6 +33,8 @@ interface Row {
   otherCycles: number;
   weightUtilLinear: number;
   weightUtilToken: number;
+  /** Bytes of w + s moved / (cycles x the memory's bytes per cycle): 1.0 = the memory never idles. */
+  memUtilToken: number;
   bytesPerToken: number;
   buildSeconds: number;
   simCyclesPerSecond: number;
@@ -44,10 +48,11 @@ const argmax = (xs: ArrayLike<number>) => {
 
 async function decode(cfg: LlmEngineConfig, qm: QuantModel, steps: number, preset: string): Promise<{ rows: StepResult[]; exact: boolean; build: number; rate: number }> {
   const t0 = performance.now();
-  const sim = await buildLlmSim(cfg);
+  const memory = LLM_PRESETS[preset as keyof typeof LLM_PRESETS]?.memory;
+  const sim = await buildLlmSim(cfg, { bytesPerCycle: memory?.bytesPerCycle });
   const build = (performance.now() - t0) / 1000;
   const gold = new GoldenDecoder(qm);
-  const ses = await LlmSession.start(sim, cfg, qm, { memory: LLM_PRESETS[preset as keyof typeof LLM_PRESETS]?.memory });
+  const ses = await LlmSession.start(sim, cfg, qm, { memory });
   const rows: StepResult[] = [];
   let exact = true;
   let tok = 1;
@@ -82,16 +87,27 @@ function summarise(preset: string, cfg: LlmEngineConfig, d: Awaited<ReturnType<t
     otherCycles: mean((r) => r.perf.other),
     weightUtilLinear: w / mean((r) => r.perf.gemv),
     weightUtilToken: w / mean((r) => r.cycles),
+    memUtilToken: (w * cfg.wPortBits + s * cfg.sPortBits) / 8 / (mean((r) => r.cycles) * memBytesPerCycle(preset, cfg)),
     bytesPerToken: (w * cfg.wPortBits + s * cfg.sPortBits + aux * cfg.auxBits) / 8,
     buildSeconds: d.build,
     simCyclesPerSecond: d.rate,
   };
 }
 
-/** GEMV cycles of one job on the engine: x load + row blocks x column steps + fixed overhead (measured per job). */
-const gemvJobCycles = (cfg: LlmEngineConfig, rows: number, cols: number, overhead: number) => {
+/** Bytes per cycle of the preset's memory model for w + s (the port width when the model sets none). */
+function memBytesPerCycle(preset: string, cfg: LlmEngineConfig): number {
+  return LLM_PRESETS[preset as keyof typeof LLM_PRESETS]?.memory.bytesPerCycle ?? (cfg.wPortBits + cfg.sPortBits / cfg.gemv.stepsPerGroup) / 8;
+}
+
+/**
+ * Cycles of one classifier plane (a GEMV job whose x is already loaded): the weight words, or the bytes of its w + s
+ * words at the memory's rate when that is slower, plus a fixed per-job overhead.
+ */
+const gemvJobCycles = (cfg: LlmEngineConfig, rows: number, cols: number, bytesPerCycle: number, overhead: number) => {
   const colSteps = Math.ceil(cols / cfg.engine.wGroup) * cfg.gemv.stepsPerGroup;
-  return colSteps + Math.ceil(rows / cfg.gemv.lanes) * colSteps + overhead;
+  const words = Math.ceil(rows / cfg.gemv.lanes) * colSteps;
+  const bytes = (words * cfg.wPortBits + (words / cfg.gemv.stepsPerGroup) * cfg.sPortBits) / 8;
+  return Math.max(words, bytes / bytesPerCycle) + overhead;
 };
 
 export async function main(argv: string[]): Promise<void> {
@@ -109,11 +125,16 @@ export async function main(argv: string[]): Promise<void> {
   // ---- Llama-2-7B-shaped layer on u280 ------------------------------------------------------------------
   let proj: Record<string, unknown> | undefined;
   if (!argv.includes('--no7b')) {
-    const vpar = Number(opt('vpar7b') ?? 8);
-    const vocabSim = 448;
+    const p7 = LLM_PRESETS.u280;
+    const vpar = Number(opt('vpar7b') ?? p7.hw.vpar);
+    const slotPar = Number(opt('slotpar7b') ?? p7.hw.slotPar);
+    const wGroup = Number(opt('group7b') ?? p7.engine.wGroup);
+    const wFifo = Number(opt('fifo7b') ?? p7.hw.wFifo);
+    const vocabSim = 512;
     const shape7b: ModelShape = { dim: 4096, hiddenDim: 11008, nLayers: 1, nHeads: 32, nKvHeads: 32, headDim: 128, kvDim: 4096, vocabSize: vocabSim, seqLen: 4096 };
-    const over = { hw: { vpar }, engine: { kvGroup: 128, sinks: 4, window: 124 } };
+    const over = { hw: { vpar, slotPar, wFifo }, engine: { wGroup, kvGroup: 128, sinks: 4, window: 124 } };
     const cfg = llmPresetConfig('u280', shape7b, over);
+    const bpc = memBytesPerCycle('u280', cfg);
     const t0 = performance.now();
     const qm = randomQuantModel(shape7b, cfg.engine, 7);
     const genSeconds = (performance.now() - t0) / 1000;
@@ -121,9 +142,9 @@ export async function main(argv: string[]): Promise<void> {
     const r = summarise('u280 (7B layer)', cfg, d);
     const last = d.rows[d.rows.length - 1]!;
     // Cycles of the classifier GEMVs in this run (all planes) from the GEMV job model, and at the real vocab.
-    const ovh = 8;
-    const clsSim = cfg.clsPlanes * gemvJobCycles(cfg, vocabSim, 4096, ovh);
-    const clsReal = cfg.clsPlanes * gemvJobCycles(cfg, 32000, 4096, ovh);
+    const ovh = 12;
+    const clsSim = cfg.clsPlanes * gemvJobCycles(cfg, vocabSim, 4096, bpc, ovh);
+    const clsReal = cfg.clsPlanes * gemvJobCycles(cfg, 32000, 4096, bpc, ovh);
     // One step = prologue + 1 layer + epilogue; the epilogue's non-GEMV part is one NORM + one QUANT.
     const layerAndEnds = last.cycles;
     const layerCycles = layerAndEnds - clsSim; // prologue/epilogue nonlinear (~2 dim passes) counted in the layer: conservative
@@ -135,6 +156,12 @@ export async function main(argv: string[]): Promise<void> {
     const bwCeiling = (HBM_GBPS * 1e9) / bytes;
     proj = {
       vpar,
+      slotPar,
+      wFifo,
+      wGroup,
+      lanes: cfg.gemv.lanes,
+      simd: cfg.gemv.simd,
+      memBytesPerCycle: bpc,
       clockMHz: CLOCK_MHZ,
       hbmGBps: HBM_GBPS,
       bitExact: d.exact,
@@ -150,10 +177,12 @@ export async function main(argv: string[]): Promise<void> {
       bandwidthCeilingTokPerS: bwCeiling,
       referenceCeilingTokPerS: CEILING_TOKS,
       fractionOfCeiling: tokPerS / CEILING_TOKS,
+      fractionOfFormatCeiling: tokPerS / bwCeiling,
       accllm: 164,
       flightllm: 55,
       weightUtilLinear: r.weightUtilLinear,
       weightUtilToken: r.weightUtilToken,
+      memUtilToken: r.memUtilToken,
       modelGenSeconds: genSeconds,
       buildSeconds: r.buildSeconds,
       simCyclesPerSecond: r.simCyclesPerSecond,
@@ -164,26 +193,28 @@ export async function main(argv: string[]): Promise<void> {
     const out = [
       `stories260K, ${steps} greedy steps from BOS per preset (bit-exact vs the golden decoder checked at every step)`,
       table(
-        ['preset', 'bit-exact', 'cycles/token', 'GEMV', 'attn+KV', 'other', 'w-port util (linear)', 'w-port util (token)', 'bytes/token', 'build s', 'sim cyc/s'],
-        rows.map((r) => [r.preset, String(r.bitExact), r.cyclesPerToken, r.gemvCycles, r.attnCycles, r.otherCycles, r.weightUtilLinear, r.weightUtilToken, Math.round(r.bytesPerToken), r.buildSeconds, Math.round(r.simCyclesPerSecond)]),
+        ['preset', 'bit-exact', 'cycles/token', 'GEMV', 'attn+KV', 'other', 'w-port util (linear)', 'w-port util (token)', 'mem util (token)', 'bytes/token', 'build s', 'sim cyc/s'],
+        rows.map((r) => [r.preset, String(r.bitExact), r.cyclesPerToken, r.gemvCycles, r.attnCycles, r.otherCycles, r.weightUtilLinear, r.weightUtilToken, r.memUtilToken, Math.round(r.bytesPerToken), r.buildSeconds, Math.round(r.simCyclesPerSecond)]),
       ),
     ];
     if (proj) {
       const p = proj as Record<string, number | boolean | object>;
       out.push(
-        `Llama-2-7B-shaped layer on u280 (vpar ${p.vpar}), random weights, bit-exact: ${p.bitExact}`,
+        `Llama-2-7B-shaped layer on u280 (lanes ${p.lanes} x simd ${p.simd}, group ${p.wGroup}, vpar ${p.vpar}, slotPar ${p.slotPar}, prefetch FIFO ${p.wFifo}, memory ${fmt(p.memBytesPerCycle as number)} B/cycle), random weights, bit-exact: ${p.bitExact}`,
         table(
           ['quantity', 'value'],
           [
-            ['simulated step (1 layer + embed/final norm + 448-row classifier)', p.simulatedStepCycles as number],
+            ['simulated step (1 layer + embed/final norm + 512-row classifier)', p.simulatedStepCycles as number],
             ['  of which GEMV / attn+KV / other', JSON.stringify(p.perf)],
             ['layer cycles', p.layerCycles as number],
             ['classifier cycles (32000 x 4096, 4 planes)', p.classifierCycles as number],
             ['token cycles (32 layers + classifier)', p.tokenCycles as number],
             [`tok/s at ${CLOCK_MHZ} MHz`, p.tokPerS as number],
             ['weight-port util (linear / token)', `${fmt(p.weightUtilLinear as number)} / ${fmt(p.weightUtilToken as number)}`],
+            ['memory-bandwidth util (simulated step)', p.memUtilToken as number],
             [`bandwidth ceiling at ${HBM_GBPS} GB/s (this format)`, p.bandwidthCeilingTokPerS as number],
             ['fraction of the ~250 tok/s ceiling', p.fractionOfCeiling as number],
+            ['fraction of this format\'s own ceiling', p.fractionOfFormatCeiling as number],
             ['AccLLM / FlightLLM (U280, paper)', '164 / 55'],
           ],
         ),

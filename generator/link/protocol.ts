@@ -18,6 +18,8 @@ export const REQ = {
   MEM_READ: 0x05,
   STREAM_WRITE: 0x06,
   STREAM_READ: 0x07,
+  /** Executes nothing and is always answered by a NAK echoing its type and seq (a barrier, docs/protocol.md#reliability). */
+  SYNC: 0x08,
 } as const;
 export type ReqType = (typeof REQ)[keyof typeof REQ];
 

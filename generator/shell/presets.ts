@@ -20,9 +20,10 @@ const gemvPresets: Record<string, DesignPreset> = Object.fromEntries(
 
 /** Cell classifier presets: pixels per clock (issue 5). Applied only once the design is registered. */
 const ppcPresets: Record<string, DesignPreset> = {
-  small: { description: '1 pixel per clock (smallest; fits the iCE40UP5K)', params: { ppc: 1 } },
-  medium: { description: '2 pixels per clock', params: { ppc: 2 } },
-  fast: { description: '8 pixels per clock (the <= 1.5 us latency target)', params: { ppc: 8 } },
+  up5k: { description: 'time-multiplexed single-MAC engine, weights/feature maps in RAM (fits the iCE40UP5K)', params: { ppc: 1, serial: 1 } },
+  small: { description: '1 pixel per clock, streaming engines (smallest streaming design; ~13x the iCE40UP5K)', params: { ppc: 1, serial: 0 } },
+  medium: { description: '2 pixels per clock', params: { ppc: 2, serial: 0 } },
+  fast: { description: '8 pixels per clock (the <= 1.5 us latency target)', params: { ppc: 8, serial: 0 } },
 };
 
 const TABLE: Record<string, Record<string, DesignPreset>> = { gemv: gemvPresets, cellnet: ppcPresets };
@@ -61,6 +62,8 @@ export function resolvePreset(design: string, requested: string | undefined, boa
 
 /** Parameters that scale a design's size, in the order to try shrinking them. */
 const SIZE_PARAMS = ['ppc', 'lanes', 'simd', 'vpar'];
+/** cellnet serial=1: ~1 multiplier instead of ~750 (docs/boards.md). */
+const SERIAL_SHRINK = 100;
 
 /** A suggestion for a design that overflows: the size parameters it has and the other presets. */
 export function fitSuggestion(design: string, preset: string, params: Record<string, number>, overflowing: string[]): string {
@@ -68,9 +71,11 @@ export function fitSuggestion(design: string, preset: string, params: Record<str
   const eff = { ...defaults, ...params };
   // Only knobs that can still go down (all size parameters bottom out at 1).
   const knobs = SIZE_PARAMS.filter((k) => k in eff && eff[k]! > 1).map((k) => `--${k} (now ${eff[k]})`);
+  if (eff.serial === 0) knobs.push('--serial 1 with --ppc 1 (time-multiplexed engine)');
   const table = DESIGNS[design]?.presets ? {} : designPresets(design);
-  // "Smaller" = a smaller product of the size parameters than the current build.
-  const size = (ps: Record<string, number>) => SIZE_PARAMS.filter((k) => k in eff).reduce((acc, k) => acc * (ps[k] ?? eff[k]!), 1);
+  // "Smaller" = a smaller product of the size parameters than the current build; the serial engine is far smaller.
+  const size = (ps: Record<string, number>) =>
+    SIZE_PARAMS.filter((k) => k in eff).reduce((acc, k) => acc * (ps[k] ?? eff[k]!), 1) / ((ps.serial ?? eff.serial) === 1 ? SERIAL_SHRINK : 1);
   const others = presetNames(design)
     .filter((n) => (table[n] ? size({ ...eff, ...table[n]!.params }) < size(eff) : n !== preset))
     .map((n) => (table[n] ? `${n} (${Object.entries(table[n]!.params).map(([k, v]) => `${k}=${v}`).join(' ') || 'defaults'})` : n));

@@ -1,16 +1,17 @@
 import type { Command } from 'commander';
 import cliProgress from 'cli-progress';
 import { loadCheckpoint, type LlamaCheckpoint } from '../../generator/llm/checkpoint';
-import { describeEngine, engineConfig, SCHEMES, shapeOf, type EngineConfig, type SchemeName } from '../../generator/llm/engine-config';
+import { describeEngine, engineConfig, SCHEMES, shapeOf, type EngineConfig, type EngineParams, type SchemeName } from '../../generator/llm/engine-config';
 import { defaultSettings, evaluate, EVAL_DEFAULTS } from '../../generator/llm/eval';
 import { FloatModel, generateGreedy, type StepModel } from '../../generator/llm/float-model';
 import { GoldenDecoder } from '../../generator/llm/golden/decoder';
 import { calibrate } from '../../generator/llm/quant/calibrate';
-import { quantizeModel } from '../../generator/llm/quant/model';
+import { quantizeModel, type QuantModel } from '../../generator/llm/quant/model';
 import type { ScaleSearch } from '../../generator/llm/quant/weights';
 import { Tokenizer } from '../../generator/llm/tokenizer';
 import { ConfigError } from '../../generator/util/errors';
 import { emit, parseIntList, parseIntOpt, withJson } from './common';
+import { DEVICE_RUN_DEFAULTS, runOnDevice } from '../llm/device-run';
 
 export interface EngineContext {
   ckpt: LlamaCheckpoint;
@@ -26,14 +27,14 @@ export interface EngineContext {
  */
 export const LLM_ENGINES = new Map<string, (ctx: EngineContext) => StepModel>([
   ['float', (ctx) => new FloatModel(ctx.ckpt)],
-  [
-    'golden',
-    (ctx) => {
-      const calib = ctx.calibrated || ctx.search === 'gptq' ? calibrate(ctx.ckpt, EVAL_DEFAULTS.seed + 7919, EVAL_DEFAULTS.calibSequences, 128) : undefined;
-      return new GoldenDecoder(quantizeModel(ctx.ckpt, ctx.cfg!, { search: ctx.search, calib }));
-    },
-  ],
+  ['golden', (ctx) => new GoldenDecoder(goldenQuantModel(ctx))],
 ]);
+
+/** The quantised model the golden engine decodes (and `--device` streams to the device, so the two agree). */
+export function goldenQuantModel(ctx: EngineContext): QuantModel {
+  const calib = ctx.calibrated || ctx.search === 'gptq' ? calibrate(ctx.ckpt, EVAL_DEFAULTS.seed + 7919, EVAL_DEFAULTS.calibSequences, 128) : undefined;
+  return quantizeModel(ctx.ckpt, ctx.cfg!, { search: ctx.search, calib });
+}
 
 interface RunOpts {
   model: string;
@@ -47,6 +48,11 @@ interface RunOpts {
   search: string;
   calib: boolean;
   tokenizer?: string;
+  device?: string;
+  preset: string;
+  latency?: string;
+  logits?: boolean;
+  check: boolean;
   json?: boolean;
 }
 
@@ -60,42 +66,84 @@ function searchOf(name: string): ScaleSearch {
   return name;
 }
 
+/** Engine parameters from the command line: the golden engine and `--device` read the same ones. */
+function engineParamsOf(o: RunOpts): Partial<EngineParams> {
+  return {
+    ...SCHEMES[schemeOf(o.scheme)],
+    ...(o.wGroup !== undefined && { wGroup: parseIntOpt('--w-group', o.wGroup) }),
+    ...(o.sinks !== undefined && { sinks: parseIntOpt('--sinks', o.sinks) }),
+    ...(o.window !== undefined && { window: parseIntOpt('--window', o.window) }),
+  };
+}
+
+async function runDevice(o: RunOpts, ckpt: LlamaCheckpoint): Promise<void> {
+  const prompt = o.promptIds ? parseIntList('--prompt-ids', o.promptIds) : [1];
+  const steps = parseIntOpt('--tokens', o.tokens);
+  if (steps < 1) throw new ConfigError('tokens', 'must be >= 1', steps);
+  const r = await runOnDevice({
+    ckpt,
+    device: o.device ?? 'sim',
+    preset: o.preset,
+    engine: engineParamsOf(o),
+    quantize: (cfg) => goldenQuantModel({ ckpt, cfg, search: searchOf(o.search), calibrated: o.calib }),
+    prompt,
+    steps,
+    latency: o.latency !== undefined ? parseIntOpt('--latency', o.latency) : undefined,
+    logits: !!o.logits,
+    check: o.check,
+    progress: !o.json,
+  });
+  const tok = o.tokenizer ? Tokenizer.load(o.tokenizer, ckpt.dims.vocabSize) : undefined;
+  const text = tok ? r.ids.map((t, i) => tok.decode(i === 0 ? prompt[0]! : r.ids[i - 1]!, t)).join('') : undefined;
+  const result = { engine: 'device', ...r, ...(text !== undefined && { text }) };
+  emit(o, result, () =>
+    [
+      `engine: device ${r.device} (${r.design}, preset ${r.preset}, ${r.config})`,
+      `weights: ${r.transfer.bytes} B written in ${r.transfer.seconds.toFixed(1)} s, verified by readback in ${r.transfer.verifySeconds.toFixed(1)} s`,
+      `ids: ${r.ids.join(' ')}`,
+      ...(text !== undefined ? [`text: ${text}`] : []),
+      `device cycles/token: ${r.cyclesPerToken.join(' ')} (mean ${r.meanCyclesPerToken.toFixed(0)})`,
+      `${r.tokensPerSecond.toFixed(2)} tok/s over the link`,
+      r.golden ? (r.golden.match ? `ids${r.golden.logitsMatch ? ' and logits' : ''} equal the golden decoder's` : `GOLDEN MISMATCH: golden ids ${r.golden.ids.join(' ')}`) : 'golden check skipped',
+    ].join('\n'),
+  );
+  if (r.golden && !r.golden.match) process.exitCode = 1;
+}
+
 export function register(program: Command): void {
   const llm = program.command('llm').description('LLM model side: float reference, quantised golden decoder, fidelity');
 
   withJson(
     llm
       .command('run')
-      .description('greedy-decode token ids with the float reference or the integer golden decoder')
+      .description('greedy-decode token ids with the float reference, the integer golden decoder, or on a device (--device)')
       .requiredOption('--model <file>', 'llama2.c checkpoint (.bin)')
       .option('--prompt-ids <ids>', 'comma-separated prompt token ids (default: BOS = 1)')
       .option('--tokens <n>', 'positions to run (tokens printed after the first prompt token)', '64')
-      .option('--engine <name>', `engine: ${[...LLM_ENGINES.keys()].join('|')}`, 'float')
+      .option('--engine <name>', `engine: ${[...LLM_ENGINES.keys()].join('|')}|device`, 'float')
       .option('--scheme <name>', `golden quantisation scheme: ${Object.keys(SCHEMES).join('|')}`, 'W2A8KV4')
       .option('--w-group <g>', 'weights per scale along the input dimension')
       .option('--sinks <s>', 'Λ-attention sink positions')
       .option('--window <w>', 'Λ-attention recent-window positions')
       .option('--search <how>', 'weight quantisation: gptq|mse|minmax', 'gptq')
       .option('--no-calib', 'do not weight the quantisation error by calibration statistics')
-      .option('-z, --tokenizer <file>', 'llama2.c tokenizer.bin to print text'),
-  ).action((o: RunOpts) => {
+      .option('-z, --tokenizer <file>', 'llama2.c tokenizer.bin to print text')
+      .option('--device <dev>', "decode on a device (implies --engine device): sim | serial:PATH[@baud] | xdma:N[@DIR]")
+      .option('--preset <name>', 'device hardware preset: sim-small | tiny | u280 (engine parameters follow --scheme/--w-group/--sinks/--window)', DEVICE_RUN_DEFAULTS.preset)
+      .option('--latency <cycles>', 'device weight-memory read latency in cycles (default: the preset memory model)')
+      .option('--logits', 'device: also read back every logit and compare it with the golden decoder')
+      .option('--no-check', 'device: skip the golden decoder comparison'),
+  ).action(async (o: RunOpts) => {
     const ckpt = loadCheckpoint(o.model);
+    if (o.device !== undefined || o.engine === 'device') return runDevice(o, ckpt);
     const factory = LLM_ENGINES.get(o.engine);
-    if (!factory) throw new ConfigError('engine', `must be one of ${[...LLM_ENGINES.keys()].join(', ')}`, o.engine);
+    if (!factory) throw new ConfigError('engine', `must be one of ${[...LLM_ENGINES.keys(), 'device'].join(', ')}`, o.engine);
     const prompt = o.promptIds ? parseIntList('--prompt-ids', o.promptIds) : [1];
     const steps = parseIntOpt('--tokens', o.tokens);
     if (steps < 1) throw new ConfigError('tokens', 'must be >= 1', steps);
     if (o.engine === 'float' && steps > ckpt.dims.seqLen)
       throw new ConfigError('tokens', `the float reference runs at most seq_len=${ckpt.dims.seqLen} positions`, steps);
-    const cfg =
-      o.engine === 'float'
-        ? undefined
-        : engineConfig(shapeOf(ckpt.dims), {
-            ...SCHEMES[schemeOf(o.scheme)],
-            ...(o.wGroup !== undefined && { wGroup: parseIntOpt('--w-group', o.wGroup) }),
-            ...(o.sinks !== undefined && { sinks: parseIntOpt('--sinks', o.sinks) }),
-            ...(o.window !== undefined && { window: parseIntOpt('--window', o.window) }),
-          });
+    const cfg = o.engine === 'float' ? undefined : engineConfig(shapeOf(ckpt.dims), engineParamsOf(o));
     const model = factory({ ckpt, cfg, search: searchOf(o.search), calibrated: o.calib });
     const t0 = performance.now();
     const ids = generateGreedy(model, prompt, steps);

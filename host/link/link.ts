@@ -12,10 +12,12 @@
  * - Flow control: a STREAM_WRITE that does not fit its channel FIFO is answered BUSY, and the device then bounces
  *   every non-read request until one carries RESUME. The host collects the bounced requests, lets reads (e.g. event
  *   polls) through meanwhile, and resends the bounced ones in their original order, the first flagged RESUME.
- * - The suggested chunk size adapts (halves on loss, grows back slowly) so noisy lines still make progress. Frames
- *   already in flight when the line turns noisy may be too long to ever get through: on a timeout the host first
- *   sends a tiny probe (REG_READ of `scratch`) with the head's sequence number. If the device executes it, nothing in
- *   flight was executed, so MEM_WRITE/STREAM_WRITE requests are split to the current chunk size and renumbered.
+ * - Timeouts end in a barrier: the host stops sending and sends SYNC, which the device always answers with a NAK
+ *   echoing SYNC's nonce. Bytes travel in order, so when that answer arrives every frame sent before it has been
+ *   executed or lost, and nothing stale is left on the line: the NAK's `expected` says exactly which requests ran.
+ *   The rest are then renumbered from `expected` and split to the current chunk size (which adapts to loss), so
+ *   frames too long for a noisy line still get through. A sequence number is never reused while an old frame
+ *   carrying it may still arrive.
  */
 import { CRC_BYTES, NAK, REQ, REQ_HEADER, RESP_BIT, RESP_HEADER, RESUME_BIT, STATUS, STATUS_TEXT } from '../../generator/link/protocol';
 import { encodeFrame, FrameDecoder } from './codec';
@@ -53,9 +55,6 @@ interface Pending {
   group?: { left: number; failed: boolean };
 }
 
-/** Register word probed on timeouts (`scratch` in every register map). */
-const PROBE_REG = 4;
-
 export interface LinkStats {
   framesSent: number;
   retransmitRounds: number;
@@ -84,7 +83,9 @@ export class Link {
   private resumeAt = 0;
   private busyDelay = 1;
   private resumeTimer: NodeJS.Timeout | null = null;
-  private probe: { seq: number; wire: Uint8Array } | null = null;
+  /** Outstanding SYNC barrier (nonce = its seq byte); nothing else is sent while it is set. */
+  private sync: { nonce: number; sentAt: number } | null = null;
+  private syncNonce = Math.floor(Math.random() * 256);
   /** Smoothed RTT and its variation (ms), from requests answered on their first transmission (Karn). */
   private srtt = 0;
   private rttvar = 0;
@@ -176,6 +177,7 @@ export class Link {
   }
 
   private pump(): void {
+    if (this.sync) return this.arm();
     if (this.bounced.length && !this.failed) {
       const now = performance.now();
       if (this.flight.length === 0 && now >= this.resumeAt) {
@@ -222,7 +224,7 @@ export class Link {
 
   /** In-flight requests from the head up to (not including) seq `until` were bounced by a stalled device. */
   private bounceBefore(until: number): void {
-    while (this.flight.length && this.flight[0]!.seq !== until && ((until - this.flight[0]!.seq) & 0xff) <= this.flight.length) this.bounce(this.flight.shift()!);
+    while (this.flight.length && !this.flight[0]!.exclusive && this.flight[0]!.seq !== until && ((until - this.flight[0]!.seq) & 0xff) <= this.flight.length) this.bounce(this.flight.shift()!);
   }
 
   private bounce(p: Pending): void {
@@ -246,7 +248,7 @@ export class Link {
   }
 
   private arm(): void {
-    if (this.timer || !this.flight.length || this.failed) return;
+    if (this.timer || (!this.flight.length && !this.sync) || this.failed) return;
     this.timer = setTimeout(() => {
       this.timer = null;
       this.onTimer();
@@ -254,44 +256,79 @@ export class Link {
   }
 
   private onTimer(): void {
-    if (!this.flight.length || this.failed) return;
-    const oldest = this.flight[0]!;
-    if (performance.now() - oldest.sentAt >= this.rto()) {
+    if ((!this.flight.length && !this.sync) || this.failed) return;
+    const since = this.sync ? this.sync.sentAt : this.flight[0]!.sentAt;
+    if (performance.now() - since >= this.rto()) {
       this.rounds++;
       if (this.rounds > (this.opts.maxRetries ?? 24)) {
-        this.fail(new TransportError(this.name, `device stopped answering: ${TYPE_NAMES[oldest.type] ?? oldest.type} (seq ${oldest.seq}) unanswered after ${this.rounds - 1} retransmissions (last timeout ${Math.round(this.rto())} ms)`));
+        const oldest = this.flight[0];
+        const what = oldest ? `${TYPE_NAMES[oldest.type] ?? oldest.type} (seq ${oldest.seq})` : `SYNC (nonce ${this.sync?.nonce})`;
+        this.fail(new TransportError(this.name, `device stopped answering: ${what} unanswered after ${this.rounds - 1} retransmissions (last timeout ${Math.round(this.rto())} ms)`));
         return;
       }
       this.backoff = Math.min(4, this.backoff * 2);
+      this.okStreak = 0;
+      this.cwnd = Math.max(1, this.cwnd / 2);
       this.chunk = Math.max(12, Math.floor(this.chunk / 2 / 4) * 4);
-      if (this.splittable(oldest) && oldest.body.length > this.chunk + 4) this.sendProbe(oldest.seq);
-      else this.goBack();
+      this.sendSync();
     }
     this.arm();
+  }
+
+  /** Starts (or repeats) a barrier: SYNC is answered by a NAK echoing its nonce, after everything sent before it. */
+  private sendSync(): void {
+    this.stats.retransmitRounds++;
+    if (!this.sync) this.syncNonce = (this.syncNonce + 1) & 0xff;
+    this.sync = { nonce: this.syncNonce, sentAt: performance.now() };
+    const wire = encodeFrame([REQ.SYNC, this.syncNonce]);
+    this.stats.bytesSent += wire.length;
+    try {
+      this.transport.write(wire);
+    } catch (e) {
+      this.fail(e instanceof Error ? e : new Error(String(e)));
+    }
   }
 
   private splittable(p: Pending): boolean {
     return p.type === REQ.MEM_WRITE || p.type === REQ.STREAM_WRITE;
   }
 
-  private sendProbe(seq: number): void {
-    this.stats.retransmitRounds++;
-    const wire = encodeFrame([REQ.REG_READ, seq, PROBE_REG, 0]);
-    this.probe = { seq, wire };
-    for (const p of this.flight) p.sentAt = performance.now();
-    this.stats.bytesSent += wire.length;
-    this.transport.write(wire);
+  /**
+   * The barrier answered: the device expects `e`, and nothing sent before the SYNC can still arrive. Everything before
+   * `e` ran (or was bounced, if stalled); the rest did not, so it is split to the current chunk and renumbered from `e`.
+   */
+  private barrier(e: number, stalled: boolean, stallSeq: number): void {
+    this.sync = null;
+    this.lastGoBack = { seq: -1, at: 0 };
+    const head = this.flight[0];
+    if (head?.exclusive) {
+      // Sent alone. If it ran (seq e-1) its response is the device's cached one: ask again with the same seq.
+      if (head.seq === ((e - 1) & 0xff)) {
+        this.send(head);
+        this.stats.framesRetransmitted++;
+        return this.arm();
+      }
+    } else if (stalled) {
+      this.ackBefore(stallSeq);
+      this.bounceBefore(e);
+    } else this.ackBefore(e);
+    this.refragment(e);
+    this.pump();
   }
 
-  /** The probe executed: nothing in flight was. Split long writes to the current chunk and send them again. */
+  /** Nothing in flight has run and no copy of it can still arrive: split long writes, renumber from nextSeq. */
   private refragment(nextSeq: number): void {
     const again: Pending[] = [];
     for (const p of this.flight) {
+      if (!this.splittable(p)) {
+        again.push({ ...p, seq: -1 });
+        continue;
+      }
       const head = p.type === REQ.MEM_WRITE ? 4 : 1;
       const data = p.body.subarray(head);
       const step = p.type === REQ.MEM_WRITE ? Math.max(4, (this.chunk - head) & ~3) : Math.max(1, this.chunk - head);
       if (data.length <= step) {
-        again.push(p);
+        again.push({ ...p, seq: -1 });
         continue;
       }
       const n = Math.ceil(data.length / step);
@@ -300,15 +337,24 @@ export class Link {
       for (let i = 0; i < n; i++) {
         const part = data.subarray(i * step, (i + 1) * step);
         const body = new Uint8Array(head + part.length);
-        if (p.type === REQ.MEM_WRITE) Buffer.from(body.buffer).writeUInt32LE((Buffer.from(p.body.buffer, p.body.byteOffset).readUInt32LE(0) + (i * step) / 4) >>> 0, 0);
+        if (p.type === REQ.MEM_WRITE) new DataView(body.buffer).setUint32(0, (new DataView(p.body.buffer, p.body.byteOffset).getUint32(0, true) + (i * step) / 4) >>> 0, true);
         else body[0] = p.body[0]!;
         body.set(part, head);
-        again.push({ ...p, body, group, seq: -1 });
+        again.push({ ...p, body, group, seq: -1, resume: p.resume && i === 0 });
       }
     }
     this.flight.length = 0;
     this.seq = nextSeq;
     this.queue.unshift(...again);
+  }
+
+  /** Every out-of-order frame of a window draws a NAK; go back once per loss. */
+  private fastRetransmit(e: number): void {
+    const now = performance.now();
+    if (this.lastGoBack.seq !== e || now - this.lastGoBack.at > this.rto() / 2) {
+      this.lastGoBack = { seq: e, at: now };
+      this.goBack();
+    }
   }
 
   private goBack(): void {
@@ -325,31 +371,27 @@ export class Link {
   private onFrame(f: Uint8Array): void {
     if (f.length < 2) return;
     const type = f[0]!;
-    if (this.probe && f[1] === this.probe.seq && type === (REQ.REG_READ | RESP_BIT) && (!this.flight.length || this.flight[0]!.type !== REQ.REG_READ)) {
-      const seq = this.probe.seq;
-      this.probe = null;
-      this.progress();
-      this.refragment((seq + 1) & 0xff);
-      this.pump();
-      return;
-    }
-    this.probe = null;
     if (type === NAK) {
       this.stats.naks++;
       const e = f[1]!;
-      if (f.length >= 4 && f[2]) {
+      const stalled = f.length >= 4 && f[2] !== 0;
+      if (this.sync && f.length >= 6 && f[4] === REQ.SYNC && f[5] === this.sync.nonce) {
+        this.progress();
+        this.barrier(e, stalled, f[3]!);
+        return;
+      }
+      if (this.flight[0]?.exclusive) {
+        // A NAK cannot ack a request that returns data; only its (cached) response can. Resend it if it is due.
+        if (!this.sync && (this.flight[0].seq === e || this.flight[0].seq === ((e - 1) & 0xff))) this.fastRetransmit(e);
+        this.pump();
+        return;
+      }
+      if (stalled) {
         // Stalled since stall_seq: before it done, from it up to `expected` bounced.
         this.ackBefore(f[3]!);
         this.bounceBefore(e);
       } else this.ackBefore(e);
-      if (this.flight.length && this.flight[0]!.seq === e) {
-        const now = performance.now();
-        // Every out-of-order frame of a window draws a NAK; go back once per loss.
-        if (this.lastGoBack.seq !== e || now - this.lastGoBack.at > this.rto() / 2) {
-          this.lastGoBack = { seq: e, at: now };
-          this.goBack();
-        }
-      }
+      if (!this.sync && this.flight.length && this.flight[0]!.seq === e) this.fastRetransmit(e);
       this.pump();
       return;
     }
@@ -377,7 +419,7 @@ export class Link {
 
   /** Cumulative ack: everything in flight sent before `seq` is done (write-like, so no payload). */
   private ackBefore(seq: number): void {
-    while (this.flight.length && this.flight[0]!.seq !== seq && ((seq - this.flight[0]!.seq) & 0xff) <= this.flight.length) {
+    while (this.flight.length && !this.flight[0]!.exclusive && this.flight[0]!.seq !== seq && ((seq - this.flight[0]!.seq) & 0xff) <= this.flight.length) {
       const p = this.flight.shift()!;
       this.progress();
       this.settle(p, { status: 0, payload: new Uint8Array(0) });
@@ -412,6 +454,7 @@ export class Link {
   fail(e: Error): void {
     if (this.failed) return;
     this.failed = e;
+    this.sync = null;
     if (this.timer) clearTimeout(this.timer);
     if (this.resumeTimer) clearTimeout(this.resumeTimer);
     this.timer = null;

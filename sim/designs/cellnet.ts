@@ -6,7 +6,7 @@
  */
 import type { CellnetConfig } from '../../generator/cellnet/config';
 import type { QuantizedCellnet } from '../../generator/cellnet/golden';
-import { cellnetHw, cellnetModule, triggerModule, unpackFields, type CellnetHw, type TriggerPlan } from '../../generator/cellnet/rtl';
+import { cellnetHw, cellnetModule, cellnetSerialModule, triggerModule, unpackFields, type CellnetHw, type TriggerPlan } from '../../generator/cellnet/rtl';
 import type { Pulse, RegWrite, TriggerEvent, TriggerRegs } from '../../generator/cellnet/rtl/trigger-golden';
 import { regWrites } from '../../generator/cellnet/rtl/trigger-golden';
 import { Module, cat, lit, printDesign, type Expr } from '../../generator/hdl';
@@ -17,8 +17,8 @@ import { buildSim, type Sim, type StallSpec } from '../index';
 const EDGE_TS_BITS = 32;
 
 /** The design plus the pulse-edge monitor; every port and stream of the design is passed through. */
-export function cellnetMonitor(hw: CellnetHw, q: QuantizedCellnet): { top: Module; dut: Module } {
-  const dut = cellnetModule(hw, q);
+export function cellnetMonitor(hw: CellnetHw, q: QuantizedCellnet, o: { serial?: boolean } = {}): { top: Module; dut: Module } {
+  const dut = o.serial ? cellnetSerialModule(hw, q) : cellnetModule(hw, q);
   const m = new Module(`${dut.name}_mon`, { doc: 'test wrapper: reports every pulse edge with its cycle' });
   const conns: Record<string, Expr> = {};
   for (const s of dut.streams) {
@@ -126,9 +126,9 @@ export interface CellnetSim {
   q: QuantizedCellnet;
 }
 
-export async function buildCellnetSim(cfg: CellnetConfig, q: QuantizedCellnet, ppc: number, opts: { trace?: boolean; trigger?: Partial<TriggerPlan> } = {}): Promise<CellnetSim> {
+export async function buildCellnetSim(cfg: CellnetConfig, q: QuantizedCellnet, ppc: number, opts: { trace?: boolean; trigger?: Partial<TriggerPlan>; serial?: boolean } = {}): Promise<CellnetSim> {
   const hw = cellnetHw(cfg, ppc, opts.trigger);
-  const { top } = cellnetMonitor(hw, q);
+  const { top } = cellnetMonitor(hw, q, { serial: opts.serial });
   const printed = printDesign(top);
   const sim = await buildSim({ iface: top.interface(), files: printed.files, trace: opts.trace });
   return { sim, hw, q };
@@ -151,6 +151,10 @@ export interface CellnetRunOptions {
   /** Put `px_last` on each frame's final beat (default true). */
   last?: boolean;
   traceFile?: string;
+  /** Watchdog: cycles without any stream transfer before the run fails (the serial engine computes ~1.4 M cycles per frame). */
+  idleCycles?: number;
+  /** Extra per-stream stall probabilities (e.g. wload, cfg), over the px/event ones above. */
+  stalls?: Record<string, number>;
 }
 
 export interface CellnetRunResult {
@@ -202,10 +206,11 @@ export async function runCellnet(cs: CellnetSim, images: Uint8Array | readonly A
   }
   const run = await cs.sim.start({
     seed: opts.seed ?? 1,
-    stall: { default: 0, px: opts.pxStall ?? 0, event: opts.eventStall ?? 0, edges: 0 },
+    stall: { default: 0, px: opts.pxStall ?? 0, event: opts.eventStall ?? 0, edges: 0, ...opts.stalls },
     stampInputs: true,
     traceFile: opts.traceFile,
-    maxCycles: 1e9,
+    maxCycles: 1e10,
+    idleCycles: opts.idleCycles,
   });
   try {
     if (opts.load?.length) {

@@ -3,7 +3,7 @@
  * w/s/aux words of each step, after `latency` idle cycles and with seeded random stalls of probability `stall`),
  * feeds tokens and collects the logits. Shared by the tests and bench/llm.ts.
  */
-import { Module, lit, mux, printDesign } from '../../generator/hdl';
+import { Module, lit, mux, plainPorts, printDesign } from '../../generator/hdl';
 import type { MemoryModel, LlmEngineConfig } from '../../generator/llm/engine/config';
 import { logitBeats, packEmbedding, packModel, unpackLogits, type TokenImage } from '../../generator/llm/engine/pack';
 import { llmEngineModule } from '../../generator/llm/engine/rtl';
@@ -32,7 +32,7 @@ export function bandwidthTop(cfg: LlmEngineConfig, engine: Module, bytesPerCycle
   pass('tok', cfg.tokBits);
   pass('aux', cfg.auxBits);
   pass('logits', cfg.logitsBits, true, 'out');
-  for (const p of ['perf_gemv', 'perf_attn', 'perf_other', 'perf_idle']) conns[p] = m.output(p, 32);
+  for (const p of plainPorts(engine.interface())) if (p.dir === 'output') conns[p.name] = m.output(p.name, p.width);
   const w = m.streamIn('w', cfg.wPortBits);
   const s = m.streamIn('s', cfg.sPortBits);
   const bw = BigInt(Math.round((cfg.wPortBits / 8) * 2 ** CREDIT_FRAC));

@@ -9,9 +9,12 @@ import type { QuantizedCellnet } from '../golden';
 import type { CellnetConfig } from '../config';
 import { cellnetHw, TRIGGER_DEFAULTS, type CellnetHw } from './plan';
 import { cellnetModule } from './top';
+import { cellnetSerialModule } from './serial';
+import { requireInt } from '../../util/errors';
 import type { Module } from '../../hdl';
 
-export const CELLNET_RTL_DEFAULTS = { ppc: 8, queueDepth: TRIGGER_DEFAULTS.queueDepth, eventDepth: TRIGGER_DEFAULTS.eventDepth };
+/** serial: 0 = streaming engines sized by ppc (top.ts); 1 = time-multiplexed single-MAC engine (serial.ts, ppc 1, iCE40UP5K). */
+export const CELLNET_RTL_DEFAULTS = { ppc: 8, queueDepth: TRIGGER_DEFAULTS.queueDepth, eventDepth: TRIGGER_DEFAULTS.eventDepth, serial: 0 };
 
 export interface CellnetDesign {
   cfg: CellnetConfig;
@@ -24,6 +27,7 @@ export function cellnetDesign(params: Partial<typeof CELLNET_RTL_DEFAULTS> = {},
   const p = { ...CELLNET_RTL_DEFAULTS, ...params };
   const model = readModel(modelPath);
   const q = quantize(model);
+  requireInt('serial', p.serial, 0, 1);
   const hw = cellnetHw(model.config, p.ppc, { queueDepth: p.queueDepth, eventDepth: p.eventDepth });
-  return { cfg: model.config, q, hw, module: cellnetModule(hw, q) };
+  return { cfg: model.config, q, hw, module: p.serial ? cellnetSerialModule(hw, q) : cellnetModule(hw, q) };
 }

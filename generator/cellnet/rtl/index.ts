@@ -7,3 +7,4 @@ export { denseModule } from './dense';
 export { decideModule } from './decide';
 export { triggerModule } from './trigger';
 export { cellnetDesign, CELLNET_RTL_DEFAULTS, type CellnetDesign } from './design';
+export { cellnetSerialModule, serialPlan, SERIAL_DRAIN, type SerialPlan, type SerialPass } from './serial';

@@ -14,6 +14,13 @@ export interface LlmHwParams {
   simd: number;
   /** Elements per cycle of the vector (special-function) and attention datapaths; even, divides lanes, simd and kvGroup. */
   vpar: number;
+  /** KV-cache slots the attention unit processes per cycle (a power of two; the cache is banked by slot). */
+  slotPar: number;
+  /**
+   * Depth in weight words of the prefetch FIFOs between the w / s ports and the GEMV unit (0 = none; a power of two).
+   * They let the memory keep streaming while the vector unit works, when the GEMV array is faster than the memory.
+   */
+  wFifo: number;
   /** On-chip memory budget in bits (vectors, KV cache, staging, tables); the config refuses models that need more. */
   onChipBudgetBits: number;
   /** Supported range of the per-matrix weight exponent (real weight = scale*level*mul*2^-exp); the packer checks models. */
@@ -30,6 +37,8 @@ export interface MemoryModel {
   latency: number;
   /** Probability that the memory withholds a word in a given cycle (0 = full port rate). */
   stall: number;
+  /** Bandwidth of the memory in bytes per cycle for the w and s streams together (undefined = the port's width). */
+  bytesPerCycle?: number;
 }
 
 export interface LlmPreset {
@@ -40,6 +49,8 @@ export interface LlmPreset {
 }
 
 const HW_DEFAULTS: Omit<LlmHwParams, 'lanes' | 'simd' | 'vpar' | 'onChipBudgetBits'> = {
+  slotPar: 1,
+  wFifo: 0,
   wExpMin: -8,
   wExpMax: 40,
   normExpMin: -8,
@@ -52,10 +63,10 @@ export const UP5K_ONCHIP_BITS = 4 * 262144 + 30 * 4096;
 
 export const LLM_PRESETS: Record<'u280' | 'tiny' | 'sim-small', LlmPreset> = {
   u280: {
-    description: 'Alveo U280: 14,336-bit weight port + 1,792-bit scale port (~454 GB/s at 225 MHz, the HBM limit)',
-    hw: { ...HW_DEFAULTS, lanes: 224, simd: 32, vpar: 8, onChipBudgetBits: U280_ONCHIP_BITS },
-    engine: { wGroup: 32, sinks: 4, window: 124 },
-    memory: { latency: 64, stall: 0 },
+    description: 'Alveo U280: 8,192 W2 MACs per cycle (16,384-bit weight port), HBM modelled at 460 GB/s = 2,044 B/cycle at 225 MHz',
+    hw: { ...HW_DEFAULTS, lanes: 128, simd: 64, vpar: 64, slotPar: 16, onChipBudgetBits: U280_ONCHIP_BITS },
+    engine: { wGroup: 64, kvGroup: 128, sinks: 4, window: 124 },
+    memory: { latency: 64, stall: 0, bytesPerCycle: 460e9 / 225e6 },
   },
   tiny: {
     description: 'iCE40UP5K class: 32-bit weight port fed from SPRAM, 2-wide vector unit',
@@ -116,8 +127,12 @@ export interface LlmEngineConfig {
   readonly logAccBits: number;
   /** Vector lengths rounded up so every reader/writer stays inside the memories. */
   readonly depth: Record<'x' | 'n' | 'q' | 'kv' | 'att' | 'y' | 'h' | 'log', number>;
-  readonly xcDepth: number;
   readonly kvWordBits: number;
+  /** Rows of slotPar slots (the attention loop count). */
+  readonly slotRows: number;
+  /** Depth of the scale prefetch FIFO (0 when hw.wFifo = 0). */
+  readonly sFifo: number;
+  /** Words per KV bank (slotPar banks each for K and V). */
   readonly kvCacheWords: number;
   readonly qSites: Record<'act' | 'kv' | 'q', QuantSite>;
   readonly actExp: Range;
@@ -151,6 +166,10 @@ export function llmEngineConfig(model: ModelShape, hwIn: Partial<LlmHwParams> & 
   requireInt('lanes', hw.lanes, 1, 4096);
   requireInt('simd', hw.simd, 1, 4096);
   requireInt('vpar', hw.vpar, 2, 256);
+  requireInt('slotPar', hw.slotPar, 1, 256);
+  if (hw.slotPar & (hw.slotPar - 1)) throw new ConfigError('slotPar', 'must be a power of two (the KV cache is banked by slot)', hw.slotPar);
+  requireInt('wFifo', hw.wFifo, 0, 1 << 16);
+  if (hw.wFifo && (hw.wFifo < 2 || hw.wFifo & (hw.wFifo - 1))) throw new ConfigError('wFifo', 'must be 0 or a power of two >= 2', hw.wFifo);
   if (hw.vpar % 2) throw new ConfigError('vpar', 'must be even (RoPE rotates adjacent pairs in one cycle)', hw.vpar);
   if (e.wBits !== 2) throw new ConfigError('wBits', 'the engine implements W2 linear layers only', e.wBits);
   if (e.aBits !== 8) throw new ConfigError('aBits', 'the GEMV unit takes int8 activations', e.aBits);
@@ -173,6 +192,7 @@ export function llmEngineConfig(model: ModelShape, hwIn: Partial<LlmHwParams> & 
     outShift: 0,
     maxCols: Math.max(m.dim, m.hiddenDim),
     maxRows: Math.max(m.dim, m.hiddenDim, m.vocabSize, m.kvDim),
+    xReuse: true,
   });
   const M = e.actMantBits;
   const nBits = e.normMidFrac + e.normWBits + 2;
@@ -202,20 +222,22 @@ export function llmEngineConfig(model: ModelShape, hwIn: Partial<LlmHwParams> & 
     throw new ConfigError('normExpMin', `must be >= normOutFrac - normMidFrac (${e.normOutFrac - e.normMidFrac}) so RMSNorm outputs stay ${nBits} bits`, hw.normExpMin);
 
   const clsPlanes = e.clsBits / 2;
+  const sFifo = hw.wFifo ? 2 ** Math.max(1, Math.ceil(Math.log2(hw.wFifo / gemv.stepsPerGroup))) : 0;
   const lanesPad = (n: number) => Math.max(roundUp(n, hw.lanes), roundUp(n, e.wGroup));
   const d = (n: number) => ceilDiv(lanesPad(n), P);
   const depth = { x: d(m.dim), n: d(m.dim), q: d(m.dim), kv: d(m.kvDim), att: d(m.dim), y: d(m.dim), h: d(m.hiddenDim), log: d(m.vocabSize) };
-  const xcDepth = gemv.maxColSteps;
   const kvWordBits = e.kvGroup * e.kvBits + e.kvMantBits + qKv.expBits;
-  const kvCacheWords = m.nLayers * m.nKvHeads * e.cacheSlots * e.kvGroupsPerHead;
+  const slotRows = ceilDiv(e.cacheSlots, hw.slotPar);
+  /** Words per bank (hw.slotPar banks for K and for V). */
+  const kvCacheWords = m.nLayers * m.nKvHeads * slotRows * e.kvGroupsPerHead;
   const logAccBits = 32 + 2 * (clsPlanes - 1) + 2;
   const lin = e.linBits;
   const onChipBits =
     P * (depth.x * e.resBits + depth.n * nBits + (depth.q + 2 * depth.kv + depth.att + depth.y + 2 * depth.h) * lin) +
     (clsPlanes > 1 ? P * depth.log * logAccBits : 0) +
-    xcDepth * 8 * hw.simd +
-    2 * kvCacheWords * kvWordBits +
-    e.cacheSlots * 36 +
+    2 * hw.slotPar * kvCacheWords * kvWordBits +
+    hw.wFifo * gemv.weightPortBits + sFifo * gemv.scalePortBits +
+    slotRows * hw.slotPar * 34 +
     // lookup tables (ROMs)
     2 ** e.ropeLutBits * (e.ropeFrac + 2) +
     2 ** (e.sigRangeLog2 + e.sigStepFrac + 1) * (e.sigFrac + 1) +
@@ -225,7 +247,7 @@ export function llmEngineConfig(model: ModelShape, hwIn: Partial<LlmHwParams> & 
   if (onChipBits > hw.onChipBudgetBits)
     throw new ConfigError(
       'model',
-      `needs ${(onChipBits / 8192).toFixed(1)} KiB of on-chip buffers (activations + ${((2 * kvCacheWords * kvWordBits) / 8192).toFixed(1)} KiB KV cache), ` +
+      `needs ${(onChipBits / 8192).toFixed(1)} KiB of on-chip buffers (activations + ${((2 * hw.slotPar * kvCacheWords * kvWordBits) / 8192).toFixed(1)} KiB KV cache), ` +
         `the preset's budget is ${(hw.onChipBudgetBits / 8192).toFixed(1)} KiB; shrink window/sinks or use a larger preset`,
       `${m.nLayers} layers, dim ${m.dim}, hidden ${m.hiddenDim}, S+W ${e.cacheSlots}`,
     );
@@ -242,8 +264,9 @@ export function llmEngineConfig(model: ModelShape, hwIn: Partial<LlmHwParams> & 
     resBits: e.resBits,
     logAccBits,
     depth,
-    xcDepth,
     kvWordBits,
+    slotRows,
+    sFifo,
     kvCacheWords,
     qSites: { act: qAct, kv: qKv, q: qQ },
     actExp: qAct.exp,
@@ -273,8 +296,17 @@ export function llmPresetConfig(
   overrides: { hw?: Partial<LlmHwParams>; engine?: Partial<EngineParams> } = {},
 ): LlmEngineConfig {
   const p = presetNamed(preset);
-  return llmEngineConfig(model, { ...p.hw, ...overrides.hw }, { ...p.engine, ...overrides.engine });
+  const engine = { ...p.engine, ...overrides.engine };
+  const hw = { ...p.hw, ...overrides.hw };
+  // A preset's kvGroup / vpar aimed at head_dim-128 models shrink to fit smaller heads (explicit overrides do not).
+  if (overrides.engine?.kvGroup === undefined && engine.kvGroup !== undefined && model.headDim % engine.kvGroup)
+    engine.kvGroup = gcd(engine.kvGroup, model.headDim);
+  const kvg = engine.kvGroup ?? engineConfig(model, engine).kvGroup;
+  if (overrides.hw?.vpar === undefined) while (hw.vpar > 2 && kvg % hw.vpar && hw.vpar % 2 === 0) hw.vpar /= 2;
+  return llmEngineConfig(model, hw, engine);
 }
+
+const gcd = (a: number, b: number): number => (b ? gcd(b, a % b) : a);
 
 export const addrBits = (depth: number): number => Math.max(1, clog2(depth));
 export { ceilDiv, roundUp, sBitsFor };

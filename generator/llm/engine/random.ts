@@ -42,10 +42,10 @@ export function randomQuantModel(model: ModelShape, params: Partial<EngineParams
 export interface RandomCase {
   model: ModelShape;
   engine: Partial<EngineParams>;
-  hw: Pick<LlmHwParams, 'lanes' | 'simd' | 'vpar'>;
+  hw: Pick<LlmHwParams, 'lanes' | 'simd' | 'vpar' | 'slotPar' | 'wFifo'>;
 }
 
-/** A small random configuration: dim, heads, kv heads, hidden, S, W, kv group, weight group, lanes, simd, vpar. */
+/** A small random configuration: dim, heads, kv heads, hidden, S, W, kv group, weight group, lanes, simd, vpar, slotPar, wFifo. */
 export function randomCase(rng: Rng): RandomCase {
   const vpar = rng.pick([2, 4]);
   const headDim = rng.pick([4, 8, 16].filter((d) => d % vpar === 0));
@@ -67,5 +67,7 @@ export function randomCase(rng: Rng): RandomCase {
     vocabSize: rng.int(20, 70),
     seqLen: 256,
   };
-  return { model, engine: { wGroup, kvGroup, sinks: rng.int(0, 3), window: rng.int(1, 5) }, hw: { lanes, simd, vpar } };
+  const slotPar = rng.pick([1, 2, 4]);
+  const wFifo = rng.pick([0, 4]);
+  return { model, engine: { wGroup, kvGroup, sinks: rng.int(0, 3), window: rng.int(1, 5) }, hw: { lanes, simd, vpar, slotPar, wFifo } };
 }

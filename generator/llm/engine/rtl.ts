@@ -9,11 +9,12 @@
  *   logits  out  P x 32-bit signed logits (logitFrac)    ceil(vocab/P) beats per step, last on the final beat
  * Perf counters (plain outputs): cycles spent in GEMV ops, attention ops, other ops, and waiting for a token.
  */
-import { Module, lit, mux, select, sumTree, type Block, type Expr, type Signal } from '../../hdl';
+import { Module, cat, lit, mux, select, sumTree, type Block, type Expr, type Signal } from '../../hdl';
 import { Arith } from '../../lib/arith';
 import { bitsFor } from '../../util/errors';
 import { buildTables } from '../golden/tables';
 import { gemvModule } from '../gemv/rtl';
+import { fifoModule } from '../../lib/fifo';
 import { MATS, addrBits, ceilDiv, roundUp, type LlmEngineConfig } from './config';
 import { INSTR_BITS, QSRC, encodeInstr, opCode, schedule } from './schedule';
 import { VecMem, asS, catLanes, qcodeHw, qscaleHw, rom } from './units';
@@ -59,7 +60,7 @@ export function llmEngineModule(cfg: LlmEngineConfig, name = 'llm_engine'): Modu
   const auxFire = m.let('aux_fire', aux.valid.and(aux.ready));
 
   // ---- controller state and shared counters ----------------------------------------------------------
-  const maxLoop = Math.max(md.vocabSize, md.hiddenDim, md.dim, cfg.depth.h, cfg.depth.log, cfg.xcDepth, gc.maxRowBlocks, lanes / P, slots, hd, md.nHeads, md.nKvHeads, gph) + 2;
+  const maxLoop = Math.max(md.vocabSize, md.hiddenDim, md.dim, cfg.depth.h, cfg.depth.log, gc.maxColSteps, gc.maxRowBlocks, lanes / P, slots, hd, md.nHeads, md.nKvHeads, gph) + 2;
   const CW = bitsFor(maxLoop);
   const pcW = bitsFor(sch.rom.length);
   const layW = bitsFor(md.nLayers);
@@ -85,6 +86,7 @@ export function llmEngineModule(cfg: LlmEngineConfig, name = 'llm_engine'): Modu
   const mat = m.let('mat', instr.slice(6, 4));
   const plane = m.let('plane', instr.slice(9, 7));
   const qsrc = m.let('qsrc', instr.slice(11, 10));
+  const reuseX = m.let('reuse_x', instr.bit(12));
   const running = m.let('running', state.eq(RUN));
   const is = (op: Parameters<typeof opCode>[0]) => running.and(opc.eq(opCode(op)));
   const at = (op: Parameters<typeof opCode>[0], p: number) => is(op).and(ph.eq(p));
@@ -100,12 +102,14 @@ export function llmEngineModule(cfg: LlmEngineConfig, name = 'llm_engine'): Modu
   const H1 = new VecMem(m, 'h1', cfg.depth.h, P, lin);
   const H3 = new VecMem(m, 'h3', cfg.depth.h, P, lin);
   const LOG = cfg.clsPlanes > 1 ? new VecMem(m, 'log', cfg.depth.log, P, cfg.logAccBits) : undefined;
-  const xc = m.memory('xc_mem', 8 * gc.simd, cfg.xcDepth);
+  // KV cache: slotPar banks each for K and V; slot s lives in bank s mod slotPar, row s div slotPar.
+  const NS = cfg.hw.slotPar;
+  const lgNS = Math.log2(NS);
   const kvAw = addrBits(cfg.kvCacheWords);
-  const kc = m.memory('kc_mem', cfg.kvWordBits, cfg.kvCacheWords);
-  const vc = m.memory('vc_mem', cfg.kvWordBits, cfg.kvCacheWords);
+  const kc = Array.from({ length: NS }, (_, b) => m.memory(`kc_mem${b}`, cfg.kvWordBits, cfg.kvCacheWords));
+  const vc = Array.from({ length: NS }, (_, b) => m.memory(`vc_mem${b}`, cfg.kvWordBits, cfg.kvCacheWords));
   const scW = 34;
-  const scMem = m.memory('sc_mem', scW, slots);
+  const scMem = m.memory('sc_mem', scW * NS, cfg.slotRows);
 
   const recipRom = rom(m, 'recip_rom', bitsFor(Math.max(...tb.recip)), tb.recip);
   const rsqrtRom = rom(m, 'rsqrt_rom', bitsFor(Math.max(...tb.rsqrt)), tb.rsqrt);
@@ -119,6 +123,8 @@ export function llmEngineModule(cfg: LlmEngineConfig, name = 'llm_engine'): Modu
   const cExp = m.reg('c_exp', 16, { signed: true });
   const qa = cfg.qSites.act;
   const amax = m.reg('amax', qa.srcBits);
+  // |max| of the vector the next QUANT reads, accumulated by its producer (NORM, ATTN, SILU) as it is written.
+  const xamax = m.reg('xamax', qa.srcBits, { init: 0 });
   const amax2 = m.reg('amax2', lin);
   const actR = m.reg('act_r', recipRom.width);
   const sW = bitsFor(Math.max(Math.abs(qa.s.lo), Math.abs(qa.s.hi))) + 2;
@@ -127,7 +133,6 @@ export function llmEngineModule(cfg: LlmEngineConfig, name = 'llm_engine'): Modu
   const actExpW = qa.expBits + 1;
   const actExp = m.reg('act_exp', actExpW, { signed: true });
   const xAsm = m.reg('x_asm', 8 * gc.simd);
-  const xw = m.reg('xw', CW);
   const ss = m.reg('ss', e.ssBits);
   const normT = m.reg('norm_t', rsqrtRom.width);
   const s1W = bitsFor(Math.max(Math.abs(cfg.normS1.lo), Math.abs(cfg.normS1.hi))) + 2;
@@ -149,13 +154,6 @@ export function llmEngineModule(cfg: LlmEngineConfig, name = 'llm_engine'): Modu
 
   // ==== NORM ==========================================================================================
   X.readAt(is('NORM'), i);
-  const sqTerms: Expr[] = [];
-  for (let q = 0; q < P; q++) {
-    const v = A.shrC(X.lane(q), e.sqShift);
-    const sq = v.mul(v);
-    sqTerms.push(sq.resize(e.ssBits + 1).asUnsigned().resize(e.ssBits));
-  }
-  const ssNext = m.let('ss_next', mux(i.eq(0), lit(e.epsSs, e.ssBits), ss).add(sumTree(sqTerms, e.ssBits)));
   // rsqrt lookup from the registered ss.
   const L = e.rsqrtIndexBits;
   const ssBl = A.bitLength(ss);
@@ -188,17 +186,14 @@ export function llmEngineModule(cfg: LlmEngineConfig, name = 'llm_engine'): Modu
   H1.readAt(is('QUANT'), i);
   const qLen = m.let('q_len', mux(qsrc.eq(QSRC.indexOf('H1')), c(md.hiddenDim), c(md.dim)));
   const qSteps = m.let('q_steps', mux(qsrc.eq(QSRC.indexOf('H1')), c(roundUp(md.hiddenDim, e.wGroup) / P), c(roundUp(md.dim, e.wGroup) / P)));
-  const qSrcSteps = m.let('q_src_steps', mux(qsrc.eq(QSRC.indexOf('H1')), c(ceilDiv(md.hiddenDim, P)), c(md.dim / P)));
   const qFrac = mux(qsrcN, lit(e.normOutFrac, actExpW, true), lit(e.linFrac, actExpW, true));
   const qVals: Expr[] = [];
-  const qAbs: Expr[] = [];
   for (let q = 0; q < P; q++) {
     const v = mux(qsrcN, N.lane(q).resize(qa.srcBits), mux(qsrcA, ATT.lane(q).resize(qa.srcBits), H1.lane(q).resize(qa.srcBits)));
     const elem = A.wire('qel', i.zext(CW + bitsFor(P)).mul(lit(P, bitsFor(P))).resize(CW + bitsFor(P)).add(lit(q, CW + bitsFor(P))));
     const ok = A.wire('qok', elem.lt(qLen.zext(CW + bitsFor(P))));
     const vv = A.wire('qv', mux(ok, v, lit(0, qa.srcBits, true)));
     qVals.push(vv);
-    qAbs.push(A.abs(vv));
   }
   const maxTree = (xs: Expr[]): Expr => {
     let layer_ = xs;
@@ -210,8 +205,7 @@ export function llmEngineModule(cfg: LlmEngineConfig, name = 'llm_engine'): Modu
     }
     return layer_[0]!;
   };
-  const qAmaxNext = m.let('q_amax_next', A.umax(mux(i.eq(0), lit(0, qa.srcBits), amax), maxTree(qAbs)));
-  const qsc = qscaleHw(A, e, recipRom, amax, qa);
+  const qsc = qscaleHw(A, e, recipRom, xamax, qa);
   const qCodes = qVals.map((v) => qcodeHw(A, v, actR, actS, qa));
   const xStepsPerWord = gc.simd / P;
   const xAsmNext = m.let(
@@ -227,6 +221,22 @@ export function llmEngineModule(cfg: LlmEngineConfig, name = 'llm_engine'): Modu
     return { rows, cols, nGroups, nRowBlocks: ceilDiv(rows, lanes), colSteps: nGroups * gc.stepsPerGroup };
   });
   const gemv = gemvModule(gc, `${name}_gemv`);
+  // Optional prefetch FIFOs: the memory keeps streaming w / s while the GEMV waits for its next x.
+  let gw = { valid: wIn.valid as Expr, ready: wIn.ready as Signal, data: wIn.data as Expr };
+  let gs = { valid: sIn.valid as Expr, ready: sIn.ready as Signal, data: sIn.data as Expr };
+  if (cfg.hw.wFifo) {
+    const fifo = (port: typeof wIn, tag: string, width: number, depth: number) => {
+      const f = fifoModule(`${name}_${tag}fifo`, width, depth);
+      const o = { valid: m.wire(`${tag}f_valid`, 1), ready: m.wire(`${tag}f_ready`, 1), data: m.wire(`${tag}f_data`, width), count: m.wire(`${tag}f_count`, bitsFor(depth)) };
+      m.instance(f, `u_${tag}fifo`, { in_valid: port.valid, in_ready: port.ready, in_data: port.data, out_valid: o.valid, out_ready: o.ready, out_data: o.data, count: o.count });
+      return o;
+    };
+    const fw = fifo(wIn, 'w', gc.weightPortBits, cfg.hw.wFifo);
+    const fs = fifo(sIn, 's', gc.scalePortBits, cfg.sFifo);
+    gw = fw;
+    gs = fs;
+    m.assign(m.output('perf_fifo', fw.count.width + fs.count.width), cat(fs.count, fw.count));
+  }
   const gJob = m.wire('g_job_valid', 1);
   const gJobReady = m.wire('g_job_ready', 1);
   const gXValid = m.wire('g_x_valid', 1);
@@ -234,11 +244,13 @@ export function llmEngineModule(cfg: LlmEngineConfig, name = 'llm_engine'): Modu
   const gY = m.wire('g_y_data', gc.yPortBits);
   const gYValid = m.wire('g_y_valid', 1);
   const gYReady = m.wire('g_y_ready', 1);
+  const jobBase = gc.groupCountBits + gc.rowBlockCountBits;
   const jobWord = m.let(
     'g_job_data',
-    select(mat, matInfo.map((mi) => lit(BigInt(mi.nGroups) | (BigInt(mi.nRowBlocks) << BigInt(gc.groupCountBits)), gc.jobBits))),
+    cat(reuseX, select(mat, matInfo.map((mi) => lit(BigInt(mi.nGroups) | (BigInt(mi.nRowBlocks) << BigInt(gc.groupCountBits)), jobBase)))),
   );
-  const xData = m.let('g_x_data', xc.read(i.resize(addrBits(cfg.xcDepth))));
+  // QUANT streams each x word into the GEMV unit as it is assembled (the job was issued at the QUANT's start).
+  const xData = xAsmNext;
   m.instance(gemv, 'u_gemv', {
     job_valid: gJob,
     job_ready: gJobReady,
@@ -246,12 +258,12 @@ export function llmEngineModule(cfg: LlmEngineConfig, name = 'llm_engine'): Modu
     x_valid: gXValid,
     x_ready: gXReady,
     x_data: xData,
-    w_valid: wIn.valid,
-    w_ready: wIn.ready,
-    w_data: wIn.data,
-    s_valid: sIn.valid,
-    s_ready: sIn.ready,
-    s_data: sIn.data,
+    w_valid: gw.valid,
+    w_ready: gw.ready,
+    w_data: gw.data,
+    s_valid: gs.valid,
+    s_ready: gs.ready,
+    s_data: gs.data,
     y_valid: gYValid,
     y_ready: gYReady,
     y_data: gY,
@@ -273,8 +285,9 @@ export function llmEngineModule(cfg: LlmEngineConfig, name = 'llm_engine'): Modu
   const toLogits = m.let('g_to_logits', isCls.and(lastPlane));
   const wrEn = m.let('g_wr_en', at('GEMV', 3).and(yHeld));
   const chunkGo = m.let('g_chunk_go', wrEn.and(toLogits.not().or(rowOk.not()).or(logits.ready)));
-  m.assign(gJob, at('GEMV', 1));
-  m.assign(gXValid, at('GEMV', 2));
+  const xWordDone = m.let('q_word_done', k.eq(xStepsPerWord - 1));
+  m.assign(gJob, at('QUANT', 0).or(at('GEMV', 1)));
+  m.assign(gXValid, at('QUANT', 1).and(xWordDone));
   m.assign(gYReady, at('GEMV', 3).and(yHeld.not().or(chunkGo.and(lastChunk))));
   const gYFire = m.let('g_y_fire', gYValid.and(gYReady));
   LOG?.readAt(is('GEMV'), dstAddr);
@@ -305,18 +318,18 @@ export function llmEngineModule(cfg: LlmEngineConfig, name = 'llm_engine'): Modu
   m.assign(logits.data, catLanes(rqLanes.map((r) => r.asUnsigned())));
   m.assign(logits.last!, r0.add(lit(P, r0.width)).ge(lit(md.vocabSize, r0.width)));
 
-  // ==== ROPE ============================================================================================
-  Q.readAt(is('ROPE'), i);
-  K.readAt(is('ROPE'), i);
+  // ==== ROPE, fused into the GEMV writer: q and k chunks are rotated as wq / wk write them ==================
   const nPairs = hd / 2;
   const phases: Signal[] = Array.from({ length: nPairs }, (_, j) => m.reg(`rope_phase${j}`, 32, { init: 0 }));
   const NL = e.ropeLutBits;
-  const ropeIn = (q: number) => mux(ph.eq(0), Q.lane(q), K.lane(q));
+  const ropeIn = (q: number) => linLanes[q]!;
   const ropeLanes: Expr[] = [];
   const kkW = bitsFor(hd / P);
+  // chunk of P elements within the head being written (the writer visits chunks in order)
+  const rk = m.reg('rope_chunk', kkW, { init: 0 });
   for (let q = 0; q < P / 2; q++) {
     const cands = Array.from({ length: hd / P }, (_, cc) => phases[cc * (P / 2) + q]!);
-    const phase = A.wire('rph', select(k.resize(kkW), cands));
+    const phase = A.wire('rph', select(rk, cands));
     const idx = A.wire('ridx', phase.add(lit(2 ** (31 - NL), 32)).slice(31, 32 - NL));
     const co = A.wire('rcos', cosRom.read(idx).asSigned());
     const si = A.wire('rsin', cosRom.read(idx.sub(lit(2 ** NL / 4, NL))).asSigned());
@@ -349,6 +362,24 @@ export function llmEngineModule(cfg: LlmEngineConfig, name = 'llm_engine'): Modu
     const silu = A.sat(A.shrC(A.wire('sp', h1.mul(asS(sig))), e.sigFrac), lin);
     siluLanes.push(A.sat(A.shrC(A.wire('sg', silu.mul(H3.lane(q))), e.linFrac), lin));
   }
+
+  // ==== fused reductions ===================================================================================
+  // Σ (x >> sqShift)^2 of x as EMBED / RESID write it, so NORM needs no pass of its own.
+  const sqTerms = Array.from({ length: P }, (_, q) => {
+    const v = A.shrC(mux(is('EMBED'), embLanes[q]!, residLanes[q]!), e.sqShift);
+    return v.mul(v).resize(e.ssBits + 1).asUnsigned().resize(e.ssBits);
+  });
+  const ssNext = m.let('ss_next', mux(i.eq(0), lit(e.epsSs, e.ssBits), ss).add(sumTree(sqTerms, e.ssBits)));
+  // |max| of what NORM / ATTN / SILU write (as stored, masked to the vector length), for the next QUANT.
+  const absOf = (x: Expr, bits: number) => A.abs(x.resize(bits).asUnsigned().asSigned()).zext(qa.srcBits);
+  const amaxWith = (xs: Expr[]) => m.let(`xamax_${amaxN++}`, A.umax(xamax, maxTree(xs)));
+  let amaxN = 0;
+  const normAmax = amaxWith(normLanes.map((x) => absOf(x, cfg.nBits)));
+  const hidW = CW + bitsFor(P);
+  const siluAmax = amaxWith(siluLanes.map((x, q) => {
+    const ok = i.zext(hidW).mul(lit(P, bitsFor(P))).resize(hidW).add(lit(q, hidW)).lt(lit(md.hiddenDim, hidW));
+    return mux(ok, absOf(x, lin), lit(0, qa.srcBits));
+  }));
 
   // ==== KVW: quantise this position's k and v per kv head and group into the cache =======================
   const qk = cfg.qSites.kv;
@@ -384,14 +415,19 @@ export function llmEngineModule(cfg: LlmEngineConfig, name = 'llm_engine'): Modu
     mux(sc.zero, lit(0, qk.expBits, true), sc.sh.resize(qk.expBits).sub(lit(e.kvBits - 1 + e.linFrac, qk.expBits, true)));
   const kExpNext = m.let('kv_kexp_next', kvExpOf(kScale));
   const vExpNext = m.let('kv_vexp_next', kvExpOf(vScale));
-  const cacheAddr = (slot: Expr) => {
+  const rowsSl = cfg.slotRows;
+  /** Bank address of (layer, kv head kh, slot row, group g). */
+  const cacheAddr = (row: Expr) => {
     const w_ = kvAw + 2;
-    const lk = layer.resize(w_).mul(lit(md.nKvHeads * slots * gph, bitsFor(md.nKvHeads * slots * gph))).resize(w_);
-    const hh = kh.resize(w_).mul(lit(slots * gph, bitsFor(slots * gph))).resize(w_);
-    const ss_ = slot.resize(w_).mul(lit(gph, bitsFor(gph))).resize(w_);
+    const lk = layer.resize(w_).mul(lit(md.nKvHeads * rowsSl * gph, bitsFor(md.nKvHeads * rowsSl * gph))).resize(w_);
+    const hh = kh.resize(w_).mul(lit(rowsSl * gph, bitsFor(rowsSl * gph))).resize(w_);
+    const ss_ = row.resize(w_).mul(lit(gph, bitsFor(gph))).resize(w_);
     return lk.add(hh).add(ss_).add(g.resize(w_)).resize(kvAw);
   };
-  const kvWAddr = m.let('kv_waddr', cacheAddr(slotCur));
+  const slotCurX = slotCur.zext(slotW + lgNS);
+  const slotRowCur = lgNS === 0 ? slotCur : slotCurX.shr(lgNS);
+  const kvWAddr = m.let('kv_waddr', cacheAddr(slotRowCur));
+  const kvWBank = (b: number) => (lgNS === 0 ? lit(1, 1) : slotCurX.slice(lgNS - 1, 0).eq(b));
 
   // ==== ATTN ============================================================================================
   const qq = cfg.qSites.q;
@@ -408,58 +444,84 @@ export function llmEngineModule(cfg: LlmEngineConfig, name = 'llm_engine'): Modu
   const qmInv = m.reg('at_qminv', e.actMantBits + invW);
   const qCodesA = Array.from({ length: P }, (_, q) => qcodeHw(A, Q.lane(q), qR, qS, qq));
   const qcRegs = Array.from({ length: hd }, (_, j) => m.reg(`at_qc${j}`, 8, { signed: true }));
-  // Visibility of a slot under the Λ mask (visiting order does not matter: every sum is exact).
+  // Visibility of a slot under the Λ mask (visiting order does not matter: every sum is exact). Row sl holds slots
+  // sl*slotPar + n, n < slotPar (padding slots beyond S+W are never visible).
   const posGeS = m.let('at_pos_ge_s', S > 0 ? pos.ge(lit(S, 32)) : lit(1, 1));
   const winRaw = m.let('at_win_raw', (S > 0 ? pos.sub(lit(S, 32)) : pos).add(lit(1, 32)));
   const nWin = m.let('at_nwin', mux(posGeS, mux(winRaw.gt(lit(W, 32)), lit(W, 32), winRaw), lit(0, 32)));
-  const sl32 = sl.resize(32);
-  const visSink = S > 0 ? sl32.lt(lit(S, 32)).and(sl32.le(pos)) : lit(0, 1);
-  const visWin = S > 0 ? sl32.ge(lit(S, 32)).and(sl32.sub(lit(S, 32)).lt(nWin)) : sl32.lt(nWin);
-  const vis = m.let('at_vis', visSink.or(visWin));
   const cAddr = m.let('at_caddr', cacheAddr(sl));
-  const kWord = m.let('at_kword', kc.read(cAddr));
-  const vWord = m.let('at_vword', vc.read(cAddr));
   const fieldsOf = (wd: Expr) => ({
     code: (t: number) => wd.slice(e.kvBits * t + e.kvBits - 1, e.kvBits * t).asSigned(),
     mant: wd.slice(kvCodeBits + e.kvMantBits - 1, kvCodeBits),
     exp: wd.slice(cfg.kvWordBits - 1, kvCodeBits + e.kvMantBits).asSigned(),
   });
-  const kf = fieldsOf(kWord);
-  const vf = fieldsOf(vWord);
   const gSel = bitsFor(gph);
   const dotW = bitsFor(128 * 8 * G) + 1;
-  const dotTerms = Array.from({ length: G }, (_, t) => {
-    const qv = A.wire('aq', select(g.resize(gSel), Array.from({ length: gph }, (_, gg) => qcRegs[gg * G + t]!)));
-    return qv.mul(kf.code(t)).resize(dotW);
-  });
-  const dot = m.let('at_dot', sumTree(dotTerms, dotW));
+  const qvs = Array.from({ length: G }, (_, t) => A.wire('aq', select(g.resize(gSel), Array.from({ length: gph }, (_, gg) => qcRegs[gg * G + t]!))));
   const scSW = bitsFor(Math.max(Math.abs(cfg.scoreShift.lo), Math.abs(cfg.scoreShift.hi))) + 2;
-  const scS = m.let('at_score_s', lit(e.invSqrtFrac - e.scoreFrac, scSW, true).sub(kf.exp.resize(scSW)).sub(qE.resize(scSW)));
-  const termP = A.wire('atp', dot.mul(asS(kf.mant)).mul(asS(qmInv)));
-  const term = A.shrDynRound(termP, scS, cfg.scoreShift.lo, cfg.scoreShift.hi);
-  const sAccW = term.width + bitsFor(gph) + 1;
-  const sAcc = m.reg('at_sacc', sAccW, { signed: true });
-  const sTot = m.let('at_stot', mux(g.eq(0), lit(0, sAccW, true), sAcc).add(term.resize(sAccW)));
-  const score = A.sat(sTot, 32);
   const maxS = m.reg('at_max', 32, { signed: true });
   const sumE = m.reg('at_sum', cfg.sumBits);
-  // softmax
-  const scRead = m.let('at_sc', scMem.read(sl.resize(bitsFor(Math.max(1, slots - 1)))));
+  const scRow = m.let('at_sc', scMem.read(sl.resize(addrBits(rowsSl))));
   const dW = 34;
-  const dd = m.let('at_d', maxS.resize(dW).sub(scRead.slice(31, 0).asSigned().resize(dW)));
   const clampD = (e.expFrac + 2) * 2 ** e.scoreFrac;
   const dcW = bitsFor(clampD) + 1;
-  const dC = m.let('at_dc', mux(dd.gt(lit(clampD, dW, true)), lit(clampD, dW, true), dd).resize(dcW));
-  const zP = A.wire('atz', dC.mul(lit(tb.log2e, bitsFor(tb.log2e) + 1, true)));
-  const z = A.shrC(zP, e.log2eFrac);
-  const nSh = A.wire('atn', z.shr(e.scoreFrac));
-  const fr = A.wire('atfr', z.slice(e.scoreFrac - 1, 0).zext(e.scoreFrac + 1).asSigned());
-  const fIdx = A.shrC(fr, e.scoreFrac - e.expLutBits);
-  const e0 = A.wire('ate0', exp2Rom.read(fIdx.asUnsigned().slice(bitsFor(2 ** e.expLutBits) - 1, 0)));
-  const nBig = m.let('at_nbig', nSh.gt(lit(e.expFrac, nSh.width, true)));
-  const nAmt = A.wire('atna', nSh.resize(bitsFor(e.expFrac) + 2));
-  const eShift = A.shrDynRound(asS(e0), nAmt, 0, e.expFrac);
-  const eVal = m.let('at_e', mux(nBig, lit(0, cfg.sumBits), eShift.resize(cfg.sumBits + 1).asUnsigned().resize(cfg.sumBits)));
+  const vvW = bitsFor(Math.max(Math.abs(cfg.vShift.lo), Math.abs(cfg.vShift.hi))) + 2;
+  const pBits = e.probFrac + 2;
+  const accW = e.vBits + pBits + bitsFor(slots) + 1;
+  const psW = bitsFor(Math.max(Math.abs(cfg.probShift.lo), Math.abs(cfg.probShift.hi))) + 2;
+  const rReg = m.reg('at_rreg', recipRom.width);
+  const psReg = m.reg('at_ps', psW, { signed: true });
+  const NEG = lit(-(2 ** 31), 32, true);
+  const lanesA = Array.from({ length: NS }, (_, n) => {
+    const slot = m.let(`at_slot${n}`, sl.resize(32).shl(lgNS).add(lit(n, 32)));
+    const visSink = S > 0 ? slot.lt(lit(S, 32)).and(slot.le(pos)) : lit(0, 1);
+    const visWin = S > 0 ? slot.ge(lit(S, 32)).and(slot.sub(lit(S, 32)).lt(nWin)) : slot.lt(nWin);
+    const vis = m.let(`at_vis${n}`, visSink.or(visWin));
+    const kf = fieldsOf(m.let(`at_kword${n}`, kc[n]!.read(cAddr)));
+    const vf = fieldsOf(m.let(`at_vword${n}`, vc[n]!.read(cAddr)));
+    // score term of this group: dot(q codes, k codes) * kmant * (qmant * invSqrt), shifted to scoreFrac
+    const dot = m.let(`at_dot${n}`, sumTree(qvs.map((qv, t) => qv.mul(kf.code(t)).resize(dotW)), dotW));
+    const scS = m.let(`at_score_s${n}`, lit(e.invSqrtFrac - e.scoreFrac, scSW, true).sub(kf.exp.resize(scSW)).sub(qE.resize(scSW)));
+    const term = A.shrDynRound(A.wire('atp', dot.mul(asS(kf.mant)).mul(asS(qmInv))), scS, cfg.scoreShift.lo, cfg.scoreShift.hi);
+    const sAccW = term.width + bitsFor(gph) + 1;
+    const sAcc = m.reg(`at_sacc${n}`, sAccW, { signed: true });
+    const sTot = m.let(`at_stot${n}`, mux(g.eq(0), lit(0, sAccW, true), sAcc).add(term.resize(sAccW)));
+    const score = A.wire('atsc', A.sat(sTot, 32));
+    // softmax numerator exp(score - max) from the 2^-f table
+    const scLane = scRow.slice(scW * n + scW - 1, scW * n);
+    const dd = m.let(`at_d${n}`, maxS.resize(dW).sub(scLane.slice(31, 0).asSigned().resize(dW)));
+    const dC = m.let(`at_dc${n}`, mux(dd.gt(lit(clampD, dW, true)), lit(clampD, dW, true), dd).resize(dcW));
+    const z = A.shrC(A.wire('atz', dC.mul(lit(tb.log2e, bitsFor(tb.log2e) + 1, true))), e.log2eFrac);
+    const nSh = A.wire('atn', z.shr(e.scoreFrac));
+    const fr = A.wire('atfr', z.slice(e.scoreFrac - 1, 0).zext(e.scoreFrac + 1).asSigned());
+    const fIdx = A.shrC(fr, e.scoreFrac - e.expLutBits);
+    const e0 = A.wire('ate0', exp2Rom.read(fIdx.asUnsigned().slice(bitsFor(2 ** e.expLutBits) - 1, 0)));
+    const nBig = m.let(`at_nbig${n}`, nSh.gt(lit(e.expFrac, nSh.width, true)));
+    const eShift = A.shrDynRound(asS(e0), A.wire('atna', nSh.resize(bitsFor(e.expFrac) + 2)), 0, e.expFrac);
+    const eVal = m.let(`at_e${n}`, mux(nBig.or(vis.not()), lit(0, cfg.sumBits), eShift.resize(cfg.sumBits + 1).asUnsigned().resize(cfg.sumBits)));
+    // P.V: p = shr(e * recip, ps); dequantised v (vFrac, saturated to vBits)
+    const pVal = A.wire('atpv', A.shrDynRound(A.wire('atpp', asS(scLane.slice(cfg.sumBits - 1, 0)).mul(asS(rReg))), psReg, cfg.probShift.lo, cfg.probShift.hi).resize(pBits));
+    const vSh = m.let(`at_vsh${n}`, lit(-e.vFrac, vvW, true).sub(vf.exp.resize(vvW)));
+    const pv = Array.from({ length: G }, (_, t) => {
+      const raw = A.wire('atvr', vf.code(t).mul(asS(vf.mant)));
+      const vfx = A.sat(A.shrDynRound(raw, vSh, cfg.vShift.lo, cfg.vShift.hi), e.vBits);
+      return A.wire('atpvp', mux(vis, pVal.mul(vfx).resize(accW), lit(0, accW, true)));
+    });
+    return { vis, sAcc, sTot, score, scMasked: mux(vis, score, NEG), eVal, pv };
+  });
+  const smax = (a: Expr, b: Expr) => A.wire('atmx', mux(a.gt(b), a, b));
+  let rowMaxL = lanesA.map((l) => l.scMasked);
+  while (rowMaxL.length > 1) {
+    const nx: Expr[] = [];
+    for (let t = 0; t + 1 < rowMaxL.length; t += 2) nx.push(smax(rowMaxL[t]!, rowMaxL[t + 1]!));
+    if (rowMaxL.length % 2) nx.push(rowMaxL[rowMaxL.length - 1]!);
+    rowMaxL = nx;
+  }
+  const rowMax = m.let('at_rowmax', smax(maxS, rowMaxL[0]!));
+  const scoreRow = m.let('at_score_row', catLanes(lanesA.map((l) => l.score.resize(scW).asUnsigned())));
+  const eRow = m.let('at_e_row', catLanes(lanesA.map((l) => l.eVal.zext(scW))));
+  const eSum = m.let('at_e_sum', sumTree(lanesA.map((l) => l.eVal), cfg.sumBits));
+  const pvSum = Array.from({ length: G }, (_, t) => m.let(`at_pv${t}`, sumTree(lanesA.map((l) => l.pv[t]!), accW)));
   // reciprocal of the sum
   const sumBl = A.bitLength(sumE);
   const rshW = bitsFor(Math.max(Math.abs(cfg.recipSh.lo), Math.abs(cfg.recipSh.hi))) + 2;
@@ -467,27 +529,13 @@ export function llmEngineModule(cfg: LlmEngineConfig, name = 'llm_engine'): Modu
   const ms = A.shrDynRound(asS(sumE), rSh, cfg.recipSh.lo, cfg.recipSh.hi);
   const rIdx = A.wire('atri', ms.resize(e.recipBits + 2).asUnsigned().sub(lit(2 ** (e.recipBits - 1), e.recipBits + 2)).slice(e.recipBits - 1, 0));
   const rVal = A.wire('atr', recipRom.read(rIdx));
-  const psW = bitsFor(Math.max(Math.abs(cfg.probShift.lo), Math.abs(cfg.probShift.hi))) + 2;
   const psVal = m.let('at_psv', rSh.resize(psW).add(lit(e.recipFrac - e.probFrac, psW, true)));
-  const rReg = m.reg('at_rreg', recipRom.width);
-  const psReg = m.reg('at_ps', psW, { signed: true });
-  // P.V
-  const pP = A.wire('atpp', asS(scRead.slice(cfg.sumBits - 1, 0)).mul(asS(rReg)));
-  const pBits = e.probFrac + 2;
-  const pVal = A.wire('atpv', A.shrDynRound(pP, psReg, cfg.probShift.lo, cfg.probShift.hi).resize(pBits));
-  const vvW = bitsFor(Math.max(Math.abs(cfg.vShift.lo), Math.abs(cfg.vShift.hi))) + 2;
-  const vSh = m.let('at_vsh', lit(-e.vFrac, vvW, true).sub(vf.exp.resize(vvW)));
-  const accW = e.vBits + pBits + bitsFor(slots) + 1;
-  const pv = Array.from({ length: G }, (_, t) => {
-    const raw = A.wire('atvr', vf.code(t).mul(asS(vf.mant)));
-    const vfx = A.sat(A.shrDynRound(raw, vSh, cfg.vShift.lo, cfg.vShift.hi), e.vBits);
-    return A.wire('atpvp', pVal.mul(vfx).resize(accW));
-  });
   const accRegs = Array.from({ length: hd }, (_, j) => m.reg(`at_acc${j}`, accW, { signed: true }));
   const attLanes = Array.from({ length: P }, (_, q) => {
     const a = A.wire('ato', select(i.resize(kkW), Array.from({ length: hd / P }, (_, cc) => accRegs[cc * P + q]!)));
     return A.sat(A.shrC(a, e.probFrac + e.vFrac - e.linFrac), lin);
   });
+  const attAmax = amaxWith(attLanes.map((x) => absOf(x, lin)));
 
   // ---- read-address muxes (priority order is irrelevant: one op runs at a time) -------------------------
   for (const vm of [X, N, Q, K, V, ATT, Y, H1, H3, ...(LOG ? [LOG] : [])]) vm.finish();
@@ -496,7 +544,7 @@ export function llmEngineModule(cfg: LlmEngineConfig, name = 'llm_engine'): Modu
   m.assign(tok.ready, state.eq(IDLE));
   m.assign(
     aux.ready,
-    at('EMBED', 0).or(at('EMBED', 1)).or(at('NORM', 1)).or(at('NORM', 2)).or(at('GEMV', 0)),
+    at('EMBED', 0).or(at('EMBED', 1)).or(at('NORM', 0)).or(at('NORM', 1)).or(at('GEMV', 0)),
   );
 
   // ---- perf counters ----------------------------------------------------------------------------------
@@ -515,7 +563,7 @@ export function llmEngineModule(cfg: LlmEngineConfig, name = 'llm_engine'): Modu
   }, 'perf');
 
   // ---- the controller and every op -------------------------------------------------------------------------
-  const clearCounters = (b: Block) => b.set(ph, 0).set(i, 0).set(k, 0).set(g, 0).set(sl, 0).set(h, 0).set(kh, 0).set(hk, 0);
+  const clearCounters = (b: Block) => b.set(ph, 0).set(i, 0).set(k, 0).set(g, 0).set(sl, 0).set(h, 0).set(kh, 0).set(hk, 0).set(rk, 0);
   const next = (b: Block) => {
     clearCounters(b);
     b.if(
@@ -524,11 +572,11 @@ export function llmEngineModule(cfg: LlmEngineConfig, name = 'llm_engine'): Modu
       (el) => el.set(pc, pc.add(1)),
     );
   };
-  const lastSlot = sl.eq(slots - 1);
+  const lastSlot = sl.eq(rowsSl - 1);
   m.sync((b) => {
     b.if(state.eq(IDLE), (t) =>
       t.if(tok.valid, (u) => {
-        u.set(state, RUN).set(pc, 0).set(layer, 0);
+        u.set(state, RUN).set(pc, 0).set(layer, 0).set(xamax, 0);
         clearCounters(u);
         u.if(tok.data.bit(idBits), (v) => {
           v.set(pos, 0).set(slotCur, 0);
@@ -544,6 +592,7 @@ export function llmEngineModule(cfg: LlmEngineConfig, name = 'llm_engine'): Modu
             o.if(ph.eq(0).and(auxFire), (u) => u.set(cMul, auxLane(0).slice(15, 0)).set(cExp, auxLane(0).slice(31, 16).asSigned()).set(ph, 1));
             o.if(ph.eq(1).and(auxFire), (u) => {
               u.write(X.mem, i.resize(X.aw), X.word(embLanes));
+              u.set(ss, ssNext);
               u.if(i.eq(md.dim / P - 1), next, (el) => el.set(i, i.add(1)));
             });
           },
@@ -551,13 +600,11 @@ export function llmEngineModule(cfg: LlmEngineConfig, name = 'llm_engine'): Modu
         [
           opCode('NORM'),
           (o) => {
-            o.if(ph.eq(0), (u) => {
-              u.set(ss, ssNext);
-              u.if(i.eq(md.dim / P - 1), (v) => v.set(i, 0).set(ph, 1), (el) => el.set(i, i.add(1)));
-            });
-            o.if(ph.eq(1).and(auxFire), (u) => u.set(cExp, auxLane(0).slice(15, 0).asSigned()).set(normT, tVal).set(normS1, s1Val).set(ph, 2));
-            o.if(ph.eq(2).and(auxFire), (u) => {
+            // ss (Σ of squares) was accumulated by the EMBED / RESID that wrote x
+            o.if(ph.eq(0).and(auxFire), (u) => u.set(cExp, auxLane(0).slice(15, 0).asSigned()).set(normT, tVal).set(normS1, s1Val).set(ph, 1));
+            o.if(ph.eq(1).and(auxFire), (u) => {
               u.write(N.mem, i.resize(N.aw), N.word(normLanes));
+              u.set(xamax, normAmax);
               u.if(i.eq(md.dim / P - 1), next, (el) => el.set(i, i.add(1)));
             });
           },
@@ -565,21 +612,16 @@ export function llmEngineModule(cfg: LlmEngineConfig, name = 'llm_engine'): Modu
         [
           opCode('QUANT'),
           (o) => {
+            // |max| was accumulated by the producer; scale, then issue the GEMV job (this QUANT carries its mat)
             o.if(ph.eq(0), (u) => {
-              u.set(amax, qAmaxNext);
-              u.if(i.eq(qSrcSteps.sub(1)), (v) => v.set(i, 0).set(ph, 1), (el) => el.set(i, i.add(1)));
-            });
-            o.if(ph.eq(1), (u) => {
               u.set(actR, qsc.r).set(actS, qsc.s.resize(sW)).set(actMant, qsc.mant);
               u.set(actExp, mux(qsc.zero, lit(0, actExpW, true), qsc.sh.resize(actExpW).sub(lit(e.aBits - 1, actExpW, true)).sub(qFrac)));
-              u.set(ph, 2).set(k, 0).set(xw, 0);
+              u.if(gJobReady, (v) => v.set(ph, 1).set(k, 0).set(i, 0).set(xamax, 0));
             });
-            o.if(ph.eq(2), (u) => {
+            // code pass: each assembled word goes straight into the GEMV unit's x buffer
+            o.if(ph.eq(1).and(xWordDone.not().or(gXReady)), (u) => {
               u.set(xAsm, xAsmNext);
-              u.if(k.eq(xStepsPerWord - 1), (v) => {
-                v.write(xc, xw.resize(addrBits(cfg.xcDepth)), xAsmNext);
-                v.set(xw, xw.add(1)).set(k, 0);
-              }, (el) => el.set(k, k.add(1)));
+              u.if(xWordDone, (v) => v.set(k, 0), (el) => el.set(k, k.add(1)));
               u.if(i.eq(qSteps.sub(1)), next, (el) => el.set(i, i.add(1)));
             });
           },
@@ -587,16 +629,14 @@ export function llmEngineModule(cfg: LlmEngineConfig, name = 'llm_engine'): Modu
         [
           opCode('GEMV'),
           (o) => {
-            o.if(ph.eq(0).and(auxFire), (u) => u.set(cMul, auxLane(0).slice(15, 0)).set(cExp, auxLane(0).slice(31, 16).asSigned()).set(ph, 1));
-            o.if(ph.eq(1).and(gJobReady), (u) => u.set(ph, 2).set(i, 0));
-            o.if(ph.eq(2).and(gXReady), (u) =>
-              u.if(i.eq(colSteps.sub(1)), (v) => v.set(ph, 3).set(i, 0).set(k, 0), (el) => el.set(i, i.add(1))),
-            );
+            // the job was issued by the QUANT before (x streamed) or is issued here with the reuse bit
+            o.if(ph.eq(0).and(auxFire), (u) => u.set(cMul, auxLane(0).slice(15, 0)).set(cExp, auxLane(0).slice(31, 16).asSigned()).set(ph, mux(reuseX, lit(1, 3), lit(3, 3))));
+            o.if(ph.eq(1).and(gJobReady), (u) => u.set(ph, 3).set(i, 0).set(k, 0));
             o.if(ph.eq(3), (u) => {
               u.if(chunkGo, (v) => {
                 v.if(rowOk, (w_) => {
                   const dests: Array<[string, VecMem | undefined, Expr[]]> = [
-                    ['wq', Q, linLanes], ['wk', K, linLanes], ['wv', V, linLanes], ['wo', Y, linLanes],
+                    ['wq', Q, ropeLanes], ['wk', K, ropeLanes], ['wv', V, linLanes], ['wo', Y, linLanes],
                     ['w1', H1, linLanes], ['w3', H3, linLanes], ['w2', Y, linLanes], ['cls', LOG, logLanes],
                   ];
                   for (const [mt, vm, lanesE] of dests) {
@@ -604,6 +644,7 @@ export function llmEngineModule(cfg: LlmEngineConfig, name = 'llm_engine'): Modu
                     w_.if(mat.eq(MATS.indexOf(mt as (typeof MATS)[number])), (x_) => x_.write(vm.mem, dstAddr.resize(vm.aw), vm.word(lanesE)));
                   }
                 });
+                v.set(rk, mux(rk.eq(hd / P - 1), lit(0, kkW), rk.add(1)));
                 v.if(lastChunk, (w_) => {
                   w_.set(k, 0);
                   w_.if(i.eq(nRowBlocks.sub(1)), next, (el) => el.set(i, i.add(1)));
@@ -611,16 +652,6 @@ export function llmEngineModule(cfg: LlmEngineConfig, name = 'llm_engine'): Modu
               });
               u.if(gYFire, (v) => v.set(yBuf, gY).set(yHeld, 1), (el) => el.if(chunkGo.and(lastChunk), (w_) => w_.set(yHeld, 0)));
             });
-          },
-        ],
-        [
-          opCode('ROPE'),
-          (o) => {
-            o.if(ph.eq(0), (u) => u.write(Q.mem, i.resize(Q.aw), Q.word(ropeLanes)));
-            o.if(ph.eq(1), (u) => u.write(K.mem, i.resize(K.aw), K.word(ropeLanes)));
-            o.if(k.eq(hd / P - 1), (u) => u.set(k, 0), (el) => el.set(k, k.add(1)));
-            o.if(ph.eq(0).and(i.eq(md.dim / P - 1)), (u) => u.set(ph, 1).set(i, 0), (el) => el.set(i, i.add(1)));
-            o.if(ph.eq(1).and(i.eq(md.kvDim / P - 1)), next);
           },
         ],
         [
@@ -638,8 +669,11 @@ export function llmEngineModule(cfg: LlmEngineConfig, name = 'llm_engine'): Modu
             o.if(ph.eq(2), (u) => {
               u.set(kAsm, kAsmNext).set(vAsm, vAsmNext);
               u.if(i.eq(G / P - 1), (v) => {
-                v.write(kc, kvWAddr, catLanes([kAsmNext, kM, kE.asUnsigned()]));
-                v.write(vc, kvWAddr, catLanes([vAsmNext, vM, vE.asUnsigned()]));
+                for (let b_ = 0; b_ < NS; b_++)
+                  v.if(kvWBank(b_), (w_) => {
+                    w_.write(kc[b_]!, kvWAddr, catLanes([kAsmNext, kM, kE.asUnsigned()]));
+                    w_.write(vc[b_]!, kvWAddr, catLanes([vAsmNext, vM, vE.asUnsigned()]));
+                  });
                 v.set(i, 0).set(ph, 0);
                 v.if(g.eq(gph - 1), (w_) => {
                   w_.set(g, 0);
@@ -669,35 +703,33 @@ export function llmEngineModule(cfg: LlmEngineConfig, name = 'llm_engine'): Modu
                 for (let j = 0; j < hd; j++) u.if(i.eq(Math.floor(j / P)), (v) => v.set(qcRegs[j]!, qCodesA[j % P]!.resize(8)));
                 u.if(lastHeadStep, (v) => v.set(i, 0).set(ph, 3), (el) => el.set(i, i.add(1)));
               }],
+              // scores of slotPar slots per cycle (one kv group each), one row of slots per gph cycles
               [3, (u) => {
-                const advSlot = (b_: Block) => b_.if(lastSlot, (v) => v.set(sl, 0).set(g, 0).set(ph, 4), (el) => el.set(sl, sl.add(1)).set(g, 0));
-                u.if(vis, (v) => {
-                  v.set(sAcc, sTot);
-                  v.if(g.eq(gph - 1), (w_) => {
-                    w_.write(scMem, sl.resize(bitsFor(Math.max(1, slots - 1))), score.resize(scW).asUnsigned());
-                    w_.if(score.gt(maxS), (x_) => x_.set(maxS, score));
-                    advSlot(w_);
-                  }, (el) => el.set(g, g.add(1)));
-                }, advSlot);
+                for (const l of lanesA) u.set(l.sAcc, l.sTot);
+                u.if(g.eq(gph - 1), (w_) => {
+                  w_.write(scMem, sl.resize(addrBits(rowsSl)), scoreRow);
+                  w_.set(maxS, rowMax);
+                  w_.if(lastSlot, (v) => v.set(sl, 0).set(g, 0).set(ph, 4), (el) => el.set(sl, sl.add(1)).set(g, 0));
+                }, (el) => el.set(g, g.add(1)));
               }],
+              // exp(score - max) of a row per cycle (0 for invisible slots), and their sum
               [4, (u) => {
-                u.if(vis, (v) => {
-                  v.write(scMem, sl.resize(bitsFor(Math.max(1, slots - 1))), eVal.zext(scW));
-                  v.set(sumE, sumE.add(eVal));
-                });
+                u.write(scMem, sl.resize(addrBits(rowsSl)), eRow);
+                u.set(sumE, sumE.add(eSum));
                 u.if(lastSlot, (v) => v.set(sl, 0).set(ph, 5), (el) => el.set(sl, sl.add(1)));
               }],
               [5, (u) => u.set(rReg, rVal).set(psReg, psVal).set(ph, 6).set(sl, 0).set(g, 0)],
+              // P.V: a row of slots per group per cycle into the head_dim accumulators
               [6, (u) => {
-                const advSlot = (b_: Block) => b_.if(lastSlot, (v) => v.set(sl, 0).set(g, 0).set(ph, 7).set(i, 0), (el) => el.set(sl, sl.add(1)).set(g, 0));
-                u.if(vis, (v) => {
-                  for (let j = 0; j < hd; j++)
-                    v.if(g.eq(Math.floor(j / G)), (w_) => w_.set(accRegs[j]!, accRegs[j]!.add(pv[j % G]!)));
-                  v.if(g.eq(gph - 1), advSlot, (el) => el.set(g, g.add(1)));
-                }, advSlot);
+                for (let j = 0; j < hd; j++)
+                  u.if(g.eq(Math.floor(j / G)), (w_) => w_.set(accRegs[j]!, accRegs[j]!.add(pvSum[j % G]!)));
+                u.if(g.eq(gph - 1), (w_) =>
+                  w_.if(lastSlot, (v) => v.set(sl, 0).set(g, 0).set(ph, 7).set(i, 0), (el) => el.set(sl, sl.add(1)).set(g, 0)),
+                (el) => el.set(g, g.add(1)));
               }],
               [7, (u) => {
                 u.write(ATT.mem, qBase.resize(ATT.aw), ATT.word(attLanes));
+                u.set(xamax, attAmax);
                 u.if(lastHeadStep, (v) => {
                   v.set(i, 0).set(ph, 0);
                   v.if(hk.eq(md.nHeads / md.nKvHeads - 1), (w_) => w_.set(hk, 0).set(kh, kh.add(1)), (el) => el.set(hk, hk.add(1)));
@@ -711,6 +743,7 @@ export function llmEngineModule(cfg: LlmEngineConfig, name = 'llm_engine'): Modu
           opCode('RESID'),
           (o) => {
             o.write(X.mem, i.resize(X.aw), X.word(residLanes));
+            o.set(ss, ssNext);
             o.if(i.eq(md.dim / P - 1), next, (el) => el.set(i, i.add(1)));
           },
         ],
@@ -718,6 +751,7 @@ export function llmEngineModule(cfg: LlmEngineConfig, name = 'llm_engine'): Modu
           opCode('SILU'),
           (o) => {
             o.write(H1.mem, i.resize(H1.aw), H1.word(siluLanes));
+            o.set(xamax, siluAmax);
             o.if(i.eq(ceilDiv(md.hiddenDim, P) - 1), next, (el) => el.set(i, i.add(1)));
           },
         ],

@@ -5,6 +5,7 @@
  */
 import { MATS, type LlmEngineConfig, type MatName } from './config';
 
+/** ROPE is kept for stable op codes; RoPE is applied by the GEMV writer as wq / wk rows are written. */
 export const OPS = ['NOP', 'EMBED', 'NORM', 'QUANT', 'GEMV', 'ROPE', 'KVW', 'ATTN', 'RESID', 'SILU', 'END'] as const;
 export type OpName = (typeof OPS)[number];
 export const opCode = (o: OpName): number => OPS.indexOf(o);
@@ -25,6 +26,11 @@ export interface Instr {
   src?: QSrc;
   /** NORM: which weight vector (documentation and packer only; the hardware reads it from the aux stream). */
   norm?: NormName;
+  /**
+   * GEMV: the x vector is already in the GEMV unit's buffer (a previous GEMV of the same vector); otherwise the
+   * QUANT just before it issued the job and streamed x (QUANT carries the GEMV's mat).
+   */
+  reuse?: boolean;
 }
 
 export interface Schedule {
@@ -37,38 +43,38 @@ export interface Schedule {
   bodyEnd: number;
 }
 
-export const INSTR_BITS = 4 + 3 + 3 + 2;
+export const INSTR_BITS = 4 + 3 + 3 + 2 + 1;
 
 export function encodeInstr(i: Instr): number {
-  return opCode(i.op) | (MATS.indexOf(i.mat ?? 'wq') << 4) | ((i.plane ?? 0) << 7) | (QSRC.indexOf(i.src ?? 'N') << 10);
+  return opCode(i.op) | (MATS.indexOf(i.mat ?? 'wq') << 4) | ((i.plane ?? 0) << 7) | (QSRC.indexOf(i.src ?? 'N') << 10) | ((i.reuse ? 1 : 0) << 12);
 }
 
 export function schedule(cfg: LlmEngineConfig): Schedule {
-  const g = (mat: MatName): Instr => ({ op: 'GEMV', mat });
+  const g = (mat: MatName, reuse = false): Instr => ({ op: 'GEMV', mat, reuse });
+  const quant = (src: QSrc, mat: MatName): Instr => ({ op: 'QUANT', src, mat });
   const prologue: Instr[] = [{ op: 'EMBED' }];
   const body: Instr[] = [
     { op: 'NORM', norm: 'attn' },
-    { op: 'QUANT', src: 'N' },
+    quant('N', 'wq'),
     g('wq'),
-    g('wk'),
-    g('wv'),
-    { op: 'ROPE' },
+    g('wk', true),
+    g('wv', true),
     { op: 'KVW' },
     { op: 'ATTN' },
-    { op: 'QUANT', src: 'ATT' },
+    quant('ATT', 'wo'),
     g('wo'),
     { op: 'RESID' },
     { op: 'NORM', norm: 'ffn' },
-    { op: 'QUANT', src: 'N' },
+    quant('N', 'w1'),
     g('w1'),
-    g('w3'),
+    g('w3', true),
     { op: 'SILU' },
-    { op: 'QUANT', src: 'H1' },
+    quant('H1', 'w2'),
     g('w2'),
     { op: 'RESID' },
   ];
-  const epilogue: Instr[] = [{ op: 'NORM', norm: 'final' }, { op: 'QUANT', src: 'N' }];
-  for (let p = 0; p < cfg.clsPlanes; p++) epilogue.push({ op: 'GEMV', mat: 'cls', plane: p });
+  const epilogue: Instr[] = [{ op: 'NORM', norm: 'final' }, quant('N', 'cls')];
+  for (let p = 0; p < cfg.clsPlanes; p++) epilogue.push({ op: 'GEMV', mat: 'cls', plane: p, reuse: p > 0 });
   epilogue.push({ op: 'END' });
   const rom = [...prologue, ...body, ...epilogue];
   return { prologue, body, epilogue, rom, bodyStart: prologue.length, bodyEnd: prologue.length + body.length - 1 };

@@ -25,7 +25,13 @@ export interface GemvParams {
   maxRows: number;
 }
 
+export interface GemvOptions {
+  /** Adds a job bit (above nRowBlocks) that reuses the x vector already in the buffer: no x beats for that job. */
+  xReuse?: boolean;
+}
+
 export interface GemvConfig extends GemvParams {
+  readonly xReuse: boolean;
   /** Bits of one weight word: lanes * simd 2-bit codes. */
   readonly weightPortBits: number;
   readonly xPortBits: number;
@@ -59,8 +65,8 @@ export const GEMV_DEFAULTS: GemvParams = {
 /** Largest |(2q-3) * x| for a 2-bit code q and int8 x. */
 export const MAX_PRODUCT = 3 * 128;
 
-export function gemvConfig(params: Partial<GemvParams> = {}): GemvConfig {
-  const p: GemvParams = { ...GEMV_DEFAULTS, ...params };
+export function gemvConfig(params: Partial<GemvParams> & GemvOptions = {}): GemvConfig {
+  const p: GemvParams & GemvOptions = { ...GEMV_DEFAULTS, ...params };
   requireInt('lanes', p.lanes, 1, 4096);
   requireInt('simd', p.simd, 1, 4096);
   requireInt('group', p.group, 1, 1 << 16);
@@ -92,6 +98,7 @@ export function gemvConfig(params: Partial<GemvParams> = {}): GemvConfig {
   const rowBlockCountBits = bitsFor(maxRowBlocks);
   return Object.freeze({
     ...p,
+    xReuse: Boolean(p.xReuse),
     weightPortBits,
     xPortBits: 8 * p.simd,
     scalePortBits: p.scaleBits * p.lanes,
@@ -102,7 +109,7 @@ export function gemvConfig(params: Partial<GemvParams> = {}): GemvConfig {
     maxRowBlocks,
     groupCountBits,
     rowBlockCountBits,
-    jobBits: groupCountBits + rowBlockCountBits,
+    jobBits: groupCountBits + rowBlockCountBits + (p.xReuse ? 1 : 0),
     groupSumBits: bitsFor(MAX_PRODUCT * p.group) + 1,
     accBound,
   });

@@ -3,6 +3,7 @@
  *
  * Streams (valid/ready, docs/architecture.md#streams):
  *   job  in   nGroups | nRowBlocks << groupCountBits     one word per matrix
+ *             (| reuse << (groupCountBits+rowBlockCountBits) when cfg.xReuse: keep the buffered x, no x beats)
  *   x    in   simd int8 values per beat                 nGroups * stepsPerGroup beats, loaded before the weights
  *   w    in   lanes*simd 2-bit codes per beat           nRowBlocks * nGroups * stepsPerGroup beats
  *   s    in   lanes scale codes per beat                consumed together with the last w beat of each group
@@ -85,7 +86,8 @@ export function gemvModule(cfg: GemvConfig, name = 'gemv'): Module {
             t.set(lastGroupIdx, jobGroups.sub(1));
             t.set(lastRowBlock, jobRows.sub(1));
             t.set(step, 0).set(groupIdx, 0).set(colStep, 0).set(rowBlock, 0);
-            t.set(state, LOADX);
+            if (cfg.xReuse) t.if(job.data.bit(gcb + rcb), (u) => u.set(state, RUN), (u) => u.set(state, LOADX));
+            else t.set(state, LOADX);
           }),
       ],
       [

@@ -15,7 +15,7 @@ describe('design presets for boards', () => {
     expect(resolvePreset('cellnet', 'fast', 'small')).toMatchObject({ name: 'fast', params: { ppc: 8 } });
     expect(resolvePreset('llm', undefined, 'u280')).toEqual({ name: 'u280', params: {}, registry: 'u280' });
     expect(() => resolvePreset('gemv', 'huge', 'tiny')).toThrow(ConfigError);
-    expect(() => resolvePreset('cellnet', 'huge', undefined)).toThrow(/small, medium, fast/);
+    expect(() => resolvePreset('cellnet', 'huge', undefined)).toThrow(/up5k, small, medium, fast/);
     expect(presetNames('llm')).toEqual(Object.keys(LLM_PRESETS));
   });
 
@@ -25,9 +25,15 @@ describe('design presets for boards', () => {
     expect(s).toMatch(/--simd \(now 2\)/);
     expect(s).toMatch(/--preset tiny/);
     expect(s).not.toMatch(/u280/);
-    const c = fitSuggestion('cellnet', 'small', { ppc: 1 }, ['LUT']);
-    expect(c).not.toMatch(/--ppc/);
+    const c = fitSuggestion('cellnet', 'small', { ppc: 1, serial: 0 }, ['LUT']);
+    expect(c).not.toMatch(/--ppc \(/);
+    expect(c).toMatch(/--serial 1/);
+    expect(c).toMatch(/--preset up5k \(ppc=1 serial=1\)\./);
     expect(c).toMatch(/larger board/);
-    expect(fitSuggestion('cellnet', 'fast', { ppc: 8 }, ['LUT'])).toMatch(/--ppc \(now 8\).*--preset small \(ppc=1\) \| medium \(ppc=2\)/);
+    expect(fitSuggestion('cellnet', 'fast', { ppc: 8, serial: 0 }, ['LUT'])).toMatch(
+      /--ppc \(now 8\).*--preset up5k \(ppc=1 serial=1\) \| small \(ppc=1 serial=0\) \| medium \(ppc=2 serial=0\)/,
+    );
+    // the serial engine itself has nothing smaller to offer
+    expect(fitSuggestion('cellnet', 'up5k', { ppc: 1, serial: 1 }, ['LUT'])).not.toMatch(/--preset|--serial/);
   });
 });

@@ -27,6 +27,19 @@ describe('decode engine config', () => {
     bad(() => llmPresetConfig('sim-small', STORIES260K_SHAPE, { hw: { vpar: 3 } }), 'vpar');
     bad(() => llmPresetConfig('sim-small', STORIES260K_SHAPE, { hw: { simd: 6 } }), 'vpar');
     bad(() => llmPresetConfig('nope', STORIES260K_SHAPE), 'preset');
+    bad(() => llmPresetConfig('sim-small', STORIES260K_SHAPE, { hw: { slotPar: 3 } }), 'slotPar');
+    bad(() => llmPresetConfig('sim-small', STORIES260K_SHAPE, { hw: { wFifo: 6 } }), 'wFifo');
+  });
+
+  it('the u280 preset shrinks its kvGroup / vpar to small heads, and keeps them for head_dim 128', () => {
+    const small = llmPresetConfig('u280', STORIES260K_SHAPE);
+    expect(small.engine.kvGroup).toBe(STORIES260K_SHAPE.headDim);
+    expect(small.P).toBe(8);
+    const big = llmPresetConfig('u280', { ...STORIES260K_SHAPE, dim: 1024, nHeads: 8, nKvHeads: 8, headDim: 128, kvDim: 1024, hiddenDim: 2048, nLayers: 1 });
+    expect(big.engine.kvGroup).toBe(128);
+    expect(big.P).toBe(64);
+    // an explicit override is not adjusted
+    expect(() => llmPresetConfig('u280', STORIES260K_SHAPE, { hw: { vpar: 64 } })).toThrow(ConfigError);
   });
 
   it('the tiny preset holds stories260K on chip within the UP5K budget', () => {
@@ -49,6 +62,7 @@ describe('generated engine Verilog', () => {
   const configs = [
     ...(['sim-small', 'tiny'] as const).map((p) => llmPresetConfig(p, STORIES260K_SHAPE)),
     llmPresetConfig('sim-small', STORIES260K_SHAPE, { engine: { sinks: 0, window: 3 } }),
+    llmPresetConfig('sim-small', STORIES260K_SHAPE, { hw: { slotPar: 8, wFifo: 4 } }),
     ...Array.from({ length: 3 }, () => {
       const rc = randomCase(rng);
       return llmEngineConfig(rc.model, rc.hw, rc.engine);

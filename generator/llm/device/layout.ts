@@ -1,0 +1,130 @@
+/**
+ * The LLM device's weight memory: one typed layout, derived from the engine config and the engine's own packer
+ * (generator/llm/engine/pack.ts, the single source of the stream order). The RTL weight sequencer (sequencer.ts)
+ * and the host image builder (image.ts) both read it.
+ *
+ * Four regions, each a set of 32-bit "limb" memories read in parallel (one wide word per cycle, written one limb
+ * at a time from the link's 32-bit memory bus):
+ *   w  GEMV weight words, schedule order            (wPortBits wide)
+ *   s  GEMV scale words, schedule order             (sPortBits wide)
+ *   a  aux beats: [embedding constant beat, aux tail after the embedding row]   (32·P wide)
+ *   e  embedding rows: vocab × dim/P beats, each aux lane stored in embLaneBits and zero-extended on replay
+ * Host word address = region << regionShift | word << log2(stride) | limb (docs/llm-device.md#memory-map).
+ */
+import { fnv1a32 } from '../../regmap/regmap';
+import { ConfigError, clog2, requireInt } from '../../util/errors';
+import { ceilDiv, presetNamed, type LlmEngineConfig } from '../engine/config';
+import { packModel } from '../engine/pack';
+import { randomQuantModel } from '../engine/random';
+
+export const REGIONS = ['w', 's', 'a', 'e'] as const;
+export type RegionName = (typeof REGIONS)[number];
+
+export interface RegionLayout {
+  name: RegionName;
+  /** Wide words held. */
+  words: number;
+  /** Wide word width in bits and its 32-bit limbs. */
+  width: number;
+  limbs: number;
+  /** Address stride of one wide word (power of two >= limbs). */
+  stride: number;
+  /** First host word address. */
+  base: number;
+}
+
+export interface LlmDeviceParams {
+  /** Cycles from a sequencer read request to its data (>= 1: the block-RAM read; more models HBM/DDR). */
+  latency?: number;
+  /** Design name (register map design id). */
+  design?: string;
+}
+
+export interface LlmDeviceConfig {
+  readonly engine: LlmEngineConfig;
+  readonly design: string;
+  readonly regions: Readonly<Record<RegionName, RegionLayout>>;
+  /** log2 of the address span of one region. */
+  readonly regionShift: number;
+  /** Host-visible memory words (4 regions). */
+  readonly memWords: number;
+  /** Per decode step: w words, s words, aux beats (1 constant + rowBeats embedding + tailBeats). */
+  readonly wWords: number;
+  readonly sWords: number;
+  readonly rowBeats: number;
+  readonly tailBeats: number;
+  readonly auxBeats: number;
+  readonly embLaneBits: number;
+  readonly latency: number;
+  /** Prefetch FIFO depth per stream (sustains one word per cycle at this latency). */
+  readonly fifoDepth: number;
+  readonly idBits: number;
+  /** Result stream: {id, top logit[31:0]}. */
+  readonly resultBits: number;
+  /** Weight bytes the host transfers (all regions, padding limbs included). */
+  readonly imageBytes: number;
+}
+
+const pow2ceil = (n: number): number => 2 ** clog2(Math.max(1, n));
+
+/** Stream sizes of one decode step, measured on the engine's packer with a random model of the same shape. */
+function streamSizes(cfg: LlmEngineConfig): { wWords: number; sWords: number; tailBeats: number } {
+  const img = packModel(cfg, randomQuantModel(cfg.engine.model, cfg.engine, 1));
+  return { wWords: img.wWords, sWords: img.sWords, tailBeats: img.auxTail.length / cfg.P };
+}
+
+export function llmDeviceConfig(cfg: LlmEngineConfig, p: LlmDeviceParams = {}, sizes = streamSizes(cfg)): LlmDeviceConfig {
+  const latency = p.latency ?? 2;
+  requireInt('latency', latency, 1, 1024);
+  const P = cfg.P;
+  const md = cfg.engine.model;
+  if (md.dim % P) throw new ConfigError('vpar', `must divide dim (${md.dim}) for embedding rows`, P);
+  // An embedding aux lane is code | scale << k: store it in the smallest of 8/16/32 bits holding clsBits + scaleBits
+  // (image.ts checks every lane fits, so a change of the aux format is refused, not silently truncated).
+  const need = cfg.engine.clsBits + cfg.engine.scaleBits;
+  const embLaneBits = need <= 8 ? 8 : need <= 16 ? 16 : 32;
+  const rowBeats = md.dim / P;
+  const region = (name: RegionName, words: number, width: number): Omit<RegionLayout, 'base'> => {
+    const limbs = ceilDiv(width, 32);
+    return { name, words: Math.max(1, words), width, limbs, stride: pow2ceil(limbs) };
+  };
+  const rs = {
+    w: region('w', sizes.wWords, cfg.wPortBits),
+    s: region('s', sizes.sWords, cfg.sPortBits),
+    a: region('a', 1 + sizes.tailBeats, cfg.auxBits),
+    e: region('e', md.vocabSize * rowBeats, P * embLaneBits),
+  };
+  const regionShift = clog2(Math.max(...Object.values(rs).map((r) => r.words * r.stride)));
+  if (regionShift + 2 > 32) throw new ConfigError('model', 'weight image exceeds the 32-bit word address space of the link', regionShift);
+  const regions = Object.fromEntries(REGIONS.map((n, i) => [n, { ...rs[n], base: i * 2 ** regionShift }])) as Record<RegionName, RegionLayout>;
+  const idBits = cfg.tokBits - 1;
+  return Object.freeze({
+    engine: cfg,
+    design: p.design ?? 'llmdev',
+    regions,
+    regionShift,
+    memWords: 4 * 2 ** regionShift,
+    wWords: sizes.wWords,
+    sWords: sizes.sWords,
+    rowBeats,
+    tailBeats: sizes.tailBeats,
+    auxBeats: 1 + rowBeats + sizes.tailBeats,
+    embLaneBits,
+    latency,
+    fifoDepth: pow2ceil(latency + 3),
+    idBits,
+    resultBits: 32 + idBits,
+    imageBytes: 4 * REGIONS.reduce((a, n) => a + regions[n].words * regions[n].stride, 0),
+  });
+}
+
+/** The memory latency a preset's memory model names (at least the one block-RAM cycle). */
+export function presetLatency(preset: string): number {
+  return Math.max(1, presetNamed(preset).memory.latency);
+}
+
+/** Register-map revision: changes whenever the memory layout does, so a host never drives a stale bitstream. */
+export function layoutRevision(d: LlmDeviceConfig): number {
+  const key = REGIONS.map((n) => `${n}:${d.regions[n].words}x${d.regions[n].width}`).join(',') + `;e${d.embLaneBits};id${d.idBits}`;
+  return fnv1a32(key);
+}

@@ -1,0 +1,91 @@
+/**
+ * `llm run --device DEV`: quantise (exactly as the golden engine does), pack, transfer + readback-verify the weight
+ * image, decode greedily on the device, and compare ids (and logits with --logits) with the golden decoder.
+ */
+import type { LlamaCheckpoint } from '../../generator/llm/checkpoint';
+import { describeEngine, shapeOf, type EngineConfig, type EngineParams } from '../../generator/llm/engine-config';
+import { llmPresetConfig } from '../../generator/llm/engine/config';
+import { presetLatency } from '../../generator/llm/device/layout';
+import { generateGreedy } from '../../generator/llm/float-model';
+import { GoldenDecoder } from '../../generator/llm/golden/decoder';
+import type { QuantModel } from '../../generator/llm/quant/model';
+import { openDevice } from '../link/open';
+import { progressBar } from '../link/progress';
+import { llmDeviceLinked, LlmDeviceRunner } from './device-runner';
+
+export const DEVICE_RUN_DEFAULTS = { preset: 'sim-small' } as const;
+
+export interface DeviceRunOptions {
+  ckpt: LlamaCheckpoint;
+  device: string;
+  preset: string;
+  /** Engine parameters (scheme, group, Λ window): the same the golden engine gets from the command line. */
+  engine: Partial<EngineParams>;
+  quantize: (cfg: EngineConfig) => QuantModel;
+  prompt: number[];
+  steps: number;
+  latency?: number;
+  logits?: boolean;
+  check?: boolean;
+  progress?: boolean;
+}
+
+export interface DeviceRunResult {
+  device: string;
+  design: string;
+  preset: string;
+  config: string;
+  prompt: number[];
+  ids: number[];
+  transfer: { bytes: number; seconds: number; verifySeconds: number; bytesPerSecond: number };
+  cyclesPerToken: number[];
+  meanCyclesPerToken: number;
+  memoryLatency: number;
+  tokensPerSecond: number;
+  golden: { ids: number[]; match: boolean; logitsMatch?: boolean } | null;
+}
+
+export async function runOnDevice(o: DeviceRunOptions): Promise<DeviceRunResult> {
+  const cfg = llmPresetConfig(o.preset, shapeOf(o.ckpt.dims), { engine: o.engine });
+  const qm = o.quantize(cfg.engine);
+  const latency = o.latency ?? presetLatency(o.preset);
+  const linked = llmDeviceLinked(cfg, { latency });
+  const dev = await openDevice(o.device, linked.regmap, { virtualBoard: linked.virtualBoard });
+  const runner = new LlmDeviceRunner(dev, linked.d);
+  const bar = progressBar('weights (write + verify)', o.progress !== false && process.stderr.isTTY === true);
+  try {
+    const img = runner.image(qm);
+    const st = await runner.load(img, { progress: bar.update });
+    bar.stop();
+    const t0 = performance.now();
+    const gen = await runner.generate(o.prompt, o.steps, { logits: o.logits });
+    const seconds = (performance.now() - t0) / 1000;
+    let golden: DeviceRunResult['golden'] = null;
+    if (o.check !== false) {
+      const g = new GoldenDecoder(qm);
+      const gl: Float64Array[] = [];
+      const ids = generateGreedy({ forward: (t, p) => (gl[p] = g.forward(t, p)) }, o.prompt, o.steps);
+      const match = ids.length === gen.ids.length && ids.every((x, i) => x === gen.ids[i]);
+      const logitsMatch = o.logits ? gen.steps.every((s, p) => !!s.logits && s.logits.every((v, i) => v === gl[p]![i])) : undefined;
+      golden = { ids, match: match && logitsMatch !== false, ...(logitsMatch !== undefined && { logitsMatch }) };
+    }
+    const cyc = gen.steps.map((s) => s.cycles);
+    return {
+      device: o.device,
+      design: linked.d.design,
+      preset: o.preset,
+      config: describeEngine(cfg.engine),
+      prompt: o.prompt,
+      ids: gen.ids,
+      transfer: { ...st, bytesPerSecond: st.bytes / Math.max(1e-9, st.seconds) },
+      cyclesPerToken: cyc,
+      meanCyclesPerToken: cyc.reduce((a, b) => a + b, 0) / cyc.length,
+      memoryLatency: latency,
+      tokensPerSecond: o.steps / seconds,
+      golden,
+    };
+  } finally {
+    bar.stop();
+    await dev.close();
+  }
+}

@@ -1,0 +1,139 @@
+/**
+ * Decoding on a device: the LLM device design (generator/llm/device: engine + weight sequencer + weight memory)
+ * behind the link. pack -> transfer -> readback-verify the weight image once, then per token send only the id on
+ * the `tok` channel and read the device's argmax (`next`: id + top logit), and the full logits when asked.
+ */
+import { linkConfig } from '../../generator/link/config';
+import { linkBoardTop } from '../../generator/link/top';
+import type { Module } from '../../generator/hdl';
+import type { LlmEngineConfig } from '../../generator/llm/engine/config';
+import { logitBeats, unpackLogits } from '../../generator/llm/engine/pack';
+import { deviceImage, type DeviceImage } from '../../generator/llm/device/image';
+import { layoutRevision, llmDeviceConfig, type LlmDeviceConfig } from '../../generator/llm/device/layout';
+import { llmDeviceModule } from '../../generator/llm/device/sequencer';
+import type { QuantModel } from '../../generator/llm/quant/model';
+import type { RegMap } from '../../generator/regmap/regmap';
+import { InputError } from '../../generator/util/errors';
+import type { Device } from '../link/device';
+import type { OpOptions } from '../link/ops';
+import type { Progress } from '../link/progress';
+import { buildVirtualBoard, type VirtualBoardBuild } from '../link/vboard';
+
+/** The virtual board's UART: 4 clocks per bit, the minimum mid-bit sampling allows (weights are ~170 KB). */
+export const LLM_VBOARD_CLOCKS_PER_BIT = 4;
+
+export interface LlmDeviceLinked {
+  d: LlmDeviceConfig;
+  core: Module;
+  regmap: RegMap;
+  /** Built on demand (sim device only). */
+  virtualBoard: () => Promise<VirtualBoardBuild>;
+}
+
+export function llmDeviceLinked(cfg: LlmEngineConfig, opts: { latency?: number; clocksPerBit?: number } = {}): LlmDeviceLinked {
+  const d = llmDeviceConfig(cfg, { latency: opts.latency });
+  const core = llmDeviceModule(d);
+  const top = { design: d.design, memWords: d.memWords, revision: layoutRevision(d) };
+  const { regmap } = linkBoardTop(core, linkConfig(), top);
+  return {
+    d,
+    core,
+    regmap,
+    virtualBoard: () => buildVirtualBoard(core, top, { simClocksPerBit: opts.clocksPerBit ?? LLM_VBOARD_CLOCKS_PER_BIT }),
+  };
+}
+
+export interface TransferStats {
+  bytes: number;
+  /** Seconds writing, seconds reading back and comparing. */
+  seconds: number;
+  verifySeconds: number;
+}
+
+export interface DeviceStep {
+  /** The device's argmax and its logit (logitFrac fraction bits). */
+  id: number;
+  logit: number;
+  /** Full logits, when requested. */
+  logits?: number[];
+  /** Device cycles from accepting the token to the last logit (step_cycles register). */
+  cycles: number;
+}
+
+export class LlmDeviceRunner {
+  constructor(
+    readonly dev: Device,
+    readonly d: LlmDeviceConfig,
+  ) {}
+
+  /** Packs `qm` with the engine's packer and the device layout. */
+  image(qm: QuantModel): DeviceImage {
+    return deviceImage(this.d, qm);
+  }
+
+  /** Writes every region and verifies it by readback (throws naming the first bad word). */
+  async load(img: DeviceImage, opts: { progress?: Progress; signal?: AbortSignal } = {}): Promise<TransferStats> {
+    const total = 2 * img.bytes;
+    let before = 0;
+    const st: TransferStats = { bytes: img.bytes, seconds: 0, verifySeconds: 0 };
+    for (const r of img.regions) {
+      const base = before;
+      const res = await this.dev.writeMemory(r.base, r.words, { signal: opts.signal, progress: (done) => opts.progress?.(base + done, total) });
+      before += 2 * r.words.length * 4;
+      st.seconds += res.seconds;
+      st.verifySeconds += res.verifySeconds;
+    }
+    opts.progress?.(total, total);
+    return st;
+  }
+
+  async setLogits(on: boolean, o: OpOptions = {}): Promise<void> {
+    await this.dev.writeReg('logits_en', on ? 1 : 0, o);
+  }
+
+  /** One decode step: token at the next position (restart = position 0). */
+  async step(token: number, restart: boolean, opts: { logits?: boolean; signal?: AbortSignal } = {}): Promise<DeviceStep> {
+    const cfg = this.d.engine;
+    const V = cfg.engine.model.vocabSize;
+    if (!Number.isInteger(token) || token < 0 || token >= V) throw new InputError(`token ${token} is outside the vocabulary [0, ${V})`);
+    await this.dev.writeStream('tok', [BigInt(token) | (restart ? 1n << BigInt(this.d.idBits) : 0n)], { signal: opts.signal });
+    let logits: number[] | undefined;
+    if (opts.logits) logits = unpackLogits(cfg, (await this.dev.collectStream('logits', logitBeats(cfg), { signal: opts.signal })).data);
+    const r = (await this.dev.collectStream('next', 1, { signal: opts.signal })).data[0]!;
+    const logit = Number(BigInt.asIntN(32, r & 0xffffffffn));
+    const id = Number(r >> 32n);
+    const cycles = await this.dev.readReg('step_cycles', { signal: opts.signal });
+    return { id, logit, logits, cycles };
+  }
+
+  /**
+   * Greedy decode in run.c's loop (generateGreedy): prompt[0] at position 0, forced prompt tokens, then the
+   * device's argmax. Returns the `steps` ids that follow prompt[0] and every step's details.
+   */
+  async generate(
+    prompt: readonly number[],
+    steps: number,
+    opts: { logits?: boolean; stepTimeoutMs?: number; onStep?: (i: number, s: DeviceStep) => void } = {},
+  ): Promise<{ ids: number[]; steps: DeviceStep[] }> {
+    if (!prompt.length) throw new InputError('prompt must hold at least one token (e.g. BOS = 1)');
+    await this.setLogits(!!opts.logits);
+    const ids: number[] = [];
+    const out: DeviceStep[] = [];
+    let token = prompt[0]!;
+    for (let pos = 0; pos < steps; pos++) {
+      const s = await this.step(token, pos === 0, { logits: opts.logits, signal: AbortSignal.timeout(opts.stepTimeoutMs ?? 600_000) });
+      out.push(s);
+      opts.onStep?.(pos, s);
+      const nxt = pos + 1 < prompt.length ? prompt[pos + 1]! : s.id;
+      ids.push(nxt);
+      token = nxt;
+    }
+    return { ids, steps: out };
+  }
+
+  /** Engine perf counters (cycles by op class, cumulative). */
+  async perf(): Promise<Record<'gemv' | 'attn' | 'other' | 'idle', number>> {
+    const r = (n: string) => this.dev.readReg(n);
+    return { gemv: await r('perf_gemv'), attn: await r('perf_attn'), other: await r('perf_other'), idle: await r('perf_idle') };
+  }
+}
