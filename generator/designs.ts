@@ -3,10 +3,11 @@
  * IR module; the CLI derives its options from `defaults`, so a parameter is declared once, in the config.
  */
 import type { Module } from './hdl';
+import type { ResourceReport, SynthTarget } from './flow/synth';
 import { ConfigError } from './util/errors';
 import { GEMV_DEFAULTS, gemvConfig, gemvModule } from './llm/gemv';
 import { CELLNET_RTL_DEFAULTS, cellnetDesign } from './cellnet/rtl/design';
-import { LLM_PRESETS, STORIES260K_SHAPE, llmPresetConfig, llmEngineModule } from './llm/engine';
+import { LLM_PRESETS, STORIES260K_SHAPE, llmPresetConfig, llmEngineModule, synthEngine, type LlmEngineConfig } from './llm/engine';
 
 export interface DesignEntry {
   description: string;
@@ -15,6 +16,8 @@ export interface DesignEntry {
   /** Named parameter sets (--preset); explicit numeric options override the preset's values. */
   presets?: readonly string[];
   build(params: Record<string, number>, preset?: string): { config: object; module: Module };
+  /** Design-specific synthesis (e.g. per unit for large configs); default: the printed module, flat. */
+  synth?(config: object, target: SynthTarget): Promise<ResourceReport>;
 }
 
 export const DESIGNS: Record<string, DesignEntry> = {
@@ -28,10 +31,11 @@ export const DESIGNS: Record<string, DesignEntry> = {
   },
   llm: {
     description: 'W2A8KV4 decode engine for the stories260K shape (presets u280, tiny, sim-small)',
-    defaults: { lanes: 4, simd: 8, vpar: 4, sinks: 2, window: 10, wGroup: 32, kvGroup: 8 },
+    defaults: { lanes: 4, simd: 8, vpar: 4, slotPar: 1, wFifo: 0, sinks: 2, window: 10, wGroup: 32, kvGroup: 8 },
     presets: Object.keys(LLM_PRESETS),
+    synth: (config, target) => synthEngine(config as LlmEngineConfig, target),
     build(params, preset = 'sim-small') {
-      const hwKeys = ['lanes', 'simd', 'vpar'];
+      const hwKeys = ['lanes', 'simd', 'vpar', 'slotPar', 'wFifo'];
       const hw = Object.fromEntries(Object.entries(params).filter(([k]) => hwKeys.includes(k)));
       const engine = Object.fromEntries(Object.entries(params).filter(([k]) => !hwKeys.includes(k)));
       const config = llmPresetConfig(preset, STORIES260K_SHAPE, { hw, engine });

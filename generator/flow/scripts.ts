@@ -3,6 +3,7 @@
  * (cannot run here; docs/boards.md says how to use it) and a shell script of the open flow for Lattice boards.
  */
 import type { Board } from '../../boards';
+import { ICE40_SPRAM_ATTR } from './synth';
 
 export interface ScriptInput {
   board: Board;
@@ -46,12 +47,13 @@ export function writeLatticeScript(s: ScriptInput): string {
   const np = board.part.nextpnr!;
   const read = s.rtl.join(' ');
   const lines = ['#!/bin/sh', `# lutforge: open flow for ${board.title}. Needs yosys, nextpnr and the pack tool on PATH;`];
+  const ys = `read_verilog ${read}; ${ICE40_SPRAM_ATTR}; synth_ice40 -dsp -spram -top top -json top.json`;
   if (board.part.family === 'ice40')
     lines.push(
       `# npx lutforge build <design> --board ${board.name} runs the same steps from npm packages.`,
       'set -e',
       'cd "$(dirname "$0")/.."',
-      `yosys -q -p "read_verilog ${read}; synth_ice40 -dsp -top top -json top.json"`,
+      `yosys -q -p '${ys}'`,
       `nextpnr-ice40 --${np.device} --package ${np.package} --pcf ${s.constraints} --json top.json --asc top.asc --freq ${s.fabricMhz}`,
       'icepack top.asc top.bin',
       `${board.program.tool} top.bin`,

@@ -90,9 +90,11 @@ export function register(program: Command): void {
       .option('--json', 'print one JSON object', false),
   ).action(async (design: string, opts: Record<string, unknown>) => {
     const target = parseTarget(String(opts.target));
-    const { config, module } = designEntry(design).build(designParams(design, opts), designPreset(design, opts));
+    const entry = designEntry(design);
+    const { config, module } = entry.build(designParams(design, opts), designPreset(design, opts));
     const printed = printDesign(module);
-    const r = await synthesize(printed.files, printed.top, target);
-    emit(opts, { design, config, ...r }, () => formatResources(r));
+    const r = entry.synth ? await entry.synth(config, target) : await synthesize(printed.files, printed.top, target);
+    const note = (r as { method?: string; uram?: number }).method === 'per-unit' ? `\n  per-unit synthesis (docs/llm-engine.md#synthesis), URAM ${(r as { uram?: number }).uram}` : '';
+    emit(opts, { design, config, ...r }, () => formatResources(r) + note);
   });
 }

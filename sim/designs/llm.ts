@@ -15,8 +15,10 @@ const CREDIT_FRAC = 8;
 
 /**
  * Simulation-only top: the engine behind a model of the external memory's bandwidth. A credit counter gains
- * bytesPerCycle every cycle (capped at one w + s word pair, so an idle memory saves nothing up) and a w or s beat
- * may only transfer when the credit covers its bytes; the engine itself is unchanged.
+ * bytesPerCycle every cycle and a w or s beat may only transfer when the credit covers its bytes. The credit is
+ * capped at one w + s word pair plus one cycle's rate, so a memory whose words are not taken saves nothing up
+ * (bandwidth not used in a cycle is lost), while a saturated one delivers exactly bytesPerCycle on average.
+ * The engine itself is unchanged.
  */
 export function bandwidthTop(cfg: LlmEngineConfig, engine: Module, bytesPerCycle: number): Module {
   const m = new Module('llm_sim_top', { doc: `decode engine behind a ${bytesPerCycle.toFixed(1)} B/cycle memory model (simulation only)` });
@@ -38,7 +40,7 @@ export function bandwidthTop(cfg: LlmEngineConfig, engine: Module, bytesPerCycle
   const bw = BigInt(Math.round((cfg.wPortBits / 8) * 2 ** CREDIT_FRAC));
   const bs = BigInt(Math.round((cfg.sPortBits / 8) * 2 ** CREDIT_FRAC));
   const rate = BigInt(Math.round(bytesPerCycle * 2 ** CREDIT_FRAC));
-  const cap = bw + bs;
+  const cap = bw + bs + rate;
   const cw = cap.toString(2).length + 2;
   const credit = m.reg('credit', cw, { init: cap });
   const allowW = m.let('allow_w', credit.ge(lit(bw, cw)));

@@ -21,6 +21,7 @@
  * down from chainBytes - 1 and wraps), so a whole packWeights() load gives exactly the streaming chain's contents.
  */
 import { Module, lit, mux, select, type Expr, type Signal } from '../../hdl';
+import { SPRAM_SUFFIX } from '../../flow/synth';
 import { ConfigError, bitsFor } from '../../util/errors';
 import type { QuantizedCellnet } from '../golden';
 import { decideModule } from './decide';
@@ -46,8 +47,9 @@ export interface SerialPass {
   /** Chain positions: first MAC weight of output channel 0, and the bias of channel 0. */
   w0: number;
   b0: number;
-  /** Weight address step between MACs, and between output channels (MAC start, bias start). */
+  /** Weight address step between MACs, after the last MAC of a kernel row, and between output channels (MAC start, bias start). */
   wStep: number;
+  wRowJump: number;
   oStepW: number;
   oStepB: number;
   shift: number;
@@ -97,7 +99,7 @@ export function serialPlan(hw: CellnetHw): SerialPlan {
       const cb = c.channelBytes;
       passes.push({
         kind: 'conv', layer: c.index, inW: c.in.validW, inC: c.inC, k: c.k, pool, outH, outW, outC: c.outC, fan, biasBytes: c.biasBytes,
-        w0: pos, b0: pos + fan, wStep: 1, oStepW: cb, oStepB: cb, shift: 0, accBits: c.accBits, outBits: c.out.bits,
+        w0: pos, b0: pos + fan, wStep: 1, wRowJump: 1, oStepW: cb, oStepB: cb, shift: 0, accBits: c.accBits, outBits: c.out.bits,
         inMem: mem, outMem: 1 - mem, cycles: outH * outW * c.outC * pool * pool * cb,
       });
       pos += c.outC * cb;
@@ -107,12 +109,13 @@ export function serialPlan(hw: CellnetHw): SerialPlan {
     } else {
       const d: DensePlan = p;
       const s = d.in;
-      if (s.n !== 1) throw new Error('cellnet serial: dense input must be one pixel per beat');
       const fan = s.rows * s.validW * s.channels;
       const K = d.classes;
+      // chain layout (weights.ts): input row y holds beatsPerRow * n pixel slots (junk lanes past validW)
+      const rowPad = s.n * s.beatsPerRow;
       passes.push({
         kind: 'dense', layer: d.index, inW: s.validW, inC: s.channels, k: s.validW, pool: 1, outH: 1, outW: 1, outC: K, fan, biasBytes: d.biasBytes,
-        w0: pos + K * d.biasBytes, b0: pos, wStep: K, oStepW: 1, oStepB: d.biasBytes, shift: 0, accBits: d.accBits, outBits: hw.cfg.logitBits,
+        w0: pos + K * d.biasBytes, b0: pos, wStep: K, wRowJump: K + (rowPad - s.validW) * s.channels * K, oStepW: 1, oStepB: d.biasBytes, shift: 0, accBits: d.accBits, outBits: hw.cfg.logitBits,
         inMem: mem, outMem: -1, cycles: K * (fan + d.biasBytes),
       });
       pos += K * d.biasBytes + d.entries * d.entryBytes;
@@ -210,6 +213,7 @@ export function cellnetSerialModule(hw: CellnetHw, q: QuantizedCellnet, name = '
   const kW0 = K('w0', passes.map((p) => p.w0), wab);
   const kB0 = K('b0', passes.map((p) => p.b0), wab);
   const kWStep = K('w_step', passes.map((p) => p.wStep), wab);
+  const kWRowJump = K('w_row_jump', passes.map((p) => p.wRowJump), wab);
   const kOStepW = K('o_step_w', passes.map((p) => p.oStepW), wab);
   const kOStepB = K('o_step_b', passes.map((p) => p.oStepB), wab);
   const bbits = bitsFor(Math.max(...passes.map((p) => p.biasBytes)) - 1);
@@ -267,7 +271,7 @@ export function cellnetSerialModule(hw: CellnetHw, q: QuantizedCellnet, name = '
           u.set(r, mux(r.eq(kRowLast), lit(0, rb), r.add(1)));
           u.set(xa, mux(r.eq(kRowLast), xa.add(kRowJump), xa.add(1)));
         }, (u) => u.set(bi, bi.add(1)));
-        t.if(mac, (u) => u.set(wa, mux(s.eq(kFanLast), bs, wa.add(kWStep))), (u) => u.set(wa, wa.add(1)));
+        t.if(mac, (u) => u.set(wa, mux(s.eq(kFanLast), bs, wa.add(mux(r.eq(kRowLast), kWRowJump, kWStep)))), (u) => u.set(wa, wa.add(1)));
         t.if(sLast, (u) => {
           u.set(bi, 0).set(r, 0);
           u.set(xa, pbNext).set(pbr, pbNext);
@@ -324,7 +328,8 @@ export function cellnetSerialModule(hw: CellnetHw, q: QuantizedCellnet, name = '
 
   // ---- activation memories (single port each) ------------------------------------------------------
   const AB = sp.actBits;
-  const mems = sp.memDepth.map((d, i) => m.memory(`amem${i}`, AB, d));
+  // `_spram`: mapped to iCE40 SPRAM by the flow (generator/flow/synth.ts SPRAM_SUFFIX); block RAM elsewhere
+  const mems = sp.memDepth.map((d, i) => m.memory(`amem${i}${SPRAM_SUFFIX}`, AB, d));
   const mab = sp.memDepth.map((d) => bitsFor(d - 1));
   const rd = mems.map((_, i) => m.reg(`amem${i}_rd`, AB));
   const inMemIs = (i: number) => m.let(`in_mem${i}`, select(pass, passes.map((p) => lit(p.inMem === i ? 1 : 0, 1))));

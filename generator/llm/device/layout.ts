@@ -14,7 +14,7 @@
 import { fnv1a32 } from '../../regmap/regmap';
 import { ConfigError, clog2, requireInt } from '../../util/errors';
 import { ceilDiv, presetNamed, type LlmEngineConfig } from '../engine/config';
-import { packModel } from '../engine/pack';
+import { logitBeats, packModel } from '../engine/pack';
 import { randomQuantModel } from '../engine/random';
 
 export const REGIONS = ['w', 's', 'a', 'e'] as const;
@@ -58,6 +58,8 @@ export interface LlmDeviceConfig {
   readonly latency: number;
   /** Prefetch FIFO depth per stream (sustains one word per cycle at this latency). */
   readonly fifoDepth: number;
+  /** Logits FIFO depth: one whole step (capped), so the host may read logits slower than the engine makes them. */
+  readonly logitsFifo: number;
   readonly idBits: number;
   /** Result stream: {id, top logit[31:0]}. */
   readonly resultBits: number;
@@ -112,6 +114,7 @@ export function llmDeviceConfig(cfg: LlmEngineConfig, p: LlmDeviceParams = {}, s
     embLaneBits,
     latency,
     fifoDepth: pow2ceil(latency + 3),
+    logitsFifo: Math.max(2, Math.min(4096, pow2ceil(logitBeats(cfg)))),
     idBits,
     resultBits: 32 + idBits,
     imageBytes: 4 * REGIONS.reduce((a, n) => a + regions[n].words * regions[n].stride, 0),

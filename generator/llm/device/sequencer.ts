@@ -252,11 +252,19 @@ export function llmDeviceModule(d: LlmDeviceConfig): Module {
   const takeNew = m.let('lg_take', baseIdx.eq(0).or(beatBest.v.gt(bestV)));
   const finV = m.let('lg_fin_v', mux(takeNew, beatBest.v, bestV));
   const finI = m.let('lg_fin_i', mux(takeNew, beatBest.i, bestI));
-  const engReady = m.let('lg_ready', resFull.not().and(logitsEn.not().or(lo.ready)));
+  // Logits for the host go through a FIFO holding a whole step, so a slow link never stalls the classifier.
+  const lf = fifoModule(`${d.design}_logits_fifo`, cfg.logitsBits + 1, d.logitsFifo);
+  const lw = (n: string, w: number) => m.wire(`lf_${n}`, w);
+  const LF = { in_valid: lw('in_valid', 1), in_ready: lw('in_ready', 1), in_data: lw('in_data', cfg.logitsBits + 1), out_valid: lw('out_valid', 1), out_ready: lw('out_ready', 1), out_data: lw('out_data', cfg.logitsBits + 1), count: lw('count', bitsFor(d.logitsFifo)) };
+  m.instance(lf, 'logits_fifo', LF);
+  const engReady = m.let('lg_ready', resFull.not().and(logitsEn.not().or(LF.in_ready)));
   m.assign(E.logits_ready!, engReady);
-  m.assign(lo.valid, E.logits_valid!.and(logitsEn).and(resFull.not()));
-  m.assign(lo.data, E.logits_data!.asUnsigned());
-  m.assign(lo.last!, E.logits_last!);
+  m.assign(LF.in_valid, E.logits_valid!.and(logitsEn).and(resFull.not()));
+  m.assign(LF.in_data, cat(E.logits_last!, E.logits_data!.asUnsigned()));
+  m.assign(lo.valid, LF.out_valid);
+  m.assign(lo.data, LF.out_data.slice(cfg.logitsBits - 1, 0));
+  m.assign(lo.last!, LF.out_data.bit(cfg.logitsBits));
+  m.assign(LF.out_ready, lo.ready);
   m.assign(next.valid, resFull);
   m.assign(next.data, resData);
   const lgFire = E.logits_valid!.and(engReady);

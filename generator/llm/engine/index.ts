@@ -2,3 +2,4 @@ export * from './config';
 export * from './schedule';
 export { llmEngineModule } from './rtl';
 export * from './pack';
+export * from './synth';

@@ -36,6 +36,18 @@ describe('fit check', () => {
     expect(fit.rows.find((r) => r.resource === 'LUT')!.used).toBeGreaterThan(300);
   });
 
+  it('the cell classifier + link with the serial engine (preset up5k, the default) fits the iCEBreaker', async () => {
+    const g = generateBoard({ design: 'cellnet', board: 'icebreaker' });
+    expect(g.params).toMatchObject({ serial: 1 });
+    const fit = await fitCheck(g.board, g.rtl, 'top');
+    const row = (r: string) => fit.rows.find((x) => x.resource === r)!;
+    expect(fit.fits, formatFitTable(fit.rows)).toBe(true);
+    expect(row('DSP').used).toBe(1); // the one shared multiplier
+    expect(row('SPRAM').used).toBe(2); // the two feature-map memories
+    expect(row('BRAM').used).toBeGreaterThanOrEqual(12); // the 5,768 weight bytes
+    expect(row('LUT').used).toBeGreaterThan(1000);
+  }, 600_000);
+
   it('refuses a GEMV with more lanes than the UP5K has DSPs: overflow table, suggestion, nothing written', () => {
     const out = join(tmp, 'over');
     const r = cli(['generate', 'gemv', '--board', 'icebreaker', '--lanes', '16', '--simd', '2', '--group', '8', '--out', out]);

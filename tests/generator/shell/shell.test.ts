@@ -91,3 +91,27 @@ describe('LLM engine + link on a board', () => {
     await compileIcarus(files, 'top');
   });
 });
+
+// The cell classifier behind the link on every board with the time-multiplexed engine (preset up5k, the default of
+// the iCEBreaker, Arty and ULX3S; the streaming engines only fit the Xilinx UltraScale parts).
+describe('cell classifier (serial engine) board shells', () => {
+  it('is the default cellnet preset where the streaming engines do not fit', () => {
+    for (const b of ['icebreaker', 'arty-a7-35t', 'ulx3s']) expect(BOARDS[b]!.presets.cellnet).toBe('up5k');
+    const g = generateBoard({ design: 'cellnet', board: 'icebreaker' });
+    expect(g.preset).toBe('up5k');
+    expect(g.params).toMatchObject({ ppc: 1, serial: 1 });
+    expect(g.rtl.some((f) => /^module cellnet_serial\b/m.test(f.text))).toBe(true);
+  });
+
+  it.each(Object.keys(BOARDS))('%s: generates with preset up5k, lints clean (verilator -Wall) and compiles in Icarus', async (board) => {
+    const g = generateBoard({ design: 'cellnet', board, preset: 'up5k' });
+    const files = [...g.rtl, ...g.stubs];
+    const lint = await lintVerilog(files, 'top', { throwOnWarning: false });
+    expect(lint.messages).toEqual([]);
+    await compileIcarus(files, 'top');
+    // the same streams as the streaming design, so the link register map and channels are the same
+    const par = generateBoard({ design: 'cellnet', board, preset: 'small' });
+    const chans = (x: typeof g) => JSON.parse(x.files.find((f) => f.name === 'regmap.json')!.data) as unknown;
+    expect(chans(g)).toEqual(chans(par));
+  }, 300_000);
+});
