@@ -22,6 +22,8 @@ export interface SortRequest {
   /** Event log (.jsonl or .csv). */
   log?: string;
   ppc: number;
+  /** The time-multiplexed engine (ppc 1) instead of the streaming one. */
+  serial?: boolean;
   seed: number;
 }
 
@@ -71,7 +73,7 @@ export interface SortRun {
 }
 
 export async function runSorter(req: SortRequest, onProgress?: (p: SortProgress) => void): Promise<SortRun> {
-  const c = cellnetLinked(req.ppc);
+  const c = cellnetLinked(req.ppc, req.serial);
   const names = c.design.cfg.classes.map((x) => x.name);
   const clockHz = c.regmap.link.clockHz;
   const cycles = (name: string, x: number): number => {

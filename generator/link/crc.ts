@@ -1,4 +1,4 @@
-/** CRC-16/CCITT-FALSE byte update in the IR: eight named steps, so the printed Verilog stays linear in size. */
+/** CRC-16 (poly 0x1021, no reflection) byte update in the IR: eight named steps, so the printed Verilog stays linear in size. */
 import { lit, mux, type Expr, type Module } from '../hdl';
 import { CRC_POLY } from './protocol';
 

@@ -7,12 +7,13 @@
  *   seq == expected (or HELLO)       execute, respond, expected += 1
  *   seq == expected - 1              resend the cached response
  *   anything else                    NAK carrying `expected` (all before it are done)
+ *   SYNC (any seq)                   NAK echoing SYNC and its seq; nothing executes, the cache is kept
  */
 import { Module, cat, lit, mux, select, type Block, type Expr } from '../hdl';
 import { bitsFor } from '../util/errors';
 import type { LinkConfig } from './config';
 import { crcByte } from './crc';
-import { ESC, ESC_XOR, FLAG, MEM_WORD_BYTES, NAK, REQ, RESP_BIT, RESP_HEADER, RESUME_BIT, STATUS } from './protocol';
+import { CRC_XOROUT, ESC, ESC_XOR, FLAG, MEM_WORD_BYTES, NAK, REQ, RESP_BIT, RESP_HEADER, RESUME_BIT, STATUS } from './protocol';
 
 /** Argument bytes each request type carries before its data. */
 export const ARG_BYTES: Record<number, number> = {
@@ -25,8 +26,8 @@ export const ARG_BYTES: Record<number, number> = {
   [REQ.STREAM_READ]: 3,
 };
 const MAX_ARGS = 6;
-/** NAK frame: [0xFF, expected, stalled, stall_seq]. */
-const NAK_BYTES = 4;
+/** NAK frame: [0xFF, expected, stalled, stall_seq, req_type, req_seq] (the last two echo the request, e.g. SYNC's nonce). */
+const NAK_BYTES = 6;
 
 export interface ExecChannels {
   /** Host-to-device channels (count only: bytes flow into the hub). */
@@ -153,9 +154,9 @@ export function linkExecModule(cfg: LinkConfig, ch: ExecChannels, name = 'link_e
         S.DECIDE,
         (c) =>
           c.if(
-            typeIs(REQ.HELLO).or(seq.eq(expected)),
+            typeIs(REQ.SYNC).not().and(typeIs(REQ.HELLO).or(seq.eq(expected))),
             (t) => go(t.set(action, ACT_EXEC).set(argi, 0).set(args, 0).set(pw, 0).set(status, mux(knownType, lit(STATUS.OK, 8), lit(STATUS.BAD_REQUEST, 8))), S.ARGS),
-            (e) => go(e.set(action, mux(seq.eq(expected.sub(1)).and(cached), lit(ACT_RESEND, 2), lit(ACT_NAK, 2))), S.DRAIN),
+            (e) => go(e.set(action, mux(seq.eq(expected.sub(1)).and(cached).and(typeIs(REQ.SYNC).not()), lit(ACT_RESEND, 2), lit(ACT_NAK, 2))), S.DRAIN),
           ),
       ],
       [
@@ -316,7 +317,7 @@ export function linkExecModule(cfg: LinkConfig, ch: ExecChannels, name = 'link_e
   m.assign(encIdle, pst.eq(P.IDLE).and(oValid.not()).and(encStart.not()));
   m.assign(busy, state.ne(S.IDLE).or(encIdle.not()).or(frameAvail));
   const accept = m.let('o_accept', oValid.not().or(out.ready.and(oHas2.not())));
-  const body = m.let('enc_body', mux(encNak, select(ei, [lit(NAK, 8), expected, stalled.zext(8), stallSeq]), tbq));
+  const body = m.let('enc_body', mux(encNak, select(ei, [lit(NAK, 8), expected, stalled.zext(8), stallSeq, type, seq]), tbq));
   const crcN = crcByte(m, 'enc_crc_next', ecrc, body);
   const special = (x: Expr): Expr => x.eq(FLAG).or(x.eq(ESC));
   /** Load a byte into the output stage, escaping it unless it is a delimiter. */
@@ -346,8 +347,8 @@ export function linkExecModule(cfg: LinkConfig, ch: ExecChannels, name = 'link_e
             t.set(pst, mux(ei.eq(encLen.sub(1)), lit(P.CRCH, 3), lit(P.FETCH, 3)));
           }),
       ],
-      [P.CRCH, (c) => c.if(accept, (t) => load(t.set(pst, P.CRCL), ecrc.slice(15, 8), false))],
-      [P.CRCL, (c) => c.if(accept, (t) => load(t.set(pst, P.FLAG1), ecrc.slice(7, 0), false))],
+      [P.CRCH, (c) => c.if(accept, (t) => load(t.set(pst, P.CRCL), ecrc.slice(15, 8).xor(lit(CRC_XOROUT >> 8, 8)), false))],
+      [P.CRCL, (c) => c.if(accept, (t) => load(t.set(pst, P.FLAG1), ecrc.slice(7, 0).xor(lit(CRC_XOROUT & 0xff, 8)), false))],
       [P.FLAG1, (c) => c.if(accept, (t) => load(t.set(pst, P.IDLE), lit(FLAG, 8), true))],
     ]);
   }, 'encoder');

@@ -41,9 +41,15 @@ export const REQ_HEADER = 2;
 export const RESP_HEADER = 3;
 export const CRC_BYTES = 2;
 
-/** CRC-16/CCITT-FALSE: poly 0x1021, init 0xFFFF, no reflection, no final XOR; appended MSB first, so a good frame leaves 0. */
+/**
+ * Frame check: CRC-16/GENIBUS = CRC-16/CCITT-FALSE (poly 0x1021, init 0xFFFF, no reflection) with a final XOR of
+ * 0xFFFF, appended MSB first. A good frame leaves the constant CRC_RESIDUE. Without the final XOR a good frame would
+ * leave 0, a fixed point of a 0x00 byte: a frame whose last CRC byte is 0x00 stayed "good" with that byte dropped or
+ * doubled (about 1 frame in 256 on a line that drops or duplicates bytes).
+ */
 export const CRC_POLY = 0x1021;
 export const CRC_INIT = 0xffff;
+export const CRC_XOROUT = 0xffff;
 
 export function crc16Update(crc: number, byte: number): number {
   let c = crc ^ (byte << 8);
@@ -56,6 +62,12 @@ export function crc16(bytes: ArrayLike<number>, init = CRC_INIT): number {
   for (let i = 0; i < bytes.length; i++) c = crc16Update(c, bytes[i]!);
   return c;
 }
+
+/** The CRC register after a good frame's body and its (XORed) CRC bytes. */
+export const CRC_RESIDUE = crc16([CRC_XOROUT >> 8, CRC_XOROUT & 0xff], 0);
+
+/** Bumped when the wire protocol changes; part of every register map's `version`. */
+export const PROTOCOL_REVISION = 2;
 
 /** Register word width and the memory bus word. */
 export const REG_BITS = 32;

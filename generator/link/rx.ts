@@ -10,7 +10,7 @@
 import { Module, lit, mux } from '../hdl';
 import type { LinkConfig } from './config';
 import { crcByte } from './crc';
-import { CRC_BYTES, ESC, ESC_XOR, FLAG, REQ_HEADER } from './protocol';
+import { CRC_BYTES, CRC_RESIDUE, ESC, ESC_XOR, FLAG, REQ_HEADER } from './protocol';
 
 export function linkRxModule(cfg: LinkConfig, name = 'link_rx'): Module {
   const m = new Module(name, { doc: `link frame receiver: ${cfg.rxFifoBytes}-byte frame FIFO, ${cfg.maxFrames} frames, max frame ${cfg.maxFrameBytes} B` });
@@ -61,7 +61,7 @@ export function linkRxModule(cfg: LinkConfig, name = 'link_rx'): Module {
   const isEsc = m.let('is_esc', inData.eq(ESC));
   const dataByte = m.let('data_byte', mux(esc, inData.xor(lit(ESC_XOR, 8)), inData));
   const crcNext = crcByte(m, 'crc_next', crc, dataByte);
-  const good = m.let('frame_good', inFrame.and(bad.not()).and(esc.not()).and(cnt.ge(REQ_HEADER + CRC_BYTES)).and(crc.eq(0)).and(lenFull.not()));
+  const good = m.let('frame_good', inFrame.and(bad.not()).and(esc.not()).and(cnt.ge(REQ_HEADER + CRC_BYTES)).and(crc.eq(CRC_RESIDUE)).and(lenFull.not()));
   const rptrNext = m.let('rptr_next', rptr.add(mux(frameDone, lit(CRC_BYTES, P), lit(0, P))).add(rdNext.zext(P)));
 
   m.sync((b) => {

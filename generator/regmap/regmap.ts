@@ -7,6 +7,7 @@
  * Every map starts with the same header so a host can identify any design before trusting the rest.
  */
 import { ConfigError } from '../util/errors';
+import { PROTOCOL_REVISION } from '../link/protocol';
 
 export type Access = 'rw' | 'ro' | 'const';
 
@@ -124,7 +125,7 @@ export function buildRegMap(inp: RegMapInput): RegMap {
     for (const c of inp.channels.filter((x) => x.dir === dir))
       channels.push({ ...c, index: index++, bytes: Math.ceil(c.width / 8) + (c.hasLast ? 1 : 0) });
   }
-  const layout = JSON.stringify({ r: regs.map((r) => [r.name, r.width, r.access]), c: channels.map((c) => [c.name, c.dir, c.width, c.hasLast]), m: inp.memory, rev: inp.revision ?? 1 });
+  const layout = JSON.stringify({ r: regs.map((r) => [r.name, r.width, r.access]), c: channels.map((c) => [c.name, c.dir, c.width, c.hasLast]), m: inp.memory, rev: inp.revision ?? 1, link: PROTOCOL_REVISION });
   regs[0]!.value = fnv1a32(inp.design);
   regs[1]!.value = fnv1a32(layout);
   return { design: inp.design, designId: regs[0]!.value, version: regs[1]!.value, registers: regs, channels, memory: inp.memory, link: inp.link };

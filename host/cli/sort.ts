@@ -17,6 +17,7 @@ interface SortOpts {
   log?: string;
   plot?: string;
   ppc: string;
+  serial?: boolean;
   seed: string;
   json?: boolean;
 }
@@ -35,6 +36,7 @@ export function register(program: Command): void {
       .option('--log <file>', 'write every event here (.jsonl or .csv)')
       .option('--plot <file.svg>', 'plot the latency distribution and per-class counts')
       .option('--ppc <n>', 'pixels per cycle of the design', '8')
+      .option('--serial', 'the time-multiplexed engine of the iCEBreaker builds (preset up5k; ppc 1, ~1.36 M cycles per image)', false)
       .option('--seed <n>', 'seed for synthetic images', '1'),
   ).action(async (o: SortOpts) => {
     const live = !o.json && process.stderr.isTTY;
@@ -47,7 +49,8 @@ export function register(program: Command): void {
         delayUs: Number(o.delayUs),
         widthUs: Number(o.widthUs),
         log: o.log,
-        ppc: parseIntOpt('--ppc', o.ppc),
+        ppc: o.serial ? 1 : parseIntOpt('--ppc', o.ppc),
+        serial: o.serial,
         seed: parseIntOpt('--seed', o.seed),
       },
       live

@@ -24,8 +24,9 @@ export interface CellnetLinked {
   virtualBoard: () => Promise<VirtualBoardBuild>;
 }
 
-export function cellnetLinked(ppc = 8): CellnetLinked {
-  const design = cellnetDesign({ ppc });
+/** serial: the time-multiplexed engine (generator/cellnet/rtl/serial.ts, ppc 1): same streams, registers and words. */
+export function cellnetLinked(ppc = 8, serial = false): CellnetLinked {
+  const design = cellnetDesign(serial ? { ppc: 1, serial: 1 } : { ppc });
   const { regmap } = linkBoardTop(design.module, linkConfig(), { design: CELLNET_DESIGN });
   // The cellnet core simulates at ~10^5 cycles/s: the fastest legal virtual UART (4 clocks/bit) keeps replay usable.
   return { design, regmap, virtualBoard: () => buildVirtualBoard(design.module, { design: CELLNET_DESIGN }, { simClocksPerBit: 4 }) };

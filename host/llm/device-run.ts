@@ -3,7 +3,7 @@
  * image, decode greedily on the device, and compare ids (and logits with --logits) with the golden decoder.
  */
 import type { LlamaCheckpoint } from '../../generator/llm/checkpoint';
-import { describeEngine, shapeOf, type EngineConfig, type EngineParams } from '../../generator/llm/engine-config';
+import { describeEngine, ENGINE_DEFAULTS, shapeOf, type EngineConfig, type EngineParams } from '../../generator/llm/engine-config';
 import { llmPresetConfig } from '../../generator/llm/engine/config';
 import { presetLatency } from '../../generator/llm/device/layout';
 import { generateGreedy } from '../../generator/llm/float-model';
@@ -46,7 +46,9 @@ export interface DeviceRunResult {
 }
 
 export async function runOnDevice(o: DeviceRunOptions): Promise<DeviceRunResult> {
-  const cfg = llmPresetConfig(o.preset, shapeOf(o.ckpt.dims), { engine: o.engine });
+  // The preset gives the hardware; engine parameters start from the golden engine's defaults, not the preset's,
+  // so `--device` and `--engine golden` with the same flags decode the same model.
+  const cfg = llmPresetConfig(o.preset, shapeOf(o.ckpt.dims), { engine: { ...ENGINE_DEFAULTS, ...o.engine } });
   const qm = o.quantize(cfg.engine);
   const latency = o.latency ?? presetLatency(o.preset);
   const linked = llmDeviceLinked(cfg, { latency });

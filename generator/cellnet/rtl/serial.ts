@@ -371,16 +371,10 @@ export function cellnetSerialModule(hw: CellnetHw, q: QuantizedCellnet, name = '
   // ---- stage 4: requantise, pool, write (acc holds a finished sum when last_3) -----------------------
   const fin = lastT[2]!;
   const sh = m.let('acc_sh', select(pass, passes.map((p) => acc.shr(p.shift))));
-  const hiU = 2 ** AB - 1;
-  const actV = m.let('act_v', mux(sh.bit(AW - 1), lit(0, AB), mux(sh.gt(lit(hiU, AW, true)), lit(hiU, AB), sh.asUnsigned().slice(AB - 1, 0))));
-  // per-pass output width (actBits may differ per layer): saturate to the pass's own outBits
-  const convBits = passes.filter((p) => p.kind === 'conv').map((p) => p.outBits);
-  const actSat = convBits.every((bb) => bb === AB)
-    ? actV
-    : m.let('act_sat', select(pass, passes.map((p) => {
-        const hi = 2 ** (p.kind === 'conv' ? p.outBits : AB) - 1;
-        return mux(sh.bit(AW - 1), lit(0, AB), mux(sh.gt(lit(hi, AW, true)), lit(hi, AB), sh.asUnsigned().slice(AB - 1, 0)));
-      })));
+  // ReLU + saturation to the pass's own outBits (actBits may differ per layer; the RAMs are the widest)
+  const relu = (bits: number) => mux(sh.bit(AW - 1), lit(0, AB), mux(sh.gt(lit(2 ** bits - 1, AW, true)), lit(2 ** bits - 1, AB), sh.asUnsigned().slice(AB - 1, 0)));
+  const outBits = passes.map((p) => (p.kind === 'conv' ? p.outBits : AB));
+  const actSat = m.let('act_sat', outBits.every((bb) => bb === AB) ? relu(AB) : select(pass, outBits.map(relu)));
   const best = m.reg('best', AB);
   const mx = m.let('pool_max', mux(subFirstT[2]!.or(actSat.gt(best)), actSat, best));
   m.assign(wrEn, fin.and(subLastT[2]!));

@@ -8,6 +8,7 @@ import { ConfigError } from '../../../../generator/util/errors';
 import { buildCellnetSim, runCellnet, type CellnetSim } from '../../../../sim/designs/cellnet';
 import { compileIcarus } from '../../../../sim/icarus';
 import { lintVerilog } from '../../../../sim/lint';
+import { cli } from '../../flow/helpers';
 import { cellImages, randomImages, randomizedWeights, randomQuantized, shippedModel } from './helpers';
 
 /** The serial engine computes ~1.4 M cycles per frame with no stream transfer. */
@@ -82,7 +83,7 @@ describe('serial cell classifier in Verilator (shipped model)', () => {
   }, 1_800_000);
 
   it('classifies synthetic images bit-exactly under random stalls on every stream; events and pulses match the goldens', async () => {
-    const n = 12;
+    const n = 40;
     const pixels = cellImages(n, 301);
     const gold = goldenBatch(q, pixels, n);
     const scores = gold.map((g) => g.score).sort((a, b) => a - b);
@@ -108,7 +109,7 @@ describe('serial cell classifier in Verilator (shipped model)', () => {
 
   it('loads seeded random weights through wload (stalled) and computes them bit-exactly', async () => {
     const q2 = randomizedWeights(q, 9);
-    const n = 6;
+    const n = 10;
     const pixels = cellImages(n, 11);
     const gold = goldenBatch(q2, pixels, n);
     expect(gold.map((g) => [g.cls, g.score])).not.toEqual(goldenBatch(q, pixels, n).map((g) => [g.cls, g.score]));
@@ -131,4 +132,14 @@ describe('serial cell classifier in Verilator (other architectures, seeded rando
     expect(r.events.map((e) => [e.frame, e.cls, e.score])).toEqual(gold.map((g, i) => [i, g.cls, g.score]));
     expect(new Set(gold.map((g) => g.cls)).size).toBeGreaterThan(1);
   }, 900_000);
+});
+
+describe('lutforge sort with the serial engine (virtual board: link + serial core in Verilator)', () => {
+  it('sorts synthetic images with --serial; every event equals the golden model', () => {
+    const r = cli(['sort', '--device', 'sim', '--images', 'synthetic:4', '--serial', '--sort', '1', '--seed', '2', '--json']);
+    expect(r.code, r.stderr).toBe(0);
+    const s = JSON.parse(r.stdout) as { images: number; events: number; goldenMismatches: number; perClass: Record<string, number> };
+    expect(s).toMatchObject({ images: 4, events: 4, goldenMismatches: 0 });
+    expect(Object.values(s.perClass).reduce((a, b) => a + b, 0)).toBe(4);
+  }, 600_000);
 });

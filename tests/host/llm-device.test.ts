@@ -1,0 +1,102 @@
+/**
+ * `llm run --device`: stories260K's weights streamed into the LLM device's weight memory, verified by readback,
+ * then decoded on the device (engine fed by the generated weight sequencer) and compared with the golden decoder.
+ * Over the real serial stack (serialport on one end of a socat pty pair, the other end bridged byte for byte to
+ * the UART of the Verilator-simulated top), and through the CLI on the default `sim` transport.
+ */
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { loadCheckpoint } from '../../generator/llm/checkpoint';
+import { shapeOf } from '../../generator/llm/engine-config';
+import { llmPresetConfig, type LlmEngineConfig } from '../../generator/llm/engine/config';
+import { GoldenDecoder } from '../../generator/llm/golden/decoder';
+import { quantizeModel, type QuantModel } from '../../generator/llm/quant/model';
+import { Device } from '../../host/link/device';
+import { FramedOps } from '../../host/link/ops';
+import { PtyBridge, PtyPair } from '../../host/link/pty';
+import { SerialTransport } from '../../host/link/serial';
+import { VirtualBoardTransport, type VirtualBoardBuild } from '../../host/link/vboard';
+import { llmDeviceLinked, LlmDeviceRunner, type LlmDeviceLinked } from '../../host/llm/device-runner';
+import { hasModel, MODEL, REPO } from '../generator/llm/helpers';
+
+const run = promisify(execFile);
+
+describe.skipIf(!hasModel)('stories260K decoded on the LLM device (weight sequencer behind the link)', () => {
+  let cfg: LlmEngineConfig;
+  let qm: QuantModel;
+  let linked: LlmDeviceLinked;
+  let vb: VirtualBoardBuild;
+  beforeAll(async () => {
+    const ckpt = loadCheckpoint(MODEL);
+    cfg = llmPresetConfig('sim-small', shapeOf(ckpt.dims));
+    qm = quantizeModel(ckpt, cfg.engine, { search: 'minmax' });
+    linked = llmDeviceLinked(cfg, { latency: 8 });
+    vb = await linked.virtualBoard();
+  }, 900_000);
+
+  describe('over the serial stack (serialport <-> socat pty <-> Verilator UART)', () => {
+    let pty: PtyPair;
+    beforeAll(async () => {
+      pty = await PtyPair.open();
+    });
+    afterAll(async () => {
+      await pty?.close();
+    });
+
+    it('streams the weights, verifies them by readback, and decodes 4 tokens whose ids and logits equal the golden decoder', async () => {
+      const board = new VirtualBoardTransport(vb);
+      const bridge = await PtyBridge.open(pty.device, board);
+      const dev = await Device.open(new FramedOps(await SerialTransport.open(pty.host, 115_200)), linked.regmap);
+      try {
+        const runner = new LlmDeviceRunner(dev, linked.d);
+        const img = runner.image(qm);
+        let lastProgress = 0;
+        const st = await runner.load(img, { progress: (d) => (lastProgress = d) });
+        expect(st.bytes).toBe(img.bytes);
+        expect(st.bytes).toBeGreaterThan(100_000);
+        expect(lastProgress).toBe(2 * img.bytes);
+
+        const steps = 4;
+        const gen = await runner.generate([1], steps, { logits: true });
+        const g = new GoldenDecoder(qm);
+        let token = 1;
+        for (let p = 0; p < steps; p++) {
+          const want = Array.from(g.forward(token, p));
+          const s = gen.steps[p]!;
+          expect(s.logits).toEqual(want);
+          const top = Math.max(...want);
+          expect(s.id).toBe(want.indexOf(top));
+          expect(s.logit).toBe(top);
+          expect(s.cycles).toBeGreaterThan(0);
+          token = gen.ids[p]!;
+          expect(token).toBe(s.id);
+        }
+
+        // The comparison can fail: corrupt weight words in device memory and the same position decodes differently.
+        const w0 = linked.d.regions.w.base;
+        const bad = Uint32Array.from(img.regions[0]!.words.subarray(0, 16), (x) => (x ^ 0xaaaaaaaa) >>> 0);
+        await dev.ops.memWrite(w0, new Uint8Array(bad.buffer));
+        await dev.ops.flush();
+        const again = await runner.step(1, true, { logits: true });
+        expect(again.logits).not.toEqual(Array.from(new GoldenDecoder(qm).forward(1, 0)));
+      } finally {
+        await dev.close();
+        await bridge.close();
+        await board.close();
+      }
+    }, 900_000);
+  });
+
+  it('`llm run --device sim` (the default transport) gives the ids of `llm run --engine golden`', async () => {
+    const common = ['--model', MODEL, '--tokens', '6', '--prompt-ids', '1,403,27', '--search', 'minmax', '--no-calib', '--json'];
+    const cli = (args: string[]) => run('npx', ['lutforge', 'llm', 'run', ...args], { cwd: REPO, maxBuffer: 1 << 24, timeout: 900_000 });
+    const golden = JSON.parse((await cli([...common, '--engine', 'golden'])).stdout);
+    const device = JSON.parse((await cli([...common, '--device', 'sim', '--preset', 'sim-small'])).stdout);
+    expect(golden.ids).toHaveLength(6);
+    expect(device.ids).toEqual(golden.ids);
+    expect(device.golden.match).toBe(true);
+    expect(device.transfer.bytes).toBeGreaterThan(100_000);
+    expect(device.cyclesPerToken).toHaveLength(6);
+  }, 900_000);
+});
