@@ -4,6 +4,7 @@
  * small `simClocksPerBit` so that simulating a UART stays cheap (docs/protocol.md#virtual-board).
  */
 import { ConfigError, clog2, requireInt, requirePow2 } from '../util/errors';
+import { CRC_BYTES, REQ_HEADER } from './protocol';
 
 export interface LinkParams {
   /** Board clock in Hz. */
@@ -64,7 +65,7 @@ export function linkConfig(p: LinkParams = {}): LinkConfig {
   if (maxPayload % 4) throw new ConfigError('maxPayload', 'must be a multiple of 4 (memory words)', maxPayload);
   const rxFifoBytes = p.rxFifoBytes ?? LINK_DEFAULTS.rxFifoBytes;
   requirePow2('rxFifoBytes', rxFifoBytes);
-  const maxFrameBytes = 2 + maxPayload + 2;
+  const maxFrameBytes = REQ_HEADER + maxPayload + CRC_BYTES;
   if (rxFifoBytes < 2 * maxFrameBytes) throw new ConfigError('rxFifoBytes', `must hold two largest frames (>= ${2 * maxFrameBytes})`, rxFifoBytes);
   const maxFrames = p.maxFrames ?? LINK_DEFAULTS.maxFrames;
   requirePow2('maxFrames', maxFrames);

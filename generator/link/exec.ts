@@ -13,7 +13,7 @@ import { Module, cat, lit, mux, select, type Block, type Expr } from '../hdl';
 import { bitsFor } from '../util/errors';
 import type { LinkConfig } from './config';
 import { crcByte } from './crc';
-import { CRC_XOROUT, ESC, ESC_XOR, FLAG, MEM_WORD_BYTES, NAK, REQ, RESP_BIT, RESP_HEADER, RESUME_BIT, STATUS } from './protocol';
+import { CRC_BITS, CRC_INIT, CRC_XOROUT, ESC, ESC_XOR, FLAG, MEM_WORD_BYTES, NAK, REQ, RESP_BIT, RESP_HEADER, RESUME_BIT, STATUS } from './protocol';
 
 /** Argument bytes each request type carries before its data. */
 export const ARG_BYTES: Record<number, number> = {
@@ -45,7 +45,7 @@ const ACT_EXEC = 0;
 const ACT_RESEND = 1;
 const ACT_NAK = 2;
 
-const P = { IDLE: 0, FLAG0: 1, FETCH: 2, USE: 3, CRCH: 4, CRCL: 5, FLAG1: 6 } as const;
+const P = { IDLE: 0, FLAG0: 1, FETCH: 2, USE: 3, CRC: 4, FLAG1: 5 } as const;
 
 export function linkExecModule(cfg: LinkConfig, ch: ExecChannels, name = 'link_exec'): Module {
   const m = new Module(name, { doc: `link executor: ${ch.inCount} in / ${ch.outBytes.length} out channels, memory bus ${ch.hasMem ? 'yes' : 'no'}` });
@@ -306,7 +306,9 @@ export function linkExecModule(cfg: LinkConfig, ch: ExecChannels, name = 'link_e
   // ---- encoder: FLAG, stuffed(body, crc_hi, crc_lo), FLAG ----------------------------------------
   const pst = m.reg('enc_state', 3, { init: P.IDLE });
   const ei = m.reg('enc_i', PW, { init: 0 });
-  const ecrc = m.reg('enc_crc', 16, { init: 0xffff });
+  const ecrc = m.reg('enc_crc', CRC_BITS, { init: CRC_INIT });
+  const ecrcOut = m.let('enc_crc_out', ecrc.xor(lit(CRC_XOROUT, CRC_BITS)));
+  const ek = m.reg('enc_crc_k', 2, { init: 0 });
   const tbq = m.reg('tb_q', 8, { init: 0 });
   const oValid = m.reg('o_valid', 1, { init: 0 });
   const oByte = m.reg('o_byte', 8, { init: 0 });
@@ -335,7 +337,7 @@ export function linkExecModule(cfg: LinkConfig, ch: ExecChannels, name = 'link_e
   m.sync((b) => {
     b.if(out.ready.and(oValid), (t) => t.if(oHas2, (u) => u.set(oByte, o2).set(oHas2, 0), (u) => u.set(oValid, 0)));
     b.switch(pst, [
-      [P.IDLE, (c) => c.if(encStart, (t) => t.set(ei, 0).set(ecrc, 0xffff).set(pst, P.FLAG0))],
+      [P.IDLE, (c) => c.if(encStart, (t) => t.set(ei, 0).set(ecrc, CRC_INIT).set(ek, 0).set(pst, P.FLAG0))],
       [P.FLAG0, (c) => c.if(accept, (t) => load(t.set(pst, P.FETCH), lit(FLAG, 8), true))],
       [P.FETCH, (c) => c.set(pst, P.USE)],
       [
@@ -344,11 +346,19 @@ export function linkExecModule(cfg: LinkConfig, ch: ExecChannels, name = 'link_e
           c.if(accept, (t) => {
             load(t, body, false);
             t.set(ecrc, crcN).set(ei, ei.add(1));
-            t.set(pst, mux(ei.eq(encLen.sub(1)), lit(P.CRCH, 3), lit(P.FETCH, 3)));
+            t.set(pst, mux(ei.eq(encLen.sub(1)), lit(P.CRC, 3), lit(P.FETCH, 3)));
           }),
       ],
-      [P.CRCH, (c) => c.if(accept, (t) => load(t.set(pst, P.CRCL), ecrc.slice(15, 8).xor(lit(CRC_XOROUT >> 8, 8)), false))],
-      [P.CRCL, (c) => c.if(accept, (t) => load(t.set(pst, P.FLAG1), ecrc.slice(7, 0).xor(lit(CRC_XOROUT & 0xff, 8)), false))],
+      [
+        P.CRC,
+        (c) =>
+          c.if(accept, (t) => {
+            // CRC bytes MSB first: byte k is bits [31-8k : 24-8k].
+            load(t, select(ek, [0, 1, 2, 3].map((k) => ecrcOut.slice(CRC_BITS - 1 - 8 * k, CRC_BITS - 8 - 8 * k))), false);
+            t.set(ek, ek.add(1));
+            t.if(ek.eq(CRC_BITS / 8 - 1), (u) => u.set(pst, P.FLAG1));
+          }),
+      ],
       [P.FLAG1, (c) => c.if(accept, (t) => load(t.set(pst, P.IDLE), lit(FLAG, 8), true))],
     ]);
   }, 'encoder');

@@ -10,7 +10,7 @@
 import { Module, lit, mux } from '../hdl';
 import type { LinkConfig } from './config';
 import { crcByte } from './crc';
-import { CRC_BYTES, CRC_RESIDUE, ESC, ESC_XOR, FLAG, REQ_HEADER } from './protocol';
+import { CRC_BITS, CRC_BYTES, CRC_INIT, CRC_RESIDUE, ESC, ESC_XOR, FLAG, REQ_HEADER } from './protocol';
 
 export function linkRxModule(cfg: LinkConfig, name = 'link_rx'): Module {
   const m = new Module(name, { doc: `link frame receiver: ${cfg.rxFifoBytes}-byte frame FIFO, ${cfg.maxFrames} frames, max frame ${cfg.maxFrameBytes} B` });
@@ -36,7 +36,7 @@ export function linkRxModule(cfg: LinkConfig, name = 'link_rx'): Module {
   const esc = m.reg('esc', 1, { init: 0 });
   const bad = m.reg('bad', 1, { init: 0 });
   const cnt = m.reg('cnt', L, { init: 0 });
-  const crc = m.reg('crc', 16, { init: 0xffff });
+  const crc = m.reg('crc', CRC_BITS, { init: CRC_INIT });
   const wtmp = m.reg('wtmp', P, { init: 0 });
   const wcommit = m.reg('wcommit', P, { init: 0 });
   const rptr = m.reg('rptr', P, { init: 0 });
@@ -85,7 +85,7 @@ export function linkRxModule(cfg: LinkConfig, name = 'link_rx'): Module {
               g.if(inFrame.and(cnt.ne(0).or(bad)), (h) => h.set(badCount, badCount.add(1)));
             },
           );
-          f.set(inFrame, 1).set(esc, 0).set(bad, 0).set(cnt, 0).set(crc, 0xffff);
+          f.set(inFrame, 1).set(esc, 0).set(bad, 0).set(cnt, 0).set(crc, CRC_INIT);
         },
         (d) =>
           d.if(inFrame, (fr) =>

@@ -28,6 +28,12 @@ export interface LinkTopOptions {
   revision?: number;
   /** Words addressable on the memory bus (documentation for the host; the core decodes). */
   memWords?: number;
+  /**
+   * 'uart' (default): pins uart_rxd/uart_txd. 'bytes': the virtual board's byte bridge, no UART: the link's frame
+   * receiver and encoder talk to the 8-bit streams h2d/d2h directly (one byte per clock), so a bench can run the
+   * link at 3 Mbaud and more; the line rate is then paced outside (PtyBridge). The UART has its own tests.
+   */
+  phy?: 'uart' | 'bytes';
 }
 
 export interface LinkTop {
@@ -58,9 +64,14 @@ export function linkBoardTop(core: Module, cfg: LinkConfig, opts: LinkTopOptions
   const ins = regmap.channels.filter((c) => c.dir === 'in');
   const outs = regmap.channels.filter((c) => c.dir === 'out');
 
-  const top = new Module(`${opts.design}_top`, { doc: `${opts.design} core behind the lutforge link (UART ${cfg.clocksPerBit} clocks/bit)` });
-  const rxd = top.input('uart_rxd', 1);
-  const txd = top.output('uart_txd', 1);
+  const bytes = opts.phy === 'bytes';
+  const top = bytes
+    ? new Module(`${opts.design}_vboard`, { doc: `virtual board: ${opts.design} core behind the lutforge link, bytes bridged to h2d/d2h (no UART)` })
+    : new Module(`${opts.design}_top`, { doc: `${opts.design} core behind the lutforge link (UART ${cfg.clocksPerBit} clocks/bit)` });
+  const h2d = bytes ? top.streamIn('h2d', 8) : null;
+  const d2h = bytes ? top.streamOut('d2h', 8) : null;
+  const rxd = bytes ? null : top.input('uart_rxd', 1);
+  const txd = bytes ? null : top.output('uart_txd', 1);
   const busyOut = top.output('busy', 1);
 
   const urx = uartRxModule(cfg.clocksPerBit);
@@ -75,8 +86,8 @@ export function linkBoardTop(core: Module, cfg: LinkConfig, opts: LinkTopOptions
     for (const p of m.portList()) if (p.name !== 'clk' && p.name !== 'rst') w[p.name] = top.wire(`${inst}_${p.name}`, p.width, { signed: p.signed });
     return w;
   };
-  const U = wires('urx', urx);
-  const T = wires('utx', utx);
+  const U = bytes ? {} : wires('urx', urx);
+  const T = bytes ? {} : wires('utx', utx);
   const R = wires('rx', lrx);
   const E = wires('ex', exec);
   const B = wires('regs', bank);
@@ -85,14 +96,23 @@ export function linkBoardTop(core: Module, cfg: LinkConfig, opts: LinkTopOptions
     top.instance(m, inst, Object.fromEntries(Object.entries(w)));
   };
 
-  // UART <-> receiver / encoder
-  top.assign(U.rxd!, rxd);
-  top.assign(txd, T.txd!);
-  top.assign(R.in_valid!, U.byte_valid!);
-  top.assign(R.in_data!, U.byte_data!);
-  top.assign(T.tx_valid!, E.out_valid!);
-  top.assign(T.tx_data!, E.out_data!);
-  top.assign(E.out_ready!, T.tx_ready!);
+  // UART (or the byte bridge) <-> receiver / encoder
+  if (h2d && d2h) {
+    top.assign(h2d.ready, 1); // the receiver takes a byte every clock
+    top.assign(R.in_valid!, h2d.valid);
+    top.assign(R.in_data!, h2d.data);
+    top.assign(d2h.valid, E.out_valid!);
+    top.assign(d2h.data, E.out_data!);
+    top.assign(E.out_ready!, d2h.ready);
+  } else {
+    top.assign(U.rxd!, rxd!);
+    top.assign(txd!, T.txd!);
+    top.assign(R.in_valid!, U.byte_valid!);
+    top.assign(R.in_data!, U.byte_data!);
+    top.assign(T.tx_valid!, E.out_valid!);
+    top.assign(T.tx_data!, E.out_data!);
+    top.assign(E.out_ready!, T.tx_ready!);
+  }
   // receiver <-> executor
   top.assign(E.frame_avail!, R.frame_avail!);
   top.assign(E.frame_len!, R.frame_len!);
@@ -203,13 +223,15 @@ export function linkBoardTop(core: Module, cfg: LinkConfig, opts: LinkTopOptions
   top.assign(E.d_data!, outs.length ? select(E.d_ch!, datas) : lit(0, 8));
   top.assign(E.d_last!, outs.length ? select(E.d_ch!, lasts) : lit(1, 1));
 
-  connect(urx, 'urx', U);
-  connect(utx, 'utx', T);
+  if (!bytes) {
+    connect(urx, 'urx', U);
+    connect(utx, 'utx', T);
+  }
   connect(lrx, 'rx', R);
   connect(exec, 'ex', E);
   connect(bank, 'regs', B);
   connect(core, 'core', C);
-  const busy: Expr[] = [R.busy!, E.busy!, U.byte_valid!, T.tx_ready!.not(), ...hinBusy];
+  const busy: Expr[] = bytes ? [R.busy!, E.busy!, E.out_valid!, ...hinBusy] : [R.busy!, E.busy!, U.byte_valid!, T.tx_ready!.not(), ...hinBusy];
   if (C.busy && ports.some((p) => p.name === 'busy' && p.dir === 'output') && C.busy.width === 1) busy.push(C.busy);
   top.assign(busyOut, orAll(busy));
   return { board: top, regmap };

@@ -2,19 +2,17 @@
  * TS twin of the frame layer (docs/protocol.md): byte stuffing, CRC, and a streaming decoder that resynchronises
  * on every FLAG. Used by the host, the fault-injection tests and the fuzzers.
  */
-import { CRC_BYTES, CRC_RESIDUE, CRC_XOROUT, ESC, ESC_XOR, FLAG, crc16 } from '../../generator/link/protocol';
+import { CRC_BYTES, CRC_RESIDUE, ESC, ESC_XOR, FLAG, crcBytes, crcRaw } from '../../generator/link/protocol';
 
-/** FLAG, stuffed(body, crc_hi, crc_lo), FLAG; crc = CRC-16/GENIBUS of the body. */
+/** FLAG, stuffed(body, crc32 MSB first), FLAG (docs/protocol.md#wire-format). */
 export function encodeFrame(body: ArrayLike<number>): Uint8Array {
-  const c = crc16(body) ^ CRC_XOROUT;
   const out: number[] = [FLAG];
   const put = (b: number): void => {
     if (b === FLAG || b === ESC) out.push(ESC, b ^ ESC_XOR);
     else out.push(b);
   };
   for (let i = 0; i < body.length; i++) put(body[i]!);
-  put(c >> 8);
-  put(c & 0xff);
+  for (const b of crcBytes(body)) put(b);
   out.push(FLAG);
   return Uint8Array.from(out);
 }
@@ -74,7 +72,7 @@ export class FrameDecoder {
   }
 
   private close(): void {
-    const ok = !this.tooLong && !this.esc && this.buf.length >= 1 + CRC_BYTES && crc16(this.buf) === CRC_RESIDUE;
+    const ok = !this.tooLong && !this.esc && this.buf.length >= 1 + CRC_BYTES && crcRaw(this.buf) === CRC_RESIDUE;
     if (!ok) {
       this.stats.bad++;
       return;

@@ -25,7 +25,8 @@ export interface VirtualBoardBuild {
 export async function buildVirtualBoard(core: Module, top: LinkTopOptions, params: LinkParams = {}): Promise<VirtualBoardBuild> {
   const cfg = linkConfig({ simClocksPerBit: VBOARD_CLOCKS_PER_BIT, ...params });
   const { board, regmap } = linkBoardTop(core, cfg, top);
-  const vb = linkVirtualBoard(board, cfg);
+  // phy 'bytes': the top already has the h2d/d2h byte streams (no UART, docs/protocol.md#virtual-board).
+  const vb = top.phy === 'bytes' ? board : linkVirtualBoard(board, cfg);
   const printed = printDesign(vb);
   const sim = await buildSim({ iface: vb.interface(), files: printed.files });
   return { sim, regmap, cfg, module: vb };

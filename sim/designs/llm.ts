@@ -4,6 +4,7 @@
  * feeds tokens and collects the logits. Shared by the tests and bench/llm.ts.
  */
 import { Module, lit, mux, plainPorts, printDesign } from '../../generator/hdl';
+import { bitsFor } from '../../generator/util/errors';
 import type { MemoryModel, LlmEngineConfig } from '../../generator/llm/engine/config';
 import { logitBeats, packEmbedding, packModel, unpackLogits, type TokenImage } from '../../generator/llm/engine/pack';
 import { llmEngineModule } from '../../generator/llm/engine/rtl';
@@ -18,7 +19,9 @@ const CREDIT_FRAC = 8;
  * bytesPerCycle every cycle and a w or s beat may only transfer when the credit covers its bytes. The credit is
  * capped at one w + s word pair plus one cycle's rate, so a memory whose words are not taken saves nothing up
  * (bandwidth not used in a cycle is lost), while a saturated one delivers exactly bytesPerCycle on average.
- * The engine itself is unchanged.
+ * The memory reads its image in order: the w words of a group, then that group's s word, so w may run at most one
+ * group ahead of s (`lead` = w beats - stepsPerGroup x s beats stays in [0, stepsPerGroup]); when a w and an s beat
+ * can both be due in one cycle, each needs the credit of both. The engine itself is unchanged.
  */
 export function bandwidthTop(cfg: LlmEngineConfig, engine: Module, bytesPerCycle: number): Module {
   const m = new Module('llm_sim_top', { doc: `decode engine behind a ${bytesPerCycle.toFixed(1)} B/cycle memory model (simulation only)` });
@@ -43,8 +46,14 @@ export function bandwidthTop(cfg: LlmEngineConfig, engine: Module, bytesPerCycle
   const cap = bw + bs + rate;
   const cw = cap.toString(2).length + 2;
   const credit = m.reg('credit', cw, { init: cap });
-  const allowW = m.let('allow_w', credit.ge(lit(bw, cw)));
-  const allowS = m.let('allow_s', credit.ge(lit(bw + bs, cw)));
+  const spg = cfg.gemv.stepsPerGroup;
+  const lw = bitsFor(spg) + 1;
+  const lead = m.reg('lead', lw, { init: 0 });
+  const wOk = m.let('w_in_order', lead.lt(lit(spg, lw)));
+  const sOk = m.let('s_in_order', lead.ge(lit(spg - 1, lw)));
+  const both = wOk.and(sOk);
+  const allowW = m.let('allow_w', wOk.and(credit.ge(mux(both, lit(bw + bs, cw), lit(bw, cw)))));
+  const allowS = m.let('allow_s', sOk.and(credit.ge(mux(both, lit(bw + bs, cw), lit(bs, cw)))));
   const ewValid = m.wire('e_w_valid', 1);
   const ewReady = m.wire('e_w_ready', 1);
   const esValid = m.wire('e_s_valid', 1);
@@ -56,7 +65,12 @@ export function bandwidthTop(cfg: LlmEngineConfig, engine: Module, bytesPerCycle
   Object.assign(conns, { w_valid: ewValid, w_ready: ewReady, w_data: w.data, s_valid: esValid, s_ready: esReady, s_data: s.data });
   const spent = mux(w.valid.and(w.ready), lit(bw, cw), lit(0, cw)).add(mux(s.valid.and(s.ready), lit(bs, cw), lit(0, cw)));
   const after = m.let('credit_after', credit.sub(spent).add(lit(rate, cw)));
-  m.sync((b) => b.set(credit, mux(after.gt(lit(cap, cw)), lit(cap, cw), after)));
+  const wFire = w.valid.and(w.ready);
+  const sFire = s.valid.and(s.ready);
+  m.sync((b) => {
+    b.set(credit, mux(after.gt(lit(cap, cw)), lit(cap, cw), after));
+    b.set(lead, lead.add(mux(wFire, lit(1, lw), lit(0, lw))).sub(mux(sFire, lit(spg, lw), lit(0, lw))));
+  });
   m.instance(engine, 'u_engine', conns);
   return m;
 }
