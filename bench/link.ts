@@ -27,7 +27,9 @@ interface Row {
   fractionOfLine: number;
   /** Simulated cycles per payload byte. */
   cyclesPerByte: number;
-  retransmitRounds: number;
+  /** NAK-driven go-back rounds and SYNC barriers (timeouts). */
+  goBacks: number;
+  syncs: number;
   naks: number;
 }
 
@@ -59,7 +61,8 @@ async function measure(b: VirtualBoardBuild, phy: Row['phy'], pty: PtyPair, baud
       seconds,
       fractionOfLine: bytes / seconds / (baud / 10),
       cyclesPerByte: cycles / bytes,
-      retransmitRounds: ops.link.stats.retransmitRounds - s0.retransmitRounds,
+      goBacks: ops.link.stats.goBacks - s0.goBacks,
+      syncs: ops.link.stats.syncs - s0.syncs,
       naks: ops.link.stats.naks - s0.naks,
     };
   } finally {
@@ -92,8 +95,8 @@ export async function main(argv: string[]): Promise<void> {
       'bulk MEM_WRITE over serialport <-> socat pty <-> Verilator virtual board, bridge paced at the line rate',
       `phy uart: the generated UART at ${uart.cfg.clocksPerBit} clocks/bit in the loop; phy bytes: pty bytes straight into the link RTL (no UART)`,
       table(
-        ['phy', 'baud', 'byte fault rate', 'payload B', 's', 'fraction of line rate', 'sim cycles/B', 'timeout rounds', 'NAKs'],
-        rows.map((r) => [r.phy, r.baud, r.faultRate, r.payloadBytes, r.seconds, r.fractionOfLine, r.cyclesPerByte, r.retransmitRounds, r.naks]),
+        ['phy', 'baud', 'byte fault rate', 'payload B', 's', 'fraction of line rate', 'sim cycles/B', 'go-backs', 'syncs (timeouts)', 'NAKs'],
+        rows.map((r) => [r.phy, r.baud, r.faultRate, r.payloadBytes, r.seconds, r.fractionOfLine, r.cyclesPerByte, r.goBacks, r.syncs, r.naks]),
       ),
     ].join('\n'),
   );

@@ -1,7 +1,9 @@
 /**
- * 8N1 UART. The divisor (clocks per bit) comes from LinkConfig: clockHz/baud on a board, or the virtual
- * board's simClocksPerBit. The receiver samples mid-bit after a 2-flop synchroniser and drops bytes whose
- * stop bit is 0 (framing error); it has no backpressure (a line cannot wait), so its output is a pulse.
+ * 8N1 UART, the one lutforge generates (the link and the shell's stream bridge). The divisor (clocks per bit) comes
+ * from LinkConfig: clockHz/baud on a board (uartClocksPerBit), or the virtual board's simClocksPerBit. The receiver
+ * samples mid-bit after a 2-flop synchroniser and drops bytes whose stop bit is 0 (framing error). A line cannot
+ * wait, so by default its output is a one-cycle pulse; with `hold` it is a stream (`byte_ready` in) that holds a
+ * byte until taken, and a byte not taken before the next one arrives is overwritten.
  */
 import { Module, lit, mux } from '../hdl';
 import { bitsFor } from '../util/errors';
@@ -49,11 +51,12 @@ const R_START = 1;
 const R_DATA = 2;
 const R_STOP = 3;
 
-export function uartRxModule(clocksPerBit: number, name = 'uart_rx'): Module {
-  const m = new Module(name, { doc: `UART receiver, 8N1, ${clocksPerBit} clocks per bit, mid-bit sampling` });
+export function uartRxModule(clocksPerBit: number, name = 'uart_rx', opts: { hold?: boolean } = {}): Module {
+  const m = new Module(name, { doc: `UART receiver, 8N1, ${clocksPerBit} clocks per bit, mid-bit sampling${opts.hold ? ', output held until taken' : ''}` });
   const rxd = m.input('rxd', 1);
-  const outValid = m.output('byte_valid', 1);
-  const outData = m.output('byte_data', 8);
+  const held = opts.hold ? m.streamOut('byte', 8) : null;
+  const outValid = held ? held.valid : m.output('byte_valid', 1);
+  const outData = held ? held.data : m.output('byte_data', 8);
   const framingError = m.output('framing_error', 1);
   const cb = bitsFor(clocksPerBit - 1);
   const s1 = m.reg('sync1', 1, { init: 1 });
@@ -70,7 +73,9 @@ export function uartRxModule(clocksPerBit: number, name = 'uart_rx'): Module {
   const tick = m.let('tick', cnt.eq(0));
   const full = lit(clocksPerBit - 1, cb);
   m.sync((b) => {
-    b.set(s1, rxd).set(s2, s1).set(vr, 0).set(fe, 0);
+    b.set(s1, rxd).set(s2, s1).set(fe, 0);
+    if (held) b.if(held.ready, (t) => t.set(vr, 0));
+    else b.set(vr, 0);
     b.if(tick.not().and(state.ne(R_IDLE)), (t) => t.set(cnt, cnt.sub(1)));
     b.switch(state, [
       [R_IDLE, (c) => c.if(s2.not(), (t) => t.set(state, R_START).set(cnt, Math.floor(clocksPerBit / 2) - 1))],

@@ -16,6 +16,8 @@ export interface BoardApp {
   description: string;
   /** Written as regmap.json: the registers / channels the host sees. */
   regmap: object;
+  /** Written as regmap.ts when the app has a link register map: the typed TS module (generator/regmap/emit.ts). */
+  regmapTs?: string;
 }
 
 export function checkAppPorts(m: Module): void {

@@ -12,7 +12,8 @@
 import { Module, cat, lit, mux, orAll, plainPorts, type Block, type Expr, type Signal } from '../hdl';
 import { ConfigError, bitsFor, clog2 } from '../util/errors';
 import type { BoardApp } from './app';
-import { uartDivisor, uartRxModule, uartTxModule } from './uart';
+import { uartClocksPerBit } from '../link/config';
+import { uartRxModule, uartTxModule } from '../link/uart';
 
 export interface BridgeChannel {
   id: number;
@@ -37,7 +38,7 @@ export function streamBridgeApp(core: Module, clockHz: number, baud: number): Bo
     ...ins.map((s, c) => ({ id: c, stream: s.name, dir: 'in' as const, width: s.width, bytes: nb(s.width), last: Boolean(s.last), header: c })),
     ...outs.map((s, c) => ({ id: c, stream: s.name, dir: 'out' as const, width: s.width, bytes: nb(s.width), last: Boolean(s.last), header: 0x80 | c })),
   ];
-  const divisor = uartDivisor(clockHz, baud);
+  const divisor = uartClocksPerBit(clockHz, baud);
 
   const m = new Module(`${core.name}_bridge`, { doc: `UART stream bridge around ${core.name}: ${baud} baud, ${divisor} clocks per bit` });
   const uartRxPin = m.input('uart_rx', 1);
@@ -45,16 +46,16 @@ export function streamBridgeApp(core: Module, clockHz: number, baud: number): Bo
   const trigger = m.output('trigger', 1);
   const led = m.output('led', 2);
 
-  const rxMod = uartRxModule(divisor, `${core.name}_bridge_rx`);
+  const rxMod = uartRxModule(divisor, `${core.name}_bridge_rx`, { hold: true });
   const txMod = uartTxModule(divisor, `${core.name}_bridge_tx`);
   const rxValid = m.wire('rxb_valid', 1);
   const rxData = m.wire('rxb_data', 8);
   const rxReady = m.wire('rxb_ready', 1);
-  m.instance(rxMod, 'u_rx', { rx: uartRxPin, byte_valid: rxValid, byte_data: rxData, byte_ready: rxReady });
+  m.instance(rxMod, 'u_rx', { rxd: uartRxPin, byte_valid: rxValid, byte_data: rxData, byte_ready: rxReady, framing_error: m.wire('rx_framing_error', 1) });
   const txValid = m.wire('txb_valid', 1);
   const txData = m.wire('txb_data', 8);
   const txReady = m.wire('txb_ready', 1);
-  m.instance(txMod, 'u_tx', { byte_valid: txValid, byte_data: txData, byte_ready: txReady, tx: uartTxPin });
+  m.instance(txMod, 'u_tx', { tx_valid: txValid, tx_data: txData, tx_ready: txReady, txd: uartTxPin });
 
   // Core connections: wires named after the core's ports.
   const coreConn: Record<string, Expr> = {};

@@ -85,6 +85,7 @@ export function generateBoard(o: BoardGenOptions): BoardGen {
     { name: `constraints/${constraints.name}`, data: constraints.text, role: 'constraints' },
     { ...script, role: 'script' },
     { name: 'regmap.json', data: json(app.regmap), role: 'regmap' },
+    ...(app.regmapTs ? [{ name: 'regmap.ts', data: app.regmapTs, role: 'regmap' as const }] : []),
     { name: 'interface.json', data: json(core.interface()), role: 'meta' },
     { name: 'config.json', data: json(config), role: 'meta' },
     {

@@ -175,7 +175,8 @@ export class Device {
   /** Beats available now on an output channel (possibly none). */
   async readStream(name: string, opts: OpOptions & { maxBeats?: number } = {}): Promise<Beats> {
     const c = this.channel('out', name);
-    const fit = Math.floor(this.ops.maxPayload / c.bytes);
+    // At most the link's current chunk (it shrinks on a noisy line, where long answers rarely get through).
+    const fit = Math.floor(Math.min(this.ops.maxPayload, Math.max(this.ops.chunk, c.bytes)) / c.bytes);
     const beats = Math.max(1, Math.min(fit, opts.maxBeats ?? fit));
     return Device.unpackBeats(c, await this.ops.streamRead(c.index, beats * c.bytes, this.o(opts)));
   }

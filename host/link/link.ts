@@ -18,6 +18,8 @@
  *   The rest are then renumbered from `expected` and split to the current chunk size (which adapts to loss), so
  *   frames too long for a noisy line still get through. A sequence number is never reused while an old frame
  *   carrying it may still arrive.
+ * - Loss adaptation: bulk writes are split at transmission to a chunk sized from the measured byte error rate, and
+ *   after a loss the window shrinks to about two round trips of the line (go-back-N resends all of it).
  */
 import { CRC_BYTES, NAK, REQ, REQ_HEADER, RESP_BIT, RESP_HEADER, RESUME_BIT, STATUS, STATUS_TEXT } from '../../generator/link/protocol';
 import { encodeFrame, FrameDecoder } from './codec';
@@ -30,6 +32,8 @@ export interface LinkOptions {
   maxRetries?: number;
   /** Cap on frames in flight (default: from the device). */
   windowFrames?: number;
+  /** Besides maxRetries rounds, the link gives up only after this long without progress (ms, default 2000). */
+  giveUpMs?: number;
 }
 
 export interface Response {
@@ -57,7 +61,10 @@ interface Pending {
 
 export interface LinkStats {
   framesSent: number;
+  /** Go-back-N rounds (NAK driven) plus SYNC barriers (timeouts). */
   retransmitRounds: number;
+  goBacks: number;
+  syncs: number;
   framesRetransmitted: number;
   naks: number;
   busy: number;
@@ -92,13 +99,21 @@ export class Link {
   /** Congestion-style window in frames: halves on loss, grows by one per window of acks. */
   private cwnd = 64;
   private cwndAcks = 0;
+  /** Smallest round trip seen minus the line time of its bytes (ms): the line's fixed latency. */
+  private minLatency = Infinity;
+  /** Acks left before the link leaves loss mode (window limited to about one round trip of bytes). */
+  private lossyAcks = 0;
+  /** Decaying counts of wire bytes sent and of losses: the byte error rate that sizes the chunk. */
+  private lossBytes = 0;
+  private lastProgress = performance.now();
+  private losses = 0;
   /** Device limits; conservative until HELLO + link_caps are known. */
   maxPayload = 64;
   rxFifoBytes = 512;
   maxFrames = 4;
   /** Suggested payload bytes per bulk request (adapts to loss). */
   chunk = 64;
-  readonly stats: LinkStats = { framesSent: 0, retransmitRounds: 0, framesRetransmitted: 0, naks: 0, busy: 0, bytesSent: 0, bytesReceived: 0 };
+  readonly stats: LinkStats = { framesSent: 0, retransmitRounds: 0, goBacks: 0, syncs: 0, framesRetransmitted: 0, naks: 0, busy: 0, bytesSent: 0, bytesReceived: 0 };
 
   constructor(
     readonly transport: ByteTransport,
@@ -123,11 +138,30 @@ export class Link {
     this.chunk = caps.maxPayload;
   }
 
+  private lineMs(bytes: number): number {
+    return (bytes * 10 * 1000) / this.transport.baud;
+  }
+
+  /**
+   * Bytes allowed in flight. The device FIFO bounds it; after a loss it is cut to about two round trips of the line
+   * (never under two frames), because go-back-N resends everything in flight after a lost frame.
+   */
+  private windowBytes(): number {
+    if (!this.lossyAcks || !Number.isFinite(this.minLatency)) return this.rxFifoBytes;
+    const frame = this.chunk + REQ_HEADER + CRC_BYTES + 2;
+    const rtt = (2 * this.minLatency * this.transport.baud) / 10 / 1000;
+    return Math.min(this.rxFifoBytes, Math.max(2 * frame, 2 * rtt + frame));
+  }
+
   private rto(): number {
-    const lineMs = (bytes: number): number => (bytes * 10 * 1000) / this.transport.baud;
+    const lineMs = (bytes: number): number => this.lineMs(bytes);
     const initial = this.opts.rtoMs ?? 150 + 2 * lineMs(this.rxFifoBytes * 2);
-    // Never below twice the line time of what is in flight (plus one frame each way): a paced line queues it all.
-    const floor = 20 + 2 * lineMs(this.inFlightBytes() + 2 * (this.maxPayload + 16));
+    // Never below twice the line time of what is in flight and of the answers due (a paced line queues it all),
+    // but no more: every timeout costs a round of this on a noisy line.
+    const answers = this.flight.reduce((n, p) => n + (p.exclusive ? this.maxPayload + 16 : 16), 0);
+    // The fixed part is the line's measured latency (x4, at least 5 ms), or 20 ms before there is a sample.
+    const fixed = Number.isFinite(this.minLatency) ? Math.max(5, 4 * this.minLatency) : 20;
+    const floor = fixed + 2 * lineMs(this.inFlightBytes() + answers + 16);
     const base = this.srtt ? Math.max(floor, this.srtt + 4 * this.rttvar) : Math.max(floor, initial);
     return base * this.backoff;
   }
@@ -135,6 +169,7 @@ export class Link {
   private sampleRtt(p: Pending): void {
     if ((p.tries ?? 1) !== 1) return;
     const r = performance.now() - p.sentAt;
+    this.minLatency = Math.min(this.minLatency, Math.max(0, r - this.lineMs(p.wire.length + 16)));
     if (!this.srtt) {
       this.srtt = r;
       this.rttvar = r / 2;
@@ -203,10 +238,33 @@ export class Link {
       if (this.flight.length && (p.exclusive || this.flight[0]!.exclusive)) return;
       const maxFrames = Math.min(this.opts.windowFrames ?? 64, this.maxFrames - 1, Math.max(1, Math.floor(this.cwnd)));
       if (this.flight.length >= maxFrames) return;
-      if (this.flight.length && this.inFlightBytes() + p.body.length + REQ_HEADER + CRC_BYTES > this.rxFifoBytes) return;
+      this.splitHead();
+      const q = this.queue[0]!;
+      if (this.flight.length && this.inFlightBytes() + q.body.length + REQ_HEADER + CRC_BYTES > this.windowBytes()) return;
       this.transmit(this.queue.shift()!);
     }
     this.arm();
+  }
+
+  /** Bulk writes go out no longer than the current chunk (it shrinks on loss): split the queue head if needed. */
+  private splitHead(): void {
+    const p = this.queue[0]!;
+    if (!this.splittable(p)) return;
+    const head = p.type === REQ.MEM_WRITE ? 4 : 1;
+    const step = p.type === REQ.MEM_WRITE ? Math.max(4, (this.chunk - head) & ~3) : Math.max(1, this.chunk - head);
+    if (p.body.length - head <= step) return;
+    const group = p.group ?? { left: 1, failed: false };
+    group.left += 1;
+    const part = (from: number, to: number, addrOff: number): Uint8Array => {
+      const data = p.body.subarray(head + from, head + to);
+      const body = new Uint8Array(head + data.length);
+      if (p.type === REQ.MEM_WRITE) new DataView(body.buffer).setUint32(0, (new DataView(p.body.buffer, p.body.byteOffset).getUint32(0, true) + addrOff) >>> 0, true);
+      else body[0] = p.body[0]!;
+      body.set(data, head);
+      return body;
+    };
+    const n = p.body.length - head;
+    this.queue.splice(0, 1, { ...p, body: part(0, step, 0), group }, { ...p, body: part(step, n, step / 4), group, resume: false });
   }
 
   private transmit(p: Pending): void {
@@ -237,6 +295,10 @@ export class Link {
   }
 
   private send(p: Pending): void {
+    // Forget old history slowly (about the last 64 KiB), so the estimate follows a line that changes.
+    const keep = Math.exp(-p.wire.length / 65536);
+    this.lossBytes = this.lossBytes * keep + p.wire.length;
+    this.losses *= keep;
     p.sentAt = performance.now();
     p.tries = (p.tries ?? 0) + 1;
     this.stats.bytesSent += p.wire.length;
@@ -260,16 +322,16 @@ export class Link {
     const since = this.sync ? this.sync.sentAt : this.flight[0]!.sentAt;
     if (performance.now() - since >= this.rto()) {
       this.rounds++;
-      if (this.rounds > (this.opts.maxRetries ?? 24)) {
+      // Give up after maxRetries rounds and giveUpMs without progress (short timeouts must not make it hasty).
+      if (this.rounds > (this.opts.maxRetries ?? 24) && performance.now() - this.lastProgress >= (this.opts.giveUpMs ?? 2000)) {
         const oldest = this.flight[0];
         const what = oldest ? `${TYPE_NAMES[oldest.type] ?? oldest.type} (seq ${oldest.seq})` : `SYNC (nonce ${this.sync?.nonce})`;
         this.fail(new TransportError(this.name, `device stopped answering: ${what} unanswered after ${this.rounds - 1} retransmissions (last timeout ${Math.round(this.rto())} ms)`));
         return;
       }
       this.backoff = Math.min(4, this.backoff * 2);
-      this.okStreak = 0;
       this.cwnd = Math.max(1, this.cwnd / 2);
-      this.chunk = Math.max(12, Math.floor(this.chunk / 2 / 4) * 4);
+      this.onLoss();
       this.sendSync();
     }
     this.arm();
@@ -278,6 +340,7 @@ export class Link {
   /** Starts (or repeats) a barrier: SYNC is answered by a NAK echoing its nonce, after everything sent before it. */
   private sendSync(): void {
     this.stats.retransmitRounds++;
+    this.stats.syncs++;
     if (!this.sync) this.syncNonce = (this.syncNonce + 1) & 0xff;
     this.sync = { nonce: this.syncNonce, sentAt: performance.now() };
     const wire = encodeFrame([REQ.SYNC, this.syncNonce]);
@@ -357,11 +420,32 @@ export class Link {
     }
   }
 
+  /** A frame was lost: shorter frames and a window of about one round trip until the line is clean again. */
+  private onLoss(): void {
+    this.okStreak = 0;
+    this.lossyAcks = 64;
+    this.losses += 1;
+    this.sizeChunk();
+  }
+
+  /**
+   * Chunk for the measured byte error rate p: a frame of L payload bytes plus ~h bytes of overhead gets through with
+   * (1-p)^(L+h), so L/(L+h)·(1-p)^(L+h) is largest near L = sqrt(h/p). Without losses it grows back to maxPayload.
+   */
+  private sizeChunk(): void {
+    if (this.losses < 0.5) {
+      this.chunk = this.maxPayload;
+      return;
+    }
+    const p = this.losses / Math.max(1, this.lossBytes);
+    const best = Math.sqrt(12 / p);
+    this.chunk = Math.max(16, Math.min(this.maxPayload, Math.floor(best / 4) * 4));
+  }
+
   private goBack(): void {
     this.stats.retransmitRounds++;
-    this.okStreak = 0;
-    this.cwnd = Math.max(1, this.cwnd / 2);
-    this.chunk = Math.max(12, Math.floor(this.chunk / 2 / 4) * 4);
+    this.stats.goBacks++;
+    this.onLoss();
     for (const p of this.flight) {
       this.send(p);
       this.stats.framesRetransmitted++;
@@ -427,15 +511,17 @@ export class Link {
   }
 
   private progress(): void {
+    this.lastProgress = performance.now();
     this.rounds = 0;
     this.backoff = 1;
     if (++this.cwndAcks >= this.cwnd) {
       this.cwndAcks = 0;
       this.cwnd = Math.min(64, this.cwnd + 1);
     }
-    if (++this.okStreak >= 16 && this.chunk < this.maxPayload) {
+    if (this.lossyAcks) this.lossyAcks--;
+    if (++this.okStreak >= 8) {
       this.okStreak = 0;
-      this.chunk = Math.min(this.maxPayload, this.chunk * 2);
+      this.sizeChunk();
     }
   }
 

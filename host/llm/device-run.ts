@@ -9,11 +9,17 @@ import { presetLatency } from '../../generator/llm/device/layout';
 import { generateGreedy } from '../../generator/llm/float-model';
 import { GoldenDecoder } from '../../generator/llm/golden/decoder';
 import type { QuantModel } from '../../generator/llm/quant/model';
+import { Device } from '../link/device';
 import { openDevice } from '../link/open';
+import { FramedOps } from '../link/ops';
+import { VirtualBoardTransport } from '../link/vboard';
 import { progressBar } from '../link/progress';
 import { llmDeviceLinked, LlmDeviceRunner } from './device-runner';
 
 export const DEVICE_RUN_DEFAULTS = { preset: 'sim-small' } as const;
+
+/** Cycles per bridge step of the `sim` board: a 64-word readback takes ~600 cycles on the byte-bridged link. */
+export const SIM_STEP_CYCLES = 1024;
 
 export interface DeviceRunOptions {
   ckpt: LlamaCheckpoint;
@@ -51,8 +57,12 @@ export async function runOnDevice(o: DeviceRunOptions): Promise<DeviceRunResult>
   const cfg = llmPresetConfig(o.preset, shapeOf(o.ckpt.dims), { engine: { ...ENGINE_DEFAULTS, ...o.engine } });
   const qm = o.quantize(cfg.engine);
   const latency = o.latency ?? presetLatency(o.preset);
-  const linked = llmDeviceLinked(cfg, { latency });
-  const dev = await openDevice(o.device, linked.regmap, { virtualBoard: linked.virtualBoard });
+  const linked = llmDeviceLinked(cfg, { latency, phy: 'bytes' });
+  // `sim`: the byte-bridged virtual board, stepped in short slices (the transfer is round-trip bound, not line bound).
+  const dev =
+    o.device === 'sim'
+      ? await Device.open(new FramedOps(new VirtualBoardTransport(await linked.virtualBoard(), { stepCycles: SIM_STEP_CYCLES })), linked.regmap)
+      : await openDevice(o.device, linked.regmap);
   const runner = new LlmDeviceRunner(dev, linked.d);
   const bar = progressBar('weights (write + verify)', o.progress !== false && process.stderr.isTTY === true);
   try {

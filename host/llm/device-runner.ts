@@ -9,7 +9,8 @@ import type { Module } from '../../generator/hdl';
 import type { LlmEngineConfig } from '../../generator/llm/engine/config';
 import { logitBeats, unpackLogits } from '../../generator/llm/engine/pack';
 import { deviceImage, type DeviceImage } from '../../generator/llm/device/image';
-import { layoutRevision, llmDeviceConfig, type LlmDeviceConfig } from '../../generator/llm/device/layout';
+import { llmDeviceConfig, type LlmDeviceConfig } from '../../generator/llm/device/layout';
+import { llmDeviceTop } from '../../generator/llm/device/top';
 import { llmDeviceModule } from '../../generator/llm/device/sequencer';
 import type { QuantModel } from '../../generator/llm/quant/model';
 import type { RegMap } from '../../generator/regmap/regmap';
@@ -30,16 +31,21 @@ export interface LlmDeviceLinked {
   virtualBoard: () => Promise<VirtualBoardBuild>;
 }
 
-export function llmDeviceLinked(cfg: LlmEngineConfig, opts: { latency?: number; clocksPerBit?: number } = {}): LlmDeviceLinked {
+/**
+ * The device design for an engine config. `phy` picks the virtual board: 'uart' simulates the board's UART (what a
+ * serial cable reaches); 'bytes' feeds the link's frame receiver one byte per clock (docs/protocol.md#virtual-board),
+ * which makes the 172 KB weight transfer of `--device sim` ~10x faster to simulate. The framing is RTL either way.
+ */
+export function llmDeviceLinked(cfg: LlmEngineConfig, opts: { latency?: number; clocksPerBit?: number; phy?: 'uart' | 'bytes' } = {}): LlmDeviceLinked {
   const d = llmDeviceConfig(cfg, { latency: opts.latency });
   const core = llmDeviceModule(d);
-  const top = { design: d.design, memWords: d.memWords, revision: layoutRevision(d) };
+  const top = llmDeviceTop(d);
   const { regmap } = linkBoardTop(core, linkConfig(), top);
   return {
     d,
     core,
     regmap,
-    virtualBoard: () => buildVirtualBoard(core, top, { simClocksPerBit: opts.clocksPerBit ?? LLM_VBOARD_CLOCKS_PER_BIT }),
+    virtualBoard: () => buildVirtualBoard(core, { ...top, phy: opts.phy ?? 'uart' }, { simClocksPerBit: opts.clocksPerBit ?? LLM_VBOARD_CLOCKS_PER_BIT }),
   };
 }
 

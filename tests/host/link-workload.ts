@@ -24,6 +24,9 @@ export async function workload(dev: Device, seed: number, images = 100): Promise
   expect(r.data.map(Number)).toEqual(sent.map((x) => x + 1));
   expect(r.last).toEqual(last);
   expect(r.last.filter(Boolean).length).toBe(images); // one result per image, none lost or duplicated
+  // Nothing extra arrives later either (a duplicated beat would trail the expected ones).
+  await new Promise((res) => setTimeout(res, 20));
+  expect((await dev.readStream('words_out')).data.length).toBe(0);
   expect(await dev.readReg('rx_frames_ok')).toBeGreaterThan(0);
 }
 

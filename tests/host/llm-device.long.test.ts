@@ -1,14 +1,11 @@
 /**
- * `llm run --device xdma:N` path: the XDMA transport (positional writes/reads on the card's character devices)
- * against the file-backed virtual card, whose far side is the Verilator virtual board of the LLM device.
- * Weights written to card memory and verified by readback, then 5 tokens decoded past a prompt.
+ * The LLM device on the `tiny` preset (2x8 GEMV, vpar 2, 32-bit weight port, memory latency 2), decoded past its
+ * S+W = 32 cache slots on the byte-bridged virtual board: ids equal the golden decoder's, and the first steps' logits.
  */
-import { mkdtemp, rm } from 'node:fs/promises';
-import os from 'node:os';
-import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { loadCheckpoint } from '../../generator/llm/checkpoint';
 import { shapeOf } from '../../generator/llm/engine-config';
+import { presetLatency } from '../../generator/llm/device/layout';
 import { llmPresetConfig } from '../../generator/llm/engine/config';
 import { generateGreedy } from '../../generator/llm/float-model';
 import { GoldenDecoder } from '../../generator/llm/golden/decoder';
@@ -16,39 +13,37 @@ import { quantizeModel } from '../../generator/llm/quant/model';
 import { Device } from '../../host/link/device';
 import { FramedOps } from '../../host/link/ops';
 import { VirtualBoardTransport } from '../../host/link/vboard';
-import { XdmaOps } from '../../host/link/xdma';
-import { XdmaVirtualBoard } from '../../host/link/xdma-board';
+import { SIM_STEP_CYCLES } from '../../host/llm/device-run';
 import { llmDeviceLinked, LlmDeviceRunner } from '../../host/llm/device-runner';
 import { hasModel, MODEL } from '../generator/llm/helpers';
 
-describe.skipIf(!hasModel)('LLM device over the xdma transport (file-backed virtual card)', () => {
-  it('loads, verifies and decodes ids equal to the golden decoder', async () => {
+describe.skipIf(!hasModel)('LLM device, tiny preset, past the Λ-cache window', () => {
+  it('decodes 36 tokens equal to the golden decoder (ring wraps, sinks stay)', async () => {
     const ckpt = loadCheckpoint(MODEL);
     const cfg = llmPresetConfig('tiny', shapeOf(ckpt.dims));
-    const qm = quantizeModel(ckpt, cfg.engine, { search: 'minmax' });
-    const linked = llmDeviceLinked(cfg, { latency: 2 });
-    const vb = await linked.virtualBoard();
-    const dir = await mkdtemp(path.join(os.tmpdir(), 'lutforge-llm-xdma-'));
-    const inner = new FramedOps(new VirtualBoardTransport(vb));
-    await inner.start();
-    const card = await XdmaVirtualBoard.serve(dir, 0, inner);
+    const qm = quantizeModel(ckpt, cfg.engine, { search: 'mse' });
+    const linked = llmDeviceLinked(cfg, { latency: presetLatency('tiny'), phy: 'bytes' });
+    const board = new VirtualBoardTransport(await linked.virtualBoard(), { stepCycles: SIM_STEP_CYCLES });
+    const dev = await Device.open(new FramedOps(board), linked.regmap);
     try {
-      const ops = await XdmaOps.open(`xdma:0@${dir}`);
-      inner.configure((await ops.readReg(2)) >>> 0);
-      const dev = await Device.open(ops, linked.regmap);
       const runner = new LlmDeviceRunner(dev, linked.d);
       const img = runner.image(qm);
-      const st = await runner.load(img);
-      expect(st.bytes).toBe(img.bytes);
-      const prompt = [1, 403, 27];
-      const gen = await runner.generate(prompt, 5);
+      expect((await runner.load(img)).bytes).toBe(img.bytes);
+      const steps = cfg.engine.cacheSlots + 4;
+      const prompt = [1, 403, 27, 300];
+      const gen = await runner.generate(prompt, steps);
+      expect(gen.ids).toEqual(generateGreedy(new GoldenDecoder(qm), prompt, steps));
+      // Full logits of a restarted sequence, against the golden decoder.
       const g = new GoldenDecoder(qm);
-      expect(gen.ids).toEqual(generateGreedy(g, prompt, 5));
-      await dev.close();
+      await runner.setLogits(true);
+      let token = 1;
+      for (let p = 0; p < 2; p++) {
+        const s = await runner.step(token, p === 0, { logits: true });
+        expect(s.logits).toEqual(Array.from(g.forward(token, p)));
+        token = s.id;
+      }
     } finally {
-      await card.close();
-      await inner.close();
-      await rm(dir, { recursive: true, force: true });
+      await dev.close();
     }
   }, 1_800_000);
 });

@@ -2,13 +2,19 @@
  * `llm run --device`: stories260K's weights streamed into the LLM device's weight memory, verified by readback,
  * then decoded on the device (engine fed by the generated weight sequencer) and compared with the golden decoder.
  * Over the real serial stack (serialport on one end of a socat pty pair, the other end bridged byte for byte to
- * the UART of the Verilator-simulated top), and through the CLI on the default `sim` transport.
+ * the UART of the Verilator-simulated top), over xdma (file-backed virtual card), and through the CLI on the default
+ * `sim` transport (byte-bridged virtual board).
  */
 import { execFile } from 'node:child_process';
+import { mkdtemp, rm } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadCheckpoint } from '../../generator/llm/checkpoint';
-import { shapeOf } from '../../generator/llm/engine-config';
+import { ENGINE_DEFAULTS, shapeOf } from '../../generator/llm/engine-config';
+import { presetLatency } from '../../generator/llm/device/layout';
+import { generateGreedy } from '../../generator/llm/float-model';
 import { llmPresetConfig, type LlmEngineConfig } from '../../generator/llm/engine/config';
 import { GoldenDecoder } from '../../generator/llm/golden/decoder';
 import { quantizeModel, type QuantModel } from '../../generator/llm/quant/model';
@@ -17,6 +23,9 @@ import { FramedOps } from '../../host/link/ops';
 import { PtyBridge, PtyPair } from '../../host/link/pty';
 import { SerialTransport } from '../../host/link/serial';
 import { VirtualBoardTransport, type VirtualBoardBuild } from '../../host/link/vboard';
+import { XdmaOps } from '../../host/link/xdma';
+import { XdmaVirtualBoard } from '../../host/link/xdma-board';
+import { SIM_STEP_CYCLES } from '../../host/llm/device-run';
 import { llmDeviceLinked, LlmDeviceRunner, type LlmDeviceLinked } from '../../host/llm/device-runner';
 import { hasModel, MODEL, REPO } from '../generator/llm/helpers';
 
@@ -74,9 +83,11 @@ describe.skipIf(!hasModel)('stories260K decoded on the LLM device (weight sequen
         }
 
         // The comparison can fail: corrupt weight words in device memory and the same position decodes differently.
-        const w0 = linked.d.regions.w.base;
-        const bad = Uint32Array.from(img.regions[0]!.words.subarray(0, 16), (x) => (x ^ 0xaaaaaaaa) >>> 0);
-        await dev.ops.memWrite(w0, new Uint8Array(bad.buffer));
+        // (The last w words: the classifier's top digit plane, so the logits themselves change.)
+        const wImg = img.regions[0]!.words;
+        const at = wImg.length - 16;
+        const bad = Uint32Array.from(wImg.subarray(at), (x) => (x ^ 0xaaaaaaaa) >>> 0);
+        await dev.ops.memWrite(linked.d.regions.w.base + at, new Uint8Array(bad.buffer));
         await dev.ops.flush();
         const again = await runner.step(1, true, { logits: true });
         expect(again.logits).not.toEqual(Array.from(new GoldenDecoder(qm).forward(1, 0)));
@@ -87,6 +98,34 @@ describe.skipIf(!hasModel)('stories260K decoded on the LLM device (weight sequen
       }
     }, 900_000);
   });
+
+  it('over xdma (file-backed virtual card): weights verified, ids past a prompt equal the golden decoder', async () => {
+    // The configuration `llm run --device sim` builds (engine defaults on sim-small hardware, byte-bridged board).
+    const ckpt = loadCheckpoint(MODEL);
+    const cfg2 = llmPresetConfig('sim-small', shapeOf(ckpt.dims), { engine: ENGINE_DEFAULTS });
+    const qm2 = quantizeModel(ckpt, cfg2.engine, { search: 'minmax' });
+    const linked2 = llmDeviceLinked(cfg2, { latency: presetLatency('sim-small'), phy: 'bytes' });
+    const dir = await mkdtemp(path.join(os.tmpdir(), 'lutforge-llm-xdma-'));
+    const inner = new FramedOps(new VirtualBoardTransport(await linked2.virtualBoard(), { stepCycles: SIM_STEP_CYCLES }));
+    await inner.start();
+    const card = await XdmaVirtualBoard.serve(dir, 0, inner);
+    try {
+      const ops = await XdmaOps.open(`xdma:0@${dir}`);
+      inner.configure((await ops.readReg(2)) >>> 0);
+      const dev = await Device.open(ops, linked2.regmap);
+      const runner = new LlmDeviceRunner(dev, linked2.d);
+      const img = runner.image(qm2);
+      expect((await runner.load(img)).bytes).toBe(img.bytes);
+      const prompt = [1, 403, 27];
+      const gen = await runner.generate(prompt, 6);
+      expect(gen.ids).toEqual(generateGreedy(new GoldenDecoder(qm2), prompt, 6));
+      await dev.close();
+    } finally {
+      await card.close();
+      await inner.close();
+      await rm(dir, { recursive: true, force: true });
+    }
+  }, 900_000);
 
   it('`llm run --device sim` (the default transport) gives the ids of `llm run --engine golden`', async () => {
     const common = ['--model', MODEL, '--tokens', '6', '--prompt-ids', '1,403,27', '--search', 'minmax', '--no-calib', '--json'];

@@ -33,6 +33,10 @@ describe('link RTL', () => {
       const vb = linkVirtualBoard(board, cfg);
       await lintVerilog(printDesign(vb).files, vb.name);
     }
+    // The byte-bridge virtual board (no UART) used by the 3 Mbaud bench.
+    const { board: bb } = linkBoardTop(linkTestCore(), linkConfig({ simClocksPerBit: 4 }), { ...top, phy: 'bytes' });
+    expect(bb.interface().streams.map((s) => s.name)).toEqual(['h2d', 'd2h']);
+    await lintVerilog(printDesign(bb).files, bb.name);
   });
 });
 

@@ -2,7 +2,8 @@ import { describe, expect, it } from 'vitest';
 import { Module, printDesign } from '../../../generator/hdl';
 import { gemvConfig, gemvGolden, gemvModule, packJob, unpackY } from '../../../generator/llm/gemv';
 import { streamBridgeApp } from '../../../generator/shell/bridge';
-import { uartDivisor, uartRxModule, uartTxModule } from '../../../generator/shell/uart';
+import { uartClocksPerBit as uartDivisor } from '../../../generator/link/config';
+import { uartRxModule, uartTxModule } from '../../../generator/link/uart';
 import { Rng } from '../../../generator/util/rng';
 import { ConfigError } from '../../../generator/util/errors';
 import { lintVerilog } from '../../../sim/lint';
@@ -18,9 +19,9 @@ function loopback(app: Module): Module {
   const d2h = m.streamOut('d2h', 8);
   const a = m.wire('line_h2d', 1);
   const b = m.wire('line_d2h', 1);
-  m.instance(uartTxModule(DIV, 'host_tx'), 'u_htx', { byte_valid: h2d.valid, byte_data: h2d.data, byte_ready: h2d.ready, tx: a });
+  m.instance(uartTxModule(DIV, 'host_tx'), 'u_htx', { tx_valid: h2d.valid, tx_data: h2d.data, tx_ready: h2d.ready, txd: a });
   m.instance(app, 'u_app', { uart_rx: a, uart_tx: b, trigger: m.wire('trig', 1), led: m.wire('leds', 2) });
-  m.instance(uartRxModule(DIV, 'host_rx'), 'u_hrx', { rx: b, byte_valid: d2h.valid, byte_data: d2h.data, byte_ready: d2h.ready });
+  m.instance(uartRxModule(DIV, 'host_rx', { hold: true }), 'u_hrx', { rxd: b, byte_valid: d2h.valid, byte_data: d2h.data, byte_ready: d2h.ready, framing_error: m.wire('host_rx_fe', 1) });
   return m;
 }
 

@@ -1,0 +1,4 @@
+export * from './layout';
+export * from './image';
+export { llmDeviceModule } from './sequencer';
+export { llmDeviceTop } from './top';
