@@ -32,7 +32,7 @@ export interface LinkOptions {
   maxRetries?: number;
   /** Cap on frames in flight (default: from the device). */
   windowFrames?: number;
-  /** Besides maxRetries rounds, the link gives up only after this long without progress (ms, default 2000). */
+  /** Besides maxRetries rounds, the link gives up only after this long without progress (ms, default 10000: a loaded simulator may pause). */
   giveUpMs?: number;
 }
 
@@ -323,7 +323,7 @@ export class Link {
     if (performance.now() - since >= this.rto()) {
       this.rounds++;
       // Give up after maxRetries rounds and giveUpMs without progress (short timeouts must not make it hasty).
-      if (this.rounds > (this.opts.maxRetries ?? 24) && performance.now() - this.lastProgress >= (this.opts.giveUpMs ?? 2000)) {
+      if (this.rounds > (this.opts.maxRetries ?? 24) && performance.now() - this.lastProgress >= (this.opts.giveUpMs ?? 10_000)) {
         const oldest = this.flight[0];
         const what = oldest ? `${TYPE_NAMES[oldest.type] ?? oldest.type} (seq ${oldest.seq})` : `SYNC (nonce ${this.sync?.nonce})`;
         this.fail(new TransportError(this.name, `device stopped answering: ${what} unanswered after ${this.rounds - 1} retransmissions (last timeout ${Math.round(this.rto())} ms)`));

@@ -50,7 +50,7 @@ export function bandwidthTop(cfg: LlmEngineConfig, engine: Module, bytesPerCycle
   const lw = bitsFor(spg) + 1;
   const lead = m.reg('lead', lw, { init: 0 });
   const wOk = m.let('w_in_order', lead.lt(lit(spg, lw)));
-  const sOk = m.let('s_in_order', lead.ge(lit(spg - 1, lw)));
+  const sOk = m.let('s_in_order', spg === 1 ? lit(1, 1) : lead.ge(lit(spg - 1, lw)));
   const both = wOk.and(sOk);
   const allowW = m.let('allow_w', wOk.and(credit.ge(mux(both, lit(bw + bs, cw), lit(bw, cw)))));
   const allowS = m.let('allow_s', sOk.and(credit.ge(mux(both, lit(bw + bs, cw), lit(bs, cw)))));

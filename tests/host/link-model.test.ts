@@ -60,7 +60,8 @@ describe('host link against the TS device model', () => {
       // The host believes 3 Mbaud; the line really runs at 115200, so timeouts fire while frames are still queued.
       const { model, ops, line } = await run({ baud: 115_200, declaredBaud: 3_000_000, latencyMs: 2, faults: { corrupt: 0.004, drop: 0.003, duplicate: 0.003, seed } }, seed);
       expect(model.stats.badRequests).toBe(0);
-      // Exactly once at the device too: the bytes executed on words_in are the packed beats, each once, in order.
+      // Exactly once at the device too: it executed exactly the sent number of beat bytes (the workload checked every
+      // result beat for beat, in order, and that nothing trails them).
       const wi = map.channels.find((c) => c.dir === 'in' && c.name === 'words_in')!;
       expect(model.delivered[wi.index]!.length).toBe(100 * 6 * wi.bytes);
       expect(ops.link.stats.retransmitRounds + ops.link.stats.naks).toBeGreaterThan(0);

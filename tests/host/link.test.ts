@@ -61,7 +61,7 @@ describe('failures are clear', () => {
       onData: (cb) => board.onData((d) => !mute && cb(d)),
       close: () => board.close(),
     };
-    const dev = await Device.open(new FramedOps(muted, { rtoMs: 50, maxRetries: 3 }), b.regmap);
+    const dev = await Device.open(new FramedOps(muted, { rtoMs: 50, maxRetries: 3, giveUpMs: 500 }), b.regmap);
     mute = true;
     const t0 = performance.now();
     await expect(dev.readReg('scratch')).rejects.toThrow(/transport sim: device stopped answering: REG_READ \(seq \d+\) unanswered after \d+ retransmissions/);

@@ -13,7 +13,7 @@
  * and lands in a FIFO deep enough to sustain one word per cycle. The memories have two ports: the readers'
  * and the link's (write + readback), like a true dual-port BRAM or an HBM pseudo-channel shared with XDMA.
  */
-import { Module, cat, lit, mux, select, type Expr, type Signal } from '../../hdl';
+import { Module, cat, lit, mux, orAll, select, type Expr, type Signal } from '../../hdl';
 import { fifoModule } from '../../lib/fifo';
 import { bitsFor, clog2 } from '../../util/errors';
 import { llmEngineModule } from '../engine/rtl';
@@ -146,7 +146,7 @@ export function llmDeviceModule(d: LlmDeviceConfig): Module {
   m.assign(rsp.data, rspData);
   m.sync((b) => {
     b.if(rsp.fire, (t) => t.set(rspValid, 0));
-    b.if(cmd.fire.and(cWe.not()), (t) => t.set(lkPend, 1).set(lkRegion, cRegion).set(lkLimb, field(cAddr, maxLb - 1, 0).resize(maxLb)).set(lkOk, orAll1(okAny)));
+    b.if(cmd.fire.and(cWe.not()), (t) => t.set(lkPend, 1).set(lkRegion, cRegion).set(lkLimb, field(cAddr, maxLb - 1, 0).resize(maxLb)).set(lkOk, orAll(okAny)));
     b.if(lkPend, (t) => t.set(lkPend, 0).set(rspValid, 1).set(rspData, mux(lkOk, select(lkRegion, lkData), lit(0, 32))));
   });
 
@@ -305,4 +305,3 @@ export function llmDeviceModule(d: LlmDeviceConfig): Module {
   return m;
 }
 
-const orAll1 = (xs: Expr[]): Expr => xs.reduce((a, x) => a.or(x));

@@ -146,6 +146,50 @@ describe('register map and virtual board', () => {
   });
 });
 
+describe('SYNC barrier in the RTL (same rules as generator/link/model.ts)', () => {
+  let b: VirtualBoardBuild;
+  beforeAll(async () => {
+    b = await buildVirtualBoard(linkTestCore(), top);
+  });
+
+  it('answers SYNC with a NAK echoing its nonce, executes nothing and keeps the response cache', async () => {
+    const t = new VirtualBoardTransport(b, { seed: 9 });
+    const frames: Uint8Array[] = [];
+    const dec = new FrameDecoder((f) => frames.push(f));
+    t.onData((d) => dec.feed(d));
+    const next = async (): Promise<number[]> => {
+      const t0 = performance.now();
+      while (!frames.length) {
+        if (performance.now() - t0 > 20_000) throw new Error('no answer from the RTL');
+        await new Promise((r) => setTimeout(r, 2));
+      }
+      return [...frames.shift()!];
+    };
+    try {
+      t.write(encodeFrame([REQ.HELLO, 40]));
+      expect((await next()).slice(0, 3)).toEqual([REQ.HELLO | 0x80, 40, 0]);
+      t.write(encodeFrame([REQ.REG_WRITE, 41, 4, 0, 0x11, 0x22, 0x33, 0x44]));
+      expect(await next()).toEqual([REQ.REG_WRITE | 0x80, 41, 0]);
+      t.write(encodeFrame([REQ.REG_READ, 42, 4, 0]));
+      const answer = await next();
+      expect(answer).toEqual([REQ.REG_READ | 0x80, 42, 0, 0x11, 0x22, 0x33, 0x44]);
+      // SYNC with a nonce equal to `expected` and to `expected - 1`: neither executes anything.
+      for (const nonce of [43, 42, 200]) {
+        t.write(encodeFrame([REQ.SYNC, nonce]));
+        expect(await next()).toEqual([0xff, 43, 0, 0, REQ.SYNC, nonce]);
+      }
+      // The cached response of seq 42 survived the SYNCs.
+      t.write(encodeFrame([REQ.REG_READ, 42, 4, 0]));
+      expect(await next()).toEqual(answer);
+      // And seq 43 is still the next to execute.
+      t.write(encodeFrame([REQ.REG_READ, 43, 0, 0]));
+      expect((await next()).slice(0, 3)).toEqual([REQ.REG_READ | 0x80, 43, 0]);
+    } finally {
+      await t.close();
+    }
+  });
+});
+
 describe('TS frame decoder', () => {
   it('round-trips frames containing FLAG and ESC bytes', () => {
     const got: number[][] = [];

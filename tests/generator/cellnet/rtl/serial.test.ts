@@ -1,6 +1,7 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { cellnetConfig, type CellnetConfig } from '../../../../generator/cellnet/config';
-import { goldenBatch } from '../../../../generator/cellnet/golden';
+import { goldenBatch, type QuantizedCellnet } from '../../../../generator/cellnet/golden';
+import { Rng } from '../../../../generator/util/rng';
 import { cellnetHw, cellnetSerialModule, packWeights, serialPlan } from '../../../../generator/cellnet/rtl';
 import { triggerGolden } from '../../../../generator/cellnet/rtl/trigger-golden';
 import { printDesign } from '../../../../generator/hdl';
@@ -25,6 +26,20 @@ const small: Array<[string, CellnetConfig]> = [
   ['conv5-pool3-conv3-pool2, 3 classes', cellnetConfig({ inputSize: 24, classes: three.classes, layers: [{ kind: 'conv', kernel: 5, outChannels: 4, weightBits: 8, actBits: 8 }, { kind: 'maxpool', size: 3 }, { kind: 'conv', kernel: 3, outChannels: 6, weightBits: 8, actBits: 8 }, { kind: 'maxpool', size: 2 }, { kind: 'dense', units: 3, weightBits: 8 }] })],
   ['1x1 conv, conv3, dense', cellnetConfig({ inputSize: 8, layers: [{ kind: 'conv', kernel: 1, outChannels: 3, weightBits: 8, actBits: 8 }, { kind: 'conv', kernel: 3, outChannels: 2, weightBits: 8, actBits: 8 }, { kind: 'dense', units: 2, weightBits: 8 }] })],
 ];
+
+/** q with each layer's weights and biases permuted (seeded): a different model with the same magnitudes. */
+function shuffledWeights(q: QuantizedCellnet, seed: number): QuantizedCellnet {
+  const rng = new Rng(seed);
+  const perm = <T extends Int8Array | Int32Array>(a: T): T => {
+    const b = a.slice() as T;
+    for (let i = b.length - 1; i > 0; i--) {
+      const j = rng.int(0, i);
+      [b[i], b[j]] = [b[j]!, b[i]!];
+    }
+    return b;
+  };
+  return { ...q, layers: q.layers.map((l) => (l.kind === 'maxpool' ? l : { ...l, weights: perm(l.weights), bias: perm(l.bias) })) };
+}
 
 /** Issue cycles of a frame, recomputed from the config's layer shapes (not from serialPlan). */
 function expectedIssueCycles(cfg: CellnetConfig): number {
@@ -108,13 +123,16 @@ describe('serial cell classifier in Verilator (shipped model)', () => {
   }, 600_000);
 
   it('loads seeded random weights through wload (stalled) and computes them bit-exactly', async () => {
-    const q2 = randomizedWeights(q, 9);
     const n = 10;
     const pixels = cellImages(n, 11);
-    const gold = goldenBatch(q2, pixels, n);
-    expect(gold.map((g) => [g.cls, g.score])).not.toEqual(goldenBatch(q, pixels, n).map((g) => [g.cls, g.score]));
-    const r = await runCellnet(cs, pixels, { seed: 5, pxStall: 0.2, eventStall: 0.2, stalls: STALLS, load: packWeights(cs.hw, q2, q), idleCycles: IDLE });
-    expect(r.events.map((e) => [e.cls, e.score])).toEqual(gold.map((g) => [g.cls, g.score]));
+    // fully random weights (logits mostly saturate), then the shipped weights shuffled per layer (scores in range)
+    for (const q2 of [randomizedWeights(q, 9), shuffledWeights(q, 4)]) {
+      const gold = goldenBatch(q2, pixels, n);
+      expect(gold.map((g) => [g.cls, g.score])).not.toEqual(goldenBatch(q, pixels, n).map((g) => [g.cls, g.score]));
+      const r = await runCellnet(cs, pixels, { seed: 5, pxStall: 0.2, eventStall: 0.2, stalls: STALLS, load: packWeights(cs.hw, q2, q), idleCycles: IDLE });
+      expect(r.events.map((e) => [e.cls, e.score])).toEqual(gold.map((g) => [g.cls, g.score]));
+    }
+    expect(goldenBatch(shuffledWeights(q, 4), pixels, n).some((g) => g.score < 2 ** q.scoreBits - 1)).toBe(true);
   }, 600_000);
 });
 

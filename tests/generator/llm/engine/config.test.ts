@@ -8,6 +8,7 @@ import { ConfigError } from '../../../../generator/util/errors';
 import { Rng } from '../../../../generator/util/rng';
 import { compileIcarus } from '../../../../sim/icarus';
 import { lintVerilog } from '../../../../sim/lint';
+import { bandwidthTop } from '../../../../sim/designs/llm';
 
 describe('decode engine config', () => {
   it('refuses impossible configurations with a ConfigError naming the parameter', () => {
@@ -55,6 +56,17 @@ describe('decode engine config', () => {
     expect(gemvs.length).toBe(7 * STORIES260K_SHAPE.nLayers + c.clsPlanes);
     expect(schedule(c).rom.length).toBeLessThan(32);
   });
+});
+
+describe('simulation memory model', () => {
+  it('the bandwidth-limited top lints clean with one and with several column steps per scale group', async () => {
+    for (const o of [{ hw: { simd: 8, wFifo: 8 }, engine: { wGroup: 8 } }, { hw: { wFifo: 8 } }]) {
+      const cfg = llmPresetConfig('sim-small', STORIES260K_SHAPE, o);
+      const d = printDesign(bandwidthTop(cfg, llmEngineModule(cfg), 10));
+      const lint = await lintVerilog(d.files, d.top, { throwOnWarning: false });
+      expect(lint.messages).toEqual([]);
+    }
+  }, 300_000);
 });
 
 describe('generated engine Verilog', () => {
