@@ -375,6 +375,12 @@ export class Link {
       this.ackBefore(stallSeq);
       this.bounceBefore(e);
     } else this.ackBefore(e);
+    if (!this.flight.length && !this.bounced.length) {
+      // Everything had run: a late answer or a lost ack, not a lost request. Take the loss back.
+      this.losses = Math.max(0, this.losses - 1);
+      this.lossyAcks = 0;
+      this.sizeChunk();
+    }
     this.refragment(e);
     this.pump();
   }
