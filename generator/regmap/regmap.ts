@@ -6,7 +6,6 @@
  * LiteX CSR). Access: 'rw' (host writes, core reads), 'ro' (core drives, host reads), 'const' (fixed value).
  * Every map starts with the same header so a host can identify any design before trusting the rest.
  */
-import { fileURLToPath } from 'node:url';
 import { ConfigError } from '../util/errors';
 import { PROTOCOL_REVISION } from '../link/protocol';
 
@@ -59,12 +58,6 @@ export interface RegMap {
   memory: MemoryDesc | null;
   link: LinkInfo;
 }
-
-/**
- * Where a generated regmap.ts outside the repo imports the RegMap type from: this file, by absolute path. The import
- * is type-only, so the module runs anywhere; type-checking it needs this checkout.
- */
-export const REGMAP_MODULE = fileURLToPath(new URL('./regmap', import.meta.url));
 
 /** Fixed header registers, same addresses in every design. */
 export const HEADER_REGS = ['design_id', 'version', 'link_caps', 'clock_hz', 'scratch', 'rx_frames_ok', 'rx_frames_bad'] as const;

@@ -8,7 +8,6 @@ import { Module, cat, lit, type Expr } from '../hdl';
 import { linkConfig } from '../link/config';
 import { linkBoardTop } from '../link/top';
 import { regMapJson, regMapTypeScript } from '../regmap/emit';
-import { REGMAP_MODULE } from '../regmap/regmap';
 import type { BoardApp } from './app';
 import type { AppContext } from './apps';
 
@@ -35,5 +34,5 @@ export function linkApp(ctx: AppContext): BoardApp {
   m.assign(trigger, trig ?? lit(0, 1));
   // LED 0: link busy (frames moving); LED 1: trigger armed.
   m.assign(led, cat(arm ?? lit(0, 1), busy));
-  return { module: m, description: `${ctx.design} behind the issue-6 link (UART ${cfg.baud} baud, CRC framing, register bank)`, regmap: regMapJson(regmap), regmapTs: regMapTypeScript(regmap, REGMAP_MODULE) };
+  return { module: m, description: `${ctx.design} behind the issue-6 link (UART ${cfg.baud} baud, CRC framing, register bank)`, regmap: regMapJson(regmap), regmapTs: regMapTypeScript(regmap) };
 }

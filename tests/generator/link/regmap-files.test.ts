@@ -3,6 +3,7 @@
  * describe the same registers. The bank is rebuilt from regmap.json alone and must print to the very Verilog file
  * that was generated; regmap.ts must hold the same map, id and version.
  */
+import { spawnSync } from 'node:child_process';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -36,6 +37,11 @@ describe('generated register map files', () => {
       expect(mod.DESIGN_ID).toBe(map.designId);
       expect(mod.VERSION).toBe(map.version);
       expect({ ...mod.REGMAP, registers: mod.REGMAP.registers.map(({ port: _p, ...r }) => r) }).toEqual(map);
+      // Self-contained: it type-checks on its own, strict, with no lutforge import.
+      expect(file('regmap.ts')).not.toMatch(/^import /m);
+      const tsc = spawnSync(process.execPath, [path.join(REPO_ROOT, 'node_modules/typescript/bin/tsc'), '--noEmit', '--strict', '--target', 'es2022', '--module', 'es2022', '--types', 'node', '--skipLibCheck', ts], { encoding: 'utf8' });
+      expect(tsc.stdout + tsc.stderr).toBe('');
+      expect(tsc.status).toBe(0);
       for (const r of map.registers) expect(mod.Reg[r.name.replace(/_([a-z0-9])/g, (_, c: string) => c.toUpperCase()).replace(/^./, (c) => c.toUpperCase())], r.name).toBe(r.addr);
     } finally {
       await rm(dir, { recursive: true, force: true });
