@@ -40,7 +40,7 @@ export const alveoU280: Board = {
   ],
   capacity: { luts: 1303680, ffs: 2607360, dsp: 9024, bram: 2016, uram: 960 },
   host: ['xdma', 'uart'],
-  presets: { gemv: 'u280', llm: 'u280', cellnet: 'fast' },
+  presets: { gemv: 'u280', llm: 'u280', llmdev: 'u280', cellnet: 'fast' },
   xdcBoard: [
     'set_property CONFIG_VOLTAGE 1.8 [current_design]',
     'set_property BITSTREAM.CONFIG.CONFIGFALLBACK Enable [current_design]',

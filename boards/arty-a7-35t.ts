@@ -35,6 +35,6 @@ export const artyA7_35t: Board = {
   ],
   capacity: { luts: 20800, ffs: 41600, dsp: 90, bram: 50 },
   host: ['uart'],
-  presets: { gemv: 'sim-small', cellnet: 'up5k', llm: 'tiny' },
+  presets: { gemv: 'sim-small', cellnet: 'up5k', llm: 'tiny', llmdev: 'tiny' },
   program: { tool: 'openFPGALoader', args: ['-b', 'arty'] },
 };

@@ -35,6 +35,6 @@ export const icebreaker: Board = {
   ],
   capacity: { luts: 5280, ffs: 5280, dsp: 8, bram: 30, spram: 4 },
   host: ['uart'],
-  presets: { gemv: 'tiny', cellnet: 'up5k', llm: 'tiny' },
+  presets: { gemv: 'tiny', cellnet: 'up5k', llm: 'tiny', llmdev: 'tiny' },
   program: { tool: 'iceprog', args: [] },
 };

@@ -31,6 +31,6 @@ export const ulx3s: Board = {
   ],
   capacity: { luts: 83640, ffs: 83640, dsp: 156, bram: 208 },
   host: ['uart'],
-  presets: { gemv: 'sim-small', cellnet: 'up5k', llm: 'tiny' },
+  presets: { gemv: 'sim-small', cellnet: 'up5k', llm: 'tiny', llmdev: 'tiny' },
   program: { tool: 'openFPGALoader', args: ['-b', 'ulx3s'] },
 };

@@ -7,6 +7,8 @@ import type { ResourceReport, SynthTarget } from './flow/synth';
 import { ConfigError } from './util/errors';
 import { GEMV_DEFAULTS, gemvConfig, gemvModule } from './llm/gemv';
 import { CELLNET_RTL_DEFAULTS, cellnetDesign } from './cellnet/rtl/design';
+import { ENGINE_DEFAULTS } from './llm/engine-config';
+import { llmDeviceConfig, llmDeviceModule, presetLatency } from './llm/device';
 import { LLM_PRESETS, STORIES260K_SHAPE, llmPresetConfig, llmEngineModule, synthEngine, type LlmEngineConfig } from './llm/engine';
 
 export interface DesignEntry {
@@ -40,6 +42,22 @@ export const DESIGNS: Record<string, DesignEntry> = {
       const engine = Object.fromEntries(Object.entries(params).filter(([k]) => !hwKeys.includes(k)));
       const config = llmPresetConfig(preset, STORIES260K_SHAPE, { hw, engine });
       return { config, module: llmEngineModule(config) };
+    },
+  },
+  llmdev: {
+    description: 'LLM decode device for `llm run --device`: the llm engine + weight memory + weight sequencer + argmax, behind the link',
+    defaults: { lanes: 4, simd: 8, vpar: 4, slotPar: 1, wFifo: 0, sinks: ENGINE_DEFAULTS.sinks, window: ENGINE_DEFAULTS.window, wGroup: ENGINE_DEFAULTS.wGroup, kvGroup: ENGINE_DEFAULTS.kvGroup, latency: 2 },
+    presets: Object.keys(LLM_PRESETS),
+    build(params, preset = 'sim-small') {
+      // Same split as `llm run --device`: the preset gives the hardware, engine parameters start from the golden
+      // engine's defaults, so a generated board and the host decode the same model (the layout revision checks it).
+      const hwKeys = ['lanes', 'simd', 'vpar', 'slotPar', 'wFifo'];
+      const { latency, ...rest } = params;
+      const hw = Object.fromEntries(Object.entries(rest).filter(([k]) => hwKeys.includes(k)));
+      const engine = Object.fromEntries(Object.entries(rest).filter(([k]) => !hwKeys.includes(k)));
+      const cfg = llmPresetConfig(preset, STORIES260K_SHAPE, { hw, engine: { ...ENGINE_DEFAULTS, ...engine } });
+      const config = llmDeviceConfig(cfg, { latency: latency ?? presetLatency(preset) });
+      return { config, module: llmDeviceModule(config) };
     },
   },
   cellnet: {

@@ -6,6 +6,7 @@ import type { Module } from '../hdl';
 import type { BoardApp } from './app';
 import { streamBridgeApp } from './bridge';
 import { linkApp } from './link-app';
+import { llmDeviceTop, type LlmDeviceConfig } from '../llm/device';
 
 export interface AppContext {
   design: string;
@@ -16,7 +17,12 @@ export interface AppContext {
 }
 
 /** Designs with plain control/status ports need the link's register bank; the cell sorter also has the trigger. */
-export const APP_BUILDERS: Record<string, (ctx: AppContext) => BoardApp> = { cellnet: linkApp, llm: linkApp };
+export const APP_BUILDERS: Record<string, (ctx: AppContext) => BoardApp> = {
+  cellnet: linkApp,
+  llm: linkApp,
+  // The device's link options (design id, memory words, layout revision) are the ones the host expects.
+  llmdev: (ctx) => linkApp(ctx, llmDeviceTop(ctx.config as LlmDeviceConfig)),
+};
 
 export function boardAppFor(ctx: AppContext): BoardApp {
   const b = APP_BUILDERS[ctx.design];

@@ -6,14 +6,14 @@
  */
 import { Module, cat, lit, type Expr } from '../hdl';
 import { linkConfig } from '../link/config';
-import { linkBoardTop } from '../link/top';
+import { linkBoardTop, type LinkTopOptions } from '../link/top';
 import { regMapJson, regMapTypeScript } from '../regmap/emit';
 import type { BoardApp } from './app';
 import type { AppContext } from './apps';
 
-export function linkApp(ctx: AppContext): BoardApp {
+export function linkApp(ctx: AppContext, top: LinkTopOptions = { design: ctx.design }): BoardApp {
   const cfg = linkConfig({ clockHz: Math.round(ctx.clockHz), baud: ctx.baud });
-  const { board: lt, regmap } = linkBoardTop(ctx.core, cfg, { design: ctx.design });
+  const { board: lt, regmap } = linkBoardTop(ctx.core, cfg, top);
   const pulse = lt.signals.get('core_pulse');
   const armed = lt.signals.get('core_armed');
   if (pulse && pulse.width === 1) lt.assign(lt.output('trigger_pin', 1), pulse);

@@ -126,8 +126,13 @@ export function presetLatency(preset: string): number {
   return Math.max(1, presetNamed(preset).memory.latency);
 }
 
-/** Register-map revision: changes whenever the memory layout does, so a host never drives a stale bitstream. */
+/**
+ * Register-map revision: changes whenever the memory layout or any engine number-format / attention setting does
+ * (e.g. the window, which leaves the layout alone but changes every logit), so a host never drives a stale bitstream.
+ */
 export function layoutRevision(d: LlmDeviceConfig): number {
-  const key = REGIONS.map((n) => `${n}:${d.regions[n].words}x${d.regions[n].width}`).join(',') + `;e${d.embLaneBits};id${d.idBits}`;
+  const e = d.engine.engine as unknown as Record<string, unknown>;
+  const engineKey = Object.keys(e).sort().map((k) => `${k}=${JSON.stringify(e[k])}`).join(';');
+  const key = REGIONS.map((n) => `${n}:${d.regions[n].words}x${d.regions[n].width}`).join(',') + `;e${d.embLaneBits};id${d.idBits};${engineKey}`;
   return fnv1a32(key);
 }

@@ -1,0 +1,28 @@
+import { describe, expect, it } from 'vitest';
+import { ENGINE_DEFAULTS } from '../../../generator/llm/engine-config';
+import { llmPresetConfig, STORIES260K_SHAPE } from '../../../generator/llm/engine';
+import { presetLatency } from '../../../generator/llm/device';
+import { regMapFromJson, type RegMapJson } from '../../../generator/regmap/emit';
+import { generateBoard } from '../../../generator/shell/generate';
+import { llmDeviceLinked } from '../../../host/llm/device-runner';
+import { lintVerilog } from '../../../sim/lint';
+
+describe('llmdev on a board', () => {
+  it('generates a lint-clean board top whose register map the `llm run --device` host accepts', async () => {
+    const g = generateBoard({ design: 'llmdev', board: 'arty-a7-35t' });
+    expect(g.preset).toBe('tiny');
+    const board = regMapFromJson(JSON.parse(g.files.find((f) => f.name === 'regmap.json')!.data) as RegMapJson);
+    // What the host builds for `--preset tiny` with default engine flags.
+    const cfg = llmPresetConfig('tiny', STORIES260K_SHAPE, { engine: { ...ENGINE_DEFAULTS } });
+    const host = llmDeviceLinked(cfg, { latency: presetLatency('tiny') }).regmap;
+    expect(board.design).toBe(host.design);
+    expect(board.designId).toBe(host.designId);
+    expect(board.version).toBe(host.version);
+    expect(board.memory).toEqual(host.memory);
+    expect(board.channels).toEqual(host.channels);
+    // A different engine setting changes the layout revision, so the host would refuse the board.
+    const other = generateBoard({ design: 'llmdev', board: 'arty-a7-35t', params: { window: 60 } });
+    expect(regMapFromJson(JSON.parse(other.files.find((f) => f.name === 'regmap.json')!.data) as RegMapJson).version).not.toBe(host.version);
+    await lintVerilog([...g.rtl, ...g.stubs], 'top');
+  }, 300_000);
+});
