@@ -87,7 +87,7 @@ function summarise(preset: string, cfg: LlmEngineConfig, d: Awaited<ReturnType<t
     otherCycles: mean((r) => r.perf.other),
     weightUtilLinear: w / mean((r) => r.perf.gemv),
     weightUtilToken: w / mean((r) => r.cycles),
-    memUtilToken: (w * cfg.wPortBits + s * cfg.sPortBits) / 8 / (mean((r) => r.cycles) * memBytesPerCycle(preset, cfg)),
+    memUtilToken: (w * cfg.wPortBits + s * cfg.sPortBits) / 8 / (mean((r) => r.cycles) * memBytesPerCycle(preset.split(' ')[0]!, cfg)),
     bytesPerToken: (w * cfg.wPortBits + s * cfg.sPortBits + aux * cfg.auxBits) / 8,
     buildSeconds: d.build,
     simCyclesPerSecond: d.rate,
