@@ -60,6 +60,12 @@ export function resolvePreset(design: string, requested: string | undefined, boa
   return { name, params: { ...designPresets(design)[name]!.params } };
 }
 
+/** The size parameters of an LLM engine preset (lanes, simd, vpar). */
+function llmPresetSizes(name: string): Record<string, number> {
+  const p = (LLM_PRESETS as Record<string, (typeof LLM_PRESETS)[keyof typeof LLM_PRESETS] | undefined>)[name];
+  return p ? { lanes: p.hw.lanes, simd: p.hw.simd, vpar: p.hw.vpar } : {};
+}
+
 /** Parameters that scale a design's size, in the order to try shrinking them. */
 const SIZE_PARAMS = ['ppc', 'lanes', 'simd', 'vpar'];
 /** cellnet serial=1: ~1 multiplier instead of ~750 (docs/boards.md). */
@@ -68,7 +74,10 @@ const SERIAL_SHRINK = 100;
 /** A suggestion for a design that overflows: the size parameters it has and the other presets. */
 export function fitSuggestion(design: string, preset: string, params: Record<string, number>, overflowing: string[]): string {
   const defaults = DESIGNS[design]?.defaults ?? {};
-  const eff = { ...defaults, ...params };
+  const registry = !!DESIGNS[design]?.presets;
+  // Registry presets (the LLM engine's) carry their own hardware sizes; the registry defaults are not what was built.
+  const sizesOf = (name: string): Record<string, number> => (registry ? llmPresetSizes(name) : {});
+  const eff = { ...defaults, ...sizesOf(preset), ...params };
   // Only knobs that can still go down (all size parameters bottom out at 1).
   const knobs = SIZE_PARAMS.filter((k) => k in eff && eff[k]! > 1).map((k) => `--${k} (now ${eff[k]})`);
   if (eff.serial === 0) knobs.push('--serial 1 with --ppc 1 (time-multiplexed engine)');
@@ -77,7 +86,7 @@ export function fitSuggestion(design: string, preset: string, params: Record<str
   const size = (ps: Record<string, number>) =>
     SIZE_PARAMS.filter((k) => k in eff).reduce((acc, k) => acc * (ps[k] ?? eff[k]!), 1) / ((ps.serial ?? eff.serial) === 1 ? SERIAL_SHRINK : 1);
   const others = presetNames(design)
-    .filter((n) => (table[n] ? size({ ...eff, ...table[n]!.params }) < size(eff) : n !== preset))
+    .filter((n) => (table[n] ? size({ ...eff, ...table[n]!.params }) < size(eff) : registry ? size({ ...eff, ...sizesOf(n), ...params }) < size(eff) : n !== preset))
     .map((n) => (table[n] ? `${n} (${Object.entries(table[n]!.params).map(([k, v]) => `${k}=${v}`).join(' ') || 'defaults'})` : n));
   const parts = [`Overflowing: ${overflowing.join(', ')}.`];
   if (knobs.length) parts.push(`Use a smaller ${knobs.join(' or ')}${others.length ? '' : '.'}`);

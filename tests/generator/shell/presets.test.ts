@@ -37,3 +37,13 @@ describe('design presets for boards', () => {
     expect(fitSuggestion('cellnet', 'up5k', { ppc: 1, serial: 1 }, ['LUT'])).not.toMatch(/--preset|--serial/);
   });
 });
+
+describe('fit suggestions for registry presets', () => {
+  it('name the sizes of the preset that was built and only smaller presets', () => {
+    const tiny = LLM_PRESETS.tiny.hw;
+    const s = fitSuggestion('llmdev', 'tiny', {}, ['LUT']);
+    expect(s).toContain(`--lanes (now ${tiny.lanes})`);
+    expect(s).not.toMatch(/--preset .*u280/);
+    expect(fitSuggestion('llm', 'u280', {}, ['LUT'])).toMatch(/--preset (tiny \| sim-small|sim-small \| tiny)/);
+  });
+});
