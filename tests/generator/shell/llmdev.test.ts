@@ -9,7 +9,7 @@ import { lintVerilog } from '../../../sim/lint';
 
 describe('llmdev on a board', () => {
   it('generates a lint-clean board top whose register map the `llm run --device` host accepts', async () => {
-    const g = generateBoard({ design: 'llmdev', board: 'arty-a7-35t' });
+    const g = generateBoard({ design: 'llmdev', board: 'ulx3s' });
     expect(g.preset).toBe('tiny');
     const board = regMapFromJson(JSON.parse(g.files.find((f) => f.name === 'regmap.json')!.data) as RegMapJson);
     // What the host builds for `--preset tiny` with default engine flags.
@@ -21,7 +21,7 @@ describe('llmdev on a board', () => {
     expect(board.memory).toEqual(host.memory);
     expect(board.channels).toEqual(host.channels);
     // A different engine setting changes the layout revision, so the host would refuse the board.
-    const other = generateBoard({ design: 'llmdev', board: 'arty-a7-35t', params: { window: 60 } });
+    const other = generateBoard({ design: 'llmdev', board: 'ulx3s', params: { window: 60 } });
     expect(regMapFromJson(JSON.parse(other.files.find((f) => f.name === 'regmap.json')!.data) as RegMapJson).version).not.toBe(host.version);
     await lintVerilog([...g.rtl, ...g.stubs], 'top');
   }, 300_000);
