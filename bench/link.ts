@@ -15,7 +15,8 @@ import { PtyBridge, PtyPair } from '../host/link/pty';
 import { SerialTransport } from '../host/link/serial';
 import { buildVirtualBoard, VirtualBoardTransport, type VirtualBoardBuild } from '../host/link/vboard';
 import { Rng } from '../generator/util/rng';
-import { report, table } from './table';
+import { lines, writePlot } from '../host/plot';
+import { plotPath, report, table } from './table';
 
 interface Row {
   phy: 'uart' | 'bytes';
@@ -92,7 +93,17 @@ export async function main(argv: string[]): Promise<void> {
   } finally {
     await pty.close();
   }
-  report(argv, { bench: 'link', clocksPerBit: uart.cfg.clocksPerBit, rows }, () =>
+  const plot = plotPath(argv);
+  if (plot)
+    await writePlot(
+      plot,
+      lines(
+        'link bulk throughput vs byte fault rate',
+        rows.map((r) => ({ x: r.faultRate * 100, y: r.fractionOfLine, series: `${r.phy} @ ${r.baud} baud` })),
+        { x: 'bytes corrupted / dropped / duplicated per direction (%)', y: 'fraction of line rate', logX: true, logY: true },
+      ),
+    );
+  report(argv, { bench: 'link', clocksPerBit: uart.cfg.clocksPerBit, rows, plot: plot ?? null }, () =>
     [
       'bulk MEM_WRITE over serialport <-> socat pty <-> Verilator virtual board, bridge paced at the line rate',
       `phy uart: the generated UART at ${uart.cfg.clocksPerBit} clocks/bit in the loop; phy bytes: pty bytes straight into the link RTL (no UART)`,

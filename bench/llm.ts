@@ -16,7 +16,8 @@ import { randomQuantModel } from '../generator/llm/engine/random';
 import { GoldenDecoder } from '../generator/llm/golden/decoder';
 import { quantizeModel, type QuantModel } from '../generator/llm/quant/model';
 import { buildLlmSim, LlmSession, type StepResult } from '../sim/designs/llm';
-import { fmt, report, table } from './table';
+import { bars, beside, writePlot } from '../host/plot';
+import { fmt, plotPath, report, table } from './table';
 
 const MODEL = new URL('../../shared/models/stories260K.bin', import.meta.url).pathname;
 const CLOCK_MHZ = 225;
@@ -188,7 +189,25 @@ export async function main(argv: string[]): Promise<void> {
       simCyclesPerSecond: r.simCyclesPerSecond,
     };
   }
-  const json = { bench: 'llm', stepsPerPreset: steps, presets: rows, llama7b: proj };
+  const plot = plotPath(argv);
+  if (plot) {
+    // tok/s against the ceilings, and where each preset's cycles go.
+    const toks = proj
+      ? [
+          { label: 'this engine (7B projection)', value: Number(proj.tokPerS) },
+          { label: '2-bit bandwidth ceiling', value: Number(proj.referenceCeilingTokPerS) },
+          { label: 'AccLLM', value: Number(proj.accllm) },
+          { label: 'FlightLLM', value: Number(proj.flightllm) },
+        ]
+      : [];
+    const cycles = rows.flatMap((r) => [
+      { label: `${r.preset} GEMV`, value: r.gemvCycles },
+      { label: `${r.preset} attn+KV`, value: r.attnCycles },
+      { label: `${r.preset} other`, value: r.otherCycles },
+    ]);
+    await writePlot(plot, beside(...(toks.length ? [bars('Llama-2-7B tok/s on U280 (225 MHz, 460 GB/s)', toks, 'tok/s')] : []), bars('stories260K cycles per token', cycles, 'cycles')));
+  }
+  const json = { bench: 'llm', stepsPerPreset: steps, presets: rows, llama7b: proj, plot: plot ?? null };
   report(argv, json, () => {
     const out = [
       `stories260K, ${steps} greedy steps from BOS per preset (bit-exact vs the golden decoder checked at every step)`,

@@ -17,3 +17,12 @@ export function report(argv: string[], json: unknown, human: () => string): void
   if (argv.includes('--json')) process.stdout.write(JSON.stringify(json) + '\n');
   else process.stdout.write(human() + '\n');
 }
+
+/** The file of `--plot FILE.svg`, if given. */
+export function plotPath(argv: string[]): string | undefined {
+  const i = argv.indexOf('--plot');
+  if (i < 0) return undefined;
+  const f = argv[i + 1];
+  if (!f || f.startsWith('--')) throw new Error('--plot needs a file name (FILE.svg)');
+  return f;
+}
