@@ -7,6 +7,8 @@ import { createWriteStream } from 'node:fs';
 import type { TriggerEvent } from '../generator/cellnet/rtl/trigger-golden';
 import { ConfigError } from '../generator/util/errors';
 import { cellnetLinked, decodeEvent, goldenEvents, loadImages, pixelBeats, programTrigger, type SortSettings } from './designs/cellnet';
+import { PPC_VALUES } from '../generator/cellnet/rtl/plan';
+import { DeviceMismatchError } from './link/device';
 import { openDevice } from './link/open';
 import { bars, beside, histogram, type PlotSpec } from './plot';
 
@@ -72,6 +74,13 @@ export interface SortRun {
   latenciesMs: number[];
 }
 
+/** A version mismatch from a cell-sorter board usually means another pixels-per-cycle build: name the right --ppc. */
+export function explainMismatch(e: unknown, ppc: number): unknown {
+  if (!(e instanceof DeviceMismatchError) || !e.reported) return e;
+  const match = PPC_VALUES.find((p) => p !== ppc && cellnetLinked(p).regmap.version === e.reported!.version);
+  return match === undefined ? e : new DeviceMismatchError(`${e.message}. The board runs the ${match}-pixel-per-cycle cell sorter: pass --ppc ${match}${match === 1 ? ' (also the --serial / up5k builds)' : ''}`, e.reported);
+}
+
 export async function runSorter(req: SortRequest, onProgress?: (p: SortProgress) => void): Promise<SortRun> {
   const c = cellnetLinked(req.ppc, req.serial);
   const names = c.design.cfg.classes.map((x) => x.name);
@@ -91,7 +100,9 @@ export async function runSorter(req: SortRequest, onProgress?: (p: SortProgress)
   if (settings.delayCycles >= 2 ** trig.delayBits) throw new ConfigError('delay-us', `must be below ${(2 ** trig.delayBits / clockHz) * 1e6} µs`, req.delayUs);
   if (settings.widthCycles >= 2 ** trig.widthBits || settings.widthCycles < 1) throw new ConfigError('width-us', `must give 1..${2 ** trig.widthBits - 1} cycles`, req.widthUs);
   const img = loadImages(req.images, c.design, req.seed);
-  const dev = await openDevice(req.device, c.regmap, { virtualBoard: c.virtualBoard });
+  const dev = await openDevice(req.device, c.regmap, { virtualBoard: c.virtualBoard }).catch((e: unknown) => {
+    throw explainMismatch(e, req.ppc);
+  });
   const log = req.log ? createWriteStream(req.log) : null;
   const csv = !!req.log?.endsWith('.csv');
   if (log && csv) log.write('frame,class,name,score,timestamp,fired,dropped,latency_ms\n');

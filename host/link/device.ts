@@ -12,7 +12,11 @@ import type { Progress } from './progress';
 import { TransportError } from './transport';
 
 export class DeviceMismatchError extends Error {
-  constructor(message: string) {
+  constructor(
+    message: string,
+    /** What the device reported, so a caller can say which build it runs. */
+    readonly reported?: { designId: number; version: number },
+  ) {
     super(message);
     this.name = 'DeviceMismatchError';
   }
@@ -49,9 +53,9 @@ export class Device {
       const id = await ops.readReg(reg(map, 'design_id').addr, d.o());
       const version = await ops.readReg(reg(map, 'version').addr, d.o());
       if (id !== map.designId)
-        throw new DeviceMismatchError(`device on ${ops.name} reports design id ${hex(id)}, not ${hex(map.designId)} ('${map.design}'); refusing to drive it (wrong bitstream or wrong --device?)`);
+        throw new DeviceMismatchError(`device on ${ops.name} reports design id ${hex(id)}, not ${hex(map.designId)} ('${map.design}'); refusing to drive it (wrong bitstream or wrong --device?)`, { designId: id, version });
       if (version !== map.version)
-        throw new DeviceMismatchError(`device on ${ops.name} runs '${map.design}' version ${hex(version)}, host expects ${hex(map.version)}; rebuild the bitstream or the host register map`);
+        throw new DeviceMismatchError(`device on ${ops.name} runs '${map.design}' version ${hex(version)}, host expects ${hex(map.version)}; rebuild the bitstream or the host register map`, { designId: id, version });
       ops.configure(await ops.readReg(reg(map, 'link_caps').addr, d.o()));
     } catch (e) {
       await ops.close().catch(() => undefined);
