@@ -63,10 +63,11 @@ describe('cell classifier + link on boards', () => {
     ['icebreaker', 'board default'], // small (ppc 1)
     ['arty-a7-35t', 'board default'],
     ['u280', 'small'], // no trigger pin on the card
-    ['ku035', 'fast'], // the reference cell-sorter part, ppc 8
+    ['ku035', 'board default'], // medium (ppc 2): the largest that fits the reference part's 1,700 DSPs
   ];
   it.each(cases)('%s (%s): generates, lints clean and compiles in Icarus; the trigger pin follows the core pulse', async (board, preset) => {
     const g = generateBoard({ design: 'cellnet', board, preset: preset === 'board default' ? undefined : preset });
+    if (board === 'ku035') expect(g.preset).toBe('medium');
     const files = [...g.rtl, ...g.stubs];
     expect((await lintVerilog(files, 'top', { throwOnWarning: false })).messages).toEqual([]);
     await compileIcarus(files, 'top');
