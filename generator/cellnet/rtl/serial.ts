@@ -24,9 +24,8 @@ import { Module, lit, mux, select, type Expr, type Signal } from '../../hdl';
 import { SPRAM_SUFFIX } from '../../flow/synth';
 import { ConfigError, bitsFor } from '../../util/errors';
 import type { QuantizedCellnet } from '../golden';
-import { decideModule } from './decide';
+import { decisionAndTrigger, sorterPorts } from './decision-path';
 import type { CellnetHw, ConvPlan, DensePlan } from './plan';
-import { triggerModule } from './trigger';
 import { chainBytes, checkQuantized } from './weights';
 
 /** One pass of the engine: a conv layer (+ fused max-pool) or the dense layer seen as a whole-input conv. */
@@ -144,11 +143,7 @@ export function cellnetSerialModule(hw: CellnetHw, q: QuantizedCellnet, name = '
   });
   const px = m.streamIn('px', 8, { last: true });
   const wload = m.streamIn('wload', 8);
-  const cfgIn = m.streamIn('cfg', hw.reg.bits);
-  const ev = m.streamOut('event', hw.event.bits);
-  const pulse = m.output('pulse', 1);
-  const armed = m.output('armed', 1);
-  const lost = m.output('events_lost', hw.trigger.lostBits);
+  const ports = sorterPorts(m, hw);
   const overrun = m.output('overrun', 1);
   const frameError = m.output('frame_error', 1);
   m.assign(overrun, lit(0, 1)); // backpressure (px_ready) replaces the streaming design's timing self-check
@@ -398,29 +393,8 @@ export function cellnetSerialModule(hw: CellnetHw, q: QuantizedCellnet, name = '
     b.if(fin.and(isDense), (t) => t.set(logits, KC === 1 ? logitV.asUnsigned() : logitV.asUnsigned().zext(KC * LB).shl((KC - 1) * LB).or(logits.shr(LB))));
   }, 'logits');
 
-  // ---- decision and trigger (as top.ts) -------------------------------------------------------------
-  const dec = decideModule(hw.classes, cfg.logitBits, cfg.scoreBits, hw.classBits, `${name}_decide`);
-  const rv = m.wire('res_valid', 1);
-  const rc = m.wire('res_cls', hw.classBits);
-  const rs = m.wire('res_score', cfg.scoreBits);
-  m.instance(dec, 'decide', { logits_valid: logitsValid, logits, res_valid: rv, res_cls: rc, res_score: rs });
-  const frame = m.reg('frame_id', hw.frameBits, { init: 0 });
-  m.sync((b) => b.if(rv, (t) => t.set(frame, frame.add(1))), 'frame_id');
-  const trig = triggerModule(hw, `${name}_trigger`);
-  m.instance(trig, 'trigger', {
-    dec_valid: rv,
-    dec_cls: rc,
-    dec_score: rs,
-    dec_frame: frame,
-    cfg_valid: cfgIn.valid,
-    cfg_ready: cfgIn.ready,
-    cfg_data: cfgIn.data,
-    event_valid: ev.valid,
-    event_ready: ev.ready,
-    event_data: ev.data,
-    pulse,
-    armed,
-    events_lost: lost,
-  });
+
+  // ---- decision and trigger (decision-path.ts) --------------------------------------------------------
+  decisionAndTrigger(m, hw, name, ports, logitsValid, logits);
   return m;
 }

@@ -18,11 +18,10 @@ import { Module, lit, mux, type Expr, type Signal } from '../../hdl';
 import { bitsFor } from '../../util/errors';
 import type { QConvLayer, QDenseLayer, QuantizedCellnet } from '../golden';
 import { convModule } from './conv';
-import { decideModule } from './decide';
+import { decisionAndTrigger, sorterPorts } from './decision-path';
 import { denseModule } from './dense';
 import type { CellnetHw } from './plan';
 import { poolModule } from './pool';
-import { triggerModule } from './trigger';
 import { checkQuantized } from './weights';
 
 export function cellnetModule(hw: CellnetHw, q: QuantizedCellnet, name = `cellnet_p${hw.ppc}`): Module {
@@ -35,11 +34,7 @@ export function cellnetModule(hw: CellnetHw, q: QuantizedCellnet, name = `cellne
   });
   const px = m.streamIn('px', 8 * hw.ppc, { last: true });
   const wload = m.streamIn('wload', 8);
-  const cfgIn = m.streamIn('cfg', hw.reg.bits);
-  const ev = m.streamOut('event', hw.event.bits);
-  const pulse = m.output('pulse', 1);
-  const armed = m.output('armed', 1);
-  const lost = m.output('events_lost', hw.trigger.lostBits);
+  const ports = sorterPorts(m, hw);
   const overrun = m.output('overrun', 1);
   const frameError = m.output('frame_error', 1);
   m.assign(px.ready, lit(1, 1));
@@ -96,31 +91,8 @@ export function cellnetModule(hw: CellnetHw, q: QuantizedCellnet, name = `cellne
   const orAll = overruns.reduce<Expr>((a, b) => a.or(b), lit(0, 1));
   m.assign(overrun, orAll);
 
-  // ---- decision -----------------------------------------------------------------------------------------
-  const dec = decideModule(hw.classes, cfg.logitBits, cfg.scoreBits, hw.classBits, `${name}_decide`);
-  const rv = m.wire('res_valid', 1);
-  const rc = m.wire('res_cls', hw.classBits);
-  const rs = m.wire('res_score', cfg.scoreBits);
-  m.instance(dec, 'decide', { logits_valid: logitsValid, logits, res_valid: rv, res_cls: rc, res_score: rs });
-  const frame = m.reg('frame_id', hw.frameBits, { init: 0 });
-  m.sync((b) => b.if(rv, (t) => t.set(frame, frame.add(1))), 'frame_id');
 
-  // ---- trigger ------------------------------------------------------------------------------------------
-  const trig = triggerModule(hw, `${name}_trigger`);
-  m.instance(trig, 'trigger', {
-    dec_valid: rv,
-    dec_cls: rc,
-    dec_score: rs,
-    dec_frame: frame,
-    cfg_valid: cfgIn.valid,
-    cfg_ready: cfgIn.ready,
-    cfg_data: cfgIn.data,
-    event_valid: ev.valid,
-    event_ready: ev.ready,
-    event_data: ev.data,
-    pulse,
-    armed,
-    events_lost: lost,
-  });
+  // ---- decision and trigger (decision-path.ts) --------------------------------------------------------
+  decisionAndTrigger(m, hw, name, ports, logitsValid, logits);
   return m;
 }
