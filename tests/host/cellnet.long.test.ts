@@ -1,15 +1,18 @@
 /**
  * Acceptance: the cell sorter over the real serial stack (serialport <-> socat pty <-> Verilator UART of the
- * cellnet virtual board). Loads the settings, streams 100 images in replay mode, and checks every event against
- * the golden classifier + trigger golden.
+ * cellnet virtual board), driven by the product's own sorter run (host/sorter.ts, as `lutforge sort --device
+ * serial:PTY@115200`): loads the settings, replays 100 images one per write, and checks every event against the
+ * golden classifier + trigger golden, with nothing lost on the device.
+ *
+ * Replay is one image per write on purpose: streaming all images in one bulk write starves the event polls behind
+ * it, and the device's 16-deep event FIFO then drops events (counted in events_lost), which is the hardware's
+ * documented behaviour, not a link fault.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { cellnetLinked, decodeEvent, goldenEvents, loadImages, pixelBeats, programTrigger } from '../../host/designs/cellnet';
-import { Device } from '../../host/link/device';
-import { FramedOps } from '../../host/link/ops';
+import { cellnetLinked } from '../../host/designs/cellnet';
 import { PtyBridge, PtyPair } from '../../host/link/pty';
-import { SerialTransport } from '../../host/link/serial';
 import { VirtualBoardTransport } from '../../host/link/vboard';
+import { runSorter } from '../../host/sorter';
 
 describe('cellnet end to end over the serial stack', () => {
   let pty: PtyPair;
@@ -20,30 +23,29 @@ describe('cellnet end to end over the serial stack', () => {
     await pty?.close();
   });
 
-  it('streams 100 images; every event equals the golden model', async () => {
+  it('sorts 100 images replayed over serialport; every event equals the golden model', async () => {
     const c = cellnetLinked(8);
     const board = new VirtualBoardTransport(await c.virtualBoard());
     const bridge = await PtyBridge.open(pty.device, board);
-    const dev = await Device.open(new FramedOps(await SerialTransport.open(pty.host, 115_200)), c.regmap);
     try {
-      const s = { classMask: 0b101, threshold: 3000, delayCycles: 200, widthCycles: 100 };
-      await programTrigger(dev, c.design, s);
-      const img = loadImages('synthetic:100', c.design, 3);
-      expect(img.n).toBe(100);
-      const beats = pixelBeats(c.design, img.pixels);
-      const got = dev.collectStream('event', img.n, { signal: AbortSignal.timeout(1_800_000) });
-      await dev.writeStream('px', beats.data, { last: beats.last });
-      const events = (await got).data.map((w) => decodeEvent(c.design, w));
-      expect(events.map((e) => e.frame)).toEqual(Array.from({ length: 100 }, (_, i) => i));
-      expect(events).toEqual(goldenEvents(c.design, img.pixels, events, s));
-      expect(events.some((e) => e.fired)).toBe(true);
-      expect(events.some((e) => !e.fired)).toBe(true);
-      expect(await dev.readReg('frame_error')).toBe(0);
-      expect(await dev.readReg('events_lost')).toBe(0);
+      const { summary } = await runSorter({
+        device: `serial:${pty.host}@115200`,
+        images: 'synthetic:100',
+        sort: ['0'],
+        threshold: 3000,
+        delayUs: 1,
+        widthUs: 1,
+        ppc: 8,
+        seed: 3,
+      });
+      expect(summary.images).toBe(100);
+      expect(summary.events).toBe(100);
+      expect(summary.goldenMismatches).toBe(0);
+      expect(summary.pulses).toBeGreaterThan(0);
+      expect(summary.pulses).toBeLessThan(100);
     } finally {
-      await dev.close();
       await bridge.close();
       await board.close();
     }
-  });
+  }, 3_600_000);
 });
