@@ -18,6 +18,7 @@ import { quantizeModel, type QuantModel } from '../generator/llm/quant/model';
 import { buildLlmSim, LlmSession, type StepResult } from '../sim/designs/llm';
 import { bars, beside, writePlot } from '../host/plot';
 import { fmt, plotPath, report, table } from './table';
+import { argmax } from '../generator/llm/float-model';
 
 const MODEL = new URL('../../shared/models/stories260K.bin', import.meta.url).pathname;
 const CLOCK_MHZ = 225;
@@ -41,11 +42,6 @@ interface Row {
   simCyclesPerSecond: number;
 }
 
-const argmax = (xs: ArrayLike<number>) => {
-  let a = 0;
-  for (let j = 1; j < xs.length; j++) if (xs[j]! > xs[a]!) a = j;
-  return a;
-};
 
 async function decode(cfg: LlmEngineConfig, qm: QuantModel, steps: number, preset: string): Promise<{ rows: StepResult[]; exact: boolean; build: number; rate: number }> {
   const t0 = performance.now();

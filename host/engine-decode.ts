@@ -10,6 +10,7 @@ import { GoldenDecoder } from '../generator/llm/golden/decoder';
 import { quantizeModel } from '../generator/llm/quant/model';
 import { ConfigError, InputError } from '../generator/util/errors';
 import { buildLlmSim, LlmSession } from '../sim/designs/llm';
+import { argmax } from '../generator/llm/float-model';
 
 export interface EngineDecodeRequest {
   model: string;
@@ -46,11 +47,6 @@ export interface EngineDecodeReport {
   traceFile: string | null;
 }
 
-const argmax = (xs: ArrayLike<number>): number => {
-  let a = 0;
-  for (let j = 1; j < xs.length; j++) if (xs[j]! > xs[a]!) a = j;
-  return a;
-};
 
 export async function decodeOnEngine(req: EngineDecodeRequest): Promise<EngineDecodeReport> {
   if (!existsSync(req.model)) throw new InputError(`model file ${req.model} not found (pass --model FILE, a llama2.c checkpoint)`);
