@@ -1,3 +1,7 @@
+import { expect } from 'vitest';
+import { printDesign, type Module } from '../../../../generator/hdl';
+import { compileIcarus } from '../../../../sim/icarus';
+import { lintVerilog } from '../../../../sim/lint';
 import { fitImages } from '../../../../generator/cellnet/dataset';
 import type { QuantizedCellnet } from '../../../../generator/cellnet/golden';
 import { DEFAULT_MODEL_PATH, readModel, type CellnetModel } from '../../../../generator/cellnet/model';
@@ -71,4 +75,15 @@ export function randomImages(n: number, size: number, seed: number): Uint8Array 
     for (let j = 0; j < size * size; j++) out[i * size * size + j] = Math.max(0, Math.min(255, base + Math.round(amp * (rng.next() - 0.5))));
   }
   return out;
+}
+
+/** Every design lints clean (`verilator --lint-only -Wall`) and compiles in Icarus; failures name the design. */
+export async function expectLintAndIcarus(designs: ReadonlyArray<{ what: string; m: Module }>): Promise<void> {
+  for (const { what, m } of designs) {
+    const d = printDesign(m);
+    const lint = await lintVerilog(d.files, d.top, { throwOnWarning: false });
+    expect(lint.messages, what).toEqual([]);
+    const ivl = await compileIcarus(d.files, d.top);
+    expect(ivl.vvp, what).toMatch(/\.vvp$/);
+  }
 }

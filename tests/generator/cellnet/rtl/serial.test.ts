@@ -4,13 +4,10 @@ import { goldenBatch, type QuantizedCellnet } from '../../../../generator/cellne
 import { Rng } from '../../../../generator/util/rng';
 import { cellnetHw, cellnetSerialModule, packWeights, serialPlan } from '../../../../generator/cellnet/rtl';
 import { triggerGolden } from '../../../../generator/cellnet/rtl/trigger-golden';
-import { printDesign } from '../../../../generator/hdl';
 import { ConfigError } from '../../../../generator/util/errors';
 import { buildCellnetSim, runCellnet, type CellnetSim } from '../../../../sim/designs/cellnet';
-import { compileIcarus } from '../../../../sim/icarus';
-import { lintVerilog } from '../../../../sim/lint';
 import { cli } from '../../flow/helpers';
-import { cellImages, randomImages, randomizedWeights, randomQuantized, shippedModel } from './helpers';
+import { cellImages, randomImages, randomizedWeights, randomQuantized, shippedModel, expectLintAndIcarus } from './helpers';
 
 /** The serial engine computes ~1.4 M cycles per frame with no stream transfer. */
 const IDLE = 5_000_000;
@@ -80,13 +77,7 @@ describe('serial (time-multiplexed) cell classifier: plan and tools', () => {
       { what: '3 classes', m: cellnetSerialModule(cellnetHw(three, 1), randomQuantized(three, 3)) },
       ...small.map(([what, cfg]) => ({ what, m: cellnetSerialModule(cellnetHw(cfg, 1), randomQuantized(cfg, 5)) })),
     ];
-    for (const { what, m } of designs) {
-      const d = printDesign(m);
-      const lint = await lintVerilog(d.files, d.top, { throwOnWarning: false });
-      expect(lint.messages, what).toEqual([]);
-      const ivl = await compileIcarus(d.files, d.top);
-      expect(ivl.vvp, what).toMatch(/\.vvp$/);
-    }
+    await expectLintAndIcarus(designs);
   }, 600_000);
 });
 

@@ -2,12 +2,9 @@ import { describe, expect, it } from 'vitest';
 import { cellnetConfig, type CellnetConfig } from '../../../../generator/cellnet/config';
 import { goldenBatch } from '../../../../generator/cellnet/golden';
 import { cellnetHw, cellnetModule, unpackFields } from '../../../../generator/cellnet/rtl';
-import { printDesign } from '../../../../generator/hdl';
-import { compileIcarus } from '../../../../sim/icarus';
-import { lintVerilog } from '../../../../sim/lint';
 import { runIcarus } from '../../../../sim/testbench';
 import { buildCellnetSim, runCellnet } from '../../../../sim/designs/cellnet';
-import { cellImages, randomImages, randomQuantized, shippedModel } from './helpers';
+import { cellImages, randomImages, randomQuantized, shippedModel, expectLintAndIcarus } from './helpers';
 
 const three = cellnetConfig({
   classes: [{ name: 'B', label: 0 }, { name: 'T4', label: 1 }, { name: 'T8', label: 2 }],
@@ -29,13 +26,7 @@ describe('generated cell sorter Verilog', () => {
       ...[1].map((ppc) => ({ what: `3 classes, ppc ${ppc}`, m: cellnetModule(cellnetHw(three, ppc), randomQuantized(three, 3)) })),
       ...small.map(([what, cfg, ppc]) => ({ what, m: cellnetModule(cellnetHw(cfg, ppc), randomQuantized(cfg, 5)) })),
     ];
-    for (const { what, m } of designs) {
-      const d = printDesign(m);
-      const lint = await lintVerilog(d.files, d.top, { throwOnWarning: false });
-      expect(lint.messages, what).toEqual([]);
-      const ivl = await compileIcarus(d.files, d.top);
-      expect(ivl.vvp, what).toMatch(/\.vvp$/);
-    }
+    await expectLintAndIcarus(designs);
   }, 900_000);
 
   it.each(small)('%s: bit-exact in Verilator with random stalls', async (_what, cfg, ppc) => {
