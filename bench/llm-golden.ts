@@ -1,6 +1,6 @@
 import { resolve } from 'node:path';
 import { loadCheckpoint } from '../generator/llm/checkpoint';
-import { describeEngine, engineConfig, SCHEMES, shapeOf, type SchemeName } from '../generator/llm/engine-config';
+import { describeEngine, engineConfig, SCHEMES, shapeOf, type SchemeName } from '../generator/llm/model-spec';
 import { FloatModel, generateGreedy } from '../generator/llm/float-model';
 import { GoldenDecoder } from '../generator/llm/golden/decoder';
 import { quantizeModel } from '../generator/llm/quant/model';

@@ -10,8 +10,8 @@
  * --group7b=N, --fifo7b=N, --json.
  */
 import { loadCheckpoint } from '../generator/llm/checkpoint';
-import { shapeOf, type ModelShape } from '../generator/llm/engine-config';
-import { llmPresetConfig, LLM_PRESETS, type LlmEngineConfig } from '../generator/llm/engine/config';
+import { shapeOf, type ModelShape } from '../generator/llm/model-spec';
+import { llmPresetConfig, LLM_PRESETS, type LlmEngineConfig } from '../generator/llm/engine/hw-config';
 import { randomQuantModel } from '../generator/llm/engine/random';
 import { GoldenDecoder } from '../generator/llm/golden/decoder';
 import { quantizeModel, type QuantModel } from '../generator/llm/quant/model';

@@ -7,7 +7,7 @@ import type { ResourceReport, SynthTarget } from './flow/synth';
 import { ConfigError } from './util/errors';
 import { GEMV_DEFAULTS, gemvConfig, gemvModule } from './llm/gemv';
 import { CELLNET_RTL_DEFAULTS, cellnetDesign } from './cellnet/rtl/design';
-import { ENGINE_DEFAULTS } from './llm/engine-config';
+import { ENGINE_DEFAULTS } from './llm/model-spec';
 import { llmDeviceConfig, llmDeviceModule, presetLatency } from './llm/device';
 import { LLM_PRESETS, STORIES260K_SHAPE, llmPresetConfig, llmEngineModule, synthEngine, type LlmEngineConfig } from './llm/engine';
 

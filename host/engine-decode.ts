@@ -4,8 +4,8 @@
  */
 import { existsSync } from 'node:fs';
 import { loadCheckpoint } from '../generator/llm/checkpoint';
-import { shapeOf } from '../generator/llm/engine-config';
-import { llmPresetConfig } from '../generator/llm/engine/config';
+import { shapeOf } from '../generator/llm/model-spec';
+import { llmPresetConfig } from '../generator/llm/engine/hw-config';
 import { GoldenDecoder } from '../generator/llm/golden/decoder';
 import { quantizeModel } from '../generator/llm/quant/model';
 import { ConfigError, InputError } from '../generator/util/errors';

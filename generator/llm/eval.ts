@@ -1,5 +1,5 @@
 import type { LlamaCheckpoint } from './checkpoint';
-import { engineConfig, SCHEMES, shapeOf, type EngineParams, type SchemeName } from './engine-config';
+import { engineConfig, SCHEMES, shapeOf, type EngineParams, type SchemeName } from './model-spec';
 import { argmax, FloatModel } from './float-model';
 import { GoldenDecoder } from './golden/decoder';
 import { calibrate, type Calibration } from './quant/calibrate';

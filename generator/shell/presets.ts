@@ -1,9 +1,9 @@
 /**
  * Named parameter sets per design for board builds (`--preset`). GEMV presets are the GEMV part of the LLM
- * engine presets (generator/llm/engine/config.ts), so a board preset and an LLM preset never disagree.
+ * engine presets (generator/llm/engine/hw-config.ts), so a board preset and an LLM preset never disagree.
  */
 import { DESIGNS } from '../designs';
-import { LLM_PRESETS } from '../llm/engine/config';
+import { LLM_PRESETS } from '../llm/engine/hw-config';
 import { ConfigError } from '../util/errors';
 
 export interface DesignPreset {

@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import cliProgress from 'cli-progress';
 import { loadCheckpoint, type LlamaCheckpoint } from '../../generator/llm/checkpoint';
-import { describeEngine, engineConfig, SCHEMES, shapeOf, type EngineConfig, type EngineParams, type SchemeName } from '../../generator/llm/engine-config';
+import { describeEngine, engineConfig, SCHEMES, shapeOf, type EngineConfig, type EngineParams, type SchemeName } from '../../generator/llm/model-spec';
 import { defaultSettings, evaluate, EVAL_DEFAULTS } from '../../generator/llm/eval';
 import { FloatModel, generateGreedy, type StepModel } from '../../generator/llm/float-model';
 import { GoldenDecoder } from '../../generator/llm/golden/decoder';

@@ -5,7 +5,7 @@
  * by readback. Decoding on the device is not integrated (docs/protocol.md#integration-status).
  */
 import { loadCheckpoint } from '../../generator/llm/checkpoint';
-import { llmPresetConfig, STORIES260K_SHAPE } from '../../generator/llm/engine/config';
+import { llmPresetConfig, STORIES260K_SHAPE } from '../../generator/llm/engine/hw-config';
 import { packModel } from '../../generator/llm/engine/pack';
 import { quantizeModel } from '../../generator/llm/quant/model';
 import { linkTestCore } from '../../generator/link/testcore';

@@ -3,8 +3,8 @@
  * image, decode greedily on the device, and compare ids (and logits with --logits) with the golden decoder.
  */
 import type { LlamaCheckpoint } from '../../generator/llm/checkpoint';
-import { describeEngine, ENGINE_DEFAULTS, shapeOf, type EngineConfig, type EngineParams } from '../../generator/llm/engine-config';
-import { llmPresetConfig } from '../../generator/llm/engine/config';
+import { describeEngine, ENGINE_DEFAULTS, shapeOf, type EngineConfig, type EngineParams } from '../../generator/llm/model-spec';
+import { llmPresetConfig } from '../../generator/llm/engine/hw-config';
 import { presetLatency } from '../../generator/llm/device/layout';
 import { generateGreedy } from '../../generator/llm/float-model';
 import { GoldenDecoder } from '../../generator/llm/golden/decoder';

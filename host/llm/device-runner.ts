@@ -6,7 +6,7 @@
 import { linkConfig } from '../../generator/link/config';
 import { linkBoardTop } from '../../generator/link/top';
 import type { Module } from '../../generator/hdl';
-import type { LlmEngineConfig } from '../../generator/llm/engine/config';
+import type { LlmEngineConfig } from '../../generator/llm/engine/hw-config';
 import { logitBeats, unpackLogits } from '../../generator/llm/engine/pack';
 import { deviceImage, type DeviceImage } from '../../generator/llm/device/image';
 import { llmDeviceConfig, type LlmDeviceConfig } from '../../generator/llm/device/layout';

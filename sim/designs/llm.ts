@@ -5,7 +5,7 @@
  */
 import { Module, lit, mux, plainPorts, printDesign } from '../../generator/hdl';
 import { bitsFor } from '../../generator/util/errors';
-import type { MemoryModel, LlmEngineConfig } from '../../generator/llm/engine/config';
+import type { MemoryModel, LlmEngineConfig } from '../../generator/llm/engine/hw-config';
 import { logitBeats, packEmbedding, packModel, unpackLogits, type TokenImage } from '../../generator/llm/engine/pack';
 import { llmEngineModule } from '../../generator/llm/engine/rtl';
 import type { QuantModel } from '../../generator/llm/quant/model';

@@ -3,7 +3,7 @@
  * packer produces, replayed in the order the sequencer reads them (a[0], the token's embedding row, a[1..]; w; s).
  */
 import { describe, expect, it } from 'vitest';
-import { STORIES260K_SHAPE, llmPresetConfig } from '../../generator/llm/engine/config';
+import { STORIES260K_SHAPE, llmPresetConfig } from '../../generator/llm/engine/hw-config';
 import { packEmbedding, packModel } from '../../generator/llm/engine/pack';
 import { randomQuantModel } from '../../generator/llm/engine/random';
 import { deviceImage } from '../../generator/llm/device/image';

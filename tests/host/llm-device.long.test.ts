@@ -4,9 +4,9 @@
  */
 import { describe, expect, it } from 'vitest';
 import { loadCheckpoint } from '../../generator/llm/checkpoint';
-import { shapeOf } from '../../generator/llm/engine-config';
+import { shapeOf } from '../../generator/llm/model-spec';
 import { presetLatency } from '../../generator/llm/device/layout';
-import { llmPresetConfig } from '../../generator/llm/engine/config';
+import { llmPresetConfig } from '../../generator/llm/engine/hw-config';
 import { generateGreedy } from '../../generator/llm/float-model';
 import { GoldenDecoder } from '../../generator/llm/golden/decoder';
 import { quantizeModel } from '../../generator/llm/quant/model';

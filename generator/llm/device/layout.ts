@@ -13,7 +13,7 @@
  */
 import { fnv1a32 } from '../../regmap/regmap';
 import { ConfigError, clog2, requireInt } from '../../util/errors';
-import { ceilDiv, presetNamed, type LlmEngineConfig } from '../engine/config';
+import { ceilDiv, presetNamed, type LlmEngineConfig } from '../engine/hw-config';
 import { logitBeats, packModel } from '../engine/pack';
 import { randomQuantModel } from '../engine/random';
 

@@ -1,4 +1,4 @@
-export * from './config';
+export * from './hw-config';
 export * from './schedule';
 export { llmEngineModule } from './rtl';
 export * from './pack';

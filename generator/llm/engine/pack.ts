@@ -8,7 +8,7 @@ import { InputError } from '../../util/errors';
 import { groupsOf } from '../gemv/golden';
 import type { QNorm, QuantModel } from '../quant/model';
 import type { QMatrix } from '../quant/weights';
-import { ceilDiv, type LlmEngineConfig, type MatName } from './config';
+import { ceilDiv, type LlmEngineConfig, type MatName } from './hw-config';
 import { unrolled } from './schedule';
 
 export interface TokenImage {

@@ -3,10 +3,10 @@
  * float weights drawn at realistic scales, then quantised by the real quantizer, so every op sees typical magnitudes.
  */
 import { Rng } from '../../util/rng';
-import { engineConfig, type EngineParams, type ModelShape } from '../engine-config';
+import { engineConfig, type EngineParams, type ModelShape } from '../model-spec';
 import { quantizeNorm, type QLayer, type QuantModel } from '../quant/model';
 import { quantizeMatrix } from '../quant/weights';
-import type { LlmHwParams } from './config';
+import type { LlmHwParams } from './hw-config';
 
 function gaussian(rng: Rng, n: number, sd: number, mean = 0): Float32Array {
   const a = new Float32Array(n);

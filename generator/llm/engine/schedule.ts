@@ -3,7 +3,7 @@
  * repeats nLayers times, epilogue). The RTL prints it into the instruction ROM; the packer walks the same list to
  * lay out the weight, scale and aux streams, so the two can never disagree about order.
  */
-import { MATS, type LlmEngineConfig, type MatName } from './config';
+import { MATS, type LlmEngineConfig, type MatName } from './hw-config';
 
 /** ROPE is kept for stable op codes; RoPE is applied by the GEMV writer as wq / wk rows are written. */
 export const OPS = ['NOP', 'EMBED', 'NORM', 'QUANT', 'GEMV', 'ROPE', 'KVW', 'ATTN', 'RESID', 'SILU', 'END'] as const;

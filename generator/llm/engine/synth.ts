@@ -15,7 +15,7 @@ import { collectModules, printDesign, type Module, type VerilogFile } from '../.
 import { synthesize, type ResourceReport, type SynthTarget } from '../../flow/synth';
 import { gemvConfig } from '../gemv/config';
 import { gemvModule } from '../gemv/rtl';
-import type { LlmEngineConfig } from './config';
+import type { LlmEngineConfig } from './hw-config';
 import { llmEngineModule } from './rtl';
 
 export type ResourceCounts = Pick<ResourceReport, 'luts' | 'ffs' | 'carry' | 'dsp' | 'bram' | 'lutram'>;

@@ -6,8 +6,8 @@
 import { cat, lit, mux, type Expr, type Memory, type Module, type Signal } from '../../hdl';
 import { Arith } from '../../lib/arith';
 import { bitsFor } from '../../util/errors';
-import type { EngineConfig } from '../engine-config';
-import { addrBits, type QuantSite } from './config';
+import type { EngineConfig } from '../model-spec';
+import { addrBits, type QuantSite } from './hw-config';
 
 /** Signed view of an unsigned value (one more bit). */
 export const asS = (e: Expr): Expr => (e.signed ? e : e.zext(e.width + 1).asSigned());

@@ -1,5 +1,5 @@
 import { InputError } from '../../util/errors';
-import type { EngineConfig } from '../engine-config';
+import type { EngineConfig } from '../model-spec';
 import { w2GemvAcc } from '../gemv/golden';
 import type { QuantModel } from '../quant/model';
 import { levelOf, wnGemvAcc, type QMatrix } from '../quant/weights';

@@ -1,4 +1,4 @@
-import type { EngineConfig } from '../engine-config';
+import type { EngineConfig } from '../model-spec';
 import type { QNorm } from '../quant/model';
 import type { QMatrix } from '../quant/weights';
 import { bitLength, sat, satSym, shr } from './fixed';

@@ -1,4 +1,4 @@
-import type { EngineConfig } from '../engine-config';
+import type { EngineConfig } from '../model-spec';
 import { bitLength } from './fixed';
 
 /**

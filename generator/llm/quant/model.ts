@@ -1,7 +1,7 @@
 import type { LlamaCheckpoint } from '../checkpoint';
 import { layerSlice } from '../checkpoint';
 import { ConfigError } from '../../util/errors';
-import type { EngineConfig } from '../engine-config';
+import type { EngineConfig } from '../model-spec';
 import { quantizeMatrix, type QMatrix, type ScaleSearch } from './weights';
 import type { Calibration } from './calibrate';
 

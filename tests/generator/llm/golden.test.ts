@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { loadCheckpoint } from '../../../generator/llm/checkpoint';
-import { engineConfig, shapeOf } from '../../../generator/llm/engine-config';
+import { engineConfig, shapeOf } from '../../../generator/llm/model-spec';
 import { argmax, FloatModel } from '../../../generator/llm/float-model';
 import { gemvConfig } from '../../../generator/llm/gemv/config';
 import { gemvGolden, groupsOf, w2GemvAcc, type W2Matrix } from '../../../generator/llm/gemv/golden';

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { engineConfig, type ModelShape } from '../../../generator/llm/engine-config';
+import { engineConfig, type ModelShape } from '../../../generator/llm/model-spec';
 import { buildTables, expNeg, recipLookup, ropeCosSin, ropePhase, rsqrtLookup, sigmoidLookup } from '../../../generator/llm/golden/tables';
 import { bitLength, shr } from '../../../generator/llm/golden/fixed';
 import { Rng } from '../../../generator/util/rng';

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ENGINE_DEFAULTS } from '../../../generator/llm/engine-config';
+import { ENGINE_DEFAULTS } from '../../../generator/llm/model-spec';
 import { llmPresetConfig, STORIES260K_SHAPE } from '../../../generator/llm/engine';
 import { presetLatency } from '../../../generator/llm/device';
 import { regMapFromJson, type RegMapJson } from '../../../generator/regmap/emit';

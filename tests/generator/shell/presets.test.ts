@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { LLM_PRESETS } from '../../../generator/llm/engine/config';
+import { LLM_PRESETS } from '../../../generator/llm/engine/hw-config';
 import { designPresets, fitSuggestion, presetNames, resolvePreset } from '../../../generator/shell/presets';
 import { ConfigError } from '../../../generator/util/errors';
 

@@ -1,11 +1,11 @@
 import { describe, expect, it } from 'vitest';
 import { printDesign } from '../../../../generator/hdl';
-import { STORIES260K_SHAPE } from '../../../../generator/llm/engine/config';
+import { STORIES260K_SHAPE } from '../../../../generator/llm/engine/hw-config';
 import { llmEngineModule } from '../../../../generator/llm/engine/rtl';
 import { lintVerilog } from '../../../../sim/lint';
 import { loadCheckpoint } from '../../../../generator/llm/checkpoint';
-import { shapeOf } from '../../../../generator/llm/engine-config';
-import { llmEngineConfig, llmPresetConfig } from '../../../../generator/llm/engine/config';
+import { shapeOf } from '../../../../generator/llm/model-spec';
+import { llmEngineConfig, llmPresetConfig } from '../../../../generator/llm/engine/hw-config';
 import { randomCase, randomQuantModel } from '../../../../generator/llm/engine/random';
 import { quantizeModel } from '../../../../generator/llm/quant/model';
 import { Rng } from '../../../../generator/util/rng';

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { loadCheckpoint } from '../../../../generator/llm/checkpoint';
-import { shapeOf } from '../../../../generator/llm/engine-config';
-import { llmPresetConfig, llmEngineConfig } from '../../../../generator/llm/engine/config';
+import { shapeOf } from '../../../../generator/llm/model-spec';
+import { llmPresetConfig, llmEngineConfig } from '../../../../generator/llm/engine/hw-config';
 import { randomCase, randomQuantModel } from '../../../../generator/llm/engine/random';
 import { quantizeModel } from '../../../../generator/llm/quant/model';
 import { Rng } from '../../../../generator/util/rng';

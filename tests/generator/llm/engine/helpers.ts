@@ -1,5 +1,5 @@
 import { expect } from 'vitest';
-import type { LlmEngineConfig } from '../../../../generator/llm/engine/config';
+import type { LlmEngineConfig } from '../../../../generator/llm/engine/hw-config';
 import { GoldenDecoder } from '../../../../generator/llm/golden/decoder';
 import type { QuantModel } from '../../../../generator/llm/quant/model';
 import type { Sim } from '../../../../sim';

@@ -4,7 +4,7 @@
  * (widths, depths, shift ranges, the GEMV unit config, the on-chip memory total) is derived here.
  */
 import { ConfigError, bitsFor, clog2, requireInt } from '../../util/errors';
-import { engineConfig, type EngineConfig, type EngineParams, type ModelShape } from '../engine-config';
+import { engineConfig, type EngineConfig, type EngineParams, type ModelShape } from '../model-spec';
 import { gemvConfig, type GemvConfig } from '../gemv/config';
 
 export interface LlmHwParams {

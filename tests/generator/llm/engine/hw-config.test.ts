@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { printDesign } from '../../../../generator/hdl';
-import { STORIES260K_SHAPE, llmEngineConfig, llmPresetConfig } from '../../../../generator/llm/engine/config';
+import { STORIES260K_SHAPE, llmEngineConfig, llmPresetConfig } from '../../../../generator/llm/engine/hw-config';
 import { llmEngineModule } from '../../../../generator/llm/engine/rtl';
 import { schedule, unrolled } from '../../../../generator/llm/engine/schedule';
 import { randomCase } from '../../../../generator/llm/engine/random';

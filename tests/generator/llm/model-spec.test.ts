@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { engineConfig, type ModelShape } from '../../../generator/llm/engine-config';
+import { engineConfig, type ModelShape } from '../../../generator/llm/model-spec';
 import { ConfigError } from '../../../generator/util/errors';
 
 const SHAPE: ModelShape = { dim: 64, hiddenDim: 172, nLayers: 5, nHeads: 8, nKvHeads: 4, headDim: 8, kvDim: 32, vocabSize: 512, seqLen: 512 };

@@ -1,0 +1,148 @@
+/**
+ * The GEMV path of the decode engine: the optional w / s prefetch FIFOs, the GEMV unit instance fed by QUANT's x
+ * words, and its writer, which requantises each row chunk (accumulating classifier planes) and rotates q / k
+ * chunks (RoPE fused into the writer) as wq / wk write them.
+ */
+import { cat, lit, mux, select, type Expr, type Signal } from '../../hdl';
+import { fifoModule } from '../../lib/fifo';
+import { bitsFor } from '../../util/errors';
+import { gemvModule } from '../gemv/rtl';
+import { MATS, ceilDiv } from './hw-config';
+import type { EngineCore } from './core';
+import { asS, catLanes } from './units';
+
+export function gemvPath(core: EngineCore, quant: { xAsmNext: Expr; xStepsPerWord: number }) {
+  const { m, A, e, cfg, md, P, gc, lanes, name, wIn, sIn, reuseX, mat, plane, c, CW, i, k, at, is, logits, LOG, cMul, actMant, cExp, actExp, lin } = core;
+  const { xAsmNext, xStepsPerWord } = quant;
+  const matInfo = MATS.map((mt) => {
+    const rows = { wq: md.dim, wk: md.kvDim, wv: md.kvDim, wo: md.dim, w1: md.hiddenDim, w3: md.hiddenDim, w2: md.dim, cls: md.vocabSize }[mt];
+    const cols = mt === 'w2' ? md.hiddenDim : md.dim;
+    const nGroups = ceilDiv(cols, e.wGroup);
+    return { rows, cols, nGroups, nRowBlocks: ceilDiv(rows, lanes), colSteps: nGroups * gc.stepsPerGroup };
+  });
+  const gemv = gemvModule(gc, `${name}_gemv`);
+  // Optional prefetch FIFOs: the memory keeps streaming w / s while the GEMV waits for its next x.
+  let gw = { valid: wIn.valid as Expr, ready: wIn.ready as Signal, data: wIn.data as Expr };
+  let gs = { valid: sIn.valid as Expr, ready: sIn.ready as Signal, data: sIn.data as Expr };
+  if (cfg.hw.wFifo) {
+    const fifo = (port: typeof wIn, tag: string, width: number, depth: number) => {
+      const f = fifoModule(`${name}_${tag}fifo`, width, depth);
+      const o = { valid: m.wire(`${tag}f_valid`, 1), ready: m.wire(`${tag}f_ready`, 1), data: m.wire(`${tag}f_data`, width), count: m.wire(`${tag}f_count`, bitsFor(depth)) };
+      m.instance(f, `u_${tag}fifo`, { in_valid: port.valid, in_ready: port.ready, in_data: port.data, out_valid: o.valid, out_ready: o.ready, out_data: o.data, count: o.count });
+      return o;
+    };
+    const fw = fifo(wIn, 'w', gc.weightPortBits, cfg.hw.wFifo);
+    const fs = fifo(sIn, 's', gc.scalePortBits, cfg.sFifo);
+    gw = fw;
+    gs = fs;
+    m.assign(m.output('perf_fifo', fw.count.width + fs.count.width), cat(fs.count, fw.count));
+  }
+  const gJob = m.wire('g_job_valid', 1);
+  const gJobReady = m.wire('g_job_ready', 1);
+  const gXValid = m.wire('g_x_valid', 1);
+  const gXReady = m.wire('g_x_ready', 1);
+  const gY = m.wire('g_y_data', gc.yPortBits);
+  const gYValid = m.wire('g_y_valid', 1);
+  const gYReady = m.wire('g_y_ready', 1);
+  const jobBase = gc.groupCountBits + gc.rowBlockCountBits;
+  const jobWord = m.let(
+    'g_job_data',
+    cat(reuseX, select(mat, matInfo.map((mi) => lit(BigInt(mi.nGroups) | (BigInt(mi.nRowBlocks) << BigInt(gc.groupCountBits)), jobBase)))),
+  );
+  // QUANT streams each x word into the GEMV unit as it is assembled (the job was issued at the QUANT's start).
+  const xData = xAsmNext;
+  m.instance(gemv, 'u_gemv', {
+    job_valid: gJob,
+    job_ready: gJobReady,
+    job_data: jobWord,
+    x_valid: gXValid,
+    x_ready: gXReady,
+    x_data: xData,
+    w_valid: gw.valid,
+    w_ready: gw.ready,
+    w_data: gw.data,
+    s_valid: gs.valid,
+    s_ready: gs.ready,
+    s_data: gs.data,
+    y_valid: gYValid,
+    y_ready: gYReady,
+    y_data: gY,
+  });
+  const colSteps = m.let('g_col_steps', select(mat, matInfo.map((mi) => c(mi.colSteps))));
+  const nRowBlocks = m.let('g_row_blocks', select(mat, matInfo.map((mi) => c(mi.nRowBlocks))));
+  const matRows = m.let('g_rows', select(mat, matInfo.map((mi) => c(mi.rows))));
+  const isCls = m.let('g_is_cls', mat.eq(MATS.indexOf('cls')));
+  const lastPlane = m.let('g_last_plane', plane.eq(cfg.clsPlanes - 1));
+  const yBuf = m.reg('y_buf', gc.yPortBits);
+  const yHeld = m.reg('y_held', 1, { init: 0 });
+  const chunks = lanes / P;
+  const chunkW = Math.max(1, bitsFor(chunks - 1));
+  const r0 = m.let('g_r0', i.resize(CW + chunkW + bitsFor(lanes)).mul(lit(lanes, bitsFor(lanes))).resize(CW + chunkW + bitsFor(lanes))
+    .add(k.resize(CW + chunkW + bitsFor(lanes)).mul(lit(P, bitsFor(P))).resize(CW + chunkW + bitsFor(lanes))));
+  const rowOk = m.let('g_row_ok', r0.lt(matRows.zext(r0.width)));
+  const dstAddr = m.let('g_dst', i.resize(CW + chunkW).mul(lit(chunks, chunkW + 1)).resize(CW + chunkW).add(k.resize(CW + chunkW)));
+  const lastChunk = m.let('g_last_chunk', k.eq(chunks - 1));
+  const toLogits = m.let('g_to_logits', isCls.and(lastPlane));
+  const wrEn = m.let('g_wr_en', at('GEMV', 3).and(yHeld));
+  const chunkGo = m.let('g_chunk_go', wrEn.and(toLogits.not().or(rowOk.not()).or(logits.ready)));
+  const xWordDone = m.let('q_word_done', k.eq(xStepsPerWord - 1));
+  m.assign(gJob, at('QUANT', 0).or(at('GEMV', 1)));
+  m.assign(gXValid, at('QUANT', 1).and(xWordDone));
+  m.assign(gYReady, at('GEMV', 3).and(yHeld.not().or(chunkGo.and(lastChunk))));
+  const gYFire = m.let('g_y_fire', gYValid.and(gYReady));
+  LOG?.readAt(is('GEMV'), dstAddr);
+  const kq = m.let('g_kq', cMul.mul(actMant.resize(16)));
+  const rqW = bitsFor(Math.max(Math.abs(cfg.requantShift.lo), Math.abs(cfg.requantShift.hi))) + 2;
+  const outFrac = mux(toLogits, lit(e.logitFrac, rqW, true), lit(e.linFrac, rqW, true));
+  const rqS = m.let('g_rq_s', cExp.resize(rqW).sub(actExp.resize(rqW)).sub(outFrac));
+  const rqLanes: Expr[] = [];
+  const logLanes: Expr[] = [];
+  const linLanes: Expr[] = [];
+  for (let q = 0; q < P; q++) {
+    const accL = select(k.resize(chunkW), Array.from({ length: chunks }, (_, ch) => yBuf.slice(32 * (ch * P + q) + 31, 32 * (ch * P + q)).asSigned()));
+    const acc = A.wire('gacc', accL);
+    let val: Expr = acc.resize(cfg.logAccBits);
+    if (LOG) {
+      const shifted = A.shlDyn(val, plane.shl(1).resize(3));
+      const old = mux(plane.eq(0), lit(0, cfg.logAccBits, true), LOG.lane(q));
+      const sum = A.wire('glog', old.add(shifted));
+      logLanes.push(sum);
+      val = mux(isCls, sum, val);
+    }
+    const prod = A.wire('grq', val.mul(asS(kq)));
+    const shr = A.shrDynRound(prod, rqS, cfg.requantShift.lo, cfg.requantShift.hi);
+    rqLanes.push(A.sat(shr, 32));
+    linLanes.push(A.sat(shr, lin));
+  }
+  m.assign(logits.valid, wrEn.and(toLogits).and(rowOk));
+  m.assign(logits.data, catLanes(rqLanes.map((r) => r.asUnsigned())));
+  m.assign(logits.last!, r0.add(lit(P, r0.width)).ge(lit(md.vocabSize, r0.width)));
+  return { matInfo, gJobReady, gXReady, gY, gYFire, nRowBlocks, rowOk, dstAddr, lastChunk, chunkGo, xWordDone, yBuf, yHeld, linLanes, logLanes };
+}
+
+/** RoPE, fused into the GEMV writer: q and k chunks are rotated as wq / wk write them. */
+export function ropePath(core: EngineCore, linLanes: Expr[]) {
+  const { m, A, e, hd, P, lin, cosRom, cosW } = core;
+  const nPairs = hd / 2;
+  const phases: Signal[] = Array.from({ length: nPairs }, (_, j) => m.reg(`rope_phase${j}`, 32, { init: 0 }));
+  const NL = e.ropeLutBits;
+  const ropeIn = (q: number) => linLanes[q]!;
+  const ropeLanes: Expr[] = [];
+  const kkW = bitsFor(hd / P);
+  // chunk of P elements within the head being written (the writer visits chunks in order)
+  const rk = m.reg('rope_chunk', kkW, { init: 0 });
+  for (let q = 0; q < P / 2; q++) {
+    const cands = Array.from({ length: hd / P }, (_, cc) => phases[cc * (P / 2) + q]!);
+    const phase = A.wire('rph', select(rk, cands));
+    const idx = A.wire('ridx', phase.add(lit(2 ** (31 - NL), 32)).slice(31, 32 - NL));
+    const co = A.wire('rcos', cosRom.read(idx).asSigned());
+    const si = A.wire('rsin', cosRom.read(idx.sub(lit(2 ** NL / 4, NL))).asSigned());
+    const v0 = ropeIn(2 * q);
+    const v1 = ropeIn(2 * q + 1);
+    const pw = lin + cosW + 1;
+    const a0 = v0.mul(co).resize(pw).sub(v1.mul(si).resize(pw));
+    const a1 = v0.mul(si).resize(pw).add(v1.mul(co).resize(pw));
+    ropeLanes.push(A.sat(A.shrC(A.wire('ra0', a0), e.ropeFrac), lin), A.sat(A.shrC(A.wire('ra1', a1), e.ropeFrac), lin));
+  }
+  return { phases, ropeLanes, rk, kkW };
+}
