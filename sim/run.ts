@@ -1,60 +1,16 @@
-import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
-import { createWriteStream, type WriteStream } from 'node:fs';
-import { endianness } from 'node:os';
 import type { ModuleInterface, PortDesc, StreamDesc } from '../generator/hdl/interface';
-import { decodeWord, encodeWord, type Word } from './codec';
+import type { Word } from './codec';
 import { harnessLayout, limbsFor } from './harness';
+import { SimProcess } from './process';
+import type { Beats, PushOptions, SimStats, StallSpec, StartOptions } from './run-types';
+import { CMD_FINISH, CMD_RUN, CMD_STATS, ReplyDecoder, encodeCollect, encodePush, encodeRead, encodeSet, encodeStall, encodeStep, encodeTrace } from './wire';
 
-/** One running simulator process and the Node side of the binary protocol (docs/sim.md). */
+/**
+ * One running simulator process and its promise state: which collects, runs, reads and stats wait for which reply
+ * (docs/sim.md). The bytes are encoded and decoded in sim/wire.ts; the process itself is sim/process.ts.
+ */
 
-if (endianness() !== 'LE') throw new Error('sim: the protocol assumes a little-endian host');
-
-/** Stall probability per stream name; `default` applies to every stream not named. Each in [0, 1). */
-export type StallSpec = Record<string, number | undefined> & { default?: number };
-
-export interface StartOptions {
-  seed?: number;
-  stall?: StallSpec;
-  /** Write an FST waveform here (needs a build with trace: true). */
-  traceFile?: string;
-  /** Hard limit on simulated cycles (after reset). Default 1e8. */
-  maxCycles?: number;
-  /** Watchdog: cycles without any stream transfer while work is pending. Default 1e6. */
-  idleCycles?: number;
-  /** Cycles reset is held before cycle 0. Default 4. */
-  resetCycles?: number;
-  /** Record the cycle of every input transfer (inputCycles()). Default false. */
-  stampInputs?: boolean;
-  /** Simulator stderr ($display etc.): kept as a tail for errors ('tail', default), also copied to our stderr ('inherit'), or appended to a file path. */
-  log?: 'tail' | 'inherit' | string;
-}
-
-export interface Beats {
-  data: bigint[];
-  /** Cycle of each transfer (cycle 0 = first cycle after reset release). */
-  cycles: number[];
-  /** Present when the stream has a last signal. */
-  last?: boolean[];
-}
-
-export interface StreamStats {
-  dir: 'in' | 'out';
-  beats: number;
-  firstCycle: number | null;
-  lastCycle: number | null;
-}
-
-export interface SimStats {
-  cycles: number;
-  streams: Record<string, StreamStats>;
-}
-
-export interface PushOptions {
-  /** Per-beat last flags, or true = last on the final beat of this push only. */
-  last?: boolean[] | boolean;
-  /** More beats will follow: the simulator runs on this data now and pauses when it runs dry (streaming mode). */
-  more?: boolean;
-}
+export type { Beats, PushOptions, SimStats, StallSpec, StartOptions, StreamStats } from './run-types';
 
 interface Waiter<T> {
   resolve: (v: T) => void;
@@ -64,33 +20,11 @@ interface Waiter<T> {
 // Internal run acks: their failures reach the caller through the promise it holds.
 const noop = (): void => undefined;
 
-const liveChildren = new Set<ChildProcessWithoutNullStreams>();
-let exitHookInstalled = false;
-function track(child: ChildProcessWithoutNullStreams): void {
-  liveChildren.add(child);
-  child.on('close', () => liveChildren.delete(child));
-  if (!exitHookInstalled) {
-    exitHookInstalled = true;
-    process.on('exit', () => {
-      for (const c of liveChildren) c.kill('SIGKILL');
-    });
-  }
-}
-
-/** Beats per PUSH command: keeps each write moderate so pipe backpressure works. */
-const CHUNK_BYTES = 256 * 1024;
-const TAIL_BYTES = 16 * 1024;
-
-function u64(buf: Buffer, off: number): number {
-  const lo = buf.readUInt32LE(off);
-  const hi = buf.readUInt32LE(off + 4);
-  if (hi === 0xffffffff && lo === 0xffffffff) return -1;
-  return hi * 4294967296 + lo;
-}
-
 export class SimRun {
   readonly design: string;
-  private readonly child: ChildProcessWithoutNullStreams;
+  private readonly proc: SimProcess;
+  private readonly decoder: ReplyDecoder;
+  private readonly touched = new Set<number>();
   private readonly ins: StreamDesc[];
   private readonly outs: StreamDesc[];
   private readonly ports: PortDesc[];
@@ -98,11 +32,8 @@ export class SimRun {
   private readonly inIndex = new Map<string, number>();
   private readonly outIndex = new Map<string, number>();
   private readonly portIndex = new Map<string, number>();
-  private rx: Buffer = Buffer.alloc(0);
   private error: Error | null = null;
   private finished = false;
-  private logTail = '';
-  private logFile: WriteStream | null = null;
   private lastCycle = 0;
   private readonly received: { data: bigint[]; cycles: number[]; last: boolean[]; head: number }[];
   private readonly requested: number[];
@@ -148,26 +79,22 @@ export class SimRun {
     if (opts.traceFile) args.push('--trace', opts.traceFile);
     const stallCmds = this.stallCommands(opts.stall ?? {});
 
-    this.child = spawn(binary, args, { stdio: ['pipe', 'pipe', 'pipe'] });
-    track(this.child);
-    if (opts.log && opts.log !== 'tail' && opts.log !== 'inherit') this.logFile = createWriteStream(opts.log, { flags: 'a' });
-    const inherit = opts.log === 'inherit';
-    this.child.stderr.on('data', (b: Buffer) => {
-      if (inherit) process.stderr.write(b);
-      this.logFile?.write(b);
-      this.logTail = (this.logTail + b.toString('utf8')).slice(-TAIL_BYTES);
+    this.proc = new SimProcess(binary, args, opts.log);
+    this.decoder = new ReplyDecoder(this.ins, this.outs, this.ports, this.outSigned, {
+      beat: (id, data, cycle, last) => this.onBeat(id, data, cycle, last),
+      inputStamp: (id, cycle) => this.inStamps[id]?.push(cycle),
+      runDone: (reason, sid, cycle) => this.onRunDone(reason, sid, cycle),
+      read: (_id, v) => this.readWaiters.shift()?.w.resolve(v),
+      stats: (st) => this.onStats(st),
     });
-    this.child.stdout.on('data', (b: Buffer) => this.onData(b));
-    this.child.stdin.on('error', () => {
-      /* EPIPE after a crash: reported by 'close' below */
-    });
-    this.child.on('error', (e) => this.fail(new Error(`sim '${this.design}': cannot start simulator ${binary}: ${e.message}`)));
+    const child = this.proc.child;
+    child.stdout.on('data', (b: Buffer) => this.onData(b));
+    child.on('error', (e) => this.fail(new Error(`sim '${this.design}': cannot start simulator ${binary}: ${e.message}`)));
     this.exited = new Promise((resolve) => {
-      this.child.on('close', (code, signal) => {
-        this.logFile?.end();
+      child.on('close', (code, signal) => {
         if (!this.finished) {
           const how = signal ? `was killed by ${signal}` : `exited with code ${code}`;
-          this.fail(new Error(`sim '${this.design}': simulator ${how} near cycle ${this.lastCycle}${this.logSuffix()}`));
+          this.fail(new Error(`sim '${this.design}': simulator ${how} near cycle ${this.lastCycle}${this.proc.logSuffix()}`));
         }
         resolve();
       });
@@ -177,7 +104,7 @@ export class SimRun {
 
   /** Process id of the simulator. */
   get pid(): number | undefined {
-    return this.child.pid;
+    return this.proc.child.pid;
   }
 
   /** Simulated cycle of the latest report from the simulator. */
@@ -187,7 +114,7 @@ export class SimRun {
 
   /** Simulator stderr seen so far (last 16 KiB). */
   log(): string {
-    return this.logTail;
+    return this.proc.log();
   }
 
   // ---- commands
@@ -197,14 +124,7 @@ export class SimRun {
     const id = this.portId(port);
     const p = this.ports[id]!;
     if (p.dir !== 'input') throw new Error(`sim '${this.design}': port '${port}' is an output; only plain inputs can be set`);
-    const nl = limbsFor(p.width);
-    const buf = Buffer.alloc(3 + nl * 4);
-    buf[0] = 0x53; // 'S'
-    buf.writeUInt16LE(id, 1);
-    const limbs = new Uint32Array(nl);
-    encodeWord(value, p.width, nl, limbs, 0, `sim '${this.design}': port '${port}'`);
-    Buffer.from(limbs.buffer).copy(buf, 3);
-    this.send(buf);
+    this.send(encodeSet(id, p.width, value, `sim '${this.design}': port '${port}'`));
   }
 
   /**
@@ -227,28 +147,9 @@ export class SimRun {
       last = Array.from({ length: n }, (_, i) => i === n - 1);
     }
     if (last && !s.last) throw new Error(`sim '${this.design}': stream '${stream}' has no last signal`);
-    const flags = (opts.more ? 1 : 0) | (last ? 2 : 0);
-    const per = Math.max(1, Math.floor(CHUNK_BYTES / (nl * 4 + 1)));
+    const base = this.pushed[id]!;
     let ok = true;
-    for (let b0 = 0; b0 < n || (n === 0 && b0 === 0); b0 += per) {
-      const k = Math.min(per, n - b0);
-      const dataBytes = k * nl * 4;
-      const ab = new ArrayBuffer(8 + dataBytes + (last ? k : 0));
-      const buf = Buffer.from(ab);
-      buf[0] = 0x50; // 'P'
-      buf.writeUInt16LE(id, 1);
-      buf[3] = flags;
-      buf.writeUInt32LE(k, 4);
-      const limbs = new Uint32Array(ab, 8, k * nl);
-      if (packed) limbs.set((words as Uint32Array).subarray(b0 * nl, (b0 + k) * nl));
-      else {
-        const ws = words as readonly Word[];
-        for (let i = 0; i < k; i++) encodeWord(ws[b0 + i]!, s.width, nl, limbs, i * nl, `sim '${this.design}': stream '${stream}' beat ${this.pushed[id]! + b0 + i}`);
-      }
-      if (last) for (let i = 0; i < k; i++) buf[8 + dataBytes + i] = last[b0 + i] ? 1 : 0;
-      ok = this.send(buf);
-      if (n === 0) break;
-    }
+    for (const cmd of encodePush(id, s.width, words, last, Boolean(opts.more), (i) => `sim '${this.design}': stream '${stream}' beat ${base + i}`)) ok = this.send(cmd);
     this.pushed[id]! += n;
     // Streaming, or someone is waiting for outputs: let the simulator consume this.
     if (opts.more || this.collectors.some((c) => c.length > 0)) this.scheduleRun();
@@ -267,11 +168,7 @@ export class SimRun {
     if (!Number.isInteger(n) || n < 0) throw new Error(`sim '${this.design}': collect('${stream}', ${n}): count must be a non-negative integer`);
     const p = new Promise<Beats>((resolve, reject) => this.collectors[id]!.push({ n, w: { resolve, reject } }));
     this.requested[id]! += n;
-    const buf = Buffer.alloc(11);
-    buf[0] = 0x45; // 'E'
-    buf.writeUInt16LE(id, 1);
-    buf.writeBigUInt64LE(BigInt(this.requested[id]!), 3);
-    this.send(buf);
+    this.send(encodeCollect(id, this.requested[id]!));
     this.scheduleRun();
     this.serveCollectors(id);
     return p;
@@ -294,11 +191,8 @@ export class SimRun {
   step(n: number): Promise<number> {
     this.check();
     if (!Number.isInteger(n) || n < 1) throw new Error(`sim '${this.design}': step(${n}): must be a positive integer`);
-    const buf = Buffer.alloc(9);
-    buf[0] = 0x4e; // 'N'
-    buf.writeBigUInt64LE(BigInt(n), 1);
     const p = new Promise<number>((resolve, reject) => this.runWaiters.push({ resolve, reject }));
-    this.send(buf);
+    this.send(encodeStep(n));
     return p;
   }
 
@@ -306,11 +200,8 @@ export class SimRun {
   read(port: string): Promise<bigint> {
     this.check();
     const id = this.portId(port);
-    const buf = Buffer.alloc(3);
-    buf[0] = 0x47; // 'G'
-    buf.writeUInt16LE(id, 1);
     const p = new Promise<bigint>((resolve, reject) => this.readWaiters.push({ port: id, w: { resolve, reject } }));
-    this.send(buf);
+    this.send(encodeRead(id));
     return p;
   }
 
@@ -323,14 +214,14 @@ export class SimRun {
   /** Pauses (false) or resumes (true) FST dumping; no effect without traceFile. */
   trace(on: boolean): void {
     this.check();
-    this.send(Buffer.from([0x57, on ? 1 : 0]));
+    this.send(encodeTrace(on));
   }
 
   /** Cycle counts so far, without ending the run. */
   stats(): Promise<SimStats> {
     this.check();
     const p = new Promise<SimStats>((resolve, reject) => this.statsWaiters.push({ resolve, reject }));
-    this.send(Buffer.from([0x51]));
+    this.send(CMD_STATS);
     return p;
   }
 
@@ -344,7 +235,7 @@ export class SimRun {
     this.check();
     const p = new Promise<SimStats>((resolve, reject) => (this.finishWaiter = { resolve, reject }));
     this.runCmd().catch(noop);
-    this.send(Buffer.from([0x46]));
+    this.send(CMD_FINISH);
     const stats = await p;
     await this.exited;
     return stats;
@@ -383,16 +274,11 @@ export class SimRun {
       if (k !== 'default' && !this.inIndex.has(k) && !this.outIndex.has(k))
         throw new Error(`sim '${this.design}': stall: no stream '${k}' (streams: ${[...this.inIndex.keys(), ...this.outIndex.keys()].join(', ')})`);
     const cmds: Buffer[] = [];
-    const add = (kind: number, id: number, name: string): void => {
+    const add = (kind: 0 | 1, id: number, name: string): void => {
       const p = spec[name] ?? spec.default;
       if (p === undefined) return;
       if (!(p >= 0 && p < 1)) throw new Error(`sim '${this.design}': stall probability for '${name}' must be in [0, 1) (got ${p})`);
-      const b = Buffer.alloc(8);
-      b[0] = 0x54; // 'T'
-      b[1] = kind;
-      b.writeUInt16LE(id, 2);
-      b.writeUInt32LE(Math.min(0xffffffff, Math.round(p * 4294967296)), 4);
-      cmds.push(b);
+      cmds.push(encodeStall(kind, id, p));
     };
     this.ins.forEach((s, i) => add(0, i, s.name));
     this.outs.forEach((s, i) => add(1, i, s.name));
@@ -414,37 +300,32 @@ export class SimRun {
 
   private runCmd(): Promise<number> {
     const p = new Promise<number>((resolve, reject) => this.runWaiters.push({ resolve, reject }));
-    this.send(Buffer.from([0x52])); // 'R'
+    this.send(CMD_RUN);
     return p;
   }
 
   private send(buf: Buffer): boolean {
     if (this.error) return true;
-    return this.child.stdin.write(buf);
+    return this.proc.child.stdin.write(buf);
   }
 
   private drained(): Promise<void> {
     return new Promise((resolve, reject) => {
       const done = (): void => {
-        this.child.stdin.off('drain', done);
-        this.child.off('close', done);
+        this.proc.child.stdin.off('drain', done);
+        this.proc.child.off('close', done);
         if (this.error) reject(this.error);
         else resolve();
       };
-      this.child.stdin.once('drain', done);
-      this.child.once('close', done);
+      this.proc.child.stdin.once('drain', done);
+      this.proc.child.once('close', done);
     });
-  }
-
-  private logSuffix(): string {
-    const t = this.logTail.trim();
-    return t ? `\nsimulator log (tail):\n${t.split('\n').slice(-20).join('\n')}` : '';
   }
 
   private fail(e: Error): void {
     if (this.error) return;
     this.error = e;
-    if (this.child.exitCode === null && this.child.signalCode === null) this.child.kill('SIGKILL');
+    if (this.proc.running) this.proc.child.kill('SIGKILL');
     const all: Waiter<never>[] = [
       ...this.runWaiters.splice(0),
       ...this.readWaiters.splice(0).map((r) => r.w),
@@ -482,109 +363,52 @@ export class SimRun {
     }
   }
 
-  private parseStats(buf: Buffer, off: number): SimStats {
-    const cycles = u64(buf, off);
-    off += 8;
-    const streams: Record<string, StreamStats> = {};
-    const one = (dir: 'in' | 'out', s: StreamDesc): void => {
-      const first = u64(buf, off + 8);
-      const last = u64(buf, off + 16);
-      streams[s.name] = { dir, beats: u64(buf, off), firstCycle: first < 0 ? null : first, lastCycle: last < 0 ? null : last };
-      off += 24;
-    };
-    for (const s of this.ins) one('in', s);
-    for (const s of this.outs) one('out', s);
-    return { cycles, streams };
+  private onBeat(id: number, data: bigint, cycle: number, last: boolean): void {
+    const r = this.received[id]!;
+    r.last.push(last);
+    r.cycles.push(cycle);
+    r.data.push(data);
+    this.lastCycle = cycle;
+    this.touched.add(id);
+  }
+
+  private serveTouched(): void {
+    for (const id of this.touched) this.serveCollectors(id);
+    this.touched.clear();
+  }
+
+  private onRunDone(reason: number, sid: number, cycle: number): void {
+    this.lastCycle = cycle;
+    this.serveTouched();
+    this.runWaiters.shift()?.resolve(this.lastCycle);
+    // A pending collect may still get its data from a later push; finish cannot.
+    if (reason === 1 && this.runWaiters.length === 0 && this.finishWaiter) {
+      const name = this.ins[sid]?.name ?? `#${sid}`;
+      throw new Error(`input stream '${name}' ran dry at cycle ${this.lastCycle} but was pushed with more: true; push the rest or call end('${name}')`);
+    }
+  }
+
+  private onStats(st: SimStats): void {
+    this.lastCycle = st.cycles;
+    const w = this.statsWaiters.shift();
+    if (w) return w.resolve(st);
+    if (!this.finishWaiter) return;
+    this.finished = true;
+    const fw = this.finishWaiter;
+    this.finishWaiter = null;
+    for (const [i, q] of this.collectors.entries())
+      for (const c of q.splice(0)) c.w.reject(new Error(`sim '${this.design}': finished at cycle ${st.cycles} before ${c.n} more beat(s) arrived on '${this.outs[i]!.name}'`));
+    fw.resolve(st);
   }
 
   private onData(chunk: Buffer): void {
-    const buf = this.rx.length ? Buffer.concat([this.rx, chunk]) : chunk;
-    let off = 0;
-    const statsLen = 9 + 24 * (this.ins.length + this.outs.length);
-    const touched = new Set<number>();
     try {
-      for (;;) {
-        if (off >= buf.length) break;
-        const t = buf[off]!;
-        const avail = buf.length - off;
-        if (t === 1) {
-          if (avail < 3) break;
-          const id = buf.readUInt16LE(off + 1);
-          const s = this.outs[id];
-          if (!s) throw new Error(`protocol: output beat for unknown stream id ${id}`);
-          const nl = limbsFor(s.width);
-          if (avail < 12 + nl * 4) break;
-          const r = this.received[id]!;
-          const cyc = u64(buf, off + 4);
-          r.last.push(buf[off + 3] !== 0);
-          r.cycles.push(cyc);
-          r.data.push(decodeWord(buf, off + 12, s.width, nl, this.outSigned[id]!));
-          this.lastCycle = cyc;
-          touched.add(id);
-          off += 12 + nl * 4;
-        } else if (t === 2) {
-          if (avail < 11) break;
-          this.inStamps[buf.readUInt16LE(off + 1)]?.push(u64(buf, off + 3));
-          off += 11;
-        } else if (t === 3) {
-          if (avail < 12) break;
-          const reason = buf[off + 1]!;
-          const sid = buf.readUInt16LE(off + 2);
-          this.lastCycle = u64(buf, off + 4);
-          off += 12;
-          for (const id of touched) this.serveCollectors(id);
-          touched.clear();
-          this.runWaiters.shift()?.resolve(this.lastCycle);
-          // A pending collect may still get its data from a later push; finish cannot.
-          if (reason === 1 && this.runWaiters.length === 0 && this.finishWaiter) {
-            const name = this.ins[sid]?.name ?? `#${sid}`;
-            throw new Error(
-              `input stream '${name}' ran dry at cycle ${this.lastCycle} but was pushed with more: true; push the rest or call end('${name}')`,
-            );
-          }
-        } else if (t === 4) {
-          if (avail < 3) break;
-          const id = buf.readUInt16LE(off + 1);
-          const p = this.ports[id];
-          if (!p) throw new Error(`protocol: read reply for unknown port id ${id}`);
-          const nl = limbsFor(p.width);
-          if (avail < 3 + nl * 4) break;
-          const v = decodeWord(buf, off + 3, p.width, nl, p.signed);
-          off += 3 + nl * 4;
-          this.readWaiters.shift()?.w.resolve(v);
-        } else if (t === 5) {
-          if (avail < statsLen) break;
-          const st = this.parseStats(buf, off + 1);
-          off += statsLen;
-          this.lastCycle = st.cycles;
-          const w = this.statsWaiters.shift();
-          if (w) w.resolve(st);
-          else if (this.finishWaiter) {
-            this.finished = true;
-            const fw = this.finishWaiter;
-            this.finishWaiter = null;
-            for (const [i, q] of this.collectors.entries())
-              for (const c of q.splice(0))
-                c.w.reject(new Error(`sim '${this.design}': finished at cycle ${st.cycles} before ${c.n} more beat(s) arrived on '${this.outs[i]!.name}'`));
-            fw.resolve(st);
-          }
-        } else if (t === 6) {
-          if (avail < 5) break;
-          const len = buf.readUInt32LE(off + 1);
-          if (avail < 5 + len) break;
-          const msg = buf.toString('utf8', off + 5, off + 5 + len);
-          off += 5 + len;
-          throw new Error(msg);
-        } else {
-          throw new Error(`protocol: unknown message type ${t}`);
-        }
-      }
+      this.decoder.feed(chunk);
     } catch (e) {
-      this.rx = Buffer.alloc(0);
-      this.fail(new Error(`sim '${this.design}': ${(e as Error).message}${this.logSuffix()}`));
+      this.touched.clear();
+      this.fail(new Error(`sim '${this.design}': ${(e as Error).message}${this.proc.logSuffix()}`));
       return;
     }
-    for (const id of touched) this.serveCollectors(id);
-    this.rx = off < buf.length ? Buffer.from(buf.subarray(off)) : Buffer.alloc(0);
+    this.serveTouched();
   }
 }

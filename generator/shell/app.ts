@@ -20,6 +20,15 @@ export interface BoardApp {
   regmapTs?: string;
 }
 
+/** What an app builder gets: the design's core and config, and the board's fabric clock and UART rate. */
+export interface AppContext {
+  design: string;
+  core: Module;
+  config: object;
+  clockHz: number;
+  baud: number;
+}
+
 export function checkAppPorts(m: Module): void {
   const allowed: Record<string, { dir: 'input' | 'output'; maxWidth: number; required: boolean }> = {
     clk: { dir: 'input', maxWidth: 1, required: true },

@@ -2,19 +2,12 @@
  * Which board app wraps a design: the cell classifier and the LLM engine go behind the issue-6 link (link-app.ts);
  * other pure-stream designs (the GEMV unit) behind the small UART stream bridge (bridge.ts).
  */
-import type { Module } from '../hdl';
-import type { BoardApp } from './app';
+import type { AppContext, BoardApp } from './app';
 import { streamBridgeApp } from './bridge';
 import { linkApp } from './link-app';
 import { llmDeviceTop, type LlmDeviceConfig } from '../llm/device';
 
-export interface AppContext {
-  design: string;
-  core: Module;
-  config: object;
-  clockHz: number;
-  baud: number;
-}
+export type { AppContext } from './app';
 
 /** Designs with plain control/status ports need the link's register bank; the cell sorter also has the trigger. */
 export const APP_BUILDERS: Record<string, (ctx: AppContext) => BoardApp> = {

@@ -8,8 +8,7 @@ import { Module, cat, lit, type Expr } from '../hdl';
 import { linkConfig } from '../link/config';
 import { linkBoardTop, type LinkTopOptions } from '../link/top';
 import { regMapJson, regMapTypeScript } from '../regmap/emit';
-import type { BoardApp } from './app';
-import type { AppContext } from './apps';
+import type { AppContext, BoardApp } from './app';
 
 export function linkApp(ctx: AppContext, top: LinkTopOptions = { design: ctx.design }): BoardApp {
   const cfg = linkConfig({ clockHz: Math.round(ctx.clockHz), baud: ctx.baud });

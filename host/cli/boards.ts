@@ -15,7 +15,7 @@ import { generateBoard, manifest, sha256, type BoardGen, type OutFile } from '..
 import { writeDirAtomic } from '../../generator/util/files';
 import { lintVerilog } from '../../sim/lint';
 import { runTool } from '../../sim/tools';
-import { addParamOptions, designParams } from './hw';
+import { addParamOptions, designParams } from './design-params';
 import { emit, parseIntOpt } from './common';
 
 export class TimingError extends Error {

@@ -3,7 +3,7 @@ import { gemvConfig, gemvGolden, randomInt8, randomW2Matrix, type GemvConfig } f
 import { Rng } from '../../generator/util/rng';
 import { buildGemvSim, runGemvJob, type GemvRun } from '../../sim/designs/gemv';
 import { emit, parseIntOpt } from './common';
-import { designParams } from './hw';
+import { designParams } from './design-params';
 
 export interface GemvCheck {
   config: GemvConfig;

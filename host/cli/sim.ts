@@ -10,7 +10,7 @@ import { decodeOnEngine } from '../engine-decode';
 import { emit, parseIntList, parseIntOpt, withJson } from './common';
 import { DEFAULT_MODEL } from './demo';
 import { registerGemvSim } from './gemv';
-import { addParamOptions } from './hw';
+import { addParamOptions } from './design-params';
 
 /** `lutforge sim ...`: lint/compile Verilog files and manage the simulator build cache. */
 

@@ -23,56 +23,12 @@
  */
 import { CRC_BYTES, NAK, REQ, REQ_HEADER, RESP_BIT, RESP_HEADER, RESUME_BIT, STATUS, STATUS_TEXT } from '../../generator/link/protocol';
 import { encodeFrame, FrameDecoder } from './codec';
+import { LossEstimator, RttEstimator } from './estimators';
+import { fragments, splitOff } from './fragment';
+import { TYPE_NAMES, isExclusive, isRead, type LinkOptions, type LinkStats, type Pending, type Response } from './pending';
 import { TransportError, type ByteTransport } from './transport';
 
-export interface LinkOptions {
-  /** Base retransmission timeout in ms (default: derived from the line rate and the window). */
-  rtoMs?: number;
-  /** Retransmission rounds without progress before the link gives up. */
-  maxRetries?: number;
-  /** Cap on frames in flight (default: from the device). */
-  windowFrames?: number;
-  /** Besides maxRetries rounds, the link gives up only after this long without progress (ms, default 10000: a loaded simulator may pause). */
-  giveUpMs?: number;
-}
-
-export interface Response {
-  status: number;
-  payload: Uint8Array;
-}
-
-interface Pending {
-  type: number;
-  body: Uint8Array;
-  wire: Uint8Array;
-  exclusive: boolean;
-  seq: number;
-  sentAt: number;
-  tries?: number;
-  resolve: (r: Response) => void;
-  reject: (e: Error) => void;
-  signal?: AbortSignal;
-  onAbort?: () => void;
-  order: number;
-  resume: boolean;
-  /** Fragments of one request share its promise: it settles when the last one is acknowledged. */
-  group?: { left: number; failed: boolean };
-}
-
-export interface LinkStats {
-  framesSent: number;
-  /** Go-back-N rounds (NAK driven) plus SYNC barriers (timeouts). */
-  retransmitRounds: number;
-  goBacks: number;
-  syncs: number;
-  framesRetransmitted: number;
-  naks: number;
-  busy: number;
-  bytesSent: number;
-  bytesReceived: number;
-}
-
-const TYPE_NAMES: Record<number, string> = Object.fromEntries(Object.entries(REQ).map(([k, v]) => [v, k]));
+export type { LinkOptions, LinkStats, Response } from './pending';
 
 export class Link {
   private seq = Math.floor(Math.random() * 256);
@@ -93,20 +49,14 @@ export class Link {
   /** Outstanding SYNC barrier (nonce = its seq byte); nothing else is sent while it is set. */
   private sync: { nonce: number; sentAt: number } | null = null;
   private syncNonce = Math.floor(Math.random() * 256);
-  /** Smoothed RTT and its variation (ms), from requests answered on their first transmission (Karn). */
-  private srtt = 0;
-  private rttvar = 0;
+  private readonly rtt = new RttEstimator();
+  private readonly loss = new LossEstimator();
   /** Congestion-style window in frames: halves on loss, grows by one per window of acks. */
   private cwnd = 64;
   private cwndAcks = 0;
-  /** Smallest round trip seen minus the line time of its bytes (ms): the line's fixed latency. */
-  private minLatency = Infinity;
   /** Acks left before the link leaves loss mode (window limited to about one round trip of bytes). */
   private lossyAcks = 0;
-  /** Decaying counts of wire bytes sent and of losses: the byte error rate that sizes the chunk. */
-  private lossBytes = 0;
   private lastProgress = performance.now();
-  private losses = 0;
   /** Device limits; conservative until HELLO + link_caps are known. */
   maxPayload = 64;
   rxFifoBytes = 512;
@@ -147,36 +97,23 @@ export class Link {
    * (never under two frames), because go-back-N resends everything in flight after a lost frame.
    */
   private windowBytes(): number {
-    if (!this.lossyAcks || !Number.isFinite(this.minLatency)) return this.rxFifoBytes;
+    if (!this.lossyAcks || !Number.isFinite(this.rtt.minLatency)) return this.rxFifoBytes;
     const frame = this.chunk + REQ_HEADER + CRC_BYTES + 2;
-    const rtt = (2 * this.minLatency * this.transport.baud) / 10 / 1000;
+    const rtt = (2 * this.rtt.minLatency * this.transport.baud) / 10 / 1000;
     return Math.min(this.rxFifoBytes, Math.max(2 * frame, 2 * rtt + frame));
   }
 
   private rto(): number {
-    const lineMs = (bytes: number): number => this.lineMs(bytes);
-    const initial = this.opts.rtoMs ?? 150 + 2 * lineMs(this.rxFifoBytes * 2);
+    const initial = this.opts.rtoMs ?? 150 + 2 * this.lineMs(this.rxFifoBytes * 2);
     // Never below twice the line time of what is in flight and of the answers due (a paced line queues it all),
     // but no more: every timeout costs a round of this on a noisy line.
     const answers = this.flight.reduce((n, p) => n + (p.exclusive ? this.maxPayload + 16 : 16), 0);
-    // The fixed part is the line's measured latency (x4, at least 5 ms), or 20 ms before there is a sample.
-    const fixed = Number.isFinite(this.minLatency) ? Math.max(5, 4 * this.minLatency) : 20;
-    const floor = fixed + 2 * lineMs(this.inFlightBytes() + answers + 16);
-    const base = this.srtt ? Math.max(floor, this.srtt + 4 * this.rttvar) : Math.max(floor, initial);
-    return base * this.backoff;
+    return this.rtt.rto(this.lineMs(this.inFlightBytes() + answers + 16), initial) * this.backoff;
   }
 
   private sampleRtt(p: Pending): void {
     if ((p.tries ?? 1) !== 1) return;
-    const r = performance.now() - p.sentAt;
-    this.minLatency = Math.min(this.minLatency, Math.max(0, r - this.lineMs(p.wire.length + 16)));
-    if (!this.srtt) {
-      this.srtt = r;
-      this.rttvar = r / 2;
-    } else {
-      this.rttvar = 0.75 * this.rttvar + 0.25 * Math.abs(this.srtt - r);
-      this.srtt = 0.875 * this.srtt + 0.125 * r;
-    }
+    this.rtt.sample(performance.now() - p.sentAt, this.lineMs(p.wire.length + 16));
   }
 
   /** Sends one request; resolves with the device's response. */
@@ -184,7 +121,7 @@ export class Link {
     if (this.failed) return Promise.reject(this.failed);
     if (payload.length > this.maxPayload && type !== REQ.HELLO)
       return Promise.reject(new Error(`link ${this.name}: payload of ${payload.length} bytes exceeds the device's maxPayload ${this.maxPayload}`));
-    const exclusive = type === REQ.HELLO || type === REQ.REG_READ || type === REQ.MEM_READ || type === REQ.STREAM_READ;
+    const exclusive = isExclusive(type);
     return new Promise<Response>((resolve, reject) => {
       const p: Pending = { type, body: payload, wire: new Uint8Array(0), exclusive, seq: -1, sentAt: 0, resolve, reject, signal: opts.signal, order: this.orderCount++, resume: false };
       if (opts.signal) {
@@ -207,10 +144,6 @@ export class Link {
     return this.flight.reduce((s, p) => s + p.body.length + REQ_HEADER + CRC_BYTES, 0);
   }
 
-  private isRead(p: Pending): boolean {
-    return p.type === REQ.REG_READ || p.type === REQ.MEM_READ || p.type === REQ.STREAM_READ;
-  }
-
   private pump(): void {
     if (this.sync) return this.arm();
     if (this.bounced.length && !this.failed) {
@@ -222,7 +155,7 @@ export class Link {
         this.bounced = [];
       } else {
         // Stalled: only reads pass (they drain the device's outputs, which is what frees its inputs).
-        const i = this.queue.findIndex((q) => this.isRead(q));
+        const i = this.queue.findIndex((q) => isRead(q));
         if (i >= 0 && this.flight.length === 0) this.transmit(this.queue.splice(i, 1)[0]!);
         if (!this.resumeTimer)
           this.resumeTimer = setTimeout(() => {
@@ -248,23 +181,7 @@ export class Link {
 
   /** Bulk writes go out no longer than the current chunk (it shrinks on loss): split the queue head if needed. */
   private splitHead(): void {
-    const p = this.queue[0]!;
-    if (!this.splittable(p)) return;
-    const head = p.type === REQ.MEM_WRITE ? 4 : 1;
-    const step = p.type === REQ.MEM_WRITE ? Math.max(4, (this.chunk - head) & ~3) : Math.max(1, this.chunk - head);
-    if (p.body.length - head <= step) return;
-    const group = p.group ?? { left: 1, failed: false };
-    group.left += 1;
-    const part = (from: number, to: number, addrOff: number): Uint8Array => {
-      const data = p.body.subarray(head + from, head + to);
-      const body = new Uint8Array(head + data.length);
-      if (p.type === REQ.MEM_WRITE) new DataView(body.buffer).setUint32(0, (new DataView(p.body.buffer, p.body.byteOffset).getUint32(0, true) + addrOff) >>> 0, true);
-      else body[0] = p.body[0]!;
-      body.set(data, head);
-      return body;
-    };
-    const n = p.body.length - head;
-    this.queue.splice(0, 1, { ...p, body: part(0, step, 0), group }, { ...p, body: part(step, n, step / 4), group, resume: false });
+    this.queue.splice(0, 1, ...splitOff(this.queue[0]!, this.chunk));
   }
 
   private transmit(p: Pending): void {
@@ -295,10 +212,7 @@ export class Link {
   }
 
   private send(p: Pending): void {
-    // Forget old history slowly (about the last 64 KiB), so the estimate follows a line that changes.
-    const keep = Math.exp(-p.wire.length / 65536);
-    this.lossBytes = this.lossBytes * keep + p.wire.length;
-    this.losses *= keep;
+    this.loss.sent(p.wire.length);
     p.sentAt = performance.now();
     p.tries = (p.tries ?? 0) + 1;
     this.stats.bytesSent += p.wire.length;
@@ -352,10 +266,6 @@ export class Link {
     }
   }
 
-  private splittable(p: Pending): boolean {
-    return p.type === REQ.MEM_WRITE || p.type === REQ.STREAM_WRITE;
-  }
-
   /**
    * The barrier answered: the device expects `e`, and nothing sent before the SYNC can still arrive. Everything before
    * `e` ran (or was bounced, if stalled); the rest did not, so it is split to the current chunk and renumbered from `e`.
@@ -377,7 +287,7 @@ export class Link {
     } else this.ackBefore(e);
     if (!this.flight.length && !this.bounced.length) {
       // Everything had run: a late answer or a lost ack, not a lost request. Take the loss back.
-      this.losses = Math.max(0, this.losses - 1);
+      this.loss.takeBack();
       this.lossyAcks = 0;
       this.sizeChunk();
     }
@@ -387,31 +297,7 @@ export class Link {
 
   /** Nothing in flight has run and no copy of it can still arrive: split long writes, renumber from nextSeq. */
   private refragment(nextSeq: number): void {
-    const again: Pending[] = [];
-    for (const p of this.flight) {
-      if (!this.splittable(p)) {
-        again.push({ ...p, seq: -1 });
-        continue;
-      }
-      const head = p.type === REQ.MEM_WRITE ? 4 : 1;
-      const data = p.body.subarray(head);
-      const step = p.type === REQ.MEM_WRITE ? Math.max(4, (this.chunk - head) & ~3) : Math.max(1, this.chunk - head);
-      if (data.length <= step) {
-        again.push({ ...p, seq: -1 });
-        continue;
-      }
-      const n = Math.ceil(data.length / step);
-      const group = p.group ?? { left: 1, failed: false };
-      group.left += n - 1;
-      for (let i = 0; i < n; i++) {
-        const part = data.subarray(i * step, (i + 1) * step);
-        const body = new Uint8Array(head + part.length);
-        if (p.type === REQ.MEM_WRITE) new DataView(body.buffer).setUint32(0, (new DataView(p.body.buffer, p.body.byteOffset).getUint32(0, true) + (i * step) / 4) >>> 0, true);
-        else body[0] = p.body[0]!;
-        body.set(part, head);
-        again.push({ ...p, body, group, seq: -1, resume: p.resume && i === 0 });
-      }
-    }
+    const again = this.flight.flatMap((p) => fragments(p, this.chunk));
     this.flight.length = 0;
     this.seq = nextSeq;
     this.queue.unshift(...again);
@@ -430,22 +316,12 @@ export class Link {
   private onLoss(): void {
     this.okStreak = 0;
     this.lossyAcks = 64;
-    this.losses += 1;
+    this.loss.lost();
     this.sizeChunk();
   }
 
-  /**
-   * Chunk for the measured byte error rate p: a frame of L payload bytes plus ~h bytes of overhead gets through with
-   * (1-p)^(L+h), so L/(L+h)·(1-p)^(L+h) is largest near L = sqrt(h/p). Without losses it grows back to maxPayload.
-   */
   private sizeChunk(): void {
-    if (this.losses < 0.5) {
-      this.chunk = this.maxPayload;
-      return;
-    }
-    const p = this.losses / Math.max(1, this.lossBytes);
-    const best = Math.sqrt(12 / p);
-    this.chunk = Math.max(16, Math.min(this.maxPayload, Math.floor(best / 4) * 4));
+    this.chunk = this.loss.chunk(this.maxPayload);
   }
 
   private goBack(): void {

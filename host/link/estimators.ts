@@ -1,0 +1,67 @@
+/**
+ * What the link measures about its line (docs/protocol.md#reliability): round-trip time and fixed latency (for the
+ * retransmission timer and the lossy window), and the byte error rate (for the chunk size).
+ */
+
+/** Smoothed RTT and its variation (ms), from requests answered on their first transmission (Karn). */
+export class RttEstimator {
+  srtt = 0;
+  rttvar = 0;
+  /** Smallest round trip seen minus the line time of its bytes (ms): the line's fixed latency. */
+  minLatency = Infinity;
+
+  /** A round trip of r ms whose frames took lineMs of line time. */
+  sample(r: number, lineMs: number): void {
+    this.minLatency = Math.min(this.minLatency, Math.max(0, r - lineMs));
+    if (!this.srtt) {
+      this.srtt = r;
+      this.rttvar = r / 2;
+    } else {
+      this.rttvar = 0.75 * this.rttvar + 0.25 * Math.abs(this.srtt - r);
+      this.srtt = 0.875 * this.srtt + 0.125 * r;
+    }
+  }
+
+  /**
+   * RTO = max(fixed + 2 x line time of what is queued, SRTT + 4 RTTVAR), where fixed = 4 x the measured latency (at
+   * least 5 ms; 20 ms before a sample). `queuedMs` is the line time of the bytes in flight and of the answers due;
+   * `initial` applies before the first sample.
+   */
+  rto(queuedMs: number, initial: number): number {
+    const fixed = Number.isFinite(this.minLatency) ? Math.max(5, 4 * this.minLatency) : 20;
+    const floor = fixed + 2 * queuedMs;
+    return this.srtt ? Math.max(floor, this.srtt + 4 * this.rttvar) : Math.max(floor, initial);
+  }
+}
+
+/** Decaying counts of wire bytes sent and of losses (about the last 64 KiB), so the estimate follows a changing line. */
+export class LossEstimator {
+  bytes = 0;
+  losses = 0;
+
+  sent(wireBytes: number): void {
+    const keep = Math.exp(-wireBytes / 65536);
+    this.bytes = this.bytes * keep + wireBytes;
+    this.losses *= keep;
+  }
+
+  lost(): void {
+    this.losses += 1;
+  }
+
+  /** A loss that turned out to be a late answer, not a lost frame. */
+  takeBack(): void {
+    this.losses = Math.max(0, this.losses - 1);
+  }
+
+  /**
+   * Chunk for the measured byte error rate p: a frame of L payload bytes plus ~h bytes of overhead gets through with
+   * (1-p)^(L+h), so L/(L+h)·(1-p)^(L+h) is largest near L = sqrt(h/p). Without losses it is maxPayload.
+   */
+  chunk(maxPayload: number): number {
+    if (this.losses < 0.5) return maxPayload;
+    const p = this.losses / Math.max(1, this.bytes);
+    const best = Math.sqrt(12 / p);
+    return Math.max(16, Math.min(maxPayload, Math.floor(best / 4) * 4));
+  }
+}

@@ -1,0 +1,60 @@
+/** What the link keeps per request, and its options and counters (host/link/link.ts). */
+import { REQ } from '../../generator/link/protocol';
+
+export interface LinkOptions {
+  /** Base retransmission timeout in ms (default: derived from the line rate and the window). */
+  rtoMs?: number;
+  /** Retransmission rounds without progress before the link gives up. */
+  maxRetries?: number;
+  /** Cap on frames in flight (default: from the device). */
+  windowFrames?: number;
+  /** Besides maxRetries rounds, the link gives up only after this long without progress (ms, default 10000: a loaded simulator may pause). */
+  giveUpMs?: number;
+}
+
+export interface Response {
+  status: number;
+  payload: Uint8Array;
+}
+
+export interface Pending {
+  type: number;
+  body: Uint8Array;
+  wire: Uint8Array;
+  exclusive: boolean;
+  seq: number;
+  sentAt: number;
+  tries?: number;
+  resolve: (r: Response) => void;
+  reject: (e: Error) => void;
+  signal?: AbortSignal;
+  onAbort?: () => void;
+  order: number;
+  resume: boolean;
+  /** Fragments of one request share its promise: it settles when the last one is acknowledged. */
+  group?: { left: number; failed: boolean };
+}
+
+export interface LinkStats {
+  framesSent: number;
+  /** Go-back-N rounds (NAK driven) plus SYNC barriers (timeouts). */
+  retransmitRounds: number;
+  goBacks: number;
+  syncs: number;
+  framesRetransmitted: number;
+  naks: number;
+  busy: number;
+  bytesSent: number;
+  bytesReceived: number;
+}
+
+export const TYPE_NAMES: Record<number, string> = Object.fromEntries(Object.entries(REQ).map(([k, v]) => [v, k]));
+
+/** Requests that return data: sent alone, acknowledged only by their own response. */
+export function isExclusive(type: number): boolean {
+  return type === REQ.HELLO || type === REQ.REG_READ || type === REQ.MEM_READ || type === REQ.STREAM_READ;
+}
+
+export function isRead(p: Pending): boolean {
+  return p.type === REQ.REG_READ || p.type === REQ.MEM_READ || p.type === REQ.STREAM_READ;
+}
