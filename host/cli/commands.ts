@@ -6,6 +6,7 @@ import { register as registerDemo } from './demo';
 import { register as registerSim } from './sim';
 import { register as registerSort } from './sort';
 import { register as registerBoards } from './boards';
+import { register as registerVboard } from './vboard';
 
 /**
  * Each command group lives in its own module under host/cli/ exporting register(program).
@@ -20,6 +21,7 @@ export function register(program: Command): void {
   registerSim(program);
   registerSort(program);
   registerBoards(program);
+  registerVboard(program);
   program
     .command('version')
     .description('print the lutforge version')

@@ -128,7 +128,7 @@ export function register(program: Command): void {
       .option('--search <how>', 'weight quantisation: gptq|mse|minmax', 'gptq')
       .option('--no-calib', 'do not weight the quantisation error by calibration statistics')
       .option('-z, --tokenizer <file>', 'llama2.c tokenizer.bin to print text')
-      .option('--device <dev>', "decode on a device (implies --engine device): sim | serial:PATH[@baud] | xdma:N[@DIR]")
+      .option('--device <dev>', "decode on a device (implies --engine device): sim | serial:PATH[@baud] | tcp:HOST:PORT[@baud] | xdma:N[@DIR]")
       .option('--preset <name>', 'device hardware preset: sim-small | tiny | u280 (engine parameters follow --scheme/--w-group/--sinks/--window)', DEVICE_RUN_DEFAULTS.preset)
       .option('--latency <cycles>', 'device weight-memory read latency in cycles (default: the preset memory model)')
       .option('--logits', 'device: also read back every logit and compare it with the golden decoder')

@@ -27,7 +27,7 @@ export function register(program: Command): void {
     program
       .command('sort')
       .description('sort cells on a device: load settings, stream images (replay), collect events, check against the golden model')
-      .option('--device <dev>', "sim | serial:PATH[@baud] | xdma:N[@DIR]", 'sim')
+      .option('--device <dev>', "sim | serial:PATH[@baud] | tcp:HOST:PORT[@baud] | xdma:N[@DIR]", 'sim')
       .requiredOption('--images <src>', 'IDX images file or synthetic:N')
       .option('--sort <classes>', 'classes to sort: names or indices, comma separated', '0')
       .option('--threshold <t>', 'minimum score to fire', '0')

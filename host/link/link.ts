@@ -74,6 +74,7 @@ export class Link {
       this.stats.bytesReceived += d.length;
       this.decoder.feed(d);
     });
+    transport.onClose?.((e) => this.fail(e));
   }
 
   get name(): string {

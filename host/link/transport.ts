@@ -8,6 +8,8 @@ export interface ByteTransport {
   write(data: Uint8Array): void;
   /** One listener; bytes arrive in order. */
   onData(cb: (data: Uint8Array) => void): void;
+  /** Optional: called once when the peer goes away (a closed socket), so pending requests fail at once. */
+  onClose?(cb: (e: Error) => void): void;
   close(): Promise<void>;
 }
 
