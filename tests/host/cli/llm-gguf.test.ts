@@ -92,3 +92,16 @@ describe.skipIf(!hasModel)('llm convert and llm run with GGUF and text', () => {
     expect(existsSync(path.join(dir, 'none.gguf'))).toBe(false);
   }, 300_000);
 });
+
+describe.skipIf(!hasModel)('generate llmdev --model', () => {
+  it('sizes the device for the model file: the stories260K GGUF gives the default design byte for byte; other designs refuse it', async () => {
+    const stories = path.join(dir, 'stories-f16.gguf');
+    await cli(['llm', 'convert', MODEL, '--out', stories, '--type', 'f16']);
+    const a = path.join(dir, 'dev-gguf');
+    const b = path.join(dir, 'dev-default');
+    await cli(['generate', 'llmdev', '--model', stories, '--out', a]);
+    await cli(['generate', 'llmdev', '--out', b]);
+    for (const f of ['llmdev.v', 'llm_engine.v', 'config.json']) expect(readFileSync(path.join(a, f)).equals(readFileSync(path.join(b, f))), f).toBe(true);
+    expect(await cliError(['generate', 'gemv', '--model', stories, '--out', path.join(dir, 'g')])).toMatch(/--model sizes the llm and llmdev designs, not gemv/);
+  }, 300_000);
+});

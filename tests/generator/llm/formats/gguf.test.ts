@@ -8,7 +8,7 @@ import { FloatModel, generateGreedy } from '../../../../generator/llm/float-mode
 import { checkpointToGguf } from '../../../../generator/llm/formats/gguf-llama';
 import { serializeGguf, type GgufTensorOut, type GgufValue } from '../../../../generator/llm/formats/gguf-write';
 import { serializeCheckpoint } from '../../../../generator/llm/formats/llama2c-write';
-import { engineConfig, shapeOf } from '../../../../generator/llm/engine-config';
+import { engineConfig, shapeOf } from '../../../../generator/llm/model-spec';
 import { GoldenDecoder } from '../../../../generator/llm/golden/decoder';
 import { quantizeModel } from '../../../../generator/llm/quant/model';
 import { parseModel } from '../../../../generator/llm/model-file';
