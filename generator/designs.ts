@@ -7,7 +7,7 @@ import type { ResourceReport, SynthTarget } from './flow/synth';
 import { ConfigError } from './util/errors';
 import { GEMV_DEFAULTS, gemvConfig, gemvModule } from './llm/gemv';
 import { CELLNET_RTL_DEFAULTS, cellnetDesign } from './cellnet/rtl/design';
-import { ENGINE_DEFAULTS } from './llm/model-spec';
+import { ENGINE_DEFAULTS, type ModelShape } from './llm/model-spec';
 import { llmDeviceConfig, llmDeviceModule, presetLatency } from './llm/device';
 import { LLM_PRESETS, STORIES260K_SHAPE, llmPresetConfig, llmEngineModule, synthEngine, type LlmEngineConfig } from './llm/engine';
 
@@ -17,7 +17,8 @@ export interface DesignEntry {
   defaults: Record<string, number>;
   /** Named parameter sets (--preset); explicit numeric options override the preset's values. */
   presets?: readonly string[];
-  build(params: Record<string, number>, preset?: string): { config: object; module: Module };
+  /** `shape`: the model the LLM designs are sized for (`generate --model FILE`); default stories260K. */
+  build(params: Record<string, number>, preset?: string, shape?: ModelShape): { config: object; module: Module };
   /** Design-specific synthesis (e.g. per unit for large configs); default: the printed module, flat. */
   synth?(config: object, target: SynthTarget): Promise<ResourceReport>;
 }
@@ -36,11 +37,11 @@ export const DESIGNS: Record<string, DesignEntry> = {
     defaults: { lanes: 4, simd: 8, vpar: 4, slotPar: 1, wFifo: 0, sinks: 2, window: 10, wGroup: 32, kvGroup: 8 },
     presets: Object.keys(LLM_PRESETS),
     synth: (config, target) => synthEngine(config as LlmEngineConfig, target),
-    build(params, preset = 'sim-small') {
+    build(params, preset = 'sim-small', shape = STORIES260K_SHAPE) {
       const hwKeys = ['lanes', 'simd', 'vpar', 'slotPar', 'wFifo'];
       const hw = Object.fromEntries(Object.entries(params).filter(([k]) => hwKeys.includes(k)));
       const engine = Object.fromEntries(Object.entries(params).filter(([k]) => !hwKeys.includes(k)));
-      const config = llmPresetConfig(preset, STORIES260K_SHAPE, { hw, engine });
+      const config = llmPresetConfig(preset, shape, { hw, engine });
       return { config, module: llmEngineModule(config) };
     },
   },
@@ -48,14 +49,14 @@ export const DESIGNS: Record<string, DesignEntry> = {
     description: 'LLM decode device for `llm run --device`: the llm engine + weight memory + weight sequencer + argmax, behind the link',
     defaults: { lanes: 4, simd: 8, vpar: 4, slotPar: 1, wFifo: 0, sinks: ENGINE_DEFAULTS.sinks, window: ENGINE_DEFAULTS.window, wGroup: ENGINE_DEFAULTS.wGroup, kvGroup: ENGINE_DEFAULTS.kvGroup, latency: 2 },
     presets: Object.keys(LLM_PRESETS),
-    build(params, preset = 'sim-small') {
+    build(params, preset = 'sim-small', shape = STORIES260K_SHAPE) {
       // Same split as `llm run --device`: the preset gives the hardware, engine parameters start from the golden
       // engine's defaults, so a generated board and the host decode the same model (the layout revision checks it).
       const hwKeys = ['lanes', 'simd', 'vpar', 'slotPar', 'wFifo'];
       const { latency, ...rest } = params;
       const hw = Object.fromEntries(Object.entries(rest).filter(([k]) => hwKeys.includes(k)));
       const engine = Object.fromEntries(Object.entries(rest).filter(([k]) => !hwKeys.includes(k)));
-      const cfg = llmPresetConfig(preset, STORIES260K_SHAPE, { hw, engine: { ...ENGINE_DEFAULTS, ...engine } });
+      const cfg = llmPresetConfig(preset, shape, { hw, engine: { ...ENGINE_DEFAULTS, ...engine } });
       const config = llmDeviceConfig(cfg, { latency: latency ?? presetLatency(preset) });
       return { config, module: llmDeviceModule(config) };
     },

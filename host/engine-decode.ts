@@ -3,7 +3,7 @@
  * decoder. Shared by `lutforge demo` and `lutforge sim llm`.
  */
 import { existsSync } from 'node:fs';
-import { loadCheckpoint } from '../generator/llm/checkpoint';
+import { loadModel } from '../generator/llm/model-file';
 import { shapeOf } from '../generator/llm/model-spec';
 import { llmPresetConfig } from '../generator/llm/engine/hw-config';
 import { GoldenDecoder } from '../generator/llm/golden/decoder';
@@ -49,9 +49,9 @@ export interface EngineDecodeReport {
 
 
 export async function decodeOnEngine(req: EngineDecodeRequest): Promise<EngineDecodeReport> {
-  if (!existsSync(req.model)) throw new InputError(`model file ${req.model} not found (pass --model FILE, a llama2.c checkpoint)`);
+  if (!existsSync(req.model)) throw new InputError(`model file ${req.model} not found (pass --model FILE, a GGUF or llama2.c checkpoint)`);
   if (!Number.isInteger(req.tokens) || req.tokens < 1) throw new ConfigError('tokens', 'must be an integer >= 1', req.tokens);
-  const ckpt = loadCheckpoint(req.model);
+  const { ckpt } = await loadModel(req.model);
   const prompt = req.prompt ?? [1];
   for (const t of prompt) if (!Number.isInteger(t) || t < 0 || t >= ckpt.dims.vocabSize) throw new ConfigError('prompt-ids', `ids must be in 0..${ckpt.dims.vocabSize - 1}`, t);
   const cfg = llmPresetConfig(req.preset, shapeOf(ckpt.dims));

@@ -14,6 +14,10 @@ export interface LlamaDims {
   headDim: number;
   /** nKvHeads * headDim */
   kvDim: number;
+  /** RoPE frequency base; absent = llama2.c's 10000 (GGUF files may set another). */
+  ropeTheta?: number;
+  /** RMSNorm epsilon; absent = llama2.c's 1e-5. */
+  rmsEps?: number;
 }
 
 /**
@@ -39,8 +43,8 @@ export interface LlamaWeights {
 export interface LlamaCheckpoint {
   dims: LlamaDims;
   weights: LlamaWeights;
-  /** 0 = legacy .bin, 1 = ak42 fp32, 2 = ak42 Q8_0 (dequantised on load). */
-  version: 0 | 1 | 2;
+  /** 0 = legacy .bin, 1 = ak42 fp32, 2 = ak42 Q8_0 (dequantised on load), 'gguf' = GGUF (formats/gguf-llama.ts). */
+  version: 0 | 1 | 2 | 'gguf';
   sharedClassifier: boolean;
   source: string;
 }

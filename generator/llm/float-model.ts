@@ -23,6 +23,8 @@ export class FloatModel {
   private readonly v: Float32Array;
   private readonly att: Float32Array;
   readonly logits: Float32Array;
+  private readonly eps: number;
+  private readonly ropeTheta: number;
   /** Optional per-step activation tap (the quantizer uses it for calibration statistics). */
   onMatmulInput?: (name: string, layer: number, x: Float32Array) => void;
 
@@ -42,6 +44,8 @@ export class FloatModel {
     this.v = new Float32Array(d.kvDim);
     this.att = new Float32Array(d.seqLen);
     this.logits = new Float32Array(d.vocabSize);
+    this.eps = d.rmsEps ?? 1e-5;
+    this.ropeTheta = d.ropeTheta ?? 10000;
   }
 
   /** One decode step; returns the logits (a view that the next call overwrites). */
@@ -57,12 +61,12 @@ export class FloatModel {
     const sqrtHs = f(Math.sqrt(hs));
 
     for (let l = 0; l < d.nLayers; l++) {
-      rmsnorm(this.xb, x, w.rmsAtt, l * dim, dim);
+      rmsnorm(this.xb, x, w.rmsAtt, l * dim, dim, this.eps);
       this.onMatmulInput?.('attn', l, this.xb);
       matmul(this.q, this.xb, w.wq, l * dim * dim, dim, dim);
       matmul(this.k, this.xb, w.wk, l * kvDim * dim, dim, kvDim);
       matmul(this.v, this.xb, w.wv, l * kvDim * dim, dim, kvDim);
-      ropeRotate(this.q, this.k, pos, hs, dim, kvDim);
+      ropeRotate(this.q, this.k, pos, hs, dim, kvDim, this.ropeTheta);
       const loff = l * d.seqLen * kvDim;
       this.keyCache.set(this.k, loff + pos * kvDim);
       this.valueCache.set(this.v, loff + pos * kvDim);
@@ -90,7 +94,7 @@ export class FloatModel {
       matmul(this.xb2, this.xb, w.wo, l * dim * dim, dim, dim);
       for (let i = 0; i < dim; i++) x[i] = f(x[i]! + this.xb2[i]!);
 
-      rmsnorm(this.xb, x, w.rmsFfn, l * dim, dim);
+      rmsnorm(this.xb, x, w.rmsFfn, l * dim, dim, this.eps);
       this.onMatmulInput?.('ffn', l, this.xb);
       matmul(this.hb, this.xb, w.w1, l * hid * dim, dim, hid);
       matmul(this.hb2, this.xb, w.w3, l * hid * dim, dim, hid);
@@ -104,19 +108,19 @@ export class FloatModel {
       matmul(this.xb, this.hb, w.w2, l * dim * hid, hid, dim);
       for (let i = 0; i < dim; i++) x[i] = f(x[i]! + this.xb[i]!);
     }
-    rmsnorm(x, x, w.rmsFinal, 0, dim);
+    rmsnorm(x, x, w.rmsFinal, 0, dim, this.eps);
     this.onMatmulInput?.('cls', 0, x);
     matmul(this.logits, x, w.wcls, 0, dim, d.vocabSize);
     return this.logits;
   }
 }
 
-/** o = weight * (x / sqrt(mean(x^2) + 1e-5)), float32 like run.c (o may alias x). */
-function rmsnorm(o: Float32Array, x: Float32Array, weight: Float32Array, wOff: number, size: number): void {
+/** o = weight * (x / sqrt(mean(x^2) + eps)), float32 like run.c (eps = 1e-5 there; o may alias x). */
+function rmsnorm(o: Float32Array, x: Float32Array, weight: Float32Array, wOff: number, size: number, eps: number): void {
   let ss = 0;
   for (let j = 0; j < size; j++) ss = f(ss + f(x[j]! * x[j]!));
   ss = f(ss / size);
-  ss = f(ss + f(1e-5));
+  ss = f(ss + f(eps));
   ss = f(1 / f(Math.sqrt(ss)));
   for (let j = 0; j < size; j++) o[j] = f(weight[wOff + j]! * f(ss * x[j]!));
 }
@@ -131,11 +135,11 @@ function matmul(xout: Float32Array, x: Float32Array, w: Float32Array, wOff: numb
   }
 }
 
-/** Adjacent-pair RoPE at position pos (run.c: q over dim, k over kvDim). */
-function ropeRotate(q: Float32Array, k: Float32Array, pos: number, hs: number, dim: number, kvDim: number): void {
+/** Adjacent-pair RoPE at position pos (run.c: q over dim, k over kvDim; theta = 10000 there). */
+function ropeRotate(q: Float32Array, k: Float32Array, pos: number, hs: number, dim: number, kvDim: number, theta: number): void {
   for (let i = 0; i < dim; i += 2) {
     const headDim = i % hs;
-    const freq = f(1 / f(Math.pow(10000, f(headDim / hs))));
+    const freq = f(1 / f(Math.pow(theta, f(headDim / hs))));
     const val = f(pos * freq);
     const fcr = f(Math.cos(val));
     const fci = f(Math.sin(val));
@@ -177,7 +181,7 @@ export interface StepModel {
  * forced, afterwards it is the argmax. Returns the `steps` tokens that follow prompt[0] (forced ones included),
  * i.e. what run.c prints. Does not stop at BOS (run.c does), so callers see a fixed-length stream.
  */
-export function generateGreedy(model: StepModel, prompt: readonly number[], steps: number): number[] {
+export function generateGreedy(model: StepModel, prompt: readonly number[], steps: number, onToken?: (id: number, pos: number) => void): number[] {
   if (prompt.length === 0) throw new InputError('prompt must hold at least one token (e.g. BOS = 1)');
   const out: number[] = [];
   let token = prompt[0]!;
@@ -185,6 +189,7 @@ export function generateGreedy(model: StepModel, prompt: readonly number[], step
     const logits = model.forward(token, pos);
     const next = pos + 1 < prompt.length ? prompt[pos + 1]! : argmax(logits);
     out.push(next);
+    onToken?.(next, pos);
     token = next;
   }
   return out;

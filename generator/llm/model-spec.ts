@@ -80,6 +80,9 @@ export interface ModelShape {
   kvDim: number;
   vocabSize: number;
   seqLen: number;
+  /** RoPE frequency base and RMSNorm epsilon when a model file sets values other than llama2.c's 10000 / 1e-5. */
+  ropeTheta?: number;
+  rmsEps?: number;
 }
 
 export interface EngineConfig extends EngineParams {
@@ -90,7 +93,7 @@ export interface EngineConfig extends EngineParams {
   readonly sqShift: number;
   /** Width of the unsigned RMSNorm sum-of-squares accumulator. */
   readonly ssBits: number;
-  /** eps * dim in sum-of-squares units (eps = 1e-5). */
+  /** eps * dim in sum-of-squares units (eps = model.rmsEps, default 1e-5). */
   readonly epsSs: number;
   readonly kvGroupsPerHead: number;
   readonly aMax: number;
@@ -150,8 +153,8 @@ export const SCHEMES = {
 export type SchemeName = keyof typeof SCHEMES;
 
 export function shapeOf(d: LlamaDims): ModelShape {
-  const { dim, hiddenDim, nLayers, nHeads, nKvHeads, headDim, kvDim, vocabSize, seqLen } = d;
-  return { dim, hiddenDim, nLayers, nHeads, nKvHeads, headDim, kvDim, vocabSize, seqLen };
+  const { dim, hiddenDim, nLayers, nHeads, nKvHeads, headDim, kvDim, vocabSize, seqLen, ropeTheta, rmsEps } = d;
+  return { dim, hiddenDim, nLayers, nHeads, nKvHeads, headDim, kvDim, vocabSize, seqLen, ...(ropeTheta !== undefined && { ropeTheta }), ...(rmsEps !== undefined && { rmsEps }) };
 }
 
 const MAX_EXACT = 2 ** 53;
@@ -205,7 +208,7 @@ export function engineConfig(model: ModelShape, params: Partial<EngineParams> = 
 
   const cacheSlots = p.sinks + p.window;
   const sqShift = Math.max(0, Math.ceil((2 * (p.resBits - 1) + Math.ceil(Math.log2(model.dim)) - SS_BITS) / 2));
-  const epsSs = Math.max(1, Math.round(RMS_EPS * model.dim * 2 ** (2 * (p.resFrac - sqShift))));
+  const epsSs = Math.max(1, Math.round((model.rmsEps ?? RMS_EPS) * model.dim * 2 ** (2 * (p.resFrac - sqShift))));
   const aMax = 2 ** (p.aBits - 1) - 1;
   const kvMax = 2 ** (p.kvBits - 1) - 1;
   const cfg: EngineConfig = {

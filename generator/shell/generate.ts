@@ -8,6 +8,7 @@ import { basename } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { boardNamed, type Board } from '../../boards';
 import { designEntry } from '../designs';
+import type { ModelShape } from '../llm/model-spec';
 import { writeConstraints } from '../flow/constraints';
 import { writeLatticeScript, writeVivadoTcl } from '../flow/scripts';
 import { printDesign, type VerilogFile } from '../hdl';
@@ -29,6 +30,8 @@ export interface BoardGenOptions {
   /** Fabric clock in MHz; default: the board's fabricMhz. */
   clockMhz?: number;
   baud?: number;
+  /** Model shape for the LLM designs (`--model FILE`); default stories260K. */
+  shape?: ModelShape;
 }
 
 export type FileRole = 'rtl' | 'sim-stub' | 'constraints' | 'script' | 'regmap' | 'meta';
@@ -61,7 +64,7 @@ export function generateBoard(o: BoardGenOptions): BoardGen {
   const preset = resolvePreset(o.design, o.preset, board.presets[o.design]);
   const presetName = preset.name;
   const params = { ...preset.params, ...o.params };
-  const { config, module: core } = entry.build(params, preset.registry);
+  const { config, module: core } = entry.build(params, preset.registry, o.shape);
   const plan = planClock(board.part.family, board.clock.mhz, o.clockMhz ?? board.fabricMhz);
   const app = boardAppFor({ design: o.design, core, config, clockHz: plan.outMhz * 1e6, baud: o.baud ?? board.uart.baud });
   const shell = buildShell(board, app, plan);

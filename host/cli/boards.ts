@@ -15,7 +15,8 @@ import { generateBoard, manifest, sha256, type BoardGen, type OutFile } from '..
 import { writeDirAtomic } from '../../generator/util/files';
 import { lintVerilog } from '../../sim/lint';
 import { runTool } from '../../sim/tools';
-import { addParamOptions, designParams } from './design-params';
+import { addParamOptions, designParams, modelShapeOpt } from './design-params';
+import type { ModelShape } from '../../generator/llm/model-spec';
 import { emit, parseIntOpt } from './common';
 
 export class TimingError extends Error {
@@ -25,7 +26,7 @@ export class TimingError extends Error {
   }
 }
 
-function genFromOpts(design: string, opts: Record<string, unknown>): BoardGen {
+function genFromOpts(design: string, opts: Record<string, unknown>, shape?: ModelShape): BoardGen {
   const clock = opts.clockMhz === undefined ? undefined : Number(opts.clockMhz);
   if (clock !== undefined && !(clock > 0)) throw new Error(`--clock-mhz: '${String(opts.clockMhz)}' is not a positive number`);
   return generateBoard({
@@ -35,6 +36,7 @@ function genFromOpts(design: string, opts: Record<string, unknown>): BoardGen {
     params: designParams(design, opts),
     clockMhz: clock,
     baud: opts.baud === undefined ? undefined : parseIntOpt('--baud', String(opts.baud)),
+    shape,
   });
 }
 
@@ -48,7 +50,7 @@ function assertPins(g: BoardGen): void {
 
 /** `generate DESIGN --board B`: files, fit check (unless --no-fit), manifest, written atomically. */
 export async function generateForBoard(design: string, opts: Record<string, unknown>): Promise<void> {
-  const g = genFromOpts(design, opts);
+  const g = genFromOpts(design, opts, await modelShapeOpt(design, opts));
   assertPins(g);
   if (opts.lint) await lintVerilog([...g.rtl, ...g.stubs], 'top');
   let fit: FitReport | undefined;

@@ -15,7 +15,7 @@ export function register(program: Command): void {
   program
     .command('demo')
     .description('decode stories260K on the generated W2A8KV4 engine and run the cell sorter, on the Verilator virtual board, checked bit for bit')
-    .option('--model <file>', 'llama2.c checkpoint', DEFAULT_MODEL)
+    .option('--model <file>', 'model file: GGUF or llama2.c checkpoint (.bin)', DEFAULT_MODEL)
     .option('--preset <name>', 'engine preset', 'sim-small')
     .option('--tokens <n>', 'tokens to decode', '16')
     .option('--images <n>', 'synthetic cell images to sort', '20')

@@ -5,6 +5,8 @@
 import type { Command } from 'commander';
 import { DESIGNS, designEntry } from '../../generator/designs';
 import { parseIntOpt } from './common';
+import { loadModel } from '../../generator/llm/model-file';
+import { shapeOf, type ModelShape } from '../../generator/llm/model-spec';
 
 export const kebab = (s: string) => s.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`);
 
@@ -40,4 +42,11 @@ export function designPreset(design: string, opts: Record<string, unknown>): str
   if (!d.presets) throw new Error(`design ${design} has no presets`);
   if (!d.presets.includes(p)) throw new Error(`--preset must be one of ${d.presets.join(', ')} (got ${p})`);
   return p;
+}
+
+/** `--model FILE` (GGUF or llama2.c): the shape the llm/llmdev designs are sized for; other designs refuse it. */
+export async function modelShapeOpt(design: string, opts: Record<string, unknown>): Promise<ModelShape | undefined> {
+  if (opts.model === undefined) return undefined;
+  if (design !== 'llm' && design !== 'llmdev') throw new Error(`--model sizes the llm and llmdev designs, not ${design}`);
+  return shapeOf((await loadModel(String(opts.model))).ckpt.dims);
 }

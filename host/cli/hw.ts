@@ -7,7 +7,7 @@ import { writeDirAtomic } from '../../generator/util/files';
 import { lintVerilog } from '../../sim/lint';
 import { emit } from './common';
 import { generateForBoard } from './boards';
-import { addParamOptions, designParams, designPreset, kebab } from './design-params';
+import { addParamOptions, designParams, designPreset, kebab, modelShapeOpt } from './design-params';
 
 export function formatResources(r: ResourceReport): string {
   return [
@@ -28,12 +28,14 @@ export function register(program: Command): void {
       .option('--clock-mhz <f>', 'with --board: fabric clock (a PLL/MMCM is added when it differs from the board clock)')
       .option('--baud <n>', 'with --board: UART baud rate')
       .option('--no-fit', 'with --board: skip the Yosys fit check')
+      .option('--model <file>', 'llm/llmdev: size the design for this model (GGUF or llama2.c .bin; default stories260K)')
       .option('--json', 'print one JSON object', false),
   ).action(async (design: string, opts: Record<string, unknown>) => {
     if (opts.board !== undefined) return generateForBoard(design, opts);
+    const shape = await modelShapeOpt(design, opts);
     for (const o of ['clockMhz', 'baud'] as const)
       if (opts[o] !== undefined) throw new Error(`--${kebab(o)} needs --board`);
-    const { config, module } = designEntry(design).build(designParams(design, opts), designPreset(design, opts));
+    const { config, module } = designEntry(design).build(designParams(design, opts), designPreset(design, opts), shape);
     const printed = printDesign(module);
     if (opts.lint) await lintVerilog(printed.files, printed.top);
     const out = resolve(String(opts.out));

@@ -1,6 +1,8 @@
 import type { Command } from 'commander';
 import cliProgress from 'cli-progress';
-import { loadCheckpoint, type LlamaCheckpoint } from '../../generator/llm/checkpoint';
+import type { LlamaCheckpoint } from '../../generator/llm/checkpoint';
+import { loadModel, modelTokenizer } from '../../generator/llm/model-file';
+import type { Tokenizer } from '../../generator/llm/tokenizer/tokenizer';
 import { describeEngine, engineConfig, SCHEMES, shapeOf, type EngineConfig, type EngineParams, type SchemeName } from '../../generator/llm/model-spec';
 import { defaultSettings, evaluate, EVAL_DEFAULTS } from '../../generator/llm/eval';
 import { FloatModel, generateGreedy, type StepModel } from '../../generator/llm/float-model';
@@ -8,10 +10,10 @@ import { GoldenDecoder } from '../../generator/llm/golden/decoder';
 import { calibrate } from '../../generator/llm/quant/calibrate';
 import { quantizeModel, type QuantModel } from '../../generator/llm/quant/model';
 import type { ScaleSearch } from '../../generator/llm/quant/weights';
-import { Tokenizer } from '../../generator/llm/tokenizer';
 import { ConfigError } from '../../generator/util/errors';
-import { emit, parseIntList, parseIntOpt, withJson } from './common';
+import { emit, parseIntOpt, withJson } from './common';
 import { DEVICE_RUN_DEFAULTS, runOnDevice } from '../llm/device-run';
+import { MODEL_HELP, promptOf, registerConvert } from './llm-text';
 
 export interface EngineContext {
   ckpt: LlamaCheckpoint;
@@ -39,6 +41,7 @@ export function goldenQuantModel(ctx: EngineContext): QuantModel {
 interface RunOpts {
   model: string;
   promptIds?: string;
+  prompt?: string;
   tokens: string;
   engine: string;
   scheme: string;
@@ -76,8 +79,7 @@ function engineParamsOf(o: RunOpts): Partial<EngineParams> {
   };
 }
 
-async function runDevice(o: RunOpts, ckpt: LlamaCheckpoint): Promise<void> {
-  const prompt = o.promptIds ? parseIntList('--prompt-ids', o.promptIds) : [1];
+async function runDevice(o: RunOpts, ckpt: LlamaCheckpoint, prompt: number[], tok: Tokenizer | undefined): Promise<void> {
   const steps = parseIntOpt('--tokens', o.tokens);
   if (steps < 1) throw new ConfigError('tokens', 'must be >= 1', steps);
   const r = await runOnDevice({
@@ -93,8 +95,7 @@ async function runDevice(o: RunOpts, ckpt: LlamaCheckpoint): Promise<void> {
     check: o.check,
     progress: !o.json,
   });
-  const tok = o.tokenizer ? Tokenizer.load(o.tokenizer, ckpt.dims.vocabSize) : undefined;
-  const text = tok ? r.ids.map((t, i) => tok.decode(i === 0 ? prompt[0]! : r.ids[i - 1]!, t)).join('') : undefined;
+  const text = tok?.decode(r.ids, prompt[0]);
   const result = { engine: 'device', ...r, ...(text !== undefined && { text }) };
   emit(o, result, () =>
     [
@@ -117,7 +118,8 @@ export function register(program: Command): void {
     llm
       .command('run')
       .description('greedy-decode token ids with the float reference, the integer golden decoder, or on a device (--device)')
-      .requiredOption('--model <file>', 'llama2.c checkpoint (.bin)')
+      .requiredOption('--model <file>', MODEL_HELP)
+      .option('--prompt <text>', 'prompt text, encoded with the tokenizer (BOS first); the output is decoded as it streams')
       .option('--prompt-ids <ids>', 'comma-separated prompt token ids (default: BOS = 1)')
       .option('--tokens <n>', 'positions to run (tokens printed after the first prompt token)', '64')
       .option('--engine <name>', `engine: ${[...LLM_ENGINES.keys()].join('|')}|device`, 'float')
@@ -127,40 +129,45 @@ export function register(program: Command): void {
       .option('--window <w>', 'Λ-attention recent-window positions')
       .option('--search <how>', 'weight quantisation: gptq|mse|minmax', 'gptq')
       .option('--no-calib', 'do not weight the quantisation error by calibration statistics')
-      .option('-z, --tokenizer <file>', 'llama2.c tokenizer.bin to print text')
+      .option('-z, --tokenizer <file>', "llama2.c tokenizer.bin to encode --prompt and print text (default: the GGUF file's own tokenizer)")
       .option('--device <dev>', "decode on a device (implies --engine device): sim | serial:PATH[@baud] | tcp:HOST:PORT[@baud] | xdma:N[@DIR]")
       .option('--preset <name>', 'device hardware preset: sim-small | tiny | u280 (engine parameters follow --scheme/--w-group/--sinks/--window)', DEVICE_RUN_DEFAULTS.preset)
       .option('--latency <cycles>', 'device weight-memory read latency in cycles (default: the preset memory model)')
       .option('--logits', 'device: also read back every logit and compare it with the golden decoder')
       .option('--no-check', 'device: skip the golden decoder comparison'),
   ).action(async (o: RunOpts) => {
-    const ckpt = loadCheckpoint(o.model);
-    if (o.device !== undefined || o.engine === 'device') return runDevice(o, ckpt);
+    const loaded = await loadModel(o.model);
+    const ckpt = loaded.ckpt;
+    const tok = modelTokenizer(loaded, o.tokenizer);
+    const prompt = promptOf(o, tok);
+    if (o.device !== undefined || o.engine === 'device') return runDevice(o, ckpt, prompt, tok);
     const factory = LLM_ENGINES.get(o.engine);
     if (!factory) throw new ConfigError('engine', `must be one of ${[...LLM_ENGINES.keys(), 'device'].join(', ')}`, o.engine);
-    const prompt = o.promptIds ? parseIntList('--prompt-ids', o.promptIds) : [1];
     const steps = parseIntOpt('--tokens', o.tokens);
     if (steps < 1) throw new ConfigError('tokens', 'must be >= 1', steps);
     if (o.engine === 'float' && steps > ckpt.dims.seqLen)
       throw new ConfigError('tokens', `the float reference runs at most seq_len=${ckpt.dims.seqLen} positions`, steps);
     const cfg = o.engine === 'float' ? undefined : engineConfig(shapeOf(ckpt.dims), engineParamsOf(o));
     const model = factory({ ckpt, cfg, search: searchOf(o.search), calibrated: o.calib });
+    const config = cfg ? describeEngine(cfg) : 'float32 reference';
+    // Human output with a tokenizer streams the text as tokens arrive; --json prints one object at the end.
+    const live = tok && !o.json ? tok.stream(prompt[0]) : undefined;
+    if (live) process.stdout.write(`engine: ${o.engine} (${config})\ntext: `);
     const t0 = performance.now();
-    const ids = generateGreedy(model, prompt, steps);
+    const ids = generateGreedy(model, prompt, steps, live && ((id) => process.stdout.write(live.push(id))));
     const seconds = (performance.now() - t0) / 1000;
-    const tok = o.tokenizer ? Tokenizer.load(o.tokenizer, ckpt.dims.vocabSize) : undefined;
-    const text = tok ? ids.map((t, i) => tok.decode(i === 0 ? prompt[0]! : ids[i - 1]!, t)).join('') : undefined;
+    if (live) process.stdout.write(live.flush() + '\n');
+    const text = tok?.decode(ids, prompt[0]);
     const result = {
       engine: o.engine,
-      config: cfg ? describeEngine(cfg) : 'float32 reference',
+      config,
       prompt,
       ids,
       ...(text !== undefined && { text }),
       tokensPerSecond: steps / seconds,
     };
     emit(o, result, () =>
-      [`engine: ${result.engine} (${result.config})`, `ids: ${ids.join(' ')}`, ...(text !== undefined ? [`text: ${text}`] : []),
-        `${result.tokensPerSecond.toFixed(1)} tok/s`].join('\n'),
+      [...(live ? [] : [`engine: ${result.engine} (${result.config})`]), `ids: ${ids.join(' ')}`, `${result.tokensPerSecond.toFixed(1)} tok/s`].join('\n'),
     );
   });
 
@@ -168,12 +175,12 @@ export function register(program: Command): void {
     llm
       .command('eval')
       .description('fidelity of the golden decoder vs the float reference (top-1, KL, perplexity) on sampled sequences')
-      .requiredOption('--model <file>', 'llama2.c checkpoint (.bin)')
+      .requiredOption('--model <file>', MODEL_HELP)
       .option('--seed <n>', 'sampling seed', String(EVAL_DEFAULTS.seed))
       .option('--sequences <n>', 'sequences sampled from the float model', String(EVAL_DEFAULTS.sequences))
       .option('--length <n>', 'tokens per sequence (<= seq_len)', String(EVAL_DEFAULTS.length)),
-  ).action((o: { model: string; seed: string; sequences: string; length: string; json?: boolean }) => {
-    const ckpt = loadCheckpoint(o.model);
+  ).action(async (o: { model: string; seed: string; sequences: string; length: string; json?: boolean }) => {
+    const { ckpt } = await loadModel(o.model);
     const length = parseIntOpt('--length', o.length);
     const sequences = parseIntOpt('--sequences', o.sequences);
     if (length < 2 || length > ckpt.dims.seqLen) throw new ConfigError('length', `must be in [2, seq_len=${ckpt.dims.seqLen}]`, length);
@@ -200,4 +207,6 @@ export function register(program: Command): void {
       return [head, ...body].join('\n');
     });
   });
+
+  registerConvert(llm);
 }

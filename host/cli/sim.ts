@@ -26,7 +26,7 @@ export function register(program: Command): void {
     sim
       .command('llm')
       .description('decode greedily on the generated W2A8KV4 engine in Verilator, checking every logit against the golden decoder')
-      .option('--model <file>', 'llama2.c checkpoint', DEFAULT_MODEL)
+      .option('--model <file>', 'model file: GGUF or llama2.c checkpoint (.bin)', DEFAULT_MODEL)
       .option('--preset <name>', 'engine preset (u280 | tiny | sim-small)', 'sim-small')
       .option('--tokens <n>', 'positions to decode', '8')
       .option('--prompt-ids <ids>', 'comma-separated prompt token ids (default: BOS = 1)')

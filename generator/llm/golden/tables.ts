@@ -12,7 +12,7 @@ export interface EngineTables {
   recip: Uint32Array;
   /** cos(2*pi*i/N) * 2^ropeFrac, N = 2^ropeLutBits; sin reads index (i - N/4) mod N. */
   ropeCos: Int32Array;
-  /** Per rotation pair j < head_dim/2: phase increment round(2^32 * 10000^(-2j/head_dim) / 2pi) in turns. */
+  /** Per rotation pair j < head_dim/2: phase increment round(2^32 * theta^(-2j/head_dim) / 2pi) in turns (theta = 10000 unless the model sets it). */
   ropeFreq: Uint32Array;
   /** 2^(-i/2^expLutBits) * 2^expFrac for i in [0, 2^expLutBits] (last entry = half). */
   exp2: Uint32Array;
@@ -36,7 +36,8 @@ export function buildTables(c: EngineConfig): EngineTables {
   for (let i = 0; i < N; i++) ropeCos[i] = Math.round(2 ** c.ropeFrac * Math.cos((2 * Math.PI * i) / N));
   const hd = c.model.headDim;
   const ropeFreq = new Uint32Array(hd / 2);
-  for (let j = 0; j < hd / 2; j++) ropeFreq[j] = Math.round((2 ** 32 * 10000 ** (-(2 * j) / hd)) / (2 * Math.PI)) >>> 0;
+  const theta = c.model.ropeTheta ?? 10000;
+  for (let j = 0; j < hd / 2; j++) ropeFreq[j] = Math.round((2 ** 32 * theta ** (-(2 * j) / hd)) / (2 * Math.PI)) >>> 0;
   const E = 2 ** c.expLutBits;
   const exp2 = new Uint32Array(E + 1);
   for (let i = 0; i <= E; i++) exp2[i] = Math.round(2 ** c.expFrac * 2 ** (-i / E));

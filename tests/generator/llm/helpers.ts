@@ -5,7 +5,8 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 export const REPO = resolve(dirname(fileURLToPath(import.meta.url)), '../../..');
-export const MODEL = resolve(REPO, '../shared/models/stories260K.bin');
+/** LUTFORGE_MODEL overrides the path (e.g. from a git worktree, where ../shared is not beside the checkout). */
+export const MODEL = process.env.LUTFORGE_MODEL ?? resolve(REPO, '../shared/models/stories260K.bin');
 export const hasModel = existsSync(MODEL);
 
 /** Compile tests/fixtures/llm/ref_run.c once per source hash into .cache/ and return the binary path. */
