@@ -29,6 +29,8 @@ export class CameraBeats {
   readonly limbsPerBeat: number;
   private buf: Uint32Array;
   private lastBuf: boolean[] = [];
+  /** Indices of the beats flagged start of frame. */
+  readonly sofBeats: number[] = [];
   n = 0;
   constructor(readonly ppc: number) {
     this.limbsPerBeat = Math.ceil((8 * ppc + 1 + GAP_BITS) / 32);
@@ -51,6 +53,7 @@ export class CameraBeats {
     this.setBits(o, 8 * this.ppc, sof ? 1 : 0, 1);
     this.setBits(o, 8 * this.ppc + 1, gap, GAP_BITS);
     this.lastBuf.push(last);
+    if (sof) this.sofBeats.push(this.n);
     this.n++;
   }
   private setBits(o: number, bit: number, v: number, width: number): void {
