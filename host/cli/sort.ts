@@ -4,7 +4,7 @@
  */
 import type { Command } from 'commander';
 import { writePlot } from '../plot';
-import { formatSortSummary, runSorter, sortPassed, sortPlot } from '../sorter';
+import { formatSortSummary, runSorter, sortPassed, sortPlot } from '../sorter/replay';
 import { emit, parseIntOpt, withJson } from './common';
 
 interface SortOpts {
