@@ -294,8 +294,10 @@ export function cellnetHw(cfg: CellnetConfig, ppc: number, trigger: Partial<Trig
 }
 
 function cameraPlan(cfg: CellnetConfig, ppc: number, p: Partial<typeof CAMERA_DEFAULTS>): CameraPlan {
-  const c = { ...CAMERA_DEFAULTS, ...p };
   const S = cfg.inputSize;
+  // the default maximum frame: 64x64 (a LymphoMNIST camera ROI), or the network input if that is larger
+  const fit = Math.max(CAMERA_DEFAULTS.maxW, Math.ceil(S / ppc) * ppc);
+  const c = { ...CAMERA_DEFAULTS, maxW: fit, maxH: Math.max(CAMERA_DEFAULTS.maxH, S), ...p };
   requireInt('maxFrameWidth', c.maxW, S, 4096);
   requireInt('maxFrameHeight', c.maxH, S, 4096);
   if (c.maxW % ppc !== 0) throw new ConfigError('maxFrameWidth', `must be a multiple of ppc ${ppc}`, c.maxW);
