@@ -256,7 +256,7 @@ function summarise(
       while (f < frames && (f & 0xffff) !== e.frame) f++;
       frameOf.push(f++);
     }
-    const decisions = events.map((e, i) => ({ frame: e.frame, cls: golden[frameOf[i]!]?.cls ?? -1, score: golden[frameOf[i]!]?.score ?? -1, sof: frameOf[i]! < frames ? sofCycle(frameOf[i]!) : -1, timestamp: e.timestamp }));
+    const decisions = events.map((e, i) => ({ frame: e.frame, cls: golden[frameOf[i]!]?.cls ?? -1, score: golden[frameOf[i]!]?.score ?? -1, sof: frameOf[i]! < frames ? sofCycle(frameOf[i]!) : -1, fromSof: true, timestamp: e.timestamp }));
     const regs = [
       { addr: REGS.CLASS_MASK, value: mask, cycle: 0 },
       { addr: REGS.THRESHOLD, value: req.threshold, cycle: 0 },

@@ -98,6 +98,7 @@ export function triggerHarness(hw: CellnetHw): Module {
     dec_cls: dec.data.slice(hw.frameBits + hw.classBits - 1, hw.frameBits),
     dec_score: dec.data.slice(lo - 1, hw.frameBits + hw.classBits),
     dec_sof: ts.add(1).sub(dec.data.slice(decBits - 1, lo).zext(hw.trigger.tsBits)),
+    dec_from_sof: lit(1, 1),
     ts_now: ts,
     fired_count: m.output('fired_count', hw.camera.counterBits),
     dropped_count: m.output('dropped_count', hw.camera.counterBits),

@@ -27,6 +27,8 @@ export interface FrameTag {
   sof: Expr;
   frame: Expr;
   good: Expr;
+  /** The pulse delay counts from sof (camera) rather than from the decision (replay). */
+  fromSof: Expr;
 }
 
 export interface CameraFrontEnd {
@@ -137,6 +139,7 @@ export function cameraFrontEnd(m: Module, hw: CellnetHw, cam: StreamPort, r: Fro
       sof: m.let('cam_tag_sof', mux(prevTag.or(admit.not()), sofTs, ts)),
       frame: m.let('cam_tag_frame', mux(prevTag.or(admit.not()), fid, newId)),
       good: m.let('cam_tag_good', hereGood.and(prevTag.not())),
+      fromSof: lit(1, 1),
     },
   };
 }

@@ -2,7 +2,7 @@
  * The sorter's common back end, shared by the streaming (top.ts) and time-multiplexed (serial.ts) classifiers:
  * logits -> decide (class, score) -> join with the frame's tag -> trigger unit (registers, event stream, pulse).
  *
- * Every frame that enters the classifier leaves one tag {sof, frame id, good, empty} (camera.ts, or `replayTag` for
+ * Every frame that enters the classifier leaves one tag {sof, frame id, good, empty, from camera} (camera.ts, or `replayTag` for
  * frames on the px stream) and, later or earlier, one decision; both wait in small FIFOs and are joined in order.
  * Only good, non-empty frames reach the trigger; empty ones are counted (`empty_frames`), each class's decisions are
  * counted (`class_counts`, class k in bits [32k+31:32k]).
@@ -58,7 +58,7 @@ export function replayTag(m: Module, hw: CellnetHw, fire: Expr, endOfFrame: Expr
       t.if(endOfFrame, (u) => u.set(count, count.add(1)));
     }),
   'replay_tag');
-  return { valid: fire.and(endOfFrame), sof: mux(first, ts, sofR), frame: count, good: lit(1, 1) };
+  return { valid: fire.and(endOfFrame), sof: mux(first, ts, sofR), frame: count, good: lit(1, 1), fromSof: lit(0, 1) };
 }
 
 /** Decide on `logitsValid`, join with the frame tags, and hand good, non-empty frames to the trigger unit. */
@@ -88,7 +88,7 @@ export function decisionAndTrigger(m: Module, hw: CellnetHw, name: string, p: So
     out_data: dOut,
     count: m.wire('dq_count', df.signals.get('count')!.width),
   });
-  const tagW = TS + hw.frameBits + 2;
+  const tagW = TS + hw.frameBits + 3;
   const tf = fifoModule(`${name}_tags`, tagW, D);
   const tOutValid = m.wire('tq_valid', 1);
   const tOut = m.wire('tq_data', tagW);
@@ -96,7 +96,7 @@ export function decisionAndTrigger(m: Module, hw: CellnetHw, name: string, p: So
   m.instance(tf, 'tag_fifo', {
     in_valid: tag.valid,
     in_ready: m.wire('tq_in_ready', 1),
-    in_data: cat(empty, tag.good, tag.frame, tag.sof),
+    in_data: cat(tag.fromSof, empty, tag.good, tag.frame, tag.sof),
     out_valid: tOutValid,
     out_ready: pop,
     out_data: tOut,
@@ -108,6 +108,7 @@ export function decisionAndTrigger(m: Module, hw: CellnetHw, name: string, p: So
   const jFrame = tOut.slice(TS + hw.frameBits - 1, TS);
   const jGood = tOut.bit(TS + hw.frameBits);
   const jEmpty = tOut.bit(TS + hw.frameBits + 1);
+  const jFromSof = tOut.bit(TS + hw.frameBits + 2);
   const jCls = dOut.slice(hw.classBits - 1, 0);
   const jScore = dOut.slice(decW - 1, hw.classBits);
   const toTrigger = m.let('to_trigger', pop.and(jGood).and(jEmpty.not()));
@@ -128,6 +129,7 @@ export function decisionAndTrigger(m: Module, hw: CellnetHw, name: string, p: So
     dec_score: jScore,
     dec_frame: jFrame,
     dec_sof: jSof,
+    dec_from_sof: jFromSof,
     ts_now: w.ts,
     fired_count: m.output('fired_count', CB),
     dropped_count: m.output('dropped_count', CB),

@@ -73,6 +73,7 @@ export function cellnetModule(hw: CellnetHw, q: QuantizedCellnet, name = `cellne
     sof: mux(rt.valid, rt.sof, fe.tag.sof),
     frame: mux(rt.valid, rt.frame, fe.tag.frame),
     good: mux(rt.valid, rt.good, fe.tag.good),
+    fromSof: mux(rt.valid, rt.fromSof, fe.tag.fromSof),
   };
 
   // ---- datapath ---------------------------------------------------------------------------------------

@@ -24,6 +24,8 @@ export interface Decision {
   timestamp: number;
   /** Start-of-frame timestamp of the decision's frame: the pulse is due at sof + delay. */
   sof: number;
+  /** Camera frames: the delay counts from sof; replayed frames (false/absent): from the decision timestamp. */
+  fromSof?: boolean;
   frame: number;
   cls: number;
   score: number;
@@ -36,7 +38,12 @@ export interface RegWrite {
   value: number;
 }
 
-export interface TriggerEvent extends Decision {
+export interface TriggerEvent {
+  frame: number;
+  cls: number;
+  score: number;
+  sof: number;
+  timestamp: number;
   fired: boolean;
   dropped: boolean;
 }
@@ -105,7 +112,7 @@ export function triggerGolden(hw: CellnetHw, decisions: readonly Decision[], wri
     const now1 = c + 1;
     const d = byCycle.get(c);
     const matches = !!d && regs.en && ((regs.mask >> d.cls) & 1) === 1 && d.cls < K && d.score >= regs.thr && regs.width !== 0;
-    const inStart = (d?.sof ?? now1) + regs.delay;
+    const inStart = (d?.fromSof ? d.sof : now1) + regs.delay;
     const qualify = matches && inStart >= now1;
     const inEnd = inStart + regs.width;
     const head = queue[0];
@@ -114,7 +121,7 @@ export function triggerGolden(hw: CellnetHw, decisions: readonly Decision[], wri
     const full = queue.length >= t.queueDepth;
     const accepted = direct || (qualify && !full);
     if (d) {
-      const e = { ...d, fired: accepted, dropped: matches && !accepted };
+      const e: TriggerEvent = { frame: d.frame, cls: d.cls, score: d.score, sof: d.sof, timestamp: d.timestamp, fired: accepted, dropped: matches && !accepted };
       all.push(e);
       if (accepted) fired++;
       if (e.dropped) dropped++;

@@ -6,9 +6,10 @@
  *  - A decision arriving in cycle c gets timestamp T = c + 1 (the first cycle in which it can act). It carries the
  *    start-of-frame timestamp S of its frame (the cycle its first beat arrived; `ts_now` is exported for that).
  *    It matches iff enable && class_mask[class] && score >= threshold && width != 0 (registers as seen in cycle c).
- *    A matching decision schedules a pulse high in cycles [S + delay, S + delay + width): the delay counts from the
- *    start of frame, so start of frame to pulse is `delay` cycles for every frame. If S + delay < T the decision is
- *    late: no pulse, event.dropped = 1 (and the dropped counter counts it).
+ *    A matching camera decision (`dec_from_sof`) schedules a pulse high in cycles [S + delay, S + delay + width): the
+ *    delay counts from the start of frame, so start of frame to pulse is `delay` cycles for every frame. If
+ *    S + delay < T the decision is late: no pulse, event.dropped = 1 (and the dropped counter counts it). A replayed
+ *    frame (the host chose when to send it) counts from its decision: [T + delay, T + delay + width).
  *  - Scheduled pulses wait in a FIFO of queueDepth entries (start, end); with the queue full a qualifying decision
  *    is dropped (event.dropped = 1, no pulse). A pulse whose start is due (start <= now, modular) leaves the queue,
  *    one per cycle, in decision order; with delay 0 and an empty queue it starts without queueing.
@@ -37,6 +38,7 @@ export function triggerModule(hw: CellnetHw, name: string): Module {
   const decScore = m.input('dec_score', sb);
   const decFrame = m.input('dec_frame', hw.frameBits);
   const decSof = m.input('dec_sof', TS);
+  const decFromSof = m.input('dec_from_sof', 1);
   const tsOut = m.output('ts_now', TS);
   const CB = hw.camera.counterBits;
   const firedOut = m.output('fired_count', CB);
@@ -87,7 +89,7 @@ export function triggerModule(hw: CellnetHw, name: string): Module {
   let inMask: Expr = lit(0, 1);
   for (let o = 0; o < K; o++) inMask = inMask.or(decCls.eq(o).and(mask.bit(o)));
   const matches = m.let('match_now', decValid.and(en).and(inMask).and(decScore.ge(thr)).and(width.ne(0)));
-  const inStart = m.let('in_start', decSof.add(delay.zext(TS)));
+  const inStart = m.let('in_start', mux(decFromSof, decSof, now1).add(delay.zext(TS)));
   const late = m.let('late', notAfter(now1, inStart).not());
   const qualify = m.let('qualify', matches.and(late.not()));
   const inEnd = m.let('in_end', inStart.add(width.zext(TS)));
