@@ -35,7 +35,7 @@ export function register(program: Command): void {
   withJson(
     program
       .command('sort')
-      .description('sort cells on a device: load settings, stream images (replay), collect events, check against the golden model')
+      .description('sort cells: a camera in the simulation (--camera) or images replayed over the link (--images); events, counters, golden check')
       .option('--device <dev>', "sim | serial:PATH[@baud] | xdma:N[@DIR]", 'sim')
       .option('--images <src>', 'replay over the link: IDX images file or synthetic:N')
       .option('--camera <src>', 'camera in the simulation: synthetic:N[@FPS] or FILE.idx[@FPS] (uint8 frames up to the generated maximum, 64x64)')

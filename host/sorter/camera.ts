@@ -19,7 +19,7 @@ import { synthImages, FRAME } from '../../generator/cellnet/synth';
 import { ConfigError, InputError } from '../../generator/util/errors';
 import { CAMSRC_STREAM, CameraBeats, cameraTiming, checkFrame, type CameraTiming } from '../../sim/camera';
 import { buildCellnetSim, decodeEdges, decodeEvent, regWord } from '../../sim/designs/cellnet';
-import { classMask, percentile } from './replay';
+import { classMask } from './replay';
 
 export interface CameraSortRequest {
   device: string;
@@ -175,14 +175,12 @@ export async function runCameraSorter(req: CameraSortRequest, onProgress?: (fram
   const run = await cs.sim.start({ seed: req.seed, stall: { default: 0 }, stampInputs: true, maxCycles: Number.MAX_SAFE_INTEGER, idleCycles: 2 ** 30 });
   const events: TriggerEvent[] = [];
   const golden: Array<{ cls: number; score: number }> = [];
-  const prof = process.env.LUTFORGE_PROFILE ? (what: string) => process.stderr.write(`${what} ${performance.now().toFixed(0)} ms\n`) : () => undefined;
   // The camera's frames exist before it runs (a real camera does not synthesise them): prepare them first.
   const tPrep = performance.now();
   const px = source.frames(0, source.n);
   const beats = new CameraBeats(hw.ppc);
   for (let i = 0; i < source.n; i++) addFrameBeats(beats, t, px, i, i === 0 ? 0 : t.vblank);
   const prepSeconds = (performance.now() - tPrep) / 1000;
-  prof('prepared');
   let t0 = performance.now();
   let tEnd = t0;
   let checkSeconds = 0;
@@ -202,18 +200,15 @@ export async function runCameraSorter(req: CameraSortRequest, onProgress?: (fram
     }
     await run.end(CAMSRC_STREAM);
     await run.run();
-    prof('pushed');
     // the last frame's decision is one frame time after its start of frame
     await run.step(2 * t.period + 64);
     take();
     tEnd = performance.now();
     await run.step(delay + width + 64);
     take();
-    prof('drained');
     const tCheck = performance.now();
     if (req.check) for (let i = 0; i < source.n; i++) golden.push(goldenClassify(d.q, cropOf(px.subarray(i * t.width * t.height), t.width, cropX, cropY, S)));
     checkSeconds = (performance.now() - tCheck) / 1000;
-    prof('golden done');
     const rd = async (n: string): Promise<number> => Number(await run.read(n));
     const counters: Record<string, number> = {};
     for (const n of [...CAMERA_COUNTERS, 'empty_frames', 'fired_count', 'dropped_count', 'events_lost']) counters[n] = await rd(n);
@@ -325,4 +320,3 @@ export function formatCameraSummary(r: CameraSortSummary): string {
 }
 
 export const cameraSortPassed = (r: CameraSortSummary): boolean => r.goldenMismatches === 0 && r.pulseMismatches === 0 && r.drops === 0 && (!r.goldenChecked || r.events > 0);
-export { percentile };

@@ -2,7 +2,7 @@
  * Front-end registers on the cfg stream (plan.ts REGS): camera enable (CTRL bit 1), frame size, crop offset, and the
  * presence gate's background and threshold. The trigger unit decodes its own registers from the same stream.
  */
-import { lit, type Expr, type Module, type Signal } from '../../hdl';
+import { type Expr, type Module, type Signal } from '../../hdl';
 import { CTRL_CAMERA, REGS, type CellnetHw } from './plan';
 
 export interface FrontRegs {
@@ -44,6 +44,5 @@ export function frontRegisters(m: Module, hw: CellnetHw, cfgValid: Expr, cfgData
       ]),
     ),
   'front_registers');
-  void lit;
   return r;
 }
