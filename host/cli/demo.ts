@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import { resolve } from 'node:path';
 import { decodeOnEngine } from '../engine-decode';
-import { formatSortSummary, runSorter, sortPassed } from '../sorter';
+import { formatSortSummary, runSorter, sortPassed } from '../sorter/replay';
 import { emit, parseIntOpt } from './common';
 
 const step = (json: boolean, s: string) => json || process.stderr.write(`demo: ${s}\n`);

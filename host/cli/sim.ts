@@ -5,7 +5,7 @@ import { defaultCacheDir } from '../../sim/build';
 import { compileIcarus } from '../../sim/icarus';
 import { lintVerilog } from '../../sim/lint';
 import cliProgress from 'cli-progress';
-import { simulateCellnet } from '../cellnet-sim';
+import { simulateCellnet } from '../sorter/core-sim';
 import { decodeOnEngine } from '../engine-decode';
 import { emit, parseIntList, parseIntOpt, withJson } from './common';
 import { DEFAULT_MODEL } from './demo';

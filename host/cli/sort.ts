@@ -4,12 +4,21 @@
  */
 import type { Command } from 'commander';
 import { writePlot } from '../plot';
-import { formatSortSummary, runSorter, sortPassed, sortPlot } from '../sorter';
+import { formatSortSummary, runSorter, sortPassed, sortPlot } from '../sorter/replay';
+import { cameraSortPassed, formatCameraSummary, runCameraSorter } from '../sorter/camera';
+import { histogram } from '../plot';
+import { ConfigError } from '../../generator/util/errors';
+import { cellnetLinked } from '../designs/cellnet';
 import { emit, parseIntOpt, withJson } from './common';
 
 interface SortOpts {
   device: string;
-  images: string;
+  images?: string;
+  camera?: string;
+  check?: boolean;
+  events: string;
+  background: string;
+  presence: string;
   sort: string;
   threshold: string;
   delayUs: string;
@@ -26,9 +35,14 @@ export function register(program: Command): void {
   withJson(
     program
       .command('sort')
-      .description('sort cells on a device: load settings, stream images (replay), collect events, check against the golden model')
+      .description('sort cells: a camera in the simulation (--camera) or images replayed over the link (--images); events, counters, golden check')
       .option('--device <dev>', "sim | serial:PATH[@baud] | tcp:HOST:PORT[@baud] | xdma:N[@DIR]", 'sim')
-      .requiredOption('--images <src>', 'IDX images file or synthetic:N')
+      .option('--images <src>', 'replay over the link: IDX images file or synthetic:N')
+      .option('--camera <src>', 'camera in the simulation: synthetic:N[@FPS] or FILE.idx[@FPS] (uint8 frames up to the generated maximum, 64x64)')
+      .option('--check', 'camera: check every event and pulse against the golden model', false)
+      .option('--events <mode>', 'camera: which decisions raise an event: all | fired | 1/N', 'all')
+      .option('--background <grey>', 'camera: presence gate background level', '0')
+      .option('--presence <sum>', 'camera: presence gate threshold on sum |p - background| over the crop (0 = off)', '0')
       .option('--sort <classes>', 'classes to sort: names or indices, comma separated', '0')
       .option('--threshold <t>', 'minimum score to fire', '0')
       .option('--delay-us <d>', 'pulse delay after the decision (µs)', '10')
@@ -40,10 +54,38 @@ export function register(program: Command): void {
       .option('--seed <n>', 'seed for synthetic images', '1'),
   ).action(async (o: SortOpts) => {
     const live = !o.json && process.stderr.isTTY;
+    if (!!o.images === !!o.camera) throw new ConfigError('images', 'give exactly one of --images (replay over the link) and --camera (camera in the simulation)', o.images ?? '');
+    if (o.camera) {
+      const ppc = parseIntOpt('--ppc', o.ppc);
+      const run = await runCameraSorter(
+        {
+          device: o.device,
+          camera: o.camera,
+          sort: o.sort.split(','),
+          threshold: Number(o.threshold),
+          delayUs: Number(o.delayUs),
+          widthUs: Number(o.widthUs),
+          ppc,
+          seed: parseIntOpt('--seed', o.seed),
+          check: !!o.check,
+          events: o.events,
+          background: Number(o.background),
+          presence: Number(o.presence),
+          clockHz: cellnetLinked(ppc).regmap.link.clockHz,
+        },
+        live ? (f, n) => process.stderr.write(`\r${f}/${n} events   `) : undefined,
+      );
+      if (live) process.stderr.write('\n');
+      const r = run.summary;
+      if (o.plot) await writePlot(o.plot, histogram(`start of frame -> decision (${r.events} events)`, run.sofToDecisionCycles, 'cycles'));
+      emit(o, r, () => formatCameraSummary(r));
+      if (!cameraSortPassed(r)) process.exitCode = 1;
+      return;
+    }
     const run = await runSorter(
       {
         device: o.device,
-        images: o.images,
+        images: o.images!,
         sort: o.sort.split(','),
         threshold: Number(o.threshold),
         delayUs: Number(o.delayUs),

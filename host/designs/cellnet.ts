@@ -74,7 +74,7 @@ export async function programTrigger(dev: Device, d: CellnetDesign, s: SortSetti
 
 export function decodeEvent(d: CellnetDesign, w: bigint): TriggerEvent {
   const f = unpackFields(d.hw.event, w);
-  return { frame: f.frame!, cls: f.cls!, score: f.score!, timestamp: f.timestamp!, fired: f.fired === 1, dropped: f.dropped === 1 };
+  return { frame: f.frame!, cls: f.cls!, score: f.score!, sof: f.sof!, timestamp: f.timestamp!, fired: f.fired === 1, dropped: f.dropped === 1 };
 }
 
 /** Pixel beats of n images: ppc pixels per beat (pixel i in bits [8i+7:8i]), last on each frame's final beat. */
@@ -98,7 +98,8 @@ export function goldenEvents(d: CellnetDesign, pixels: Uint8Array, deviceEvents:
   const n = pixels.length / px;
   const decisions = Array.from({ length: n }, (_, i) => {
     const g = goldenClassify(d.q, pixels.subarray(i * px, (i + 1) * px));
-    return { frame: i & 0xffff, cls: g.cls, score: g.score, timestamp: deviceEvents[i]?.timestamp ?? 0 };
+    const e = deviceEvents[i];
+    return { frame: i & 0xffff, cls: g.cls, score: g.score, sof: e?.sof ?? 0, timestamp: e?.timestamp ?? 0 };
   });
   // Settings were programmed (and acknowledged) before the first pixel: model them as written at cycle 0.
   const writes = regWrites(triggerRegs(s)).map((w) => ({ ...w, cycle: 0 }));

@@ -13,15 +13,27 @@ import { Module, cat, lit, printDesign, type Expr } from '../../generator/hdl';
 import { fifoModule } from '../../generator/lib/fifo';
 import { InputError } from '../../generator/util/errors';
 import { buildSim, type Sim, type StallSpec } from '../index';
+import { CAMERA_STREAM, cameraPlayer } from '../camera';
 
 const EDGE_TS_BITS = 32;
+/** Width of the age field on the trigger harness's dec stream. */
+export const TRIGGER_AGE_BITS = 8;
 
-/** The design plus the pulse-edge monitor; every port and stream of the design is passed through. */
+/** The design plus the pulse-edge monitor; every port and stream of the design is passed through, except the camera
+ * port, which the camera player (sim/camera.ts) drives from the `camsrc` stream. */
 export function cellnetMonitor(hw: CellnetHw, q: QuantizedCellnet, o: { serial?: boolean } = {}): { top: Module; dut: Module } {
   const dut = o.serial ? cellnetSerialModule(hw, q) : cellnetModule(hw, q);
   const m = new Module(`${dut.name}_mon`, { doc: 'test wrapper: reports every pulse edge with its cycle' });
   const conns: Record<string, Expr> = {};
   for (const s of dut.streams) {
+    if (s.name === CAMERA_STREAM) {
+      const cam = cameraPlayer(m, hw);
+      conns[s.valid] = cam.valid;
+      conns[s.ready] = m.wire('cam_ready_unused', 1);
+      conns[s.data] = cam.data;
+      conns[s.last!] = cam.last;
+      continue;
+    }
     const mk = (sig: string, dir: 'in' | 'out', w: number) => (conns[sig] = dir === 'in' ? m.input(sig, w) : m.output(sig, w));
     const inward = s.dir === 'in';
     mk(s.valid, inward ? 'in' : 'out', 1);
@@ -66,7 +78,10 @@ function addEdgeMonitor(m: Module, pulse: Expr, prefix: string): void {
 export function triggerHarness(hw: CellnetHw): Module {
   const trig = triggerModule(hw, `cellnet_trigger_k${hw.classes}`);
   const m = new Module(`${trig.name}_mon`, { doc: 'test wrapper: the trigger unit driven by a decision stream' });
-  const decBits = hw.frameBits + hw.classBits + hw.cfg.scoreBits;
+  // {age (8 bits: cycles from start of frame to the decision, minus one), score, cls, frame}
+  const decBits = hw.frameBits + hw.classBits + hw.cfg.scoreBits + TRIGGER_AGE_BITS;
+  const lo = hw.frameBits + hw.classBits + hw.cfg.scoreBits;
+  const ts = m.wire('ts_now', hw.trigger.tsBits);
   const dec = m.streamIn('dec', decBits);
   m.assign(dec.ready, lit(1, 1));
   const cfg = m.streamIn('cfg', hw.reg.bits);
@@ -81,7 +96,12 @@ export function triggerHarness(hw: CellnetHw): Module {
     dec_valid: dec.valid,
     dec_frame: dec.data.slice(hw.frameBits - 1, 0),
     dec_cls: dec.data.slice(hw.frameBits + hw.classBits - 1, hw.frameBits),
-    dec_score: dec.data.slice(decBits - 1, hw.frameBits + hw.classBits),
+    dec_score: dec.data.slice(lo - 1, hw.frameBits + hw.classBits),
+    dec_sof: ts.add(1).sub(dec.data.slice(decBits - 1, lo).zext(hw.trigger.tsBits)),
+    dec_from_sof: lit(1, 1),
+    ts_now: ts,
+    fired_count: m.output('fired_count', hw.camera.counterBits),
+    dropped_count: m.output('dropped_count', hw.camera.counterBits),
     cfg_valid: cfg.valid,
     cfg_ready: cfg.ready,
     cfg_data: cfg.data,
@@ -115,7 +135,7 @@ export function decodeEdges(data: readonly bigint[]): Pulse[] {
 
 export function decodeEvent(hw: CellnetHw, w: bigint): TriggerEvent {
   const f = unpackFields(hw.event, w);
-  return { frame: f.frame!, cls: f.cls!, score: f.score!, timestamp: f.timestamp!, fired: f.fired === 1, dropped: f.dropped === 1 };
+  return { frame: f.frame!, cls: f.cls!, score: f.score!, sof: f.sof!, timestamp: f.timestamp!, fired: f.fired === 1, dropped: f.dropped === 1 };
 }
 
 export const regWord = (hw: CellnetHw, addr: number, value: number): bigint => (BigInt(addr) << BigInt(hw.reg.dataBits)) | BigInt(value >>> 0);

@@ -12,7 +12,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { cellnetLinked } from '../../host/designs/cellnet';
 import { PtyBridge, PtyPair } from '../../host/link/pty';
 import { VirtualBoardTransport } from '../../host/link/vboard';
-import { runSorter } from '../../host/sorter';
+import { runSorter } from '../../host/sorter/replay';
 
 describe('cellnet end to end over the serial stack', () => {
   let pty: PtyPair;

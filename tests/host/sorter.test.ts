@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { cellnetLinked } from '../../host/designs/cellnet';
 import { DeviceMismatchError } from '../../host/link/device';
-import { classMask, explainMismatch, percentile } from '../../host/sorter';
+import { classMask, explainMismatch, percentile } from '../../host/sorter/replay';
 
 describe('sorter host helpers', () => {
   it('names the --ppc of a board that runs another cell-sorter build', () => {

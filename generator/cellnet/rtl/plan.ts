@@ -104,6 +104,29 @@ export interface Field {
   bits: number;
 }
 
+/**
+ * The camera port (camera.ts): an AXI4-Stream video slave (UG934) carrying ppc pixels per beat, tuser[0] = start of
+ * frame, tlast = end of line. Frame size and crop offset are registers, up to the generated maximum.
+ */
+export interface CameraPlan {
+  /** Largest frame width/height the registers accept (generated maximum; default 64, the LymphoMNIST frame). */
+  maxW: number;
+  maxH: number;
+  /** Register widths of width/height and of the crop offsets. */
+  wBits: number;
+  hBits: number;
+  /** Beat counter width in a line (maxW / ppc beats). */
+  xBits: number;
+  /** Reset values: the full maximum frame with the crop centred (x rounded down to a multiple of ppc). */
+  defaults: { w: number; h: number; cropX: number; cropY: number };
+  /** Frames resolved but not yet joined with their decision (tag FIFO). */
+  tagDepth: number;
+  /** Width of the presence sum over the crop: sum |p - background|. */
+  sumBits: number;
+  /** Counter width of every frame/error/class counter. */
+  counterBits: number;
+}
+
 export interface CellnetHw {
   cfg: CellnetConfig;
   ppc: number;
@@ -122,20 +145,41 @@ export interface CellnetHw {
   totalMults: number;
   /** Input beats per frame (pixels / ppc). */
   frameBeats: number;
+  camera: CameraPlan;
 }
 
 export const TRIGGER_DEFAULTS: TriggerPlan = { tsBits: 32, delayBits: 24, widthBits: 16, queueDepth: 8, eventDepth: 16, lostBits: 16 };
 export const FRAME_BITS = 16;
+export const CAMERA_DEFAULTS = { maxW: 64, maxH: 64, tagDepth: 4 };
+export const COUNTER_BITS = 32;
 
-/** Register map of the trigger unit (word addresses on the cfg stream). */
+/**
+ * Register map (word addresses on the cfg stream). CTRL bit 0 arms the trigger, bit 1 enables the camera port.
+ * EVENT_MODE: EVENT_MODES below; EVENT_N: the N of one-in-N. FRAME_W/H, CROP_X/Y in pixels (CROP_X a multiple of
+ * ppc). BACKGROUND: the empty channel's grey level; PRESENCE: a frame is classified iff PRESENCE = 0 or
+ * sum over the crop of |p - BACKGROUND| > PRESENCE.
+ */
 export const REGS = {
   CTRL: 0,
   CLASS_MASK: 1,
   THRESHOLD: 2,
   DELAY: 3,
   WIDTH: 4,
+  EVENT_MODE: 5,
+  EVENT_N: 6,
+  FRAME_W: 7,
+  FRAME_H: 8,
+  CROP_X: 9,
+  CROP_Y: 10,
+  BACKGROUND: 11,
+  PRESENCE: 12,
 } as const;
-export const REG_ADDR_BITS = 3;
+export const CTRL_ENABLE = 1;
+export const CTRL_CAMERA = 2;
+/** Which decisions push an event (counters always count every decision). */
+export const EVENT_MODES = { ALL: 0, FIRED: 1, ONE_IN_N: 2 } as const;
+export const EVENT_N_BITS = 16;
+export const REG_ADDR_BITS = 4;
 export const REG_DATA_BITS = 32;
 
 const biasBytesFor = (accBits: number): number => Math.ceil(accBits / 8);
@@ -150,7 +194,7 @@ function layout(fields: Array<[string, number]>): { bits: number; fields: Field[
   return { bits: lo, fields: out };
 }
 
-export function cellnetHw(cfg: CellnetConfig, ppc: number, trigger: Partial<TriggerPlan> = {}): CellnetHw {
+export function cellnetHw(cfg: CellnetConfig, ppc: number, trigger: Partial<TriggerPlan> = {}, camera: Partial<typeof CAMERA_DEFAULTS> = {}): CellnetHw {
   requireInt('ppc', ppc, 1, 64);
   if (!PPC_VALUES.includes(ppc as (typeof PPC_VALUES)[number])) throw new ConfigError('ppc', `must be one of ${PPC_VALUES.join(', ')}`, ppc);
   if (cfg.inputSize % ppc !== 0) throw new ConfigError('ppc', `must divide the input width ${cfg.inputSize}`, ppc);
@@ -221,6 +265,7 @@ export function cellnetHw(cfg: CellnetConfig, ppc: number, trigger: Partial<Trig
     ['frame', FRAME_BITS],
     ['cls', classBits],
     ['score', cfg.scoreBits],
+    ['sof', t.tsBits],
     ['timestamp', t.tsBits],
     ['fired', 1],
     ['dropped', 1],
@@ -244,6 +289,31 @@ export function cellnetHw(cfg: CellnetConfig, ppc: number, trigger: Partial<Trig
     chainBytes,
     totalMults,
     frameBeats: (cfg.inputSize * cfg.inputSize) / ppc,
+    camera: cameraPlan(cfg, ppc, camera),
+  };
+}
+
+function cameraPlan(cfg: CellnetConfig, ppc: number, p: Partial<typeof CAMERA_DEFAULTS>): CameraPlan {
+  const S = cfg.inputSize;
+  // the default maximum frame: 64x64 (a LymphoMNIST camera ROI), or the network input if that is larger
+  const fit = Math.max(CAMERA_DEFAULTS.maxW, Math.ceil(S / ppc) * ppc);
+  const c = { ...CAMERA_DEFAULTS, maxW: fit, maxH: Math.max(CAMERA_DEFAULTS.maxH, S), ...p };
+  requireInt('maxFrameWidth', c.maxW, S, 4096);
+  requireInt('maxFrameHeight', c.maxH, S, 4096);
+  if (c.maxW % ppc !== 0) throw new ConfigError('maxFrameWidth', `must be a multiple of ppc ${ppc}`, c.maxW);
+  requireInt('tagDepth', c.tagDepth, 2, 64);
+  if ((c.tagDepth & (c.tagDepth - 1)) !== 0) throw new ConfigError('tagDepth', 'must be a power of two', c.tagDepth);
+  const cropX = Math.floor((c.maxW - S) / 2 / ppc) * ppc;
+  return {
+    maxW: c.maxW,
+    maxH: c.maxH,
+    wBits: bitsFor(c.maxW),
+    hBits: bitsFor(c.maxH),
+    xBits: bitsFor(c.maxW / ppc),
+    defaults: { w: c.maxW, h: c.maxH, cropX, cropY: Math.floor((c.maxH - S) / 2) },
+    tagDepth: c.tagDepth,
+    sumBits: bitsFor(S * S * 255),
+    counterBits: COUNTER_BITS,
   };
 }
 

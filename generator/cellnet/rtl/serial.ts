@@ -24,7 +24,9 @@ import { Module, lit, mux, select, type Expr, type Signal } from '../../hdl';
 import { SPRAM_SUFFIX } from '../../flow/synth';
 import { ConfigError, bitsFor } from '../../util/errors';
 import type { QuantizedCellnet } from '../golden';
-import { decisionAndTrigger, sorterPorts } from './decision-path';
+import { backEndWires, decisionAndTrigger, replayTag, sorterPorts } from './decision-path';
+import { frontRegisters } from './front-regs';
+import { presenceGate } from './presence';
 import type { CellnetHw, ConvPlan, DensePlan } from './plan';
 import { chainBytes, checkQuantized } from './weights';
 
@@ -395,6 +397,11 @@ export function cellnetSerialModule(hw: CellnetHw, q: QuantizedCellnet, name = '
 
 
   // ---- decision and trigger (decision-path.ts) --------------------------------------------------------
-  decisionAndTrigger(m, hw, name, ports, logitsValid, logits);
+  // ---- replay tags and presence gate (the serial engine has no camera port) --------------------------
+  const w = backEndWires(m, hw);
+  const regs = frontRegisters(m, hw, ports.cfgIn.valid, ports.cfgIn.data);
+  const gate = presenceGate(m, hw, pxFire, px.data, regs.background, regs.presence);
+  const frameTag = replayTag(m, hw, pxFire, endOfFrame, w.ts);
+  decisionAndTrigger(m, hw, name, ports, w, logitsValid, logits, frameTag, gate.empty);
   return m;
 }

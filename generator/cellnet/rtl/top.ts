@@ -2,11 +2,14 @@
  * Top level of the cell sorter: pixel stream -> conv/pool engines -> dense -> argmax/score -> trigger.
  *
  * Ports (streams follow docs/architecture.md#streams):
- *   px      in   ppc uint8 pixels per beat (pixel x = beat*ppc + i in bits [8i+7:8i]), raster order; `px_last` on a
- *                frame's final beat is checked, not needed (frames are counted); px_ready is always 1
+ *   cam     in   the camera: AXI4-Stream video (UG934), data = {tuser SOF, ppc pixels}, last = end of line (camera.ts)
+ *   px      in   replay: ppc uint8 pixels per beat (pixel x = beat*ppc + i in bits [8i+7:8i]) of inputSize^2 crops,
+ *                raster order; `px_last` on a frame's final beat is checked, not needed (frames are counted);
+ *                px_ready is always 1. Use one source at a time (a beat on both in one cycle: px wins).
  *   wload   in   one weight-chain byte per beat (weights.ts); always ready; load only while no frame is in flight
  *   cfg     in   register write {addr, value} (plan.ts REGS); always ready
- *   event   out  one record per frame (plan.ts hw.event): frame, cls, score, timestamp, fired, dropped
+ *   event   out  one record per decision the event mode selects (plan.ts hw.event): frame, cls, score, sof,
+ *                timestamp, fired, dropped; counters (camera, empty, per class, fired, dropped) are plain outputs
  *   pulse        the sort pulse;  armed = enable register
  *   events_lost  saturating count of events dropped because the event FIFO was full
  *   overrun      sticky: a conv engine got a new row while busy (cannot happen at any input rate; a self-check)
@@ -18,7 +21,10 @@ import { Module, lit, mux, type Expr, type Signal } from '../../hdl';
 import { bitsFor } from '../../util/errors';
 import type { QConvLayer, QDenseLayer, QuantizedCellnet } from '../golden';
 import { convModule } from './conv';
-import { decisionAndTrigger, sorterPorts } from './decision-path';
+import { cameraFrontEnd, cameraPort } from './camera';
+import { backEndWires, decisionAndTrigger, replayTag, sorterPorts } from './decision-path';
+import { frontRegisters } from './front-regs';
+import { presenceGate } from './presence';
 import { denseModule } from './dense';
 import type { CellnetHw } from './plan';
 import { poolModule } from './pool';
@@ -32,6 +38,7 @@ export function cellnetModule(hw: CellnetHw, q: QuantizedCellnet, name = `cellne
       `cell sorter: ${cfg.inputSize}x${cfg.inputSize} uint8 at ${hw.ppc} px/cycle, ${hw.classes} classes, ` +
       `${hw.totalMults} multipliers, ${hw.chainBytes} weight bytes`,
   });
+  const cam = cameraPort(m, hw);
   const px = m.streamIn('px', 8 * hw.ppc, { last: true });
   const wload = m.streamIn('wload', 8);
   const ports = sorterPorts(m, hw);
@@ -53,9 +60,25 @@ export function cellnetModule(hw: CellnetHw, q: QuantizedCellnet, name = `cellne
   'framing');
   m.assign(frameError, ferr);
 
+  // ---- front end: camera or replay, presence gate -----------------------------------------------------
+  const w = backEndWires(m, hw);
+  const regs = frontRegisters(m, hw, ports.cfgIn.valid, ports.cfgIn.data);
+  const fe = cameraFrontEnd(m, hw, cam, regs, w.ts, w.tagRoom);
+  const feedValid = m.let('feed_valid', px.valid.or(fe.feedValid));
+  const feedData = m.let('feed_data', mux(px.valid, px.data, fe.feedData));
+  const gate = presenceGate(m, hw, feedValid, feedData, regs.background, regs.presence);
+  const rt = replayTag(m, hw, px.valid, endOfFrame, w.ts);
+  const tag = {
+    valid: rt.valid.or(fe.tag.valid),
+    sof: mux(rt.valid, rt.sof, fe.tag.sof),
+    frame: mux(rt.valid, rt.frame, fe.tag.frame),
+    good: mux(rt.valid, rt.good, fe.tag.good),
+    fromSof: mux(rt.valid, rt.fromSof, fe.tag.fromSof),
+  };
+
   // ---- datapath ---------------------------------------------------------------------------------------
-  let valid: Expr = px.valid;
-  let data: Expr = px.data;
+  let valid: Expr = feedValid;
+  let data: Expr = feedData;
   let ldIn: Expr = wload.data;
   const overruns: Expr[] = [];
   let logitsValid: Signal | undefined;
@@ -93,6 +116,6 @@ export function cellnetModule(hw: CellnetHw, q: QuantizedCellnet, name = `cellne
 
 
   // ---- decision and trigger (decision-path.ts) --------------------------------------------------------
-  decisionAndTrigger(m, hw, name, ports, logitsValid, logits);
+  decisionAndTrigger(m, hw, name, ports, w, logitsValid, logits, tag, gate.empty);
   return m;
 }

@@ -4,7 +4,7 @@
  * pulse intervals. Times are plain integers (no wrap): keep runs below 2^(tsBits-1) cycles.
  */
 import type { CellnetHw } from './plan';
-import { REGS } from './plan';
+import { CTRL_CAMERA, CTRL_ENABLE, EVENT_MODES, EVENT_N_BITS, REGS } from './plan';
 
 export interface TriggerRegs {
   enable: boolean;
@@ -12,11 +12,20 @@ export interface TriggerRegs {
   threshold: number;
   delay: number;
   width: number;
+  /** EVENT_MODES (default all) and the N of one-in-N. */
+  eventMode?: number;
+  eventN?: number;
+  /** CTRL bit 1: the camera port. */
+  camera?: boolean;
 }
 
 export interface Decision {
   /** Event timestamp T: the decision reached the trigger in cycle T - 1. */
   timestamp: number;
+  /** Start-of-frame timestamp of the decision's frame: the pulse is due at sof + delay. */
+  sof: number;
+  /** Camera frames: the delay counts from sof; replayed frames (false/absent): from the decision timestamp. */
+  fromSof?: boolean;
   frame: number;
   cls: number;
   score: number;
@@ -29,7 +38,12 @@ export interface RegWrite {
   value: number;
 }
 
-export interface TriggerEvent extends Decision {
+export interface TriggerEvent {
+  frame: number;
+  cls: number;
+  score: number;
+  sof: number;
+  timestamp: number;
   fired: boolean;
   dropped: boolean;
 }
@@ -41,8 +55,13 @@ export interface Pulse {
 }
 
 export interface TriggerGoldenResult {
+  /** The events the event mode pushes, in order. */
   events: TriggerEvent[];
+  /** Every decision with its fired/dropped flags (what the counters count). */
+  decisions: TriggerEvent[];
   pulses: Pulse[];
+  fired: number;
+  dropped: number;
 }
 
 /** Register writes that program `r` (enable last, so the unit arms with the rest already set). */
@@ -52,7 +71,9 @@ export function regWrites(r: TriggerRegs): Array<{ addr: number; value: number }
     { addr: REGS.THRESHOLD, value: r.threshold },
     { addr: REGS.DELAY, value: r.delay },
     { addr: REGS.WIDTH, value: r.width },
-    { addr: REGS.CTRL, value: r.enable ? 1 : 0 },
+    ...(r.eventMode !== undefined ? [{ addr: REGS.EVENT_MODE, value: r.eventMode }] : []),
+    ...(r.eventN !== undefined ? [{ addr: REGS.EVENT_N, value: r.eventN }] : []),
+    { addr: REGS.CTRL, value: (r.enable ? CTRL_ENABLE : 0) | (r.camera ? CTRL_CAMERA : 0) },
   ];
 }
 
@@ -62,7 +83,11 @@ export function triggerGolden(hw: CellnetHw, decisions: readonly Decision[], wri
   const K = hw.classes;
   const sb = hw.cfg.scoreBits;
   const mask = (bits: number) => (v: number) => Number(BigInt(v) & ((1n << BigInt(bits)) - 1n));
-  const regs = { en: false, mask: 0, thr: 0, delay: 0, width: 0 };
+  const regs = { en: false, mask: 0, thr: 0, delay: 0, width: 0, mode: 0, n: 0 };
+  let nCount = 0;
+  let fired = 0;
+  let dropped = 0;
+  const all: TriggerEvent[] = [];
   const byCycle = new Map<number, Decision>();
   for (const d of decisions) {
     if (byCycle.has(d.timestamp - 1)) throw new Error(`trigger golden: two decisions in cycle ${d.timestamp - 1}`);
@@ -86,15 +111,24 @@ export function triggerGolden(hw: CellnetHw, decisions: readonly Decision[], wri
   for (let c = 0; c <= stop; c++) {
     const now1 = c + 1;
     const d = byCycle.get(c);
-    const qualify = !!d && regs.en && ((regs.mask >> d.cls) & 1) === 1 && d.cls < K && d.score >= regs.thr && regs.width !== 0;
-    const inStart = now1 + regs.delay;
+    const matches = !!d && regs.en && ((regs.mask >> d.cls) & 1) === 1 && d.cls < K && d.score >= regs.thr && regs.width !== 0;
+    const inStart = (d?.fromSof ? d.sof : now1) + regs.delay;
+    const qualify = matches && inStart >= now1;
     const inEnd = inStart + regs.width;
     const head = queue[0];
     const dueH = !!head && head.start <= now1;
     const direct = qualify && !head && inStart <= now1;
     const full = queue.length >= t.queueDepth;
     const accepted = direct || (qualify && !full);
-    if (d) events.push({ ...d, fired: accepted, dropped: qualify && !accepted });
+    if (d) {
+      const e: TriggerEvent = { frame: d.frame, cls: d.cls, score: d.score, sof: d.sof, timestamp: d.timestamp, fired: accepted, dropped: matches && !accepted };
+      all.push(e);
+      if (accepted) fired++;
+      if (e.dropped) dropped++;
+      const push = regs.mode === EVENT_MODES.FIRED ? accepted : regs.mode === EVENT_MODES.ONE_IN_N ? nCount === 0 : true;
+      if (push) events.push(e);
+      nCount = nCount + 1 >= regs.n ? 0 : nCount + 1;
+    }
     if (!regs.en) {
       active = false;
       queue.length = 0;
@@ -114,6 +148,8 @@ export function triggerGolden(hw: CellnetHw, decisions: readonly Decision[], wri
       else if (w.addr === REGS.THRESHOLD) regs.thr = mask(sb)(w.value);
       else if (w.addr === REGS.DELAY) regs.delay = mask(t.delayBits)(w.value);
       else if (w.addr === REGS.WIDTH) regs.width = mask(t.widthBits)(w.value);
+      else if (w.addr === REGS.EVENT_MODE) regs.mode = mask(2)(w.value);
+      else if (w.addr === REGS.EVENT_N) regs.n = mask(EVENT_N_BITS)(w.value);
     }
     // `active` is the line in cycle c + 1
     if (active && !line) rise = c + 1;
@@ -121,5 +157,5 @@ export function triggerGolden(hw: CellnetHw, decisions: readonly Decision[], wri
     line = active;
   }
   if (line) pulses.push({ start: rise, end: stop + 1 });
-  return { events, pulses };
+  return { events, decisions: all, pulses, fired, dropped };
 }

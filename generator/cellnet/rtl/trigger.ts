@@ -3,22 +3,27 @@
  * event FIFO. Semantics (also implemented cycle by cycle in trigger-golden.ts, the reference for the tests):
  *
  *  - `ts` counts cycles from reset release (cycle 0 = first cycle after reset), wrapping at 2^tsBits.
- *  - A decision arriving in cycle c gets timestamp T = c + 1 (the first cycle in which it can act).
- *    It qualifies iff enable && class_mask[class] && score >= threshold && width != 0 (registers as seen in cycle c).
- *    A qualifying decision schedules a pulse high in cycles [T + delay, T + delay + width).
+ *  - A decision arriving in cycle c gets timestamp T = c + 1 (the first cycle in which it can act). It carries the
+ *    start-of-frame timestamp S of its frame (the cycle its first beat arrived; `ts_now` is exported for that).
+ *    It matches iff enable && class_mask[class] && score >= threshold && width != 0 (registers as seen in cycle c).
+ *    A matching camera decision (`dec_from_sof`) schedules a pulse high in cycles [S + delay, S + delay + width): the
+ *    delay counts from the start of frame, so start of frame to pulse is `delay` cycles for every frame. If
+ *    S + delay < T the decision is late: no pulse, event.dropped = 1 (and the dropped counter counts it). A replayed
+ *    frame (the host chose when to send it) counts from its decision: [T + delay, T + delay + width).
  *  - Scheduled pulses wait in a FIFO of queueDepth entries (start, end); with the queue full a qualifying decision
  *    is dropped (event.dropped = 1, no pulse). A pulse whose start is due (start <= now, modular) leaves the queue,
  *    one per cycle, in decision order; with delay 0 and an empty queue it starts without queueing.
  *  - Overlap: a pulse starting while the line is high extends it to the later end (never a low glitch between
  *    the two); a start at exactly the previous end continues the line high.
  *  - Fail-safe: every register resets to 0 (disabled); while enable is 0 the queue is flushed and the line is low.
- *  - Every decision pushes an event {frame, cls, score, timestamp T, fired, dropped}; with the event FIFO full the
- *    event is lost and the saturating `events_lost` counter increments.
+ *  - The event mode register selects which decisions push an event {frame, cls, score, sof S, timestamp T, fired,
+ *    dropped}: all, fired only, or one in N (decisions 0, N, 2N, ... since reset). With the event FIFO full the event
+ *    is lost and the saturating `events_lost` counter increments. `fired_count`/`dropped_count` count every decision.
  */
 import { Module, lit, mux, type Expr } from '../../hdl';
 import { fifoModule } from '../../lib/fifo';
 import type { CellnetHw } from './plan';
-import { REGS } from './plan';
+import { EVENT_MODES, EVENT_N_BITS, REGS } from './plan';
 
 export function triggerModule(hw: CellnetHw, name: string): Module {
   const t = hw.trigger;
@@ -32,6 +37,12 @@ export function triggerModule(hw: CellnetHw, name: string): Module {
   const decCls = m.input('dec_cls', hw.classBits);
   const decScore = m.input('dec_score', sb);
   const decFrame = m.input('dec_frame', hw.frameBits);
+  const decSof = m.input('dec_sof', TS);
+  const decFromSof = m.input('dec_from_sof', 1);
+  const tsOut = m.output('ts_now', TS);
+  const CB = hw.camera.counterBits;
+  const firedOut = m.output('fired_count', CB);
+  const droppedOut = m.output('dropped_count', CB);
   const cfg = m.streamIn('cfg', hw.reg.bits);
   const ev = m.streamOut('event', hw.event.bits);
   const pulse = m.output('pulse', 1);
@@ -44,6 +55,8 @@ export function triggerModule(hw: CellnetHw, name: string): Module {
   const thr = m.reg('threshold', sb, { init: 0 });
   const delay = m.reg('delay', t.delayBits, { init: 0 });
   const width = m.reg('width', t.widthBits, { init: 0 });
+  const mode = m.reg('event_mode', 2, { init: 0 });
+  const nth = m.reg('event_n', EVENT_N_BITS, { init: 0 });
   m.assign(cfg.ready, lit(1, 1));
   const addr = cfg.data.slice(hw.reg.bits - 1, hw.reg.dataBits);
   const data = cfg.data.slice(hw.reg.dataBits - 1, 0);
@@ -56,6 +69,8 @@ export function triggerModule(hw: CellnetHw, name: string): Module {
         [REGS.THRESHOLD, (c) => c.set(thr, low(sb))],
         [REGS.DELAY, (c) => c.set(delay, low(t.delayBits))],
         [REGS.WIDTH, (c) => c.set(width, low(t.widthBits))],
+        [REGS.EVENT_MODE, (c) => c.set(mode, low(2))],
+        [REGS.EVENT_N, (c) => c.set(nth, low(EVENT_N_BITS))],
       ]),
     ),
   'registers');
@@ -64,6 +79,7 @@ export function triggerModule(hw: CellnetHw, name: string): Module {
   // ---- timestamp -------------------------------------------------------------------------------
   const ts = m.reg('ts', TS, { init: 0 });
   m.sync((b) => b.set(ts, ts.add(1)), 'timestamp');
+  m.assign(tsOut, ts);
   const now1 = m.let('now1', ts.add(1));
   /** a <= b in modular time (b - a has its sign bit clear). */
   const notAfter = (a: Expr, b: Expr): Expr => b.sub(a).bit(TS - 1).not();
@@ -72,8 +88,10 @@ export function triggerModule(hw: CellnetHw, name: string): Module {
   // a class index >= K (impossible from the classifier) matches no mask bit, so it never fires
   let inMask: Expr = lit(0, 1);
   for (let o = 0; o < K; o++) inMask = inMask.or(decCls.eq(o).and(mask.bit(o)));
-  const qualify = m.let('qualify', decValid.and(en).and(inMask).and(decScore.ge(thr)).and(width.ne(0)));
-  const inStart = m.let('in_start', now1.add(delay.zext(TS)));
+  const matches = m.let('match_now', decValid.and(en).and(inMask).and(decScore.ge(thr)).and(width.ne(0)));
+  const inStart = m.let('in_start', mux(decFromSof, decSof, now1).add(delay.zext(TS)));
+  const late = m.let('late', notAfter(now1, inStart).not());
+  const qualify = m.let('qualify', matches.and(late.not()));
   const inEnd = m.let('in_end', inStart.add(width.zext(TS)));
 
   // ---- pending-pulse queue -------------------------------------------------------------------------
@@ -133,8 +151,9 @@ export function triggerModule(hw: CellnetHw, name: string): Module {
     cls: decCls,
     score: decScore,
     timestamp: now1,
+    sof: decSof,
     fired: accepted,
-    dropped: qualify.and(accepted.not()),
+    dropped: matches.and(accepted.not()),
   };
   let word: Expr | undefined;
   for (const f of hw.event.fields) {
@@ -142,8 +161,21 @@ export function triggerModule(hw: CellnetHw, name: string): Module {
     word = word ? word.or(v) : v;
   }
   const efCount = m.wire('ev_count', ef.signals.get('count')!.width);
+  // event mode: 0 all, 1 fired only, 2 one in N (N = 0 counts as 1), 3 all
+  const nCnt = m.reg('n_count', EVENT_N_BITS, { init: 0 });
+  const nWrap = m.let('n_wrap', nCnt.add(1).ge(nth));
+  m.sync((b) => b.if(decValid, (u) => u.set(nCnt, mux(nWrap, lit(0, EVENT_N_BITS), nCnt.add(1)))), 'one_in_n');
+  const push = m.let('event_push', decValid.and(mux(mode.eq(EVENT_MODES.FIRED), accepted, mux(mode.eq(EVENT_MODES.ONE_IN_N), nCnt.eq(0), lit(1, 1)))));
+  const firedC = m.reg('fired_c', CB, { init: 0 });
+  const droppedC = m.reg('dropped_c', CB, { init: 0 });
+  m.sync((b) => {
+    b.if(accepted, (u) => u.set(firedC, firedC.add(1)));
+    b.if(matches.and(accepted.not()), (u) => u.set(droppedC, droppedC.add(1)));
+  }, 'decision_counters');
+  m.assign(firedOut, firedC);
+  m.assign(droppedOut, droppedC);
   m.instance(ef, 'events', {
-    in_valid: decValid,
+    in_valid: push,
     in_ready: efReady,
     in_data: word!,
     out_valid: ev.valid,
@@ -152,7 +184,7 @@ export function triggerModule(hw: CellnetHw, name: string): Module {
     count: efCount,
   });
   const lost = m.reg('lost', t.lostBits, { init: 0 });
-  m.sync((b) => b.if(decValid.and(efReady.not()).and(lost.all().not()), (u) => u.set(lost, lost.add(1))), 'lost');
+  m.sync((b) => b.if(push.and(efReady.not()).and(lost.all().not()), (u) => u.set(lost, lost.add(1))), 'lost');
   m.assign(lostOut, lost);
   return m;
 }

@@ -59,7 +59,7 @@ describe('cell sorter hardware plan', () => {
 
   it('packs and unpacks event records', () => {
     const hw = cellnetHw(cfg, 1);
-    const v = { frame: 65535, cls: 1, score: 1234, timestamp: 2 ** 32 - 1, fired: 1, dropped: 0 };
+    const v = { frame: 65535, cls: 1, score: 1234, sof: 77, timestamp: 2 ** 32 - 1, fired: 1, dropped: 0 };
     expect(unpackFields(hw.event, packFields(hw.event, v))).toEqual(v);
     expect(() => packFields(hw.event, { ...v, cls: 2 })).toThrow(RangeError);
   });

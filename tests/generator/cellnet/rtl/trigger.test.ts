@@ -10,7 +10,7 @@ import { decodeEdges, decodeEvent, regWord, triggerHarness } from '../../../../s
 const hw3: CellnetHw = cellnetHw(cellnetConfig({ classes: [{ name: 'B', label: 0 }, { name: 'T4', label: 1 }, { name: 'T8', label: 2 }], layers: [...cellnetConfig().layers.slice(0, 4), { kind: 'dense', units: 3, weightBits: 8 }] }), 8, { queueDepth: 4, eventDepth: 64 });
 
 describe('trigger golden model', () => {
-  const dec = (timestamp: number, cls: number, score: number, frame = 0): Decision => ({ timestamp, cls, score, frame });
+  const dec = (timestamp: number, cls: number, score: number, frame = 0): Decision => ({ timestamp, sof: timestamp, cls, score, frame });
   const writes = (r: TriggerRegs) => regWrites(r).map((w, i) => ({ ...w, cycle: i }));
 
   it('starts a pulse exactly delay cycles after the decision and holds it width cycles', () => {

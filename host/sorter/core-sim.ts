@@ -3,13 +3,13 @@
  * stalls on its streams, every event checked against the golden classifier and every event and pulse edge against
  * the trigger golden. `lutforge sim cellnet` prints it.
  */
-import { cellnetDesign } from '../generator/cellnet/rtl/design';
-import { goldenBatch } from '../generator/cellnet/golden';
-import { triggerGolden, type TriggerRegs } from '../generator/cellnet/rtl/trigger-golden';
-import { ConfigError } from '../generator/util/errors';
-import { buildCellnetSim, runCellnet } from '../sim/designs/cellnet';
-import { loadImages } from './designs/cellnet';
-import { classMask } from './sorter';
+import { cellnetDesign } from '../../generator/cellnet/rtl/design';
+import { goldenBatch } from '../../generator/cellnet/golden';
+import { triggerGolden, type TriggerRegs } from '../../generator/cellnet/rtl/trigger-golden';
+import { ConfigError } from '../../generator/util/errors';
+import { buildCellnetSim, runCellnet } from '../../sim/designs/cellnet';
+import { loadImages } from '../designs/cellnet';
+import { classMask } from './replay';
 
 export interface CellnetSimRequest {
   images: string;

@@ -4,13 +4,13 @@
  * and check the events against the golden classifier + trigger. Used by `lutforge sort` and `lutforge demo`.
  */
 import { createWriteStream } from 'node:fs';
-import type { TriggerEvent } from '../generator/cellnet/rtl/trigger-golden';
-import { ConfigError } from '../generator/util/errors';
-import { cellnetLinked, decodeEvent, goldenEvents, loadImages, pixelBeats, programTrigger, type SortSettings } from './designs/cellnet';
-import { PPC_VALUES } from '../generator/cellnet/rtl/plan';
-import { DeviceMismatchError } from './link/device';
-import { openDevice } from './link/open';
-import { bars, beside, histogram, type PlotSpec } from './plot';
+import type { TriggerEvent } from '../../generator/cellnet/rtl/trigger-golden';
+import { ConfigError } from '../../generator/util/errors';
+import { cellnetLinked, decodeEvent, goldenEvents, loadImages, pixelBeats, programTrigger, type SortSettings } from '../designs/cellnet';
+import { PPC_VALUES } from '../../generator/cellnet/rtl/plan';
+import { DeviceMismatchError } from '../link/device';
+import { openDevice } from '../link/open';
+import { bars, beside, histogram, type PlotSpec } from '../plot';
 
 export interface SortRequest {
   device: string;
