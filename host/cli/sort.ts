@@ -1,6 +1,6 @@
 /**
  * `lutforge sort`: drive the cell sorter on a device (default: the Verilator virtual board) with live per-class
- * counts, decision rate and latency; the run itself is host/sorter.ts.
+ * counts, decision rate and latency; the run itself is host/sorter/.
  */
 import type { Command } from 'commander';
 import { writePlot } from '../plot';

@@ -1,6 +1,6 @@
 /**
  * Acceptance: the cell sorter over the real serial stack (serialport <-> socat pty <-> Verilator UART of the
- * cellnet virtual board), driven by the product's own sorter run (host/sorter.ts, as `lutforge sort --device
+ * cellnet virtual board), driven by the product's own sorter run (host/sorter/replay.ts, as `lutforge sort --device
  * serial:PTY@115200`): loads the settings, replays 100 images one per write, and checks every event against the
  * golden classifier + trigger golden, with nothing lost on the device.
  *
