@@ -8,7 +8,7 @@ import { ConfigError } from './util/errors';
 import { GEMV_DEFAULTS, gemvConfig, gemvModule } from './llm/gemv';
 import { CELLNET_RTL_DEFAULTS, cellnetDesign } from './cellnet/rtl/design';
 import { ENGINE_DEFAULTS, type ModelShape } from './llm/model-spec';
-import { llmDeviceConfig, llmDeviceModule, presetLatency } from './llm/device';
+import { deviceEngineParams, llmDeviceConfig, llmDeviceModule, presetLatency } from './llm/device';
 import { LLM_PRESETS, STORIES260K_SHAPE, llmPresetConfig, llmEngineModule, synthEngine, type LlmEngineConfig } from './llm/engine';
 
 export interface DesignEntry {
@@ -56,7 +56,7 @@ export const DESIGNS: Record<string, DesignEntry> = {
       const { latency, ...rest } = params;
       const hw = Object.fromEntries(Object.entries(rest).filter(([k]) => hwKeys.includes(k)));
       const engine = Object.fromEntries(Object.entries(rest).filter(([k]) => !hwKeys.includes(k)));
-      const cfg = llmPresetConfig(preset, shape, { hw, engine: { ...ENGINE_DEFAULTS, ...engine } });
+      const cfg = llmPresetConfig(preset, shape, { hw, engine: deviceEngineParams(preset, engine) });
       const config = llmDeviceConfig(cfg, { latency: latency ?? presetLatency(preset) });
       return { config, module: llmDeviceModule(config) };
     },

@@ -3,9 +3,10 @@
  * image, decode greedily on the device, and compare ids (and logits with --logits) with the golden decoder.
  */
 import type { LlamaCheckpoint } from '../../generator/llm/checkpoint';
-import { describeEngine, ENGINE_DEFAULTS, shapeOf, type EngineConfig, type EngineParams } from '../../generator/llm/model-spec';
+import { describeEngine, shapeOf, type EngineConfig, type EngineParams } from '../../generator/llm/model-spec';
 import { llmPresetConfig } from '../../generator/llm/engine/hw-config';
 import { presetLatency } from '../../generator/llm/device/layout';
+import { deviceEngineParams } from '../../generator/llm/device/engine-params';
 import { generateGreedy } from '../../generator/llm/float-model';
 import { GoldenDecoder } from '../../generator/llm/golden/decoder';
 import type { QuantModel } from '../../generator/llm/quant/model';
@@ -54,7 +55,7 @@ export interface DeviceRunResult {
 export async function runOnDevice(o: DeviceRunOptions): Promise<DeviceRunResult> {
   // The preset gives the hardware; engine parameters start from the golden engine's defaults, not the preset's,
   // so `--device` and `--engine golden` with the same flags decode the same model.
-  const cfg = llmPresetConfig(o.preset, shapeOf(o.ckpt.dims), { engine: { ...ENGINE_DEFAULTS, ...o.engine } });
+  const cfg = llmPresetConfig(o.preset, shapeOf(o.ckpt.dims), { engine: deviceEngineParams(o.preset, o.engine) });
   const qm = o.quantize(cfg.engine);
   const latency = o.latency ?? presetLatency(o.preset);
   const linked = llmDeviceLinked(cfg, { latency, phy: 'bytes' });
