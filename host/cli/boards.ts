@@ -13,6 +13,8 @@ import { checkPins } from '../../generator/flow/pincheck';
 import { fitSuggestion } from '../../generator/shell/presets';
 import { generateBoard, manifest, sha256, type BoardGen, type OutFile } from '../../generator/shell/generate';
 import { writeDirAtomic } from '../../generator/util/files';
+import { generateU280Llm, KERNEL_TOP } from '../../generator/shell/u280-xdma';
+import type { LlmDeviceConfig } from '../../generator/llm/device/layout';
 import { lintVerilog } from '../../sim/lint';
 import { runTool } from '../../sim/tools';
 import { addParamOptions, designParams, modelShapeOpt } from './design-params';
@@ -50,6 +52,7 @@ function assertPins(g: BoardGen): void {
 
 /** `generate DESIGN --board B`: files, fit check (unless --no-fit), manifest, written atomically. */
 export async function generateForBoard(design: string, opts: Record<string, unknown>): Promise<void> {
+  if (design === 'llmdev' && boardNamed(String(opts.board)).host.includes('xdma')) return generateXdmaLlm(opts);
   const g = genFromOpts(design, opts, await modelShapeOpt(design, opts));
   assertPins(g);
   if (opts.lint) await lintVerilog([...g.rtl, ...g.stubs], 'top');
@@ -80,6 +83,24 @@ export async function generateForBoard(design: string, opts: Record<string, unkn
       ...(g.board.placeholder ? [`note: ${g.board.placeholder}`] : []),
       ...(fit ? ['fit check (Yosys):', formatFitTable(fit.rows)] : ['fit check skipped (--no-fit)']),
     ].join('\n'),
+  );
+}
+
+/** `generate llmdev --board u280`: the XDMA + HBM block design around the AXI llmdev (generator/shell/u280-xdma.ts). */
+async function generateXdmaLlm(opts: Record<string, unknown>): Promise<void> {
+  const board = boardNamed(String(opts.board));
+  const preset = opts.preset === undefined ? board.presets.llmdev ?? 'u280' : String(opts.preset);
+  const params = { masters: 32, ...designParams('llmdev', opts) };
+  if (!params.masters) throw new Error(`--masters 0 (on-chip weights) has no XDMA + HBM shell on ${board.name}; use 1..32`);
+  const { config } = DESIGNS.llmdev!.build(params, preset);
+  const g = generateU280Llm(board, config as LlmDeviceConfig);
+  if (opts.lint) await lintVerilog(g.rtl, KERNEL_TOP);
+  const out = resolve(String(opts.out));
+  const man = JSON.stringify({ top: KERNEL_TOP, board: board.name, part: board.part.device, design: 'llmdev', preset, params, files: g.files.map((f) => ({ path: f.name, role: f.role, bytes: Buffer.byteLength(f.data), sha256: sha256(f.data) })) }, null, 2) + '\n';
+  await writeDirAtomic(out, [...g.files.map((f) => ({ name: f.name, data: f.data })), { name: 'manifest.json', data: man }]);
+  const files = [...g.files.map((f) => f.name), 'manifest.json'];
+  emit(opts, { design: 'llmdev', board: board.name, preset, params, top: KERNEL_TOP, out, files, linted: Boolean(opts.lint) }, () =>
+    `wrote ${files.length} files for llmdev on ${board.title} (preset ${preset}, ${params.masters} AXI4 masters into HBM, XDMA + HBM block design) to ${out}${opts.lint ? ' — lint clean' : ''}\nbuild: vivado -mode batch -source ${out}/scripts/build.tcl (see README.md)`,
   );
 }
 

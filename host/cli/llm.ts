@@ -54,9 +54,16 @@ interface RunOpts {
   device?: string;
   preset: string;
   latency?: string;
+  memory?: string;
+  masters?: string;
   logits?: boolean;
   check: boolean;
   json?: boolean;
+}
+
+function memoryOf(m: string | undefined): 'bram' | 'hbm' {
+  if (m === undefined || m === 'bram' || m === 'hbm') return m ?? 'bram';
+  throw new ConfigError('memory', 'must be bram or hbm', m);
 }
 
 function schemeOf(name: string): SchemeName {
@@ -91,6 +98,8 @@ async function runDevice(o: RunOpts, ckpt: LlamaCheckpoint, prompt: number[], to
     prompt,
     steps,
     latency: o.latency !== undefined ? parseIntOpt('--latency', o.latency) : undefined,
+    memory: memoryOf(o.memory),
+    masters: o.masters !== undefined ? parseIntOpt('--masters', o.masters) : undefined,
     logits: !!o.logits,
     check: o.check,
     progress: !o.json,
@@ -133,6 +142,8 @@ export function register(program: Command): void {
       .option('--device <dev>', "decode on a device (implies --engine device): sim | serial:PATH[@baud] | tcp:HOST:PORT[@baud] | xdma:N[@DIR]")
       .option('--preset <name>', 'device hardware preset: sim-small | tiny | u280 (engine parameters follow --scheme/--w-group/--sinks/--window)', DEVICE_RUN_DEFAULTS.preset)
       .option('--latency <cycles>', 'device weight-memory read latency in cycles (default: the preset memory model)')
+      .option('--memory <kind>', 'device weight memory: bram (on chip) | hbm (AXI4 masters, one per HBM pseudo-channel)', 'bram')
+      .option('--masters <n>', 'device --memory hbm: AXI masters / pseudo-channels (power of two, 1..32; default 4, u280 32)')
       .option('--logits', 'device: also read back every logit and compare it with the golden decoder')
       .option('--no-check', 'device: skip the golden decoder comparison'),
   ).action(async (o: RunOpts) => {

@@ -32,6 +32,9 @@ export interface DeviceRunOptions {
   prompt: number[];
   steps: number;
   latency?: number;
+  /** Weight memory of the device: on-chip block RAM, or HBM behind AXI4 masters (the U280 design). */
+  memory?: 'bram' | 'hbm';
+  masters?: number;
   logits?: boolean;
   check?: boolean;
   progress?: boolean;
@@ -48,6 +51,7 @@ export interface DeviceRunResult {
   cyclesPerToken: number[];
   meanCyclesPerToken: number;
   memoryLatency: number;
+  memory: 'bram' | 'hbm';
   tokensPerSecond: number;
   golden: { ids: number[]; match: boolean; logitsMatch?: boolean } | null;
 }
@@ -58,7 +62,8 @@ export async function runOnDevice(o: DeviceRunOptions): Promise<DeviceRunResult>
   const cfg = llmPresetConfig(o.preset, shapeOf(o.ckpt.dims), { engine: deviceEngineParams(o.preset, o.engine) });
   const qm = o.quantize(cfg.engine);
   const latency = o.latency ?? presetLatency(o.preset);
-  const linked = llmDeviceLinked(cfg, { latency, phy: 'bytes' });
+  const hbm = o.memory === 'hbm' ? { masters: o.masters ?? (o.preset === 'u280' ? 32 : 4), axiBits: o.preset === 'u280' ? 512 : 64 } : undefined;
+  const linked = llmDeviceLinked(cfg, { latency, phy: 'bytes', hbm });
   // `sim`: the byte-bridged virtual board, stepped in short slices (the transfer is round-trip bound, not line bound).
   const dev =
     o.device === 'sim'
@@ -94,6 +99,7 @@ export async function runOnDevice(o: DeviceRunOptions): Promise<DeviceRunResult>
       cyclesPerToken: cyc,
       meanCyclesPerToken: cyc.reduce((a, b) => a + b, 0) / cyc.length,
       memoryLatency: latency,
+      memory: o.memory ?? 'bram',
       tokensPerSecond: o.steps / seconds,
       golden,
     };

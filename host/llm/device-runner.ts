@@ -19,6 +19,8 @@ import type { Device } from '../link/device';
 import type { OpOptions } from '../link/ops';
 import type { Progress } from '../link/progress';
 import { buildVirtualBoard, type VirtualBoardBuild } from '../link/vboard';
+import { hbmImage, PC_BYTES, type HbmParams } from '../../generator/llm/device/hbm-layout';
+import { hbmSimTop } from '../../sim/designs/llmdev-hbm';
 
 /** The virtual board's UART: 4 clocks per bit, the minimum mid-bit sampling allows (weights are ~170 KB). */
 export const LLM_VBOARD_CLOCKS_PER_BIT = 4;
@@ -36,17 +38,31 @@ export interface LlmDeviceLinked {
  * serial cable reaches); 'bytes' feeds the link's frame receiver one byte per clock (docs/protocol.md#virtual-board),
  * which makes the 172 KB weight transfer of `--device sim` ~10x faster to simulate. The framing is RTL either way.
  */
-export function llmDeviceLinked(cfg: LlmEngineConfig, opts: { latency?: number; clocksPerBit?: number; phy?: 'uart' | 'bytes' } = {}): LlmDeviceLinked {
-  const d = llmDeviceConfig(cfg, { latency: opts.latency });
+export function llmDeviceLinked(cfg: LlmEngineConfig, opts: { latency?: number; clocksPerBit?: number; phy?: 'uart' | 'bytes'; hbm?: HbmParams } = {}): LlmDeviceLinked {
+  const d = llmDeviceConfig(cfg, { latency: opts.latency, ...(opts.hbm && { mem: 'axi' as const, hbm: opts.hbm }) });
   const core = llmDeviceModule(d);
-  const top = llmDeviceTop(d);
-  const { regmap } = linkBoardTop(core, linkConfig(), top);
+  // With HBM the virtual card is the core plus the HBM channel models, whose host port is the link's memory bus.
+  const simCore = d.hbm ? hbmSimTop(d, core) : core;
+  const top = { ...llmDeviceTop(d), ...(d.hbm && { memWords: d.hbm.masters * (PC_BYTES / 4) }) };
+  const { regmap } = linkBoardTop(simCore, linkConfig(), top);
   return {
     d,
     core,
     regmap,
-    virtualBoard: () => buildVirtualBoard(core, { ...top, phy: opts.phy ?? 'uart' }, { simClocksPerBit: opts.clocksPerBit ?? LLM_VBOARD_CLOCKS_PER_BIT }),
+    virtualBoard: () => buildVirtualBoard(simCore, { ...top, phy: opts.phy ?? 'uart' }, { simClocksPerBit: opts.clocksPerBit ?? LLM_VBOARD_CLOCKS_PER_BIT }),
   };
+}
+
+/** An AXI error response seen by the device's weight readers (status register axi_err / axi_err_info). */
+export class AxiError extends Error {
+  constructor(
+    readonly channel: number,
+    readonly resp: number,
+    readonly stream: string,
+  ) {
+    super(`AXI ${resp === 3 ? 'DECERR' : 'SLVERR'} on HBM pseudo-channel ${channel} (${stream} stream): the weights read in this step are not trustworthy`);
+    this.name = 'AxiError';
+  }
 }
 
 export interface TransferStats {
@@ -74,7 +90,11 @@ export class LlmDeviceRunner {
 
   /** Packs `qm` with the engine's packer and the device layout. */
   image(qm: QuantModel): DeviceImage {
-    return deviceImage(this.d, qm);
+    const img = deviceImage(this.d, qm);
+    if (!this.d.hbm) return img;
+    // One part per pseudo-channel at its HBM card address (word address = byte address / 4).
+    const parts = hbmImage(this.d, this.d.hbm, img);
+    return { regions: parts.map((p) => ({ name: `pc${p.pc}`, base: p.cardAddr / 4, words: p.words })), bytes: parts.reduce((a, p) => a + 4 * p.words.length, 0) };
   }
 
   /** Writes every region and verifies it by readback (throws naming the first bad word). */
@@ -109,6 +129,10 @@ export class LlmDeviceRunner {
     const logit = Number(BigInt.asIntN(32, r & 0xffffffffn));
     const id = Number(r >> 32n);
     const cycles = await this.dev.readReg('step_cycles', { signal: opts.signal });
+    if (this.d.hbm && (await this.dev.readReg('axi_err', { signal: opts.signal }))) {
+      const info = await this.dev.readReg('axi_err_info', { signal: opts.signal });
+      throw new AxiError(info & 31, (info >> 7) & 3, ['w', 's', 'a', 'e'][(info >> 5) & 3]!);
+    }
     return { id, logit, logits, cycles };
   }
 

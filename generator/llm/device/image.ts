@@ -9,7 +9,8 @@ import type { QuantModel } from '../quant/model';
 import { REGIONS, type LlmDeviceConfig, type RegionName } from './layout';
 
 export interface RegionImage {
-  name: RegionName;
+  /** A region (w, s, a, e) or, for the HBM image, a pseudo-channel (pc0, pc1, ...). */
+  name: RegionName | `pc${number}`;
   /** First host word address. */
   base: number;
   /** Words to write there (wide words at `stride` limbs each, padding limbs zero). */

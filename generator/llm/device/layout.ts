@@ -16,6 +16,7 @@ import { ConfigError, clog2, requireInt } from '../../util/errors';
 import { ceilDiv, presetNamed, type LlmEngineConfig } from '../engine/hw-config';
 import { logitBeats, packModel } from '../engine/pack';
 import { randomQuantModel } from '../engine/random';
+import { hbmLayout, type HbmLayout, type HbmParams } from './hbm-layout';
 
 export const REGIONS = ['w', 's', 'a', 'e'] as const;
 export type RegionName = (typeof REGIONS)[number];
@@ -38,6 +39,9 @@ export interface LlmDeviceParams {
   latency?: number;
   /** Design name (register map design id). */
   design?: string;
+  /** Weight memory: on-chip block RAM behind the link (default), or HBM read by AXI4 masters (hbm-layout.ts). */
+  mem?: 'bram' | 'axi';
+  hbm?: HbmParams;
 }
 
 export interface LlmDeviceConfig {
@@ -65,6 +69,8 @@ export interface LlmDeviceConfig {
   readonly resultBits: number;
   /** Weight bytes the host transfers (all regions, padding limbs included). */
   readonly imageBytes: number;
+  /** The HBM layout when mem = 'axi', else null. */
+  readonly hbm: HbmLayout | null;
 }
 
 const pow2ceil = (n: number): number => 2 ** clog2(Math.max(1, n));
@@ -118,6 +124,7 @@ export function llmDeviceConfig(cfg: LlmEngineConfig, p: LlmDeviceParams = {}, s
     idBits,
     resultBits: 32 + idBits,
     imageBytes: 4 * REGIONS.reduce((a, n) => a + regions[n].words * regions[n].stride, 0),
+    hbm: p.mem === 'axi' ? hbmLayout({ engine: cfg, regions, wWords: sizes.wWords, sWords: sizes.sWords, tailBeats: sizes.tailBeats, rowBeats }, p.hbm ?? { masters: 4, axiBits: 64 }) : null,
   });
 }
 
@@ -133,6 +140,6 @@ export function presetLatency(preset: string): number {
 export function layoutRevision(d: LlmDeviceConfig): number {
   const e = d.engine.engine as unknown as Record<string, unknown>;
   const engineKey = Object.keys(e).sort().map((k) => `${k}=${JSON.stringify(e[k])}`).join(';');
-  const key = REGIONS.map((n) => `${n}:${d.regions[n].words}x${d.regions[n].width}`).join(',') + `;e${d.embLaneBits};id${d.idBits};${engineKey}`;
+  const key = REGIONS.map((n) => `${n}:${d.regions[n].words}x${d.regions[n].width}`).join(',') + `;e${d.embLaneBits};id${d.idBits};${engineKey}` + (d.hbm ? `;hbm${d.hbm.masters}x${d.hbm.axiBits}:${d.hbm.pcBytes}` : '');
   return fnv1a32(key);
 }

@@ -17,6 +17,7 @@ import { Module, cat, lit, mux, orAll, select, type Expr, type Signal } from '..
 import { fifoModule } from '../../lib/fifo';
 import { bitsFor, clog2 } from '../../util/errors';
 import { llmEngineModule } from '../engine/rtl';
+import { axiBackend } from './sequencer-axi';
 import { REGIONS, type LlmDeviceConfig, type RegionName } from './layout';
 
 const abits = (n: number): number => Math.max(1, clog2(n));
@@ -84,8 +85,6 @@ export function llmDeviceModule(d: LlmDeviceConfig): Module {
     doc: `LLM decode engine (${cfg.engine.model.nLayers} layers, dim ${cfg.engine.model.dim}) fed by a weight sequencer, memory latency ${d.latency}`,
   });
   const tok = m.streamIn('tok', cfg.tokBits);
-  const cmd = m.streamIn('mem_cmd', 65);
-  const rsp = m.streamOut('mem_rsp', 32);
   const next = m.streamOut('next', d.resultBits);
   const lo = m.streamOut('logits', cfg.logitsBits, { last: true });
   const logitsEn = m.input('logits_en', 1);
@@ -100,130 +99,22 @@ export function llmDeviceModule(d: LlmDeviceConfig): Module {
   m.instance(eng, 'engine', E);
   for (const n of ['perf_gemv', 'perf_attn', 'perf_other', 'perf_idle']) if (E[n]) m.assign(m.output(n, 32), E[n]!.asUnsigned().resize(32));
 
-  // ---- region memories and the link port -------------------------------------------------------------------
-  const rs = d.regionShift;
-  const cAddr = cmd.data.slice(63, 32);
-  const cWe = cmd.data.bit(64);
-  const cData = cmd.data.slice(31, 0);
-  const hiOk = rs + 2 < 32 ? cAddr.slice(31, rs + 2).eq(0) : lit(1, 1);
-  const cRegion = cAddr.slice(rs + 1, rs);
-  const mems = {} as Record<RegionName, ReturnType<Module['memory']>[]>;
-  const lb = (n: RegionName) => clog2(R[n].stride);
-  const maxLb = Math.max(1, ...REGIONS.map(lb));
-  const lkPend = m.reg('lk_pend', 1, { init: 0 });
-  const lkRegion = m.reg('lk_region', 2, { init: 0 });
-  const lkLimb = m.reg('lk_limb', maxLb, { init: 0 });
-  const lkOk = m.reg('lk_ok', 1, { init: 0 });
-  const rspValid = m.reg('rsp_valid', 1, { init: 0 });
-  const rspData = m.reg('rsp_data', 32, { init: 0 });
-  const okAny: Expr[] = [];
-  const lkData: Expr[] = [];
-  REGIONS.forEach((n, ri) => {
-    const g = R[n];
-    const ab = abits(g.words);
-    const word = field(cAddr, rs - 1, lb(n));
-    const limb = field(cAddr, lb(n) - 1, 0);
-    const below = (x: Expr, n2: number) => x.zext(x.width + 1).lt(lit(n2, x.width + 1));
-    const ok = m.let(`lk_ok_${n}`, hiOk.and(cRegion.eq(ri)).and(below(word, g.words)).and(below(limb, g.limbs)));
-    okAny.push(ok);
-    const wa = m.let(`lk_word_${n}`, word.resize(ab));
-    mems[n] = [];
-    const regs: Expr[] = [];
-    for (let k = 0; k < g.limbs; k++) {
-      const mem = m.memory(`mem_${n}${k}`, 32, g.words);
-      mems[n].push(mem);
-      const q = m.reg(`lk_q_${n}${k}`, 32);
-      m.sync((b) => {
-        b.if(cmd.fire.and(cWe).and(ok).and(limb.eq(k)), (t) => t.write(mem, wa, cData));
-        b.set(q, mem.read(wa));
-      });
-      regs.push(q);
-    }
-    lkData.push(select(field(lkLimb, lb(n) - 1, 0), regs));
-  });
-  m.assign(cmd.ready, lkPend.or(rspValid).not());
-  m.assign(rsp.valid, rspValid);
-  m.assign(rsp.data, rspData);
-  m.sync((b) => {
-    b.if(rsp.fire, (t) => t.set(rspValid, 0));
-    b.if(cmd.fire.and(cWe.not()), (t) => t.set(lkPend, 1).set(lkRegion, cRegion).set(lkLimb, field(cAddr, maxLb - 1, 0).resize(maxLb)).set(lkOk, orAll(okAny)));
-    b.if(lkPend, (t) => t.set(lkPend, 0).set(rspValid, 1).set(rspData, mux(lkOk, select(lkRegion, lkData), lit(0, 32))));
-  });
-
   // ---- step control ------------------------------------------------------------------------------------------
   const idBits = d.idBits;
   const stepActive = m.reg('step_active', 1, { init: 0 });
   const tokFull = m.reg('tok_q_full', 1, { init: 0 });
   const tokData = m.reg('tok_q', cfg.tokBits, { init: 0 });
-  const wAct = m.reg('w_act', 1, { init: 0 });
-  const sAct = m.reg('s_act', 1, { init: 0 });
-  const xAct = m.reg('x_act', 1, { init: 0 });
-  const wCnt = m.reg('w_cnt', bitsFor(d.wWords), { init: 0 });
-  const sCnt = m.reg('s_cnt', bitsFor(d.sWords), { init: 0 });
-  const xCnt = m.reg('x_cnt', bitsFor(d.auxBeats), { init: 0 });
-  const eAb = abits(R.e.words);
-  const aAb = abits(R.a.words);
-  const rowBase = m.reg('row_base', eAb, { init: 0 });
   const cyc = m.reg('cyc', 32, { init: 0 });
   const steps = m.reg('steps_q', 32, { init: 0 });
   const lastCycles = m.reg('last_cycles', 32, { init: 0 });
   m.assign(stepsOut, steps);
   m.assign(cyclesOut, lastCycles);
   m.assign(busy, stepActive);
-  m.assign(tok.ready, stepActive.or(wAct).or(sAct).or(xAct).not());
   m.assign(E.tok_valid!, tokFull);
   m.assign(E.tok_data!, tokData);
   const id = tok.data.slice(idBits - 1, 0);
-  const rowOf = m.let('row_of_tok', id.mul(lit(d.rowBeats, bitsFor(d.rowBeats))).resize(eAb));
-
-  // ---- readers --------------------------------------------------------------------------------------------------
-  const limbsOf = (n: RegionName, addr: Expr, prefix: string): Expr[] =>
-    mems[n].map((mem, k) => {
-      const q = m.reg(`${prefix}_q_${n}${k}`, 32);
-      m.sync((b) => b.set(q, mem.read(addr.resize(abits(R[n].words)))));
-      return q;
-    });
-  const wide = (regs: Expr[], width: number): Expr => cat(...[...regs].reverse()).slice(width - 1, 0);
-  const wIssue = reader(m, d, {
-    name: 'w',
-    width: cfg.wPortBits,
-    want: wAct,
-    addr: wCnt.resize(abits(R.w.words)),
-    read: (a) => limbsOf('w', a, 'w'),
-    assemble: (regs) => wide(regs, cfg.wPortBits),
-    out: { valid: E.w_valid!, ready: E.w_ready!, data: E.w_data! },
-  });
-  const sIssue = reader(m, d, {
-    name: 's',
-    width: cfg.sPortBits,
-    want: sAct,
-    addr: sCnt.resize(abits(R.s.words)),
-    read: (a) => limbsOf('s', a, 's'),
-    assemble: (regs) => wide(regs, cfg.sPortBits),
-    out: { valid: E.s_valid!, ready: E.s_ready!, data: E.s_data! },
-  });
-  // aux: beat 0 = a[0] (embedding constant), beats 1..rowBeats = e[row + i], then a[1 + i].
-  const isE = m.let('x_is_e', xCnt.ge(1).and(xCnt.le(d.rowBeats)));
-  const aAddr = m.let('x_a_addr', mux(xCnt.eq(0), lit(0, aAb), xCnt.sub(d.rowBeats).resize(aAb)));
-  const eAddr = m.let('x_e_addr', rowBase.add(xCnt.sub(1).resize(eAb)));
-  const xw = Math.max(aAb, eAb);
-  const eb = d.embLaneBits;
-  const xIssue = reader(m, d, {
-    name: 'x',
-    width: cfg.auxBits,
-    want: xAct,
-    addr: mux(isE, eAddr.resize(xw), aAddr.resize(xw)),
-    tag: isE,
-    read: (a) => [...limbsOf('a', a, 'x'), ...limbsOf('e', a, 'x')],
-    assemble: (regs, tag) => {
-      const aw = wide(regs.slice(0, R.a.limbs), cfg.auxBits);
-      const raw = cat(...regs.slice(R.a.limbs).reverse());
-      const ew = cat(...Array.from({ length: P }, (_, q) => raw.slice(q * eb + eb - 1, q * eb).zext(32)).reverse());
-      return mux(tag, ew, aw);
-    },
-    out: { valid: E.aux_valid!, ready: E.aux_ready!, data: E.aux_data! },
-  });
-
+  const readerBusy = d.hbm ? axiBackend(m, d, E, tok.fire, id) : bramBackend(m, d, E, tok, id);
+  m.assign(tok.ready, stepActive.or(readerBusy).not());
   // ---- argmax over the logits stream (first index of the largest value, as run.c) ------------------------------
   const resFull = m.reg('res_full', 1, { init: 0 });
   const resData = m.reg('res_data', d.resultBits, { init: 0 });
@@ -278,18 +169,8 @@ export function llmDeviceModule(d: LlmDeviceConfig): Module {
         .set(stepActive, 1)
         .set(tokFull, 1)
         .set(tokData, tok.data)
-        .set(rowBase, rowOf)
-        .set(wAct, 1)
-        .set(sAct, 1)
-        .set(xAct, 1)
-        .set(wCnt, 0)
-        .set(sCnt, 0)
-        .set(xCnt, 0)
         .set(cyc, 0),
     );
-    b.if(wIssue, (t) => t.set(wCnt, wCnt.add(1)).if(wCnt.eq(d.wWords - 1), (u) => u.set(wAct, 0)));
-    b.if(sIssue, (t) => t.set(sCnt, sCnt.add(1)).if(sCnt.eq(d.sWords - 1), (u) => u.set(sAct, 0)));
-    b.if(xIssue, (t) => t.set(xCnt, xCnt.add(1)).if(xCnt.eq(d.auxBeats - 1), (u) => u.set(xAct, 0)));
     b.if(lgFire, (t) => t.set(bestV, finV).set(bestI, finI).set(baseIdx, baseIdx.add(lit(P, ib))));
     b.if(lastBeat, (t) =>
       t
@@ -305,3 +186,126 @@ export function llmDeviceModule(d: LlmDeviceConfig): Module {
   return m;
 }
 
+
+/** Region memories behind the link's memory bus, and three credit-based readers (the on-chip back-end). */
+function bramBackend(m: Module, d: LlmDeviceConfig, E: Record<string, Signal>, tok: ReturnType<Module['streamIn']>, id: Expr): Expr {
+  const cfg = d.engine;
+  const P = cfg.P;
+  const R = d.regions;
+  const wAct = m.reg('w_act', 1, { init: 0 });
+  const sAct = m.reg('s_act', 1, { init: 0 });
+  const xAct = m.reg('x_act', 1, { init: 0 });
+  const wCnt = m.reg('w_cnt', bitsFor(d.wWords), { init: 0 });
+  const sCnt = m.reg('s_cnt', bitsFor(d.sWords), { init: 0 });
+  const xCnt = m.reg('x_cnt', bitsFor(d.auxBeats), { init: 0 });
+  const eAb = abits(R.e.words);
+  const aAb = abits(R.a.words);
+  const rowBase = m.reg('row_base', eAb, { init: 0 });
+  const rowOf = m.let('row_of_tok', id.mul(lit(d.rowBeats, bitsFor(d.rowBeats))).resize(eAb));
+  const cmd = m.streamIn('mem_cmd', 65);
+  const rsp = m.streamOut('mem_rsp', 32);
+  const rs = d.regionShift;
+  const cAddr = cmd.data.slice(63, 32);
+  const cWe = cmd.data.bit(64);
+  const cData = cmd.data.slice(31, 0);
+  const hiOk = rs + 2 < 32 ? cAddr.slice(31, rs + 2).eq(0) : lit(1, 1);
+  const cRegion = cAddr.slice(rs + 1, rs);
+  const mems = {} as Record<RegionName, ReturnType<Module['memory']>[]>;
+  const lb = (n: RegionName) => clog2(R[n].stride);
+  const maxLb = Math.max(1, ...REGIONS.map(lb));
+  const lkPend = m.reg('lk_pend', 1, { init: 0 });
+  const lkRegion = m.reg('lk_region', 2, { init: 0 });
+  const lkLimb = m.reg('lk_limb', maxLb, { init: 0 });
+  const lkOk = m.reg('lk_ok', 1, { init: 0 });
+  const rspValid = m.reg('rsp_valid', 1, { init: 0 });
+  const rspData = m.reg('rsp_data', 32, { init: 0 });
+  const okAny: Expr[] = [];
+  const lkData: Expr[] = [];
+  REGIONS.forEach((n, ri) => {
+    const g = R[n];
+    const ab = abits(g.words);
+    const word = field(cAddr, rs - 1, lb(n));
+    const limb = field(cAddr, lb(n) - 1, 0);
+    const below = (x: Expr, n2: number) => x.zext(x.width + 1).lt(lit(n2, x.width + 1));
+    const ok = m.let(`lk_ok_${n}`, hiOk.and(cRegion.eq(ri)).and(below(word, g.words)).and(below(limb, g.limbs)));
+    okAny.push(ok);
+    const wa = m.let(`lk_word_${n}`, word.resize(ab));
+    mems[n] = [];
+    const regs: Expr[] = [];
+    for (let k = 0; k < g.limbs; k++) {
+      const mem = m.memory(`mem_${n}${k}`, 32, g.words);
+      mems[n].push(mem);
+      const q = m.reg(`lk_q_${n}${k}`, 32);
+      m.sync((b) => {
+        b.if(cmd.fire.and(cWe).and(ok).and(limb.eq(k)), (t) => t.write(mem, wa, cData));
+        b.set(q, mem.read(wa));
+      });
+      regs.push(q);
+    }
+    lkData.push(select(field(lkLimb, lb(n) - 1, 0), regs));
+  });
+  m.assign(cmd.ready, lkPend.or(rspValid).not());
+  m.assign(rsp.valid, rspValid);
+  m.assign(rsp.data, rspData);
+  m.sync((b) => {
+    b.if(rsp.fire, (t) => t.set(rspValid, 0));
+    b.if(cmd.fire.and(cWe.not()), (t) => t.set(lkPend, 1).set(lkRegion, cRegion).set(lkLimb, field(cAddr, maxLb - 1, 0).resize(maxLb)).set(lkOk, orAll(okAny)));
+    b.if(lkPend, (t) => t.set(lkPend, 0).set(rspValid, 1).set(rspData, mux(lkOk, select(lkRegion, lkData), lit(0, 32))));
+  });
+
+  // ---- readers --------------------------------------------------------------------------------------------------
+  const limbsOf = (n: RegionName, addr: Expr, prefix: string): Expr[] =>
+    mems[n].map((mem, k) => {
+      const q = m.reg(`${prefix}_q_${n}${k}`, 32);
+      m.sync((b) => b.set(q, mem.read(addr.resize(abits(R[n].words)))));
+      return q;
+    });
+  const wide = (regs: Expr[], width: number): Expr => cat(...[...regs].reverse()).slice(width - 1, 0);
+  const wIssue = reader(m, d, {
+    name: 'w',
+    width: cfg.wPortBits,
+    want: wAct,
+    addr: wCnt.resize(abits(R.w.words)),
+    read: (a) => limbsOf('w', a, 'w'),
+    assemble: (regs) => wide(regs, cfg.wPortBits),
+    out: { valid: E.w_valid!, ready: E.w_ready!, data: E.w_data! },
+  });
+  const sIssue = reader(m, d, {
+    name: 's',
+    width: cfg.sPortBits,
+    want: sAct,
+    addr: sCnt.resize(abits(R.s.words)),
+    read: (a) => limbsOf('s', a, 's'),
+    assemble: (regs) => wide(regs, cfg.sPortBits),
+    out: { valid: E.s_valid!, ready: E.s_ready!, data: E.s_data! },
+  });
+  // aux: beat 0 = a[0] (embedding constant), beats 1..rowBeats = e[row + i], then a[1 + i].
+  const isE = m.let('x_is_e', xCnt.ge(1).and(xCnt.le(d.rowBeats)));
+  const aAddr = m.let('x_a_addr', mux(xCnt.eq(0), lit(0, aAb), xCnt.sub(d.rowBeats).resize(aAb)));
+  const eAddr = m.let('x_e_addr', rowBase.add(xCnt.sub(1).resize(eAb)));
+  const xw = Math.max(aAb, eAb);
+  const eb = d.embLaneBits;
+  const xIssue = reader(m, d, {
+    name: 'x',
+    width: cfg.auxBits,
+    want: xAct,
+    addr: mux(isE, eAddr.resize(xw), aAddr.resize(xw)),
+    tag: isE,
+    read: (a) => [...limbsOf('a', a, 'x'), ...limbsOf('e', a, 'x')],
+    assemble: (regs, tag) => {
+      const aw = wide(regs.slice(0, R.a.limbs), cfg.auxBits);
+      const raw = cat(...regs.slice(R.a.limbs).reverse());
+      const ew = cat(...Array.from({ length: P }, (_, q) => raw.slice(q * eb + eb - 1, q * eb).zext(32)).reverse());
+      return mux(tag, ew, aw);
+    },
+    out: { valid: E.aux_valid!, ready: E.aux_ready!, data: E.aux_data! },
+  });
+
+  m.sync((b) => {
+    b.if(tok.fire, (t) => t.set(rowBase, rowOf).set(wAct, 1).set(sAct, 1).set(xAct, 1).set(wCnt, 0).set(sCnt, 0).set(xCnt, 0));
+    b.if(wIssue, (t) => t.set(wCnt, wCnt.add(1)).if(wCnt.eq(d.wWords - 1), (u) => u.set(wAct, 0)));
+    b.if(sIssue, (t) => t.set(sCnt, sCnt.add(1)).if(sCnt.eq(d.sWords - 1), (u) => u.set(sAct, 0)));
+    b.if(xIssue, (t) => t.set(xCnt, xCnt.add(1)).if(xCnt.eq(d.auxBeats - 1), (u) => u.set(xAct, 0)));
+  });
+  return wAct.or(sAct).or(xAct);
+}
