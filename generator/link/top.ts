@@ -52,7 +52,8 @@ export function linkBoardTop(core: Module, cfg: LinkConfig, opts: LinkTopOptions
   if (memCmd && memCmd.width !== 65) throw new Error(`link: core ${core.name} stream mem_cmd must be 65 bits, is ${memCmd.width}`);
   if (memRsp && memRsp.width !== 32) throw new Error(`link: core ${core.name} stream mem_rsp must be 32 bits, is ${memRsp.width}`);
   const chanStreams = iface.streams.filter((s) => !(hasMem && (s.name === MEM_CMD || s.name === MEM_RSP)));
-  const ports = plainPorts(iface);
+  // AXI4 master ports (m<k>_axi_*) belong to the card shell (HBM), not to the register map.
+  const ports = plainPorts(iface).filter((p) => !/^m\d+_axi_/.test(p.name));
   const regmap = buildRegMap({
     design: opts.design,
     revision: opts.revision,

@@ -130,7 +130,7 @@ export function pipeSocket(p: string, flags: number): Socket {
 
 async function openPos(p: string): Promise<PosFile> {
   const st = await stat(p).catch(() => null);
-  if (!st) throw new TransportError(`xdma`, `${p} does not exist (is the XDMA driver loaded, or the virtual board running?)`);
+  if (!st) throw new TransportError(`xdma`, `${p} does not exist: install and load the XDMA driver (github.com/Xilinx/dma_ip_drivers, XDMA/linux-kernel: make install; modprobe xdma), check the card is programmed (lspci -d 10ee:), or start the virtual board`);
   if (st.isFIFO()) return FifoDevice.open(p);
   return new CharDevice(await open(p, 'r+'));
 }

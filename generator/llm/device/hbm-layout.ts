@@ -102,7 +102,7 @@ export function hbmLayout(d: Pick<LlmDeviceConfig, 'engine' | 'regions' | 'wWord
     off = up4k(off + bytes);
   }
   if (off > PC_BYTES)
-    throw new InputError(`the weight image needs ${off} bytes in each of ${N} pseudo-channels; one holds ${PC_BYTES} (256 MB). Use more masters (up to 32)`);
+    throw new InputError(`the weight image needs ${off} bytes in each of ${N} pseudo-channels; one holds ${PC_BYTES} (256 MB; the HBM is 8 GB in ${HBM_PCS} pseudo-channels). Use more masters (up to ${HBM_PCS}) or a smaller model`);
   const lenBits = Math.max(8, clog2(Math.max(wBeats, sBeats, atBeats, eRowBeats, d.wWords, d.sWords, d.tailBeats, d.rowBeats) + 1));
   const depth = (x: number) => Math.max(pow2ceil(2 * maxBurst), x);
   return {
