@@ -5,6 +5,8 @@
  *     Every step is checked bit for bit against the golden decoder.
  *  2. A Llama-2-7B-shaped decoder layer (dim 4096, hidden 11008, 32 heads, S+W = 128) with random weights on the u280
  *     preset, simulated and checked bit for bit, then scaled to 32 layers + the 32000 x 4096 classifier at 225 MHz.
+ *  3. The same layer through the AXI llmdev: 32 AXI4 readers, each on an HBM channel model (bench/llm-hbm.ts), giving
+ *     `hbmTokPerS` and its ratios to the 460 GB/s (~250 tok/s) and Shuhai 425 GB/s (~231 tok/s) bounds (--no-hbm skips).
  * The memory model of each preset (latency, bytes per cycle for w + s) is applied by the driver (sim/designs/llm.ts).
  * Options: --tokens=N (stories steps per preset, default 6), --presets=a,b, --no7b, --vpar7b=N, --slotpar7b=N,
  * --group7b=N, --fifo7b=N, --json.
@@ -19,6 +21,11 @@ import { buildLlmSim, LlmSession, type StepResult } from '../sim/designs/llm';
 import { bars, beside, writePlot } from '../host/plot';
 import { fmt, plotPath, report, table } from './table';
 import { argmax } from '../generator/llm/float-model';
+import { runHbmLayer } from './llm-hbm';
+
+/** Shuhai's measured U280 HBM throughput (FCCM 2020) and its tok/s bound for Llama-2-7B at W2 (reference.md 5). */
+const SHUHAI_GBPS = 425;
+const SHUHAI_TOKS = 231;
 
 const MODEL = new URL('../../shared/models/stories260K.bin', import.meta.url).pathname;
 const CLOCK_MHZ = 225;
@@ -151,7 +158,33 @@ export async function main(argv: string[]): Promise<void> {
     const layerWeights = 4 * 4096 * 4096 + 3 * 4096 * 11008;
     const bytes = 32 * (layerWeights / 4 + (layerWeights / cfg.engine.wGroup) * (cfg.engine.scaleBits / 8)) + 32000 * 4096 + cfg.clsPlanes * (32000 * 4096 / cfg.engine.wGroup);
     const bwCeiling = (HBM_GBPS * 1e9) / bytes;
+    // The same layer through the real AXI readers and the HBM channel models (32 x 512 bits, bench/llm-hbm.ts).
+    let hbm: Record<string, unknown> | null = null;
+    if (!argv.includes('--no-hbm')) {
+      const h = await runHbmLayer(cfg, 2);
+      const step = h.stepCycles[h.stepCycles.length - 1]!;
+      const hbmBpc = (SHUHAI_GBPS * 1e9) / (CLOCK_MHZ * 1e6);
+      const hClsSim = cfg.clsPlanes * gemvJobCycles(cfg, vocabSim, 4096, hbmBpc, ovh);
+      const hClsReal = cfg.clsPlanes * gemvJobCycles(cfg, 32000, 4096, hbmBpc, ovh);
+      const hLayer = step - hClsSim;
+      const hToken = 32 * hLayer + hClsReal;
+      const hbmTokPerS = (CLOCK_MHZ * 1e6) / hToken;
+      hbm = {
+        masters: h.masters,
+        axiBits: h.axiBits,
+        simulatedStepCycles: step,
+        layerCycles: hLayer,
+        tokenCycles: hToken,
+        hbmTokPerS,
+        ratioTo460: hbmTokPerS / CEILING_TOKS,
+        ratioToShuhai425: hbmTokPerS / SHUHAI_TOKS,
+        layerSlowdownVsIdeal: hLayer / layerCycles,
+        buildSeconds: h.buildSeconds,
+      };
+    }
     proj = {
+      hbm,
+      hbmTokPerS: hbm?.hbmTokPerS ?? null,
       vpar,
       slotPar,
       wFifo,
@@ -224,7 +257,16 @@ export async function main(argv: string[]): Promise<void> {
             ['layer cycles', p.layerCycles as number],
             ['classifier cycles (32000 x 4096, 4 planes)', p.classifierCycles as number],
             ['token cycles (32 layers + classifier)', p.tokenCycles as number],
-            [`tok/s at ${CLOCK_MHZ} MHz`, p.tokPerS as number],
+            [`tok/s at ${CLOCK_MHZ} MHz (ideal flat memory, 2,044 B/cycle, fixed latency)`, p.tokPerS as number],
+            ...(p.hbm
+              ? ([
+                  ['HBM: simulated step through 32 AXI4 readers + HBM channel models', (p.hbm as Record<string, number>).simulatedStepCycles!],
+                  ['HBM: layer cycles (vs ideal memory)', `${(p.hbm as Record<string, number>).layerCycles} (x${fmt((p.hbm as Record<string, number>).layerSlowdownVsIdeal!)})`],
+                  [`HBM: tok/s at ${CLOCK_MHZ} MHz`, (p.hbm as Record<string, number>).hbmTokPerS!],
+                  ['HBM: ratio to the 460 GB/s ceiling (~250 tok/s)', (p.hbm as Record<string, number>).ratioTo460!],
+                  ["HBM: ratio to Shuhai's 425 GB/s (~231 tok/s, the achievable bound)", (p.hbm as Record<string, number>).ratioToShuhai425!],
+                ] as Array<[string, number | string]>)
+              : []),
             ['weight-port util (linear / token)', `${fmt(p.weightUtilLinear as number)} / ${fmt(p.weightUtilToken as number)}`],
             ['memory-bandwidth util (simulated step)', p.memUtilToken as number],
             [`bandwidth ceiling at ${HBM_GBPS} GB/s (this format)`, p.bandwidthCeilingTokPerS as number],

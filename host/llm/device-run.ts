@@ -22,6 +22,9 @@ export const DEVICE_RUN_DEFAULTS = { preset: 'sim-small' } as const;
 /** Cycles per bridge step of the `sim` board: a 64-word readback takes ~600 cycles on the byte-bridged link. */
 export const SIM_STEP_CYCLES = 1024;
 
+/** `--device sim --memory hbm`: seed, stall probability (/256) on ARREADY and RVALID, extra latency mask. */
+export const SIM_HBM_KNOBS = { hbm_seed: 1, hbm_stall: 24, hbm_extra: 15 } as const;
+
 export interface DeviceRunOptions {
   ckpt: LlamaCheckpoint;
   device: string;
@@ -70,6 +73,9 @@ export async function runOnDevice(o: DeviceRunOptions): Promise<DeviceRunResult>
       ? await Device.open(new FramedOps(new VirtualBoardTransport(await linked.virtualBoard(), { stepCycles: SIM_STEP_CYCLES })), linked.regmap)
       : await openDevice(o.device, linked.regmap);
   const runner = new LlmDeviceRunner(dev, linked.d);
+  // The virtual card's HBM model runs with seeded random AXI stalls and extra latency, so the readers are
+  // exercised the way a busy HBM controller would (docs/llm-device.md#hbm-model).
+  if (hbm && o.device === 'sim') for (const [r, v] of Object.entries(SIM_HBM_KNOBS)) await dev.writeReg(r, v);
   const bar = progressBar('weights (write + verify)', o.progress !== false && process.stderr.isTTY === true);
   try {
     const img = runner.image(qm);

@@ -42,6 +42,8 @@ export interface HbmModelParams {
   timing?: HbmTiming;
   /** AR queue depth (bursts the controller accepts ahead). */
   queue?: number;
+  /** Timing-only model for benches: addresses wrap at `depth` instead of answering DECERR (data is not meaningful). */
+  wrap?: boolean;
 }
 
 export function hbmChannelModule(p: HbmModelParams): Module {
@@ -149,7 +151,7 @@ export function hbmChannelModule(p: HbmModelParams): Module {
   m.assign(rlast, rl);
   const slot = m.let('r_slot', rv.not().or(rready));
   const emit = m.let('r_emit', slot.and(bAct).and(refreshing.not()).and(bucket.ge(lit(256, 10))).and(stallR.not()));
-  const inRange = bWord.lt(lit(p.depth, bWord.width));
+  const inRange = p.wrap ? lit(1, 1) : bWord.lt(lit(p.depth, bWord.width));
   const wordIdx = bWord.resize(ab);
   const word = m.let('r_word', cat(...[...mems].reverse().map((mem) => mem.read(wordIdx))));
   const n1 = beatNo.add(1);

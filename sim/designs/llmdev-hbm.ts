@@ -13,11 +13,11 @@ import { axiPrefix } from '../../generator/llm/device/sequencer-axi';
 import { AXI_READ_PORTS } from '../../generator/lib/axi-read';
 import { hbmChannelModule } from './hbm';
 
-export function hbmSimTop(d: LlmDeviceConfig, core: Module): Module {
+export function hbmSimTop(d: LlmDeviceConfig, core: Module, opts: { timingOnlyDepth?: number } = {}): Module {
   const h = d.hbm!;
   const N = h.masters;
   const D = h.axiBits;
-  const depth = 2 ** clog2(Math.ceil(h.pcBytes / h.beatBytes));
+  const depth = opts.timingOnlyDepth ?? 2 ** clog2(Math.ceil(h.pcBytes / h.beatBytes));
   const m = new Module(`${d.design}_hbm`, { doc: `${d.design} with ${N} HBM pseudo-channel models (simulation only)` });
   const conns: Record<string, Expr> = {};
   const iface = core.interface();
@@ -62,12 +62,12 @@ export function hbmSimTop(d: LlmDeviceConfig, core: Module): Module {
   m.assign(rsp.data, rd);
   const hq: Signal[] = [];
   for (let k = 0; k < N; k++) {
-    const ch = hbmChannelModule({ name: `${d.design}_hbm_pc${k}`, dataBits: D, addrBits: HBM_ADDR_BITS, depth, pc: k });
+    const ch = hbmChannelModule({ name: `${d.design}_hbm_pc${k}`, dataBits: D, addrBits: HBM_ADDR_BITS, depth, pc: k, wrap: opts.timingOnlyDepth !== undefined });
     const c: Record<string, Expr> = {};
     for (const [n, w] of AXI_READ_PORTS.out) {
       const s = m.wire(`${axiPrefix(k)}${n}`, w || (n === 'araddr' ? HBM_ADDR_BITS : D));
       conns[`${axiPrefix(k)}${n}`] = s;
-      if (n !== 'rready' || true) c[`s_axi_${n}`] = s;
+      c[`s_axi_${n}`] = s;
     }
     for (const [n, w] of AXI_READ_PORTS.in) {
       const s = m.wire(`${axiPrefix(k)}${n}`, w || D);
