@@ -26,6 +26,8 @@ import { runHbmLayer } from './llm-hbm';
 /** Shuhai's measured U280 HBM throughput (FCCM 2020) and its tok/s bound for Llama-2-7B at W2 (reference.md 5). */
 const SHUHAI_GBPS = 425;
 const SHUHAI_TOKS = 231;
+/** Practical PCIe Gen3 x16 DMA throughput (~12 GB/s of the 15.75 GB/s raw). */
+const PCIE_GEN3X16_BPS = 12e9;
 
 const MODEL = new URL('../../shared/models/stories260K.bin', import.meta.url).pathname;
 const CLOCK_MHZ = 225;
@@ -204,6 +206,8 @@ export async function main(argv: string[]): Promise<void> {
       tokPerS,
       portBytesPerCycle: (cfg.wPortBits + cfg.sPortBits) / 8,
       bytesPerToken: bytes,
+      // The 7B image is about the bytes read per token (every weight once); h2c write + c2h readback at ~12 GB/s.
+      weightLoadSecondsGen3x16: (2 * bytes) / PCIE_GEN3X16_BPS,
       bandwidthCeilingTokPerS: bwCeiling,
       referenceCeilingTokPerS: CEILING_TOKS,
       fractionOfCeiling: tokPerS / CEILING_TOKS,
@@ -273,6 +277,7 @@ export async function main(argv: string[]): Promise<void> {
             ['fraction of the ~250 tok/s ceiling', p.fractionOfCeiling as number],
             ['fraction of this format\'s own ceiling', p.fractionOfFormatCeiling as number],
             ['AccLLM / FlightLLM (U280, paper)', '164 / 55'],
+            ['7B weight image load + verify at PCIe Gen3 x16 (~12 GB/s), s', p.weightLoadSecondsGen3x16 as number],
           ],
         ),
       );

@@ -50,7 +50,7 @@ export interface DeviceRunResult {
   config: string;
   prompt: number[];
   ids: number[];
-  transfer: { bytes: number; seconds: number; verifySeconds: number; bytesPerSecond: number };
+  transfer: { bytes: number; seconds: number; verifySeconds: number; bytesPerSecond: number; projectedGen3x16Seconds: number };
   cyclesPerToken: number[];
   meanCyclesPerToken: number;
   memoryLatency: number;
@@ -101,7 +101,8 @@ export async function runOnDevice(o: DeviceRunOptions): Promise<DeviceRunResult>
       config: describeEngine(cfg.engine),
       prompt: o.prompt,
       ids: gen.ids,
-      transfer: { ...st, bytesPerSecond: st.bytes / Math.max(1e-9, st.seconds) },
+      // Write + readback of this image at PCIe Gen3 x16 DMA speed (~12 GB/s), for comparison with the measured link.
+      transfer: { ...st, bytesPerSecond: st.bytes / Math.max(1e-9, st.seconds), projectedGen3x16Seconds: (2 * st.bytes) / 12e9 },
       cyclesPerToken: cyc,
       meanCyclesPerToken: cyc.reduce((a, b) => a + b, 0) / cyc.length,
       memoryLatency: latency,

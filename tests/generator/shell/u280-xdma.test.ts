@@ -4,6 +4,14 @@ import { DESIGNS } from '../../../generator/designs';
 import type { LlmDeviceConfig } from '../../../generator/llm/device/layout';
 import { KNOWN_VLNVS, generateU280Llm } from '../../../generator/shell/u280-xdma';
 import { parseBlockDesignTcl } from '../../../generator/shell/vivado-bd';
+import { execFile } from 'node:child_process';
+import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { promisify } from 'node:util';
+import { lintVerilog } from '../../../sim/lint';
+
+const REPO = new URL('../../../', import.meta.url).pathname;
 
 // The u280 preset, 32 masters x 512 bits: the build `generate llmdev --board u280` writes.
 const { config } = DESIGNS.llmdev!.build({ masters: 32 }, 'u280');
@@ -75,4 +83,25 @@ describe('U280 XDMA + HBM block design (parsed from the generated Tcl)', () => {
     expect(file('README.md')).toMatch(/program_hw_devices/);
     expect(file('README.md')).toMatch(/modprobe xdma/);
   });
+
+  it('the AXI kernel (4 masters, sim-small engine) with its AXI4-Lite slave passes verilator --lint-only -Wall', async () => {
+    const small = DESIGNS.llmdev!.build({ masters: 4, axiBits: 64 }, 'sim-small').config as LlmDeviceConfig;
+    const k = generateU280Llm(alveoU280, small);
+    await lintVerilog(k.rtl, 'llmdev_u280', { throwOnWarning: true });
+  }, 120_000);
+
+  it('`lutforge generate llmdev --board u280 --out DIR` writes the RTL, block design, build script, XDC and README', async () => {
+    const dir = await mkdtemp(path.join(os.tmpdir(), 'lutforge-u280-'));
+    try {
+      await promisify(execFile)('npx', ['lutforge', 'generate', 'llmdev', '--board', 'u280', '--out', path.join(dir, 'out'), '--json'], { cwd: REPO, timeout: 300_000, maxBuffer: 1 << 24 });
+      const files = await readdir(path.join(dir, 'out'), { recursive: true });
+      for (const f of ['scripts/bd.tcl', 'scripts/build.tcl', 'constraints/u280.xdc', 'README.md', 'rtl/llmdev_u280.v']) expect(files).toContain(f);
+      const tcl = await readFile(path.join(dir, 'out/scripts/bd.tcl'), 'utf8');
+      expect(tcl).toMatch(/create_bd_cell -type ip -vlnv xilinx\.com:ip:xdma/);
+      expect(tcl).toMatch(/create_bd_cell -type ip -vlnv xilinx\.com:ip:hbm/);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  }, 300_000);
 });
+
