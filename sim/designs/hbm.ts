@@ -6,7 +6,7 @@
  *   - sustained rate: a token bucket of `ratePer256`/256 beats per cycle outside refresh, so long sequential bursts
  *     reach Shuhai's measured 425 of 460 GB/s;
  *   - seeded random backpressure on ARREADY and RVALID, and random extra latency (registers, for tests);
- *   - SLVERR on the n-th returned beat, a flipped bit on the m-th (registers; 0 = off); reads beyond the
+ *   - SLVERR on the n-th returned beat, the m-th returned inverted (a corrupted word; registers, 0 = off); reads beyond the
  *     modelled depth answer DECERR.
  */
 import { Module, cat, lit, mux, type Expr } from '../../generator/hdl';
@@ -164,7 +164,7 @@ export function hbmChannelModule(p: HbmModelParams): Module {
     b.if(emit, (t) =>
       t
         .set(rv, 1)
-        .set(rd, mux(inRange, word.xor(mux(flip, lit(1, D), lit(0, D))), lit(0, D)))
+        .set(rd, mux(inRange, word.xor(mux(flip, lit((1n << BigInt(D)) - 1n, D), lit(0, D))), lit(0, D)))
         .set(rr, mux(inRange.not(), lit(3, 2), mux(errAt.ne(0).and(n1.eq(errAt)), lit(2, 2), lit(0, 2))))
         .set(rl, bLeft.eq(0))
         .set(beatNo, n1)
