@@ -128,13 +128,15 @@ export function llmDeviceModule(d: LlmDeviceConfig): Module {
     const i = baseIdx.add(lit(q, ib));
     return { ok: i.lt(lit(V, ib)), v: ld.slice(32 * q + 31, 32 * q).asSigned(), i };
   });
-  while (cands.length > 1) {
+  // Each level's winners are named signals, so the printed expression stays linear in P (not exponential).
+  for (let level = 0; cands.length > 1; level++) {
     const nx: Cand[] = [];
     for (let k = 0; k + 1 < cands.length; k += 2) {
       const a = cands[k]!;
       const b2 = cands[k + 1]!;
-      const takeB = b2.ok.and(a.ok.not().or(b2.v.gt(a.v)));
-      nx.push({ ok: a.ok.or(b2.ok), v: mux(takeB, b2.v, a.v), i: mux(takeB, b2.i, a.i) });
+      const takeB = m.let(`lg_t${level}_${k / 2}`, b2.ok.and(a.ok.not().or(b2.v.gt(a.v))));
+      const n = `lg_${level}_${k / 2}`;
+      nx.push({ ok: m.let(`${n}_ok`, a.ok.or(b2.ok)), v: m.let(`${n}_v`, mux(takeB, b2.v, a.v)), i: m.let(`${n}_i`, mux(takeB, b2.i, a.i)) });
     }
     if (cands.length % 2) nx.push(cands[cands.length - 1]!);
     cands = nx;
