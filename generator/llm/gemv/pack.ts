@@ -57,7 +57,7 @@ export function packJob(cfg: GemvConfig, m: W2Matrix, x: ArrayLike<number>): Gem
   const scales: bigint[] = [];
   if (cfg.sparse) checkSparse24(m);
   const codes = new Array<number>(cfg.lanes * cfg.simd);
-  const quads = new Array<number>((cfg.lanes * cfg.simd) / QUAD);
+  const quads: number[] = [];
   const sc = new Array<number>(cfg.lanes);
   for (let rb = 0; rb < nRowBlocks; rb++) {
     for (let s = 0; s < colSteps; s++) {
