@@ -15,6 +15,8 @@ export interface EvalSetting {
   search: ScaleSearch;
   /** Weight the quantisation error by calibration activation statistics. */
   calibrated: boolean;
+  /** 2:4-pruned linear layers (SparseGPT with 'gptq', Wanda with the other searches); dense when absent. */
+  sparsity?: '2:4';
 }
 
 export interface EvalRow extends EvalSetting {
@@ -41,7 +43,7 @@ export interface EvalOptions {
 export const EVAL_DEFAULTS: Omit<EvalOptions, 'onProgress'> = { seed: 1234, sequences: 4, length: 256, calibSequences: 8 };
 
 export function settingLabel(s: EvalSetting): string {
-  return `${s.scheme} G=${s.group} S=${s.sinks} W=${s.window} ${s.search}${s.calibrated ? '+calib' : ''}`;
+  return `${s.scheme}${s.sparsity ? ` ${s.sparsity}` : ''} G=${s.group} S=${s.sinks} W=${s.window} ${s.search}${s.calibrated ? '+calib' : ''}`;
 }
 
 /** The default table of `llm eval`: the three schemes, a few (S, W) and plain rounding for contrast. */
@@ -57,7 +59,25 @@ export function defaultSettings(seqLen: number, length: number): EvalSetting[] {
   out.push({ ...base, scheme: 'W2A8KV4', group: 64 });
   for (const [S, W] of [[4, 60], [4, 28], [0, 64]] as const) out.push({ ...base, scheme: 'W2A8KV4', sinks: S, window: W });
   out.push({ ...base, scheme: 'W8A8KV8', sinks: 4, window: 60 });
+  out.push(...sparsitySettings(base));
   return out;
+}
+
+/** `llm eval --rows sparsity`: the dense W2 reference row and the 2:4 rows, at the default table's settings. */
+export function sparsityComparison(seqLen: number, length: number): EvalSetting[] {
+  const full = Math.max(1, Math.min(seqLen, length) - 4);
+  const base = { group: 32, sinks: 4, window: full, search: 'gptq' as ScaleSearch, calibrated: true };
+  return [{ ...base, scheme: 'W2A8KV4' }, ...sparsitySettings(base)];
+}
+
+/** Dense against 2:4 (SparseGPT = gptq, Wanda = mse + calib) at the same settings. */
+export function sparsitySettings(base: Omit<EvalSetting, 'scheme'>): EvalSetting[] {
+  return [
+    { ...base, scheme: 'W2A8KV4', search: 'gptq', calibrated: true, sparsity: '2:4' },
+    { ...base, scheme: 'W2A8KV4', search: 'mse', calibrated: true, sparsity: '2:4' },
+    { ...base, scheme: 'W8A8KV8', search: 'gptq', calibrated: true },
+    { ...base, scheme: 'W8A8KV8', search: 'gptq', calibrated: true, sparsity: '2:4' },
+  ];
 }
 
 export function evaluate(ckpt: LlamaCheckpoint, settings: EvalSetting[], o: EvalOptions): EvalRow[] {
@@ -69,7 +89,7 @@ export function evaluate(ckpt: LlamaCheckpoint, settings: EvalSetting[], o: Eval
   const total = settings.length * o.sequences * o.length;
   let done = 0;
   return settings.map((s) => {
-    const params: Partial<EngineParams> = { ...SCHEMES[s.scheme], wGroup: s.group, sinks: s.sinks, window: s.window };
+    const params: Partial<EngineParams> = { ...SCHEMES[s.scheme], wGroup: s.group, sinks: s.sinks, window: s.window, ...(s.sparsity ? { wSparsity: s.sparsity } : {}) };
     const cfg = engineConfig(shapeOf(ckpt.dims), params);
     const qm = quantizeModel(ckpt, cfg, { search: s.search, calib: s.calibrated ? calib : undefined });
     const g = new GoldenDecoder(qm);

@@ -9,6 +9,11 @@ import type { LlamaDims } from './checkpoint';
 export interface EngineParams {
   /** Bits of the linear-layer weight codes (q, k, v, o, w1, w2, w3). Levels are odd: 2q-(2^b-1). */
   wBits: 2 | 4 | 8;
+  /**
+   * Linear-layer weight sparsity: 'dense', or '2:4' (two of every four weights along a row are pruned to exactly 0;
+   * formats: docs/formats.md "2:4 sparse W2"). The embedding and classifier stay dense.
+   */
+  wSparsity: 'dense' | '2:4';
   /** Weights per scale along the input dimension; rows are zero-padded to a multiple. */
   wGroup: number;
   /** Width of the unsigned per-group scale code. */
@@ -106,6 +111,7 @@ const SS_BITS = 48; // one DSP48 accumulator
 
 export const ENGINE_DEFAULTS: EngineParams = {
   wBits: 2,
+  wSparsity: 'dense',
   wGroup: 32,
   scaleBits: 8,
   mulBits: 8,
@@ -165,6 +171,8 @@ export function engineConfig(model: ModelShape, params: Partial<EngineParams> = 
     if (![2, 4, 8].includes(p[k])) throw new ConfigError(k, 'must be 2, 4 or 8', p[k]);
   if (![4, 8].includes(p.kvBits)) throw new ConfigError('kvBits', 'must be 4 or 8', p.kvBits);
   requireInt('wGroup', p.wGroup, 1, 1 << 16);
+  if (p.wSparsity !== 'dense' && p.wSparsity !== '2:4') throw new ConfigError('wSparsity', "must be 'dense' or '2:4'", p.wSparsity);
+  if (p.wSparsity === '2:4' && p.wGroup % 4) throw new ConfigError('wGroup', 'must be a multiple of 4 with 2:4 sparsity (whole quads per scale group)', p.wGroup);
   requireInt('scaleBits', p.scaleBits, 1, 16);
   requireInt('mulBits', p.mulBits, 1, 16);
   requireInt('aBits', p.aBits, 2, 8);
@@ -252,5 +260,5 @@ function checkExactness(c: EngineConfig): void {
 
 /** Human one-line summary (CLI and bench headers). */
 export function describeEngine(c: EngineConfig): string {
-  return `W${c.wBits}A${c.aBits}KV${c.kvBits} group=${c.wGroup} S=${c.sinks} W=${c.window} cls=${c.clsBits}b`;
+  return `W${c.wBits}A${c.aBits}KV${c.kvBits}${c.wSparsity === '2:4' ? ' 2:4' : ''} group=${c.wGroup} S=${c.sinks} W=${c.window} cls=${c.clsBits}b`;
 }

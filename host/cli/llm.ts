@@ -4,7 +4,7 @@ import type { LlamaCheckpoint } from '../../generator/llm/checkpoint';
 import { loadModel, modelTokenizer } from '../../generator/llm/model-file';
 import type { Tokenizer } from '../../generator/llm/tokenizer/tokenizer';
 import { describeEngine, engineConfig, SCHEMES, shapeOf, type EngineConfig, type EngineParams, type SchemeName } from '../../generator/llm/model-spec';
-import { defaultSettings, evaluate, EVAL_DEFAULTS } from '../../generator/llm/eval';
+import { defaultSettings, evaluate, EVAL_DEFAULTS, sparsityComparison } from '../../generator/llm/eval';
 import { FloatModel, generateGreedy, type StepModel } from '../../generator/llm/float-model';
 import { GoldenDecoder } from '../../generator/llm/golden/decoder';
 import { calibrate } from '../../generator/llm/quant/calibrate';
@@ -50,6 +50,7 @@ interface RunOpts {
   window?: string;
   search: string;
   calib: boolean;
+  sparsity?: string;
   tokenizer?: string;
   device?: string;
   preset: string;
@@ -83,7 +84,13 @@ function engineParamsOf(o: RunOpts): Partial<EngineParams> {
     ...(o.wGroup !== undefined && { wGroup: parseIntOpt('--w-group', o.wGroup) }),
     ...(o.sinks !== undefined && { sinks: parseIntOpt('--sinks', o.sinks) }),
     ...(o.window !== undefined && { window: parseIntOpt('--window', o.window) }),
+    ...(o.sparsity !== undefined && { wSparsity: sparsityOf(o.sparsity) }),
   };
+}
+
+function sparsityOf(name: string): EngineParams['wSparsity'] {
+  if (name !== 'dense' && name !== '2:4') throw new ConfigError('sparsity', "must be 'dense' or '2:4'", name);
+  return name;
 }
 
 async function runDevice(o: RunOpts, ckpt: LlamaCheckpoint, prompt: number[], tok: Tokenizer | undefined): Promise<void> {
@@ -138,6 +145,7 @@ export function register(program: Command): void {
       .option('--window <w>', 'Λ-attention recent-window positions')
       .option('--search <how>', 'weight quantisation: gptq|mse|minmax', 'gptq')
       .option('--no-calib', 'do not weight the quantisation error by calibration statistics')
+      .option('--sparsity <s>', 'linear-layer weights: dense | 2:4 (SparseGPT with --search gptq, Wanda otherwise)')
       .option('-z, --tokenizer <file>', "llama2.c tokenizer.bin to encode --prompt and print text (default: the GGUF file's own tokenizer)")
       .option('--device <dev>', "decode on a device (implies --engine device): sim | serial:PATH[@baud] | tcp:HOST:PORT[@baud] | xdma:N[@DIR]")
       .option('--preset <name>', 'device hardware preset: sim-small | tiny | u280 (engine parameters follow --scheme/--w-group/--sinks/--window)', DEVICE_RUN_DEFAULTS.preset)
@@ -189,14 +197,16 @@ export function register(program: Command): void {
       .requiredOption('--model <file>', MODEL_HELP)
       .option('--seed <n>', 'sampling seed', String(EVAL_DEFAULTS.seed))
       .option('--sequences <n>', 'sequences sampled from the float model', String(EVAL_DEFAULTS.sequences))
-      .option('--length <n>', 'tokens per sequence (<= seq_len)', String(EVAL_DEFAULTS.length)),
-  ).action(async (o: { model: string; seed: string; sequences: string; length: string; json?: boolean }) => {
+      .option('--length <n>', 'tokens per sequence (<= seq_len)', String(EVAL_DEFAULTS.length))
+      .option('--rows <set>', 'which rows: all | sparsity (dense against 2:4 only)', 'all'),
+  ).action(async (o: { model: string; seed: string; sequences: string; length: string; rows: string; json?: boolean }) => {
     const { ckpt } = await loadModel(o.model);
     const length = parseIntOpt('--length', o.length);
     const sequences = parseIntOpt('--sequences', o.sequences);
     if (length < 2 || length > ckpt.dims.seqLen) throw new ConfigError('length', `must be in [2, seq_len=${ckpt.dims.seqLen}]`, length);
     if (sequences < 1) throw new ConfigError('sequences', 'must be >= 1', sequences);
-    const settings = defaultSettings(ckpt.dims.seqLen, length);
+    if (o.rows !== 'all' && o.rows !== 'sparsity') throw new ConfigError('rows', "must be 'all' or 'sparsity'", o.rows);
+    const settings = o.rows === 'all' ? defaultSettings(ckpt.dims.seqLen, length) : sparsityComparison(ckpt.dims.seqLen, length);
     const bar = o.json ? undefined : new cliProgress.SingleBar({ stream: process.stderr, format: 'eval [{bar}] {percentage}% {value}/{total} steps' }, cliProgress.Presets.shades_classic);
     bar?.start(1, 0);
     const rows = evaluate(ckpt, settings, {

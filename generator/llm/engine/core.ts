@@ -96,7 +96,7 @@ export function engineCore(cfg: LlmEngineConfig, name: string) {
   const Y = new VecMem(m, 'y', cfg.depth.y, P, lin);
   const H1 = new VecMem(m, 'h1', cfg.depth.h, P, lin);
   const H3 = new VecMem(m, 'h3', cfg.depth.h, P, lin);
-  const LOG = cfg.clsPlanes > 1 ? new VecMem(m, 'log', cfg.depth.log, P, cfg.logAccBits) : undefined;
+  const LOG = cfg.clsPasses > 1 ? new VecMem(m, 'log', cfg.depth.log, P, cfg.logAccBits) : undefined;
   // KV cache: slotPar banks each for K and V; slot s lives in bank s mod slotPar, row s div slotPar.
   const NS = cfg.hw.slotPar;
   const lgNS = Math.log2(NS);

@@ -72,7 +72,9 @@ export function gemvPath(core: EngineCore, quant: { xAsmNext: Expr; xStepsPerWor
   const nRowBlocks = m.let('g_row_blocks', select(mat, matInfo.map((mi) => c(mi.nRowBlocks))));
   const matRows = m.let('g_rows', select(mat, matInfo.map((mi) => c(mi.rows))));
   const isCls = m.let('g_is_cls', mat.eq(MATS.indexOf('cls')));
-  const lastPlane = m.let('g_last_plane', plane.eq(cfg.clsPlanes - 1));
+  const lastPlane = m.let('g_last_plane', plane.eq(cfg.clsPasses - 1));
+  // 2:4 units run each digit plane as two halves: the digit (weight 4^digit) is the pass index without its low bit.
+  const digit = cfg.clsPasses > cfg.clsPlanes ? m.let('g_digit', plane.slice(2, 1)) : plane;
   const yBuf = m.reg('y_buf', gc.yPortBits);
   const yHeld = m.reg('y_held', 1, { init: 0 });
   const chunks = lanes / P;
@@ -103,7 +105,7 @@ export function gemvPath(core: EngineCore, quant: { xAsmNext: Expr; xStepsPerWor
     const acc = A.wire('gacc', accL);
     let val: Expr = acc.resize(cfg.logAccBits);
     if (LOG) {
-      const shifted = A.shlDyn(val, plane.shl(1).resize(3));
+      const shifted = A.shlDyn(val, digit.resize(3).shl(1));
       const old = mux(plane.eq(0), lit(0, cfg.logAccBits, true), LOG.lane(q));
       const sum = A.wire('glog', old.add(shifted));
       logLanes.push(sum);

@@ -5,7 +5,7 @@
  */
 import { ConfigError, bitsFor, clog2, requireInt } from '../../util/errors';
 import { engineConfig, type EngineConfig, type EngineParams, type ModelShape } from '../model-spec';
-import { gemvConfig, type GemvConfig } from '../gemv/config';
+import { gemvConfig, sparseSimd, type GemvConfig, type SparseUse } from '../gemv/config';
 
 export interface LlmHwParams {
   /** GEMV output rows in parallel. */
@@ -21,6 +21,11 @@ export interface LlmHwParams {
    * They let the memory keep streaming while the vector unit works, when the GEMV array is faster than the memory.
    */
   wFifo: number;
+  /**
+   * With 2:4 weights (engine wSparsity '2:4'): 'area' keeps `simd` columns per cycle with half the products,
+   * 'throughput' moves 2*simd columns per cycle with the dense array's products (gemv/config.ts SparseUse).
+   */
+  sparseUse: SparseUse;
   /** On-chip memory budget in bits (vectors, KV cache, staging, tables); the config refuses models that need more. */
   onChipBudgetBits: number;
   /** Supported range of the per-matrix weight exponent (real weight = scale*level*mul*2^-exp); the packer checks models. */
@@ -51,6 +56,7 @@ export interface LlmPreset {
 const HW_DEFAULTS: Omit<LlmHwParams, 'lanes' | 'simd' | 'vpar' | 'onChipBudgetBits'> = {
   slotPar: 1,
   wFifo: 0,
+  sparseUse: 'area',
   wExpMin: -8,
   wExpMax: 40,
   normExpMin: -8,
@@ -120,6 +126,11 @@ export interface LlmEngineConfig {
   readonly P: number;
   /** Planes of 2-bit digits the classifier/embedding codes split into (clsBits / 2). */
   readonly clsPlanes: number;
+  /**
+   * Classifier GEMV passes: one per plane (dense), two per plane on a 2:4 unit, which runs the dense classifier as
+   * the sum of two fixed-pattern halves (positions 0,1 and 2,3 of every quad).
+   */
+  readonly clsPasses: number;
   /** Element widths. */
   readonly nBits: number;
   readonly linBits: number;
@@ -184,7 +195,8 @@ export function llmEngineConfig(model: ModelShape, hwIn: Partial<LlmHwParams> & 
   const P = hw.vpar;
   const gemv = gemvConfig({
     lanes: hw.lanes,
-    simd: hw.simd,
+    simd: e.wSparsity === '2:4' ? sparseSimd(hw.simd, hw.sparseUse) : hw.simd,
+    sparse: e.wSparsity === '2:4',
     group: e.wGroup,
     scaleBits: e.scaleBits,
     accBits: 32,
@@ -230,6 +242,7 @@ export function llmEngineConfig(model: ModelShape, hwIn: Partial<LlmHwParams> & 
   const slotRows = ceilDiv(e.cacheSlots, hw.slotPar);
   /** Words per bank (hw.slotPar banks for K and for V). */
   const kvCacheWords = m.nLayers * m.nKvHeads * slotRows * e.kvGroupsPerHead;
+  const clsPasses = e.wSparsity === '2:4' ? 2 * clsPlanes : clsPlanes;
   const logAccBits = 32 + 2 * (clsPlanes - 1) + 2;
   const lin = e.linBits;
   const onChipBits =
@@ -259,6 +272,7 @@ export function llmEngineConfig(model: ModelShape, hwIn: Partial<LlmHwParams> & 
     gemv,
     P,
     clsPlanes,
+    clsPasses,
     nBits,
     linBits: lin,
     resBits: e.resBits,

@@ -6,6 +6,8 @@
  */
 import { InputError } from '../../util/errors';
 import { groupsOf } from '../gemv/golden';
+import { sparseStep } from '../gemv/pack';
+import { checkSparse24, QUAD_FIELD_BITS } from '../gemv/sparse';
 import type { QNorm, QuantModel } from '../quant/model';
 import type { QMatrix } from '../quant/weights';
 import { ceilDiv, type LlmEngineConfig, type MatName } from './hw-config';
@@ -62,9 +64,22 @@ function matrixOf(qm: QuantModel, mat: MatName, layer: number): QMatrix {
   return mat === 'cls' ? qm.cls : qm.layers[layer]![mat];
 }
 
-/** Lay out one matrix (one 2-bit digit plane of it) as GEMV w and s words. */
-function packMatrix(cfg: LlmEngineConfig, mq: QMatrix, plane: number, w: Limbs, s: Limbs): void {
+/**
+ * The matrix a 2:4 unit sees for one pass: a pruned linear layer as it is; the dense classifier's pass 2d+h as digit
+ * plane d restricted to quad positions {2h, 2h+1} (the two halves sum to the dense plane).
+ */
+function sparseView(mq: QMatrix, pass: number, isCls: boolean): { m: QMatrix; digit: number } {
+  if (!isCls) return { m: mq, digit: 0 };
+  const half = pass & 1;
+  const keep = new Uint8Array(mq.rows * mq.cols);
+  for (let r = 0; r < mq.rows; r++) for (let c = 0; c < mq.cols; c++) keep[r * mq.cols + c] = ((c & 3) >> 1) === half ? 1 : 0;
+  return { m: { ...mq, keep }, digit: pass >> 1 };
+}
+
+/** Lay out one matrix (one 2-bit digit plane of it, or one 2:4 pass) as GEMV w and s words. */
+function packMatrix(cfg: LlmEngineConfig, mq: QMatrix, plane: number, w: Limbs, s: Limbs, isCls = false): void {
   const gc = cfg.gemv;
+  if (gc.sparse) return packSparseMatrix(cfg, mq, plane, w, s, isCls);
   const { lanes, simd, group, scaleBits } = gc;
   const ng = groupsOf(mq.cols, mq.group);
   const colSteps = ng * gc.stepsPerGroup;
@@ -95,6 +110,30 @@ function packMatrix(cfg: LlmEngineConfig, mq: QMatrix, plane: number, w: Limbs, 
       }
     }
   void group;
+}
+
+function packSparseMatrix(cfg: LlmEngineConfig, mq: QMatrix, pass: number, w: Limbs, s: Limbs, isCls: boolean): void {
+  const gc = cfg.gemv;
+  const { m, digit } = sparseView(mq, pass, isCls);
+  const ng = groupsOf(mq.cols, mq.group);
+  const colSteps = ng * gc.stepsPerGroup;
+  const nrb = ceilDiv(mq.rows, gc.lanes);
+  const fields: number[] = [];
+  for (let rb = 0; rb < nrb; rb++)
+    for (let st = 0; st < colSteps; st++) {
+      const off = w.add();
+      sparseStep(gc, m, rb, st, fields, digit);
+      fields.forEach((f, i) => f && w.put(off, QUAD_FIELD_BITS * i, f, QUAD_FIELD_BITS));
+      if ((st + 1) % gc.stepsPerGroup === 0) {
+        const gi = (st + 1) / gc.stepsPerGroup - 1;
+        const so = s.add();
+        for (let l = 0; l < gc.lanes; l++) {
+          const r = rb * gc.lanes + l;
+          if (r >= mq.rows) break;
+          s.put(so, gc.scaleBits * l, mq.scales[r * ng + gi]!, gc.scaleBits);
+        }
+      }
+    }
 }
 
 /** The token-independent streams of one decode step (all weights, scales and aux after the embedding row). */
@@ -136,8 +175,14 @@ export function packModel(cfg: LlmEngineConfig, qm: QuantModel): TokenImage {
       if (mq.group !== e.wGroup) throw new InputError(`${ins.mat} was quantised with group ${mq.group}, the engine has wGroup ${e.wGroup}`);
       checkRange(`${ins.mat} (layer ${ins.layer}) exponent`, mq.exp, hw.wExpMin, hw.wExpMax);
       checkRange(`${ins.mat} multiplier`, mq.mul, 0, 0xffff);
+      if (ins.mat !== 'cls' && Boolean(mq.keep) !== cfg.gemv.sparse)
+        throw new InputError(
+          `${ins.mat} (layer ${ins.layer}) is ${mq.keep ? '2:4 sparse' : 'dense'} but the engine was built for ${cfg.gemv.sparse ? '2:4 sparse' : 'dense'} weights ` +
+            `(quantise and build with the same --sparsity)`,
+        );
+      if (ins.mat !== 'cls' && mq.keep) checkSparse24(mq);
       beat([u16(mq.mul) | (u16(mq.exp) << 16)]);
-      packMatrix(cfg, mq, ins.plane ?? 0, w, s);
+      packMatrix(cfg, mq, ins.plane ?? 0, w, s, ins.mat === 'cls');
     }
   }
   return { w: w.done(), s: s.done(), auxTail: Uint32Array.from(aux), wWords: w.words, sWords: s.words };

@@ -20,7 +20,7 @@ export function randomQuantModel(model: ModelShape, params: Partial<EngineParams
   const rng = new Rng(seed);
   const { dim, hiddenDim: hid, kvDim, vocabSize } = model;
   const base = { group: cfg.wGroup, scaleBits: cfg.scaleBits, mulBits: cfg.mulBits, search: 'minmax' as const };
-  const lin = (rows: number, cols: number) => quantizeMatrix(gaussian(rng, rows * cols, 1 / Math.sqrt(cols)), rows, cols, { ...base, bits: cfg.wBits });
+  const lin = (rows: number, cols: number) => quantizeMatrix(gaussian(rng, rows * cols, 1 / Math.sqrt(cols)), rows, cols, { ...base, bits: cfg.wBits, sparsity: cfg.wSparsity });
   const norm = () => quantizeNorm(gaussian(rng, dim, 0.25, 1), dim, cfg.normWBits);
   const layers: QLayer[] = [];
   for (let l = 0; l < model.nLayers; l++)

@@ -20,7 +20,7 @@ export interface Instr {
   op: OpName;
   /** GEMV: matrix. */
   mat?: MatName;
-  /** GEMV on the classifier: 2-bit digit plane (0 = least significant). */
+  /** GEMV on the classifier: pass index = 2-bit digit plane (0 = least significant); on a 2:4 unit 2*plane + half. */
   plane?: number;
   /** QUANT: source vector. */
   src?: QSrc;
@@ -74,7 +74,7 @@ export function schedule(cfg: LlmEngineConfig): Schedule {
     { op: 'RESID' },
   ];
   const epilogue: Instr[] = [{ op: 'NORM', norm: 'final' }, quant('N', 'cls')];
-  for (let p = 0; p < cfg.clsPlanes; p++) epilogue.push({ op: 'GEMV', mat: 'cls', plane: p, reuse: p > 0 });
+  for (let p = 0; p < cfg.clsPasses; p++) epilogue.push({ op: 'GEMV', mat: 'cls', plane: p, reuse: p > 0 });
   epilogue.push({ op: 'END' });
   const rom = [...prologue, ...body, ...epilogue];
   return { prologue, body, epilogue, rom, bodyStart: prologue.length, bodyEnd: prologue.length + body.length - 1 };

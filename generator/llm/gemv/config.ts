@@ -28,11 +28,33 @@ export interface GemvParams {
 export interface GemvOptions {
   /** Adds a job bit (above nRowBlocks) that reuses the x vector already in the buffer: no x beats for that job. */
   xReuse?: boolean;
+  /**
+   * 2:4 sparse weights (gemv/sparse.ts): each weight word carries, per lane, simd/4 quad fields of 7 bits, and each
+   * lane multiplies only the simd/2 kept weights (half the dense unit's products per column).
+   */
+  sparse?: boolean;
+}
+
+/**
+ * How a 2:4 engine spends the freed multipliers, relative to a dense array of `simd` weights per lane per cycle:
+ * 'area' keeps simd columns per cycle with half the products (same throughput, half the MAC array); 'throughput'
+ * keeps the products and moves 2*simd columns per cycle (double the throughput on compute-bound work).
+ */
+export type SparseUse = 'area' | 'throughput';
+export const SPARSE_USES: readonly SparseUse[] = ['area', 'throughput'];
+
+/** Columns per cycle of a 2:4 unit that replaces a dense unit of `denseSimd` columns, for the chosen use. */
+export function sparseSimd(denseSimd: number, use: SparseUse): number {
+  if (!SPARSE_USES.includes(use)) throw new ConfigError('sparseUse', `must be one of ${SPARSE_USES.join(', ')}`, use);
+  return use === 'throughput' ? 2 * denseSimd : denseSimd;
 }
 
 export interface GemvConfig extends GemvParams {
   readonly xReuse: boolean;
-  /** Bits of one weight word: lanes * simd 2-bit codes. */
+  readonly sparse: boolean;
+  /** Multiplications (2-bit x int8 products) per lane per cycle: simd dense, simd/2 with 2:4 weights. */
+  readonly macsPerLane: number;
+  /** Bits of one weight word: lanes * simd 2-bit codes (dense), lanes * simd/4 7-bit quad fields (2:4). */
   readonly weightPortBits: number;
   readonly xPortBits: number;
   readonly scalePortBits: number;
@@ -78,7 +100,8 @@ export function gemvConfig(params: Partial<GemvParams> & GemvOptions = {}): Gemv
   requireInt('maxRows', p.maxRows, 1, 1 << 20);
   if (p.group % p.simd !== 0)
     throw new ConfigError('group', `must be a multiple of simd (${p.simd}) so a group spans whole cycles`, p.group);
-  const weightPortBits = 2 * p.lanes * p.simd;
+  if (p.sparse && p.simd % 4) throw new ConfigError('simd', 'must be a multiple of 4 for 2:4 weights (whole quads per cycle)', p.simd);
+  const weightPortBits = p.sparse ? (7 * p.lanes * p.simd) / 4 : 2 * p.lanes * p.simd;
   if (weightPortBits > 65536)
     throw new ConfigError('simd', 'lanes * simd * 2 (the weight word) must not exceed 65536 bits', weightPortBits);
   const maxGroups = Math.ceil(p.maxCols / p.group);
@@ -99,6 +122,8 @@ export function gemvConfig(params: Partial<GemvParams> & GemvOptions = {}): Gemv
   return Object.freeze({
     ...p,
     xReuse: Boolean(p.xReuse),
+    sparse: Boolean(p.sparse),
+    macsPerLane: p.sparse ? p.simd / 2 : p.simd,
     weightPortBits,
     xPortBits: 8 * p.simd,
     scalePortBits: p.scaleBits * p.lanes,

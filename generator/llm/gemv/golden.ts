@@ -1,5 +1,6 @@
 import { ConfigError, InputError } from '../../util/errors';
 import type { GemvConfig } from './config';
+import { checkSparse24 } from './sparse';
 
 /**
  * A 2-bit group-quantised matrix. Code q in {0,1,2,3} stands for the odd level 2q-3 in {-3,-1,+1,+3};
@@ -13,6 +14,11 @@ export interface W2Matrix {
   codes: Uint8Array;
   /** rows * ceil(cols/group) unsigned scale codes, row-major. */
   scales: Uint32Array;
+  /**
+   * 2:4 sparse matrices only: rows * cols flags, 1 = kept. A pruned weight is exactly 0 (it is not one of the four
+   * levels; its code is ignored). Exactly two of every aligned quad of columns are kept (gemv/sparse.ts).
+   */
+  keep?: Uint8Array;
 }
 
 export const w2Level = (code: number): number => 2 * code - 3;
@@ -28,20 +34,24 @@ export function checkW2Matrix(m: W2Matrix, scaleBits: number): void {
 }
 
 /**
- * Exact integer GEMV: acc[r] = sum_g scale[r][g] * sum_{c in g} (2q-3) * x[c].
+ * Exact integer GEMV: acc[r] = sum_g scale[r][g] * sum_{c in g, kept} (2q-3) * x[c] (every column is kept when the
+ * matrix has no 2:4 mask).
  * This is the arithmetic the RTL performs; it is independent of lanes/simd.
  */
 export function w2GemvAcc(m: W2Matrix, x: Int8Array | ArrayLike<number>): Float64Array {
   if (x.length !== m.cols) throw new InputError(`GEMV: x has ${x.length} entries, matrix has ${m.cols} columns`);
   const ng = groupsOf(m.cols, m.group);
   const acc = new Float64Array(m.rows);
+  const keep = m.keep;
   for (let r = 0; r < m.rows; r++) {
     let a = 0;
     const rowBase = r * m.cols;
     for (let g = 0; g < ng; g++) {
       let d = 0;
       const end = Math.min(m.cols, (g + 1) * m.group);
-      for (let c = g * m.group; c < end; c++) d += (2 * m.codes[rowBase + c]! - 3) * x[c]!;
+      if (keep) {
+        for (let c = g * m.group; c < end; c++) if (keep[rowBase + c]) d += (2 * m.codes[rowBase + c]! - 3) * x[c]!;
+      } else for (let c = g * m.group; c < end; c++) d += (2 * m.codes[rowBase + c]! - 3) * x[c]!;
       a += m.scales[r * ng + g]! * d;
     }
     acc[r] = a;
@@ -61,10 +71,13 @@ export function gemvOutput(cfg: Pick<GemvConfig, 'outShift' | 'outBits'>, acc: n
 export function gemvGolden(cfg: GemvConfig, m: W2Matrix, x: Int8Array | ArrayLike<number>): number[] {
   checkJob(cfg, m);
   checkW2Matrix(m, cfg.scaleBits);
+  if (cfg.sparse) checkSparse24(m);
   return Array.from(w2GemvAcc(m, x), (a) => gemvOutput(cfg, a));
 }
 
-export function checkJob(cfg: GemvConfig, m: Pick<W2Matrix, 'rows' | 'cols' | 'group'>): void {
+export function checkJob(cfg: GemvConfig, m: Pick<W2Matrix, 'rows' | 'cols' | 'group' | 'keep'>): void {
+  if (cfg.sparse && !m.keep) throw new InputError('a dense matrix cannot run on a 2:4 sparse GEMV unit (quantise it with --sparsity 2:4)');
+  if (!cfg.sparse && m.keep) throw new InputError('a 2:4 sparse matrix cannot run on a dense GEMV unit (build the unit with sparse: true)');
   if (m.group !== cfg.group) throw new ConfigError('group', `matrix was quantised with group ${m.group}, unit has ${cfg.group}`, m.group);
   if (m.cols < 1 || m.cols > cfg.maxCols) throw new ConfigError('cols', `must be in [1, maxCols=${cfg.maxCols}]`, m.cols);
   if (m.rows < 1 || m.rows > cfg.maxRows) throw new ConfigError('rows', `must be in [1, maxRows=${cfg.maxRows}]`, m.rows);

@@ -1,5 +1,6 @@
 import type { GemvConfig } from './config';
 import { checkJob, groupsOf, type W2Matrix } from './golden';
+import { checkSparse24, QUAD, QUAD_FIELD_BITS, quadField } from './sparse';
 
 /**
  * Packing of one GEMV job into the unit's stream words (see docs/formats.md):
@@ -7,6 +8,7 @@ import { checkJob, groupsOf, type W2Matrix } from './golden';
  *  - x:      one word per column step; int8 x[step*simd + j] at bits [8j+7:8j]; padding columns are 0
  *  - weight: one word per (row block, column step), row blocks outermost;
  *            code of A[rb*lanes+l][step*simd+j] at bits [2(l*simd+j)+1 : 2(l*simd+j)]; padding codes are 0
+ *            2:4 units: quad k of lane l (columns step*simd+4k..+3) as a 7-bit field (sparse.ts) at bit 7(l*simd/4+k)
  *  - scale:  one word per (row block, group); lane l's scale at bits [sb*l+sb-1 : sb*l]; padding rows have scale 0
  *  - y:      one word per row block; lane l's signed output at bits [ob*l+ob-1 : ob*l]
  */
@@ -53,18 +55,24 @@ export function packJob(cfg: GemvConfig, m: W2Matrix, x: ArrayLike<number>): Gem
   const ng = groupsOf(m.cols, m.group);
   const weights: bigint[] = [];
   const scales: bigint[] = [];
+  if (cfg.sparse) checkSparse24(m);
   const codes = new Array<number>(cfg.lanes * cfg.simd);
+  const quads: number[] = [];
   const sc = new Array<number>(cfg.lanes);
   for (let rb = 0; rb < nRowBlocks; rb++) {
     for (let s = 0; s < colSteps; s++) {
-      for (let l = 0; l < cfg.lanes; l++) {
-        const r = rb * cfg.lanes + l;
-        for (let j = 0; j < cfg.simd; j++) {
-          const c = s * cfg.simd + j;
-          codes[l * cfg.simd + j] = r < m.rows && c < m.cols ? m.codes[r * m.cols + c]! : 0;
+      if (cfg.sparse) {
+        weights.push(packFields(sparseStep(cfg, m, rb, s, quads), QUAD_FIELD_BITS));
+      } else {
+        for (let l = 0; l < cfg.lanes; l++) {
+          const r = rb * cfg.lanes + l;
+          for (let j = 0; j < cfg.simd; j++) {
+            const c = s * cfg.simd + j;
+            codes[l * cfg.simd + j] = r < m.rows && c < m.cols ? m.codes[r * m.cols + c]! : 0;
+          }
         }
+        weights.push(packFields(codes, 2));
       }
-      weights.push(packFields(codes, 2));
       if ((s + 1) % cfg.stepsPerGroup === 0) {
         const g = (s + 1) / cfg.stepsPerGroup - 1;
         for (let l = 0; l < cfg.lanes; l++) {
@@ -77,6 +85,22 @@ export function packJob(cfg: GemvConfig, m: W2Matrix, x: ArrayLike<number>): Gem
   }
   const job = [BigInt(nGroups) | (BigInt(nRowBlocks) << BigInt(cfg.groupCountBits))];
   return { job, x: packX(cfg, x, m.cols), weights, scales, yWords: nRowBlocks };
+}
+
+/**
+ * The quad fields of one 2:4 weight word (row block rb, column step s), lane-major; padding rows and quads beyond
+ * the matrix keep positions 0 and 1 with code 0 (x and scale are 0 there). `plane` selects a 2-bit digit of wider codes.
+ */
+export function sparseStep(cfg: GemvConfig, m: W2Matrix, rb: number, s: number, out: number[] = [], plane = 0): number[] {
+  const q = cfg.simd / QUAD;
+  for (let l = 0; l < cfg.lanes; l++) {
+    const r = rb * cfg.lanes + l;
+    for (let k = 0; k < q; k++) {
+      const c0 = s * cfg.simd + k * QUAD;
+      out[l * q + k] = r < m.rows && c0 < m.cols ? quadField(m, r, c0, plane) : 0;
+    }
+  }
+  return out;
 }
 
 /** Split y words into per-row signed outputs, dropping padding rows. */

@@ -1,6 +1,7 @@
 import type { Rng } from '../../util/rng';
 import type { GemvConfig } from './config';
 import { groupsOf, type W2Matrix } from './golden';
+import { maskTopTwo } from './sparse';
 
 /** Seeded random W2 matrix: codes uniform in 0..3, scales uniform over the full scale range (0 included). */
 export function randomW2Matrix(rng: Rng, cfg: GemvConfig, rows: number, cols: number): W2Matrix {
@@ -22,4 +23,11 @@ export function extremeJob(cfg: GemvConfig, rows = cfg.lanes): { m: W2Matrix; x:
     m: { rows, cols, group: cfg.group, codes: new Uint8Array(rows * cols), scales: new Uint32Array(rows * ng).fill(2 ** cfg.scaleBits - 1) },
     x: new Int8Array(cols).fill(-128),
   };
+}
+
+/** Seeded random 2:4 W2 matrix: a random pattern per quad (partial quads keep up to two), codes and scales as above. */
+export function randomSparse24Matrix(rng: Rng, cfg: GemvConfig, rows: number, cols: number): W2Matrix {
+  const m = randomW2Matrix(rng, cfg, rows, cols);
+  const scores = Float64Array.from({ length: rows * cols }, () => rng.int(0, 1 << 20));
+  return { ...m, keep: maskTopTwo(rows, cols, (r, c) => scores[r * cols + c]!) };
 }

@@ -17,16 +17,47 @@
 import { Module, cat, lit, mux, sumTree, type Block, type Expr, type Signal } from '../../hdl';
 import { bitsFor, clog2 } from '../../util/errors';
 import { MAX_PRODUCT, type GemvConfig } from './config';
+import { QUAD, QUAD_FIELD_BITS } from './sparse';
 
 const IDLE = 0;
 const LOADX = 1;
 const RUN = 2;
 
+/**
+ * One lane's 2:4 dot product over a weight word: per quad field (sparse.ts) select the x of the two kept positions
+ * from the pattern, then sum (2q-3) x = 2 q0 x + 4 q1 x - 3 x over the simd/2 selected values; the pruned products
+ * are never formed.
+ */
+function sparseLaneSum(m: Module, l: number, w1: Expr, xs: Expr[], pBits: number): Expr {
+  const quads = xs.length / QUAD;
+  const zero = lit(0, 8, true);
+  const sel: Expr[] = [];
+  const q0: Expr[] = [];
+  const q1: Expr[] = [];
+  for (let k = 0; k < quads; k++) {
+    const base = QUAD_FIELD_BITS * (l * quads + k);
+    const pat = w1.slice(base + 6, base + 4);
+    const x = (p: number) => xs[QUAD * k + p]!;
+    // first kept position: 0 for patterns 0-2, 1 for 3-4, 2 for 5; second: 1 for 0, 2 for 1 and 3, 3 otherwise
+    const first = mux(pat.lt(3), x(0), mux(pat.lt(5), x(1), x(2)));
+    const second = mux(pat.eq(0), x(1), mux(pat.eq(1).or(pat.eq(3)), x(2), x(3)));
+    for (const [i, xv] of [first, second].entries()) {
+      const v = m.let(`xs_l${l}_q${k}_${i}`, xv);
+      sel.push(v);
+      q0.push(mux(w1.bit(base + 2 * i), v, zero));
+      q1.push(mux(w1.bit(base + 2 * i + 1), v, zero));
+    }
+  }
+  const sx = sumTree(sel, pBits);
+  return m.let(`p_lane${l}`, sumTree(q0, pBits).shl(1).add(sumTree(q1, pBits).shl(2)).sub(sx.shl(1).add(sx)));
+}
+
 export function gemvModule(cfg: GemvConfig, name = 'gemv'): Module {
   const m = new Module(name, {
     doc:
       `W2A8 GEMV unit: lanes=${cfg.lanes} simd=${cfg.simd} group=${cfg.group} scaleBits=${cfg.scaleBits} ` +
-      `accBits=${cfg.accBits} out=${cfg.outBits}b>>${cfg.outShift} maxCols=${cfg.maxCols} maxRows=${cfg.maxRows}`,
+      `accBits=${cfg.accBits} out=${cfg.outBits}b>>${cfg.outShift} maxCols=${cfg.maxCols} maxRows=${cfg.maxRows}` +
+      (cfg.sparse ? ` 2:4 sparse (${cfg.macsPerLane} products per lane)` : ''),
   });
   const { lanes, simd } = cfg;
   const job = m.streamIn('job', cfg.jobBits);
@@ -135,8 +166,9 @@ export function gemvModule(cfg: GemvConfig, name = 'gemv'): Module {
   const pBits = bitsFor(MAX_PRODUCT * simd) + 1;
   const xs: Expr[] = [];
   for (let j = 0; j < simd; j++) xs.push(m.let(`xj${j}`, x1.slice(8 * j + 7, 8 * j).asSigned()));
-  const sumX = m.let('sum_x', sumTree(xs, pBits));
-  const threeSumX = m.let('three_sum_x', sumX.shl(1).add(sumX));
+  // Dense: the -3*sum(x) term is shared by every lane. 2:4: each lane sums its own selected x (sparseLaneSum).
+  const sumX = cfg.sparse ? undefined : m.let('sum_x', sumTree(xs, pBits));
+  const threeSumX = sumX ? m.let('three_sum_x', sumX.shl(1).add(sumX)) : lit(0, pBits, true);
   const zero = lit(0, 8, true);
   const v2 = m.reg('v2', 1, { init: 0 });
   const first2 = m.reg('first_in_group2', 1);
@@ -147,10 +179,13 @@ export function gemvModule(cfg: GemvConfig, name = 'gemv'): Module {
   const p2: Signal[] = [];
   const pNext: Expr[] = [];
   for (let l = 0; l < lanes; l++) {
-    const q = (j: number, b: number) => w1.bit(2 * (l * simd + j) + b);
-    const a = sumTree(xs.map((xj, j) => mux(q(j, 0), xj, zero)), pBits);
-    const bb = sumTree(xs.map((xj, j) => mux(q(j, 1), xj, zero)), pBits);
-    pNext.push(m.let(`p_lane${l}`, a.shl(1).add(bb.shl(2)).sub(threeSumX)));
+    if (cfg.sparse) pNext.push(sparseLaneSum(m, l, w1, xs, pBits));
+    else {
+      const q = (j: number, b: number) => w1.bit(2 * (l * simd + j) + b);
+      const a = sumTree(xs.map((xj, j) => mux(q(j, 0), xj, zero)), pBits);
+      const bb = sumTree(xs.map((xj, j) => mux(q(j, 1), xj, zero)), pBits);
+      pNext.push(m.let(`p_lane${l}`, a.shl(1).add(bb.shl(2)).sub(threeSumX)));
+    }
     p2.push(m.reg(`p2_${l}`, pBits, { signed: true }));
   }
   m.sync((b) =>

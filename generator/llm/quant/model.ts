@@ -59,7 +59,13 @@ export function quantizeModel(ckpt: LlamaCheckpoint, cfg: EngineConfig, opts: Qu
   const w = ckpt.weights;
   const base = { group: cfg.wGroup, scaleBits: cfg.scaleBits, mulBits: cfg.mulBits, search };
   const lin = (t: Float32Array, l: number, rows: number, cols: number, site: string) =>
-    quantizeMatrix(layerSlice(t, l, rows * cols), rows, cols, { ...base, bits: cfg.wBits, colWeights: opts.calib?.get(site, l), gram: opts.calib?.gram(site, l) });
+    quantizeMatrix(layerSlice(t, l, rows * cols), rows, cols, {
+      ...base,
+      bits: cfg.wBits,
+      colWeights: opts.calib?.get(site, l),
+      gram: opts.calib?.gram(site, l),
+      sparsity: cfg.wSparsity,
+    });
   const { dim, hiddenDim: hid, kvDim } = d;
   const layers: QLayer[] = [];
   for (let l = 0; l < d.nLayers; l++)
