@@ -23,6 +23,28 @@ export const SYNTH_TARGETS = {
 } as const;
 export type SynthTarget = keyof typeof SYNTH_TARGETS;
 
+/**
+ * Cells that end a timing path (flip-flops, block RAM, shift registers, DSP blocks: every multiplier the generators
+ * build has its product registered inside the DSP) and I/O buffers, which are not logic levels. `ltp -noff` then
+ * counts the cells on the longest path that remains: LUTs, carry blocks and muxes (docs/cellnet.md#timing).
+ */
+const PATH_BOUNDARIES: Record<string, string[]> = {
+  xilinx: ['FD*', 'RAMB*', 'SRL*', 'DSP48*', 'URAM*', '*BUF*'],
+  ice40: ['SB_DFF*', 'SB_RAM40_4K', 'SB_SPRAM256KA', 'SB_MAC16', 'SB_IO', 'SB_GB*'],
+  ecp5: ['TRELLIS_FF', 'DP16KD', 'PDPW16KD', 'MULT18X18D', 'ALU54B', 'TRELLIS_IO'],
+};
+
+/** The Yosys command reporting the longest register-to-register path of the mapped netlist. */
+export function logicDepthCommand(family: string): string {
+  return `ltp -noff * ${(PATH_BOUNDARIES[family] ?? []).map((t) => `t:${t} %d`).join(' ')}`;
+}
+
+/** Parse `ltp`'s "Longest topological path in M (length=N)" (the largest over modules). */
+export function parseLogicDepth(log: string): number | undefined {
+  const all = [...log.matchAll(/Longest topological path in \S+ \(length=(-?\d+)\)/g)].map((m) => Number(m[1]));
+  return all.length ? Math.max(...all) : undefined;
+}
+
 export function parseTarget(t: string): SynthTarget {
   if (!(t in SYNTH_TARGETS)) throw new ConfigError('target', `must be one of ${Object.keys(SYNTH_TARGETS).join(', ')}`, t);
   return t as SynthTarget;
@@ -40,6 +62,8 @@ export interface ResourceReport {
   /** Distributed RAM and shift-register cells (they also occupy LUT sites). */
   lutram: number;
   cells: Record<string, number>;
+  /** Logic levels (LUT, carry and mux cells) on the longest path between registers of the mapped netlist. */
+  logicLevels?: number;
   seconds: number;
 }
 
@@ -80,7 +104,7 @@ export async function synthesize(files: readonly VerilogFile[], top: string, tar
   const t0 = performance.now();
   let out: Record<string, unknown>;
   try {
-    out = (await runYosys(['-q', '-p', `${read}; ${t.script} -top ${top}; tee -q -o stat.json stat -json`], vfs, {
+    out = (await runYosys(['-q', '-p', `${read}; ${t.script} -top ${top}; tee -q -o stat.json stat -json; flatten; tee -q -o ltp.txt ${logicDepthCommand(t.family)}`], vfs, {
       stdout: sink,
       stderr: sink,
     })) as Record<string, unknown>;
@@ -93,7 +117,9 @@ export async function synthesize(files: readonly VerilogFile[], top: string, tar
     design?: { num_cells_by_type?: Record<string, number> };
   };
   const cells = stat.design?.num_cells_by_type ?? {};
-  const r: ResourceReport = { target, top, luts: 0, ffs: 0, carry: 0, dsp: 0, bram: 0, lutram: 0, cells, seconds: (performance.now() - t0) / 1000 };
+  const ltp = out['ltp.txt'];
+  const logicLevels = ltp === undefined ? undefined : parseLogicDepth(typeof ltp === 'string' ? ltp : new TextDecoder().decode(ltp as Uint8Array));
+  const r: ResourceReport = { target, top, luts: 0, ffs: 0, carry: 0, dsp: 0, bram: 0, lutram: 0, cells, logicLevels, seconds: (performance.now() - t0) / 1000 };
   for (const [cell, n] of Object.entries(cells)) {
     const k = classify(t.family, cell);
     if (!k) continue;
