@@ -29,7 +29,7 @@ export async function main(argv: string[]): Promise<void> {
   const size = model.config.inputSize;
   const pixels = fitImages(synthImages(frames, { seed: 2025, labels: [0, 1] }), size).pixels;
   const gold = goldenBatch(q, pixels, frames);
-  const rows: Array<Record<string, number | boolean>> = [];
+  const rows: Array<Record<string, number | boolean | string>> = [];
   for (const ppc of ppcs) {
     const t0 = performance.now();
     const cs = await buildCellnetSim(model.config, q, ppc);
@@ -57,7 +57,9 @@ export async function main(argv: string[]): Promise<void> {
       firstToTriggerUs: firstToTrigger.max / CLOCK_MHZ,
       frameCycles,
       framesPerSecond: (CLOCK_MHZ * 1e6) / frameCycles,
-      multipliers: cs.hw.totalMults,
+      products: cs.hw.totalMults,
+      dsps: cs.hw.totalDsps,
+      packing: cs.hw.arith.packing,
       buildSeconds,
     });
   }
@@ -74,7 +76,7 @@ export async function main(argv: string[]): Promise<void> {
     [
       `cell sorter, shipped model, ${frames} synthetic frames back to back, ${CLOCK_MHZ} MHz (trigger delay 0, width 1)`,
       table(
-        ['ppc', 'bit-exact', 'first px→result', 'last px→result', 'first px→trigger', 'jitter', 'µs result', 'µs trigger', 'cycles/frame', 'frames/s', 'mults'],
+        ['ppc', 'bit-exact', 'first px→result', 'last px→result', 'first px→trigger', 'jitter', 'µs first px→result', 'µs trigger', 'cycles/frame', 'frames/s', 'products/cycle', 'DSPs'],
         rows.map((x) => [
           x.ppc as number,
           String(x.bitExact),
@@ -86,7 +88,8 @@ export async function main(argv: string[]): Promise<void> {
           x.firstToTriggerUs as number,
           x.frameCycles as number,
           Math.round(x.framesPerSecond as number),
-          x.multipliers as number,
+          x.products as number,
+          x.dsps as number,
         ]),
       ),
       `reference (hls4ml, xcku035, 1 px/cycle): ${REF_INFERENCE_US} µs inference, ${REF_TRIGGER_US} µs detection to trigger`,
