@@ -39,10 +39,26 @@ export function logicDepthCommand(family: string): string {
   return `ltp -noff * ${(PATH_BOUNDARIES[family] ?? []).map((t) => `t:${t} %d`).join(' ')}`;
 }
 
-/** Parse `ltp`'s "Longest topological path in M (length=N)" (the largest over modules). */
-export function parseLogicDepth(log: string): number | undefined {
-  const all = [...log.matchAll(/Longest topological path in \S+ \(length=(-?\d+)\)/g)].map((m) => Number(m[1]));
-  return all.length ? Math.max(...all) : undefined;
+/** Carry-chain cells: a hop through one is a few tens of ps, not a LUT level (docs/cellnet.md#timing). */
+const CARRY_CELLS: Record<string, string> = { xilinx: 'CARRY*', ice40: 'SB_CARRY', ecp5: 'CCU2C' };
+
+export interface LogicDepth {
+  /** Cells on the longest register-to-register path (`ltp` length). */
+  levels: number;
+  /** Of those, carry-chain cells (CARRY4/CARRY8 segments); the rest are LUTs and muxes. */
+  carry: number;
+}
+
+/**
+ * Parse `ltp`'s "Longest topological path in M (length=N)" and the path it prints ("  k: signal (via cell)"),
+ * counting the hops through cells named in `carryList` (`select -list` output, "module/cell" per line).
+ */
+export function parseLogicDepth(log: string, carryList = ''): LogicDepth | undefined {
+  const m = /Longest topological path in \S+ \(length=(-?\d+)\):\n((?:\s+\d+: .*\n?)*)/.exec(log);
+  if (!m) return undefined;
+  const carryNames = new Set(carryList.split('\n').map((l) => l.trim().replace(/^[^/]*\//, '')).filter(Boolean));
+  const via = [...m[2]!.matchAll(/\(via (.+)\)\s*$/gm)].map((v) => v[1]!.trim());
+  return { levels: Number(m[1]), carry: via.filter((c) => carryNames.has(c) || carryNames.has(c.replace(/^\\/, ''))).length };
 }
 
 export function parseTarget(t: string): SynthTarget {
@@ -64,6 +80,8 @@ export interface ResourceReport {
   cells: Record<string, number>;
   /** Logic levels (LUT, carry and mux cells) on the longest path between registers of the mapped netlist. */
   logicLevels?: number;
+  /** How many of those levels are carry-chain segments. */
+  logicCarry?: number;
   seconds: number;
 }
 
@@ -104,7 +122,7 @@ export async function synthesize(files: readonly VerilogFile[], top: string, tar
   const t0 = performance.now();
   let out: Record<string, unknown>;
   try {
-    out = (await runYosys(['-q', '-p', `${read}; ${t.script} -top ${top}; tee -q -o stat.json stat -json; flatten; tee -q -o ltp.txt ${logicDepthCommand(t.family)}`], vfs, {
+    out = (await runYosys(['-q', '-p', `${read}; ${t.script} -top ${top}; tee -q -o stat.json stat -json; flatten; tee -q -o ltp.txt ${logicDepthCommand(t.family)}; tee -q -o carry.txt select -list t:${CARRY_CELLS[t.family] ?? 'CARRY*'}`], vfs, {
       stdout: sink,
       stderr: sink,
     })) as Record<string, unknown>;
@@ -117,9 +135,26 @@ export async function synthesize(files: readonly VerilogFile[], top: string, tar
     design?: { num_cells_by_type?: Record<string, number> };
   };
   const cells = stat.design?.num_cells_by_type ?? {};
-  const ltp = out['ltp.txt'];
-  const logicLevels = ltp === undefined ? undefined : parseLogicDepth(typeof ltp === 'string' ? ltp : new TextDecoder().decode(ltp as Uint8Array));
-  const r: ResourceReport = { target, top, luts: 0, ffs: 0, carry: 0, dsp: 0, bram: 0, lutram: 0, cells, logicLevels, seconds: (performance.now() - t0) / 1000 };
+  const text = (k: string) => {
+    const v = out[k];
+    return v === undefined ? undefined : typeof v === 'string' ? v : new TextDecoder().decode(v as Uint8Array);
+  };
+  const ltp = text('ltp.txt');
+  const depth = ltp === undefined ? undefined : parseLogicDepth(ltp, text('carry.txt'));
+  const r: ResourceReport = {
+    target,
+    top,
+    luts: 0,
+    ffs: 0,
+    carry: 0,
+    dsp: 0,
+    bram: 0,
+    lutram: 0,
+    cells,
+    logicLevels: depth?.levels,
+    logicCarry: depth?.carry,
+    seconds: (performance.now() - t0) / 1000,
+  };
   for (const [cell, n] of Object.entries(cells)) {
     const k = classify(t.family, cell);
     if (!k) continue;

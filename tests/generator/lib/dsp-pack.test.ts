@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { Module, lit, printDesign } from '../../../generator/hdl';
-import { synthesize } from '../../../generator/flow/synth';
+import { parseLogicDepth, synthesize } from '../../../generator/flow/synth';
 import {
   borrowBit,
   dotProducts,
@@ -73,13 +73,13 @@ describe('DSP48E2 packing of two int8 products (TS model)', () => {
 
 describe('dotProducts (IR)', () => {
   /** Two outputs over four activations: one DSP per activation when packed. */
-  function pairModule(packing: 'none' | 'wp486' | 'offset'): Module {
-    const m = new Module(`dotpair_${packing}`);
-    const xs = [0, 1, 2, 3].map((i) => m.input(`x${i}`, 8));
-    const ws = [0, 1].map((o) => [0, 1, 2, 3].map((i) => m.input(`w${o}_${i}`, 8, { signed: true })));
-    const d = dotProducts(m, { prefix: 'd', xs, ws, extras: [[lit(5, 20, true)], [lit(-3, 20, true)]], accBits: 20, levelsPerStage: 1, packing });
+  function pairModule(packing: 'none' | 'wp486' | 'offset', n = 4, levelsPerStage = 1): Module {
+    const m = new Module(`dotpair_${packing}_${n}_${levelsPerStage}`);
+    const xs = Array.from({ length: n }, (_, i) => m.input(`x${i}`, 8));
+    const ws = [0, 1].map((o) => xs.map((_, i) => m.input(`w${o}_${i}`, 8, { signed: true })));
+    const d = dotProducts(m, { prefix: 'd', xs, ws, extras: [[lit(5, 20, true)], [lit(-3, 20, true)]], accBits: 20, levelsPerStage, packing });
     d.sums.forEach((s, o) => m.assign(m.output(`y${o}`, 20, { signed: true }), s));
-    expect(d.multipliers).toBe(packing === 'none' ? 8 : 4);
+    expect(d.multipliers).toBe(packing === 'none' ? 2 * n : n);
     return m;
   }
 
@@ -90,4 +90,31 @@ describe('dotProducts (IR)', () => {
       expect(r.dsp, packing).toBe(packing === 'none' ? 8 : 4);
     }
   }, 120_000);
+
+  it('a register per adder level shortens the longest register-to-register path that synth reports', async () => {
+    const levels: number[] = [];
+    for (const lps of [1, 6]) {
+      const p = printDesign(pairModule('wp486', 16, lps));
+      const r = await synthesize(p.files, p.top, 'xcu');
+      expect(r.logicLevels).toBeGreaterThan(0);
+      expect(r.logicCarry!).toBeLessThanOrEqual(r.logicLevels!);
+      levels.push(r.logicLevels!);
+    }
+    expect(levels[0]!).toBeLessThan(levels[1]!);
+  }, 120_000);
+});
+
+describe('parseLogicDepth', () => {
+  it('reads the ltp length and counts the carry cells on the printed path', () => {
+    const log = [
+      'Longest topological path in t (length=3):',
+      '    0: \\a [0]',
+      '    1: $x [1] (via $abc$1$lut)',
+      '    2: $y [3] (via $alu$2.carry4)',
+      '    3: \\q [0] (via $alu$3.carry4)',
+      '',
+    ].join('\n');
+    expect(parseLogicDepth(log, 't/$alu$2.carry4\nt/$alu$3.carry4\n')).toEqual({ levels: 3, carry: 2 });
+    expect(parseLogicDepth('no path here')).toBeUndefined();
+  });
 });
