@@ -56,7 +56,7 @@ export async function main(argv: string[]): Promise<void> {
   const size = model.config.inputSize;
   const pixels = fitImages(synthImages(frames, { seed: 2025, labels: [0, 1] }), size).pixels;
   const gold = goldenBatch(q, pixels, frames);
-  const rows: Array<Record<string, number | boolean>> = [];
+  const rows: Array<Record<string, number | boolean | string>> = [];
   for (const ppc of ppcs) {
     const t0 = performance.now();
     const cs = await buildCellnetSim(model.config, q, ppc);
@@ -90,7 +90,9 @@ export async function main(argv: string[]): Promise<void> {
       sofToPulseUs: cam.sofToPulse / CLOCK_MHZ,
       sofToPulseJitter: cam.jitter,
       cameraEveryPulse: cam.exact,
-      multipliers: cs.hw.totalMults,
+      products: cs.hw.totalMults,
+      dsps: cs.hw.totalDsps,
+      packing: cs.hw.arith.packing,
       buildSeconds,
     });
   }
@@ -107,7 +109,7 @@ export async function main(argv: string[]): Promise<void> {
     [
       `cell sorter, shipped model, ${frames} synthetic frames back to back, ${CLOCK_MHZ} MHz (trigger delay 0, width 1)`,
       table(
-        ['ppc', 'bit-exact', 'first px→result', 'last px→result', 'first px→trigger', 'jitter', 'µs result', 'µs trigger', 'cycles/frame', 'frames/s', 'camera SOF→pulse', 'µs SOF→pulse', 'mults'],
+        ['ppc', 'bit-exact', 'first px→result', 'last px→result', 'first px→trigger', 'jitter', 'µs first px→result', 'µs trigger', 'cycles/frame', 'frames/s', 'camera SOF→pulse', 'µs SOF→pulse', 'products/cycle', 'DSPs'],
         rows.map((x) => [
           x.ppc as number,
           String(x.bitExact),
@@ -121,7 +123,8 @@ export async function main(argv: string[]): Promise<void> {
           Math.round(x.framesPerSecond as number),
           `${x.sofToPulseCycles as number}${x.cameraEveryPulse ? '' : ' (!)'} ±${x.sofToPulseJitter as number}`,
           x.sofToPulseUs as number,
-          x.multipliers as number,
+          x.products as number,
+          x.dsps as number,
         ]),
       ),
       `camera: 64x64 frames at the line rate, crop centred; SOF→pulse = earliest pulse (delay = start of frame -> decision), on the pulse line for every frame`,

@@ -40,6 +40,6 @@ export const ku035Grabber: Board = {
   ],
   capacity: { luts: 203128, ffs: 406256, dsp: 1700, bram: 540 },
   host: ['uart'],
-  presets: { gemv: 'sim-small', cellnet: 'medium', llm: 'sim-small', llmdev: 'sim-small' },
+  presets: { gemv: 'sim-small', cellnet: 'large', llm: 'sim-small', llmdev: 'sim-small' },
   program: { tool: 'vivado', args: [] },
 };

@@ -23,6 +23,44 @@ export const SYNTH_TARGETS = {
 } as const;
 export type SynthTarget = keyof typeof SYNTH_TARGETS;
 
+/**
+ * Cells that end a timing path (flip-flops, block RAM, shift registers, DSP blocks: every multiplier the generators
+ * build has its product registered inside the DSP) and I/O buffers, which are not logic levels. `ltp -noff` then
+ * counts the cells on the longest path that remains: LUTs, carry blocks and muxes (docs/cellnet.md#timing).
+ */
+const PATH_BOUNDARIES: Record<string, string[]> = {
+  xilinx: ['FD*', 'RAMB*', 'SRL*', 'DSP48*', 'URAM*', '*BUF*'],
+  ice40: ['SB_DFF*', 'SB_RAM40_4K', 'SB_SPRAM256KA', 'SB_MAC16', 'SB_IO', 'SB_GB*'],
+  ecp5: ['TRELLIS_FF', 'DP16KD', 'PDPW16KD', 'MULT18X18D', 'ALU54B', 'TRELLIS_IO'],
+};
+
+/** The Yosys command reporting the longest register-to-register path of the mapped netlist. */
+export function logicDepthCommand(family: string): string {
+  return `ltp -noff * ${(PATH_BOUNDARIES[family] ?? []).map((t) => `t:${t} %d`).join(' ')}`;
+}
+
+/** Carry-chain cells: a hop through one is a few tens of ps, not a LUT level (docs/cellnet.md#timing). */
+const CARRY_CELLS: Record<string, string> = { xilinx: 'CARRY*', ice40: 'SB_CARRY', ecp5: 'CCU2C' };
+
+export interface LogicDepth {
+  /** Cells on the longest register-to-register path (`ltp` length). */
+  levels: number;
+  /** Of those, carry-chain cells (CARRY4/CARRY8 segments); the rest are LUTs and muxes. */
+  carry: number;
+}
+
+/**
+ * Parse `ltp`'s "Longest topological path in M (length=N)" and the path it prints ("  k: signal (via cell)"),
+ * counting the hops through cells named in `carryList` (`select -list` output, "module/cell" per line).
+ */
+export function parseLogicDepth(log: string, carryList = ''): LogicDepth | undefined {
+  const m = /Longest topological path in \S+ \(length=(-?\d+)\):\n((?:\s+\d+: .*\n?)*)/.exec(log);
+  if (!m) return undefined;
+  const carryNames = new Set(carryList.split('\n').map((l) => l.trim().replace(/^[^/]*\//, '')).filter(Boolean));
+  const via = [...m[2]!.matchAll(/\(via (.+)\)\s*$/gm)].map((v) => v[1]!.trim());
+  return { levels: Number(m[1]), carry: via.filter((c) => carryNames.has(c) || carryNames.has(c.replace(/^\\/, ''))).length };
+}
+
 export function parseTarget(t: string): SynthTarget {
   if (!(t in SYNTH_TARGETS)) throw new ConfigError('target', `must be one of ${Object.keys(SYNTH_TARGETS).join(', ')}`, t);
   return t as SynthTarget;
@@ -40,6 +78,10 @@ export interface ResourceReport {
   /** Distributed RAM and shift-register cells (they also occupy LUT sites). */
   lutram: number;
   cells: Record<string, number>;
+  /** Logic levels (LUT, carry and mux cells) on the longest path between registers of the mapped netlist. */
+  logicLevels?: number;
+  /** How many of those levels are carry-chain segments. */
+  logicCarry?: number;
   seconds: number;
 }
 
@@ -80,7 +122,7 @@ export async function synthesize(files: readonly VerilogFile[], top: string, tar
   const t0 = performance.now();
   let out: Record<string, unknown>;
   try {
-    out = (await runYosys(['-q', '-p', `${read}; ${t.script} -top ${top}; tee -q -o stat.json stat -json`], vfs, {
+    out = (await runYosys(['-q', '-p', `${read}; ${t.script} -top ${top}; tee -q -o stat.json stat -json; flatten; tee -q -o ltp.txt ${logicDepthCommand(t.family)}; tee -q -o carry.txt select -list t:${CARRY_CELLS[t.family] ?? 'CARRY*'}`], vfs, {
       stdout: sink,
       stderr: sink,
     })) as Record<string, unknown>;
@@ -93,7 +135,26 @@ export async function synthesize(files: readonly VerilogFile[], top: string, tar
     design?: { num_cells_by_type?: Record<string, number> };
   };
   const cells = stat.design?.num_cells_by_type ?? {};
-  const r: ResourceReport = { target, top, luts: 0, ffs: 0, carry: 0, dsp: 0, bram: 0, lutram: 0, cells, seconds: (performance.now() - t0) / 1000 };
+  const text = (k: string) => {
+    const v = out[k];
+    return v === undefined ? undefined : typeof v === 'string' ? v : new TextDecoder().decode(v as Uint8Array);
+  };
+  const ltp = text('ltp.txt');
+  const depth = ltp === undefined ? undefined : parseLogicDepth(ltp, text('carry.txt'));
+  const r: ResourceReport = {
+    target,
+    top,
+    luts: 0,
+    ffs: 0,
+    carry: 0,
+    dsp: 0,
+    bram: 0,
+    lutram: 0,
+    cells,
+    logicLevels: depth?.levels,
+    logicCarry: depth?.carry,
+    seconds: (performance.now() - t0) / 1000,
+  };
   for (const [cell, n] of Object.entries(cells)) {
     const k = classify(t.family, cell);
     if (!k) continue;

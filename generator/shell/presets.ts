@@ -23,6 +23,7 @@ const ppcPresets: Record<string, DesignPreset> = {
   up5k: { description: 'time-multiplexed single-MAC engine, weights/feature maps in RAM (fits the iCE40UP5K)', params: { ppc: 1, serial: 1 } },
   small: { description: '1 pixel per clock, streaming engines (smallest streaming design; ~13x the iCE40UP5K)', params: { ppc: 1, serial: 0 } },
   medium: { description: '2 pixels per clock', params: { ppc: 2, serial: 0 } },
+  large: { description: '4 pixels per clock, DSP-packed (the fastest build that fits the xcku035)', params: { ppc: 4, serial: 0 } },
   fast: { description: '8 pixels per clock (the <= 1.5 us latency target)', params: { ppc: 8, serial: 0 } },
 };
 

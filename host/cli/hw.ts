@@ -12,7 +12,8 @@ import { addParamOptions, designParams, designPreset, kebab, modelShapeOpt } fro
 export function formatResources(r: ResourceReport): string {
   return [
     `${r.top} on ${r.target} (${SYNTH_TARGETS[r.target].description}), yosys ${r.seconds.toFixed(1)} s`,
-    `  LUT ${r.luts}  FF ${r.ffs}  carry ${r.carry}  DSP ${r.dsp}  BRAM ${r.bram}  LUTRAM/SRL ${r.lutram}`,
+    `  LUT ${r.luts}  FF ${r.ffs}  carry ${r.carry}  DSP ${r.dsp}  BRAM ${r.bram}  LUTRAM/SRL ${r.lutram}` +
+      (r.logicLevels === undefined ? '' : `  logic levels ${r.logicLevels} (${r.logicCarry ?? 0} of them carry segments; longest register-to-register path)`),
   ].join('\n');
 }
 

@@ -6,7 +6,7 @@
  */
 import type { CellnetConfig } from '../../generator/cellnet/config';
 import type { QuantizedCellnet } from '../../generator/cellnet/golden';
-import { cellnetHw, cellnetModule, cellnetSerialModule, triggerModule, unpackFields, type CellnetHw, type TriggerPlan } from '../../generator/cellnet/rtl';
+import { cellnetHw, cellnetModule, cellnetSerialModule, triggerModule, unpackFields, type ArithPlan, type CellnetHw, type TriggerPlan } from '../../generator/cellnet/rtl';
 import type { Pulse, RegWrite, TriggerEvent, TriggerRegs } from '../../generator/cellnet/rtl/trigger-golden';
 import { regWrites } from '../../generator/cellnet/rtl/trigger-golden';
 import { Module, cat, lit, printDesign, type Expr } from '../../generator/hdl';
@@ -146,8 +146,13 @@ export interface CellnetSim {
   q: QuantizedCellnet;
 }
 
-export async function buildCellnetSim(cfg: CellnetConfig, q: QuantizedCellnet, ppc: number, opts: { trace?: boolean; trigger?: Partial<TriggerPlan>; serial?: boolean } = {}): Promise<CellnetSim> {
-  const hw = cellnetHw(cfg, ppc, opts.trigger);
+export async function buildCellnetSim(
+  cfg: CellnetConfig,
+  q: QuantizedCellnet,
+  ppc: number,
+  opts: { trace?: boolean; trigger?: Partial<TriggerPlan>; serial?: boolean; arith?: Partial<ArithPlan> } = {},
+): Promise<CellnetSim> {
+  const hw = cellnetHw(cfg, ppc, opts.trigger, opts.arith);
   const { top } = cellnetMonitor(hw, q, { serial: opts.serial });
   const printed = printDesign(top);
   const sim = await buildSim({ iface: top.interface(), files: printed.files, trace: opts.trace });

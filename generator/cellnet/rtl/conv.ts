@@ -4,21 +4,20 @@
  *  line buffer   the row being received shifts in n pixels per beat (`nr`); when it completes, the k-1 stored rows
  *                move up one (`rb`) and, from input row k-1 on, the k newest rows are copied into the window `win`
  *  compute       for `steps` steps of `lanes` output pixels: `fold` cycles each computing outC/fold channels
- *                (the weight bank rotates by one channel group per cycle), then the window shifts by `lanes`
+ *                (the weight bank rotates by one channel group per cycle), then the window shifts by `lanes`;
+ *                channel pairs share one multiplier per window pixel (arith.packing), products and every adder
+ *                level of the trees are registered (arith.treeLevelsPerStage)
  *  output        one beat of `lanes` pixels x outC channels per step, after the adder-tree pipeline
  * The engine finishes a row in `busy` <= in.rowPeriod cycles, so a new row can never arrive while it is busy;
  * if one does (a broken plan), the sticky `overrun` output goes high.
  */
 import { Module, cat, lit, mux, type Expr, type Signal } from '../../hdl';
-import { pipelinedSum } from '../../lib/addtree';
+import { dotProducts } from '../../lib/dsp-pack';
 import { byteChain } from '../../lib/chain';
 import { bitsFor } from '../../util/errors';
 import type { QConvLayer } from '../golden';
-import type { ConvPlan } from './plan';
+import type { ArithPlan, ConvPlan } from './plan';
 import { convChannelBytes } from './weights';
-
-/** Adder levels between pipeline registers in every dot-product tree. */
-export const TREE_LEVELS_PER_STAGE = 3;
 
 export interface ConvEngine {
   module: Module;
@@ -26,7 +25,7 @@ export interface ConvEngine {
   latency: number;
 }
 
-export function convModule(p: ConvPlan, l: QConvLayer, name: string): ConvEngine {
+export function convModule(p: ConvPlan, l: QConvLayer, arith: ArithPlan, name: string): ConvEngine {
   const { k, inC, outC, lanes: L, fold: F, group: G, steps, windowW, rowPad } = p;
   const n = p.in.n;
   const inBits = p.in.bits;
@@ -122,7 +121,7 @@ export function convModule(p: ConvPlan, l: QConvLayer, name: string): ConvEngine
   );
   m.assign(ldOut, bank.tail);
 
-  // ---- dot products ------------------------------------------------------------------------------
+  // ---- dot products (lib/dsp-pack.ts): channel pairs share each window pixel in one DSP ---------------
   const A = p.accBits;
   const fan = k * k * inC;
   const prodBits = inBits + 1 + p.weightBits;
@@ -135,25 +134,20 @@ export function convModule(p: ConvPlan, l: QConvLayer, name: string): ConvEngine
   const rnd = l.shift > 0 ? lit(1n << BigInt(l.shift - 1), A, true) : undefined;
   const sums: Expr[][] = [];
   let latency = 0;
+  let dsps = 0;
   for (let ln = 0; ln < L; ln++) {
-    const row: Expr[] = [];
-    for (let g = 0; g < G; g++) {
-      const terms: Expr[] = [bias(g)];
-      if (rnd) terms.push(rnd);
-      for (let ky = 0; ky < k; ky++)
-        for (let kx = 0; kx < k; kx++)
-          for (let i = 0; i < inC; i++) {
-            const x = win[ky]![ln + kx]!.slice((i + 1) * inBits - 1, i * inBits).zext(inBits + 1).asSigned();
-            const j = (ky * k + kx) * inC + i;
-            const prod = m.let(`p${ln}_${g}_${j}`, x.mul(weight(g, j)));
-            terms.push(prod.sext(A));
-          }
-      const t = pipelinedSum(m, `t${ln}_${g}`, terms, TREE_LEVELS_PER_STAGE);
-      latency = t.latency;
-      row.push(t.sum);
-    }
-    sums.push(row);
+    const xs: Expr[] = [];
+    for (let ky = 0; ky < k; ky++)
+      for (let kx = 0; kx < k; kx++)
+        for (let i = 0; i < inC; i++) xs.push(win[ky]![ln + kx]!.slice((i + 1) * inBits - 1, i * inBits));
+    const ws = Array.from({ length: G }, (_, g) => Array.from({ length: fan }, (_, j) => weight(g, j)));
+    const extras = Array.from({ length: G }, (_, g) => (rnd ? [bias(g), rnd] : [bias(g)]));
+    const d = dotProducts(m, { prefix: `d${ln}`, xs, ws, extras, accBits: A, levelsPerStage: arith.treeLevelsPerStage, packing: arith.packing });
+    latency = d.latency;
+    dsps += d.multipliers;
+    sums.push(d.sums);
   }
+  if (dsps !== p.dsps) throw new Error(`conv ${name}: built ${dsps} multipliers, the plan says ${p.dsps}`);
 
   // valid / fold tags travel with the tree
   let v: Expr = busy;

@@ -5,15 +5,14 @@
  * and saturated into the logits.
  */
 import { Module, cat, lit, mux, type Expr } from '../../hdl';
-import { pipelinedSum } from '../../lib/addtree';
+import { dotProducts } from '../../lib/dsp-pack';
 import { byteChain } from '../../lib/chain';
 import { bitsFor } from '../../util/errors';
 import type { QDenseLayer } from '../golden';
-import { TREE_LEVELS_PER_STAGE } from './conv';
-import type { DensePlan } from './plan';
+import type { ArithPlan, DensePlan } from './plan';
 import { denseBiasBytes, denseEntryBytes } from './weights';
 
-export function denseModule(p: DensePlan, l: QDenseLayer, logitBits: number, name: string): { module: Module; latency: number } {
+export function denseModule(p: DensePlan, l: QDenseLayer, logitBits: number, arith: ArithPlan, name: string): { module: Module; latency: number } {
   const { n, channels: C, bits } = p.in;
   const K = p.classes;
   const A = p.accBits;
@@ -40,19 +39,14 @@ export function denseModule(p: DensePlan, l: QDenseLayer, logitBits: number, nam
     from: (pos) => (pos < biasLen ? pos : biasLen + ((pos - biasLen + p.entryBytes) % (total - biasLen))),
   });
 
-  const val = (lane: number, c: number): Expr =>
-    inData.slice((lane * C + c + 1) * bits - 1, (lane * C + c) * bits).zext(bits + 1).asSigned();
   const w = (lane: number, c: number, o: number): Expr => bank.regs[biasLen + (lane * C + c) * K + o]!.slice(p.weightBits - 1, 0).asSigned();
-  let latency = 0;
-  const sums: Expr[] = [];
-  for (let o = 0; o < K; o++) {
-    const terms: Expr[] = [];
-    for (let lane = 0; lane < n; lane++)
-      for (let c = 0; c < C; c++) terms.push(m.let(`p${o}_${lane}_${c}`, val(lane, c).mul(w(lane, c, o))).sext(A));
-    const t = pipelinedSum(m, `t${o}`, terms, TREE_LEVELS_PER_STAGE);
-    latency = t.latency;
-    sums.push(t.sum);
-  }
+  const xs: Expr[] = [];
+  for (let lane = 0; lane < n; lane++) for (let c = 0; c < C; c++) xs.push(inData.slice((lane * C + c + 1) * bits - 1, (lane * C + c) * bits));
+  const ws = Array.from({ length: K }, (_, o) => xs.map((_, j) => w(Math.floor(j / C), j % C, o)));
+  const d = dotProducts(m, { prefix: 'd', xs, ws, accBits: A, levelsPerStage: arith.treeLevelsPerStage, packing: arith.packing });
+  if (d.multipliers !== p.dsps) throw new Error(`dense ${name}: built ${d.multipliers} multipliers, the plan says ${p.dsps}`);
+  const latency = d.latency;
+  const sums = d.sums;
   let v: Expr = inValid;
   let fst: Expr = first;
   let lst: Expr = last;

@@ -1,7 +1,7 @@
 export * from './plan';
 export * from './weights';
 export { cellnetModule } from './top';
-export { convModule, TREE_LEVELS_PER_STAGE } from './conv';
+export { convModule } from './conv';
 export { poolModule } from './pool';
 export { denseModule } from './dense';
 export { decideModule } from './decide';

@@ -10,6 +10,7 @@
  */
 import { ConfigError, bitsFor, requireInt } from '../../util/errors';
 import { INPUT_BITS, type CellnetConfig } from '../config';
+import { DSP_PACKINGS, dotMultipliers, type DspPacking } from '../../lib/dsp-pack';
 
 export const PPC_VALUES = [1, 2, 4, 8] as const;
 
@@ -51,8 +52,10 @@ export interface ConvPlan {
   windowW: number;
   /** Cycles the engine is busy per output row (steps * fold). */
   busy: number;
-  /** Multipliers instantiated: lanes * group * k * k * inC. */
+  /** Products per cycle: lanes * group * k * k * inC. */
   mults: number;
+  /** Hardware multipliers (one DSP48E2 each): products sharing an activation are packed in pairs (arith.packing). */
+  dsps: number;
   /** Bytes of one output channel's parameters in the weight chain (k*k*inC weights + bias bytes). */
   channelBytes: number;
   biasBytes: number;
@@ -82,7 +85,10 @@ export interface DensePlan {
   /** Weight bytes per entry: n * channels * classes (junk lanes get zero weights). */
   entryBytes: number;
   biasBytes: number;
+  /** Products per beat: n * channels * classes. */
   mults: number;
+  /** Hardware multipliers: the classes' products of one input are packed in pairs. */
+  dsps: number;
 }
 
 export type StagePlan = ConvPlan | PoolPlan | DensePlan;
@@ -142,11 +148,27 @@ export interface CellnetHw {
   reg: { addrBits: number; dataBits: number; bits: number };
   /** Total bytes in the weight-load chain. */
   chainBytes: number;
+  /** How products are built and pipelined. */
+  arith: ArithPlan;
+  /** Products per cycle. */
   totalMults: number;
+  /** Hardware multipliers (DSP48E2 / SB_MAC16 after Yosys mapping). */
+  totalDsps: number;
   /** Input beats per frame (pixels / ppc). */
   frameBeats: number;
   camera: CameraPlan;
 }
+
+/**
+ * Arithmetic: `packing` puts the two products of output channels (conv) or classes (dense) that share an activation
+ * into one DSP48E2 (lib/dsp-pack.ts); products are registered (the DSP's M/P register); adder trees get a register
+ * after every `treeLevelsPerStage` adder levels (1: every adder is a pipeline stage, docs/cellnet.md#timing).
+ */
+export interface ArithPlan {
+  packing: DspPacking;
+  treeLevelsPerStage: number;
+}
+export const ARITH_DEFAULTS: ArithPlan = { packing: 'wp486', treeLevelsPerStage: 1 };
 
 export const TRIGGER_DEFAULTS: TriggerPlan = { tsBits: 32, delayBits: 24, widthBits: 16, queueDepth: 8, eventDepth: 16, lostBits: 16 };
 export const FRAME_BITS = 16;
@@ -194,7 +216,10 @@ function layout(fields: Array<[string, number]>): { bits: number; fields: Field[
   return { bits: lo, fields: out };
 }
 
-export function cellnetHw(cfg: CellnetConfig, ppc: number, trigger: Partial<TriggerPlan> = {}, camera: Partial<typeof CAMERA_DEFAULTS> = {}): CellnetHw {
+export function cellnetHw(cfg: CellnetConfig, ppc: number, trigger: Partial<TriggerPlan> = {}, arithParams: Partial<ArithPlan> = {}, camera: Partial<typeof CAMERA_DEFAULTS> = {}): CellnetHw {
+  const arith: ArithPlan = { ...ARITH_DEFAULTS, ...arithParams };
+  if (!DSP_PACKINGS.includes(arith.packing)) throw new ConfigError('packing', `must be one of ${DSP_PACKINGS.join(', ')}`, arith.packing);
+  requireInt('treeLevelsPerStage', arith.treeLevelsPerStage, 1, 16);
   requireInt('ppc', ppc, 1, 64);
   if (!PPC_VALUES.includes(ppc as (typeof PPC_VALUES)[number])) throw new ConfigError('ppc', `must be one of ${PPC_VALUES.join(', ')}`, ppc);
   if (cfg.inputSize % ppc !== 0) throw new ConfigError('ppc', `must divide the input width ${cfg.inputSize}`, ppc);
@@ -224,7 +249,7 @@ export function cellnetHw(cfg: CellnetConfig, ppc: number, trigger: Partial<Trig
     if (l.kind === 'conv') {
       const next = cfg.layers[i + 1];
       const poolNext = next?.kind === 'maxpool' ? next.size : 0;
-      const p = planConv(i, s, l.kernel, shape.out[2], l.weightBits, shape.accBits, shape.outBits, poolNext);
+      const p = planConv(i, s, l.kernel, shape.out[2], l.weightBits, shape.accBits, shape.outBits, poolNext, arith.packing);
       stages.push(p);
       s = p.out;
     } else if (l.kind === 'maxpool') {
@@ -256,6 +281,7 @@ export function cellnetHw(cfg: CellnetConfig, ppc: number, trigger: Partial<Trig
         entryBytes,
         biasBytes: biasBytesFor(shape.accBits),
         mults: entryBytes,
+        dsps: dotMultipliers(arith.packing, s.bits, l.weightBits, l.units, s.n * s.channels),
       });
     }
   });
@@ -275,6 +301,7 @@ export function cellnetHw(cfg: CellnetConfig, ppc: number, trigger: Partial<Trig
     0,
   );
   const totalMults = stages.reduce((n, p) => n + (p.kind === 'maxpool' ? 0 : p.mults), 0);
+  const totalDsps = stages.reduce((n, p) => n + (p.kind === 'maxpool' ? 0 : p.dsps), 0);
   return {
     cfg,
     ppc,
@@ -287,7 +314,9 @@ export function cellnetHw(cfg: CellnetConfig, ppc: number, trigger: Partial<Trig
     event,
     reg: { addrBits: REG_ADDR_BITS, dataBits: REG_DATA_BITS, bits: REG_ADDR_BITS + REG_DATA_BITS },
     chainBytes,
+    arith,
     totalMults,
+    totalDsps,
     frameBeats: (cfg.inputSize * cfg.inputSize) / ppc,
     camera: cameraPlan(cfg, ppc, camera),
   };
@@ -322,7 +351,17 @@ function cameraPlan(cfg: CellnetConfig, ppc: number, p: Partial<typeof CAMERA_DE
  * ceil(outW/L) * F fits the input row period; ties go to the shorter busy time (lower latency), then fewer lanes.
  * With a pool after it, L must divide or be a multiple of the pool size.
  */
-function planConv(index: number, s: BeatStream, k: number, outC: number, weightBits: number, accBits: number, outBits: number, poolNext: number): ConvPlan {
+function planConv(
+  index: number,
+  s: BeatStream,
+  k: number,
+  outC: number,
+  weightBits: number,
+  accBits: number,
+  outBits: number,
+  poolNext: number,
+  packing: DspPacking,
+): ConvPlan {
   const outW = s.validW - k + 1;
   const outH = s.rows - k + 1;
   const fan = k * k * s.channels;
@@ -362,6 +401,7 @@ function planConv(index: number, s: BeatStream, k: number, outC: number, weightB
     windowW: Math.max(rowPad, steps * L + k - 1),
     busy: steps * F,
     mults: L * (outC / F) * fan,
+    dsps: L * dotMultipliers(packing, s.bits, weightBits, outC / F, fan),
     channelBytes: fan + biasBytes,
     biasBytes,
   };

@@ -36,7 +36,7 @@ export function cellnetModule(hw: CellnetHw, q: QuantizedCellnet, name = `cellne
   const m = new Module(name, {
     doc:
       `cell sorter: ${cfg.inputSize}x${cfg.inputSize} uint8 at ${hw.ppc} px/cycle, ${hw.classes} classes, ` +
-      `${hw.totalMults} multipliers, ${hw.chainBytes} weight bytes`,
+      `${hw.totalMults} products/cycle in ${hw.totalDsps} multipliers (${hw.arith.packing} packing), ${hw.chainBytes} weight bytes`,
   });
   const cam = cameraPort(m, hw);
   const px = m.streamIn('px', 8 * hw.ppc, { last: true });
@@ -86,7 +86,7 @@ export function cellnetModule(hw: CellnetHw, q: QuantizedCellnet, name = `cellne
   for (const p of hw.stages) {
     const tag = `${p.kind === 'maxpool' ? 'pool' : p.kind}${p.index}`;
     if (p.kind === 'conv') {
-      const { module: sub } = convModule(p, q.layers[p.index] as QConvLayer, `${name}_${tag}`);
+      const { module: sub } = convModule(p, q.layers[p.index] as QConvLayer, hw.arith, `${name}_${tag}`);
       const ov = m.wire(`${tag}_valid`, 1);
       const od = m.wire(`${tag}_data`, p.lanes * p.outC * p.out.bits);
       const lo = m.wire(`${tag}_ld_out`, 8);
@@ -104,7 +104,7 @@ export function cellnetModule(hw: CellnetHw, q: QuantizedCellnet, name = `cellne
       valid = ov;
       data = od;
     } else {
-      const { module: sub } = denseModule(p, q.layers[p.index] as QDenseLayer, cfg.logitBits, `${name}_${tag}`);
+      const { module: sub } = denseModule(p, q.layers[p.index] as QDenseLayer, cfg.logitBits, hw.arith, `${name}_${tag}`);
       logitsValid = m.wire('logits_valid', 1);
       logits = m.wire('logits', hw.classes * cfg.logitBits);
       m.instance(sub, tag, { in_valid: valid, in_data: data, ld_en: wload.valid, ld_in: ldIn, logits_valid: logitsValid, logits });

@@ -15,7 +15,7 @@ describe('design presets for boards', () => {
     expect(resolvePreset('cellnet', 'fast', 'small')).toMatchObject({ name: 'fast', params: { ppc: 8 } });
     expect(resolvePreset('llm', undefined, 'u280')).toEqual({ name: 'u280', params: {}, registry: 'u280' });
     expect(() => resolvePreset('gemv', 'huge', 'tiny')).toThrow(ConfigError);
-    expect(() => resolvePreset('cellnet', 'huge', undefined)).toThrow(/up5k, small, medium, fast/);
+    expect(() => resolvePreset('cellnet', 'huge', undefined)).toThrow(/up5k, small, medium, large, fast/);
     expect(presetNames('llm')).toEqual(Object.keys(LLM_PRESETS));
   });
 
@@ -31,7 +31,7 @@ describe('design presets for boards', () => {
     expect(c).toMatch(/--preset up5k \(ppc=1 serial=1\)\./);
     expect(c).toMatch(/larger board/);
     expect(fitSuggestion('cellnet', 'fast', { ppc: 8, serial: 0 }, ['LUT'])).toMatch(
-      /--ppc \(now 8\).*--preset up5k \(ppc=1 serial=1\) \| small \(ppc=1 serial=0\) \| medium \(ppc=2 serial=0\)/,
+      /--ppc \(now 8\).*--preset up5k \(ppc=1 serial=1\) \| small \(ppc=1 serial=0\) \| medium \(ppc=2 serial=0\) \| large \(ppc=4 serial=0\)/,
     );
     // the serial engine itself has nothing smaller to offer
     expect(fitSuggestion('cellnet', 'up5k', { ppc: 1, serial: 1 }, ['LUT'])).not.toMatch(/--preset|--serial/);

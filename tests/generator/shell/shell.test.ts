@@ -63,11 +63,11 @@ describe('cell classifier + link on boards', () => {
     ['icebreaker', 'board default'], // small (ppc 1)
     ['arty-a7-35t', 'board default'],
     ['u280', 'small'], // no trigger pin on the card
-    ['ku035', 'board default'], // medium (ppc 2): the largest that fits the reference part's 1,700 DSPs
+    ['ku035', 'board default'], // large (ppc 4, DSP-packed): the largest that fits the reference part's 1,700 DSPs
   ];
   it.each(cases)('%s (%s): generates, lints clean and compiles in Icarus; the trigger pin follows the core pulse', async (board, preset) => {
     const g = generateBoard({ design: 'cellnet', board, preset: preset === 'board default' ? undefined : preset });
-    if (board === 'ku035') expect(g.preset).toBe('medium');
+    if (board === 'ku035') expect(g.preset).toBe('large');
     const files = [...g.rtl, ...g.stubs];
     expect((await lintVerilog(files, 'top', { throwOnWarning: false })).messages).toEqual([]);
     await compileIcarus(files, 'top');

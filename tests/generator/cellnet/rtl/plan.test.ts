@@ -26,6 +26,24 @@ describe('cell sorter hardware plan', () => {
     expect([...mults].sort((a, b) => a - b)).toEqual(mults);
   });
 
+  it('packs the products of channel (conv) and class (dense) pairs two per DSP: 1,456 DSPs at ppc 4, 2,896 at ppc 8', () => {
+    // conv1: L x 16/2 pairs x 9 taps; conv2: L x 8 pairs x 144; dense: n px x 16 ch x (2 classes / 2)
+    expect(cellnetHw(cfg, 4).totalDsps).toBe(4 * 8 * 9 + 1 * 8 * 144 + 1 * 16);
+    expect(cellnetHw(cfg, 8).totalDsps).toBe(8 * 8 * 9 + 2 * 8 * 144 + 1 * 16);
+    expect(cellnetHw(cfg, 4, {}, { packing: 'offset' }).totalDsps).toBe(1456);
+    for (const ppc of [1, 2, 4, 8]) {
+      const plain = cellnetHw(cfg, ppc, {}, { packing: 'none' });
+      expect(plain.totalDsps).toBe(plain.totalMults);
+      expect(cellnetHw(cfg, ppc).totalDsps * 2).toBe(plain.totalMults);
+    }
+    // three classes: one pair and one plain product per input
+    const three = cellnetConfig({ classes: [{ name: 'B', label: 0 }, { name: 'T4', label: 1 }, { name: 'T8', label: 2 }], layers: [...cfg.layers.slice(0, 4), { kind: 'dense', units: 3, weightBits: 8 }] });
+    const d = cellnetHw(three, 1).stages.at(-1)!;
+    expect(d.kind === 'dense' && [d.mults, d.dsps]).toEqual([48, 32]);
+    expect(() => cellnetHw(cfg, 4, {}, { packing: 'quad' as never })).toThrow(ConfigError);
+    expect(() => cellnetHw(cfg, 4, {}, { treeLevelsPerStage: 0 })).toThrow(ConfigError);
+  });
+
   it('rejects bad ppc values and unsupported architectures with ConfigError', () => {
     expect(() => cellnetHw(cfg, 3)).toThrow(ConfigError);
     expect(() => cellnetHw(cfg, 16)).toThrow(/ppc/);
