@@ -11,8 +11,18 @@
  */
 import { ConfigError, InputError, clog2 } from '../../util/errors';
 import { AXI_4K, axiMaxBurst } from '../../lib/axi-read';
-import type { DeviceImage } from './image';
-import type { LlmDeviceConfig, RegionName } from './layout';
+import type { LlmEngineConfig } from '../engine/hw-config';
+import type { RegionLayout, RegionName } from './regions';
+
+/** What the HBM layout needs of a device config (layout.ts's LlmDeviceConfig has it). */
+export interface HbmSource {
+  readonly engine: LlmEngineConfig;
+  readonly regions: Readonly<Record<RegionName, RegionLayout>>;
+  readonly wWords: number;
+  readonly sWords: number;
+  readonly rowBeats: number;
+  readonly tailBeats: number;
+}
 
 export const HBM_PCS = 32;
 export const PC_BYTES = 256 * 2 ** 20;
@@ -69,7 +79,7 @@ export interface HbmLayout {
 const pow2ceil = (n: number): number => 2 ** clog2(Math.max(1, n));
 const up4k = (n: number): number => Math.ceil(n / AXI_4K) * AXI_4K;
 
-export function hbmLayout(d: Pick<LlmDeviceConfig, 'engine' | 'regions' | 'wWords' | 'sWords' | 'tailBeats' | 'rowBeats'>, p: HbmParams): HbmLayout {
+export function hbmLayout(d: HbmSource, p: HbmParams): HbmLayout {
   const N = p.masters;
   if (!Number.isInteger(N) || N < 1 || N > HBM_PCS || N & (N - 1)) throw new ConfigError('masters', `must be a power of two in 1..${HBM_PCS} (one per HBM pseudo-channel)`, N);
   const D = p.axiBits;
@@ -142,7 +152,7 @@ function copyBits(src: Uint32Array, srcOff: number, dst: Uint32Array, dstOff: nu
 }
 
 /** Re-slices the on-chip layout's regions (image.ts) into the per-pseudo-channel parts of `hbm`. */
-export function hbmImage(d: LlmDeviceConfig, hbm: HbmLayout, img: DeviceImage): HbmPart[] {
+export function hbmImage(d: HbmSource, hbm: HbmLayout, img: { regions: ReadonlyArray<{ name: string; words: Uint32Array }> }): HbmPart[] {
   const N = hbm.masters;
   const D = hbm.axiBits;
   const parts = Array.from({ length: N }, (_, k) => ({ pc: k, cardAddr: k * PC_BYTES, words: new Uint32Array(hbm.pcBytes / 4) }));

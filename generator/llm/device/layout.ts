@@ -18,21 +18,8 @@ import { logitBeats, packModel } from '../engine/pack';
 import { randomQuantModel } from '../engine/random';
 import { hbmLayout, type HbmLayout, type HbmParams } from './hbm-layout';
 
-export const REGIONS = ['w', 's', 'a', 'e'] as const;
-export type RegionName = (typeof REGIONS)[number];
-
-export interface RegionLayout {
-  name: RegionName;
-  /** Wide words held. */
-  words: number;
-  /** Wide word width in bits and its 32-bit limbs. */
-  width: number;
-  limbs: number;
-  /** Address stride of one wide word (power of two >= limbs). */
-  stride: number;
-  /** First host word address. */
-  base: number;
-}
+export { REGIONS, type RegionName, type RegionLayout } from './regions';
+import { REGIONS, type RegionLayout, type RegionName } from './regions';
 
 export interface LlmDeviceParams {
   /** Cycles from a sequencer read request to its data (>= 1: the block-RAM read; more models HBM/DDR). */
