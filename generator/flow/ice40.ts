@@ -6,7 +6,7 @@
 import { runYosys } from '@yowasp/yosys';
 import { runIcepack, runNextpnrIce40 } from '@yowasp/nextpnr-ice40';
 import type { VerilogFile } from '../hdl';
-import { classify, ICE40_SPRAM_ATTR, type ResourceReport } from './synth';
+import { classify, ICE40_MEMORY_ATTRS, type ResourceReport } from './synth';
 
 export interface ClockTiming {
   clock: string;
@@ -61,7 +61,7 @@ export async function buildIce40(
   let t0 = performance.now();
   let ys: Record<string, unknown>;
   try {
-    ys = (await runYosys(['-q', '-p', `${read}; ${ICE40_SPRAM_ATTR}; synth_ice40 -dsp -spram -top ${o.top}; tee -q -o stat.json stat -json; write_json netlist.json`], vfs, {
+    ys = (await runYosys(['-q', '-p', `${read}; ${ICE40_MEMORY_ATTRS}; synth_ice40 -dsp -spram -top ${o.top}; tee -q -o stat.json stat -json; write_json netlist.json`], vfs, {
       stdout: sinkInto(acc),
       stderr: sinkInto(acc),
     })) as Record<string, unknown>;

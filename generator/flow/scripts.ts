@@ -3,7 +3,7 @@
  * (cannot run here; docs/boards.md says how to use it) and a shell script of the open flow for Lattice boards.
  */
 import type { Board } from '../../boards';
-import { ICE40_SPRAM_ATTR } from './synth';
+import { ICE40_MEMORY_ATTRS } from './synth';
 
 export interface ScriptInput {
   board: Board;
@@ -52,7 +52,7 @@ export function writeLatticeScript(s: ScriptInput): string {
   const np = board.part.nextpnr!;
   const read = s.rtl.join(' ');
   const lines = ['#!/bin/sh', `# lutforge: open flow for ${board.title}. Needs yosys, nextpnr and the pack tool on PATH;`];
-  const ys = `read_verilog ${read}; ${ICE40_SPRAM_ATTR}; synth_ice40 -dsp -spram -top top -json top.json`;
+  const ys = `read_verilog ${read}; ${ICE40_MEMORY_ATTRS}; synth_ice40 -dsp -spram -top top -json top.json`;
   if (board.part.family === 'ice40')
     lines.push(
       `# npx lutforge build <design> --board ${board.name} runs the same steps from npm packages.`,

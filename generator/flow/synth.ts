@@ -6,19 +6,15 @@
 import { runYosys } from '@yowasp/yosys';
 import { ConfigError } from '../util/errors';
 import type { VerilogFile } from '../hdl';
+import { ICE40_MEMORY_ATTRS } from './memory-names';
 
-/**
- * Memories named `*_spram` (no initial contents, one port) go to iCE40 SB_SPRAM256KA: memory_libmap would pick
- * block RAM on cost alone, so they get ram_style "huge". Other families ignore the attribute.
- */
-export const SPRAM_SUFFIX = '_spram';
-export const ICE40_SPRAM_ATTR = `setattr -set ram_style "huge" m:*${SPRAM_SUFFIX}`;
+export { SPRAM_SUFFIX, REGISTERS_SUFFIX, ICE40_MEMORY_ATTRS } from './memory-names';
 
 export const SYNTH_TARGETS = {
   xcup: { script: 'synth_xilinx -family xcup', family: 'xilinx', description: 'Xilinx UltraScale+ (Alveo U280 class)' },
   xcu: { script: 'synth_xilinx -family xcu', family: 'xilinx', description: 'Xilinx Kintex UltraScale (KU035 class)' },
   xc7: { script: 'synth_xilinx -family xc7', family: 'xilinx', description: 'Xilinx 7-series (Arty A7 class)' },
-  ice40: { script: `${ICE40_SPRAM_ATTR}; synth_ice40 -dsp -spram`, family: 'ice40', description: 'Lattice iCE40 UltraPlus (UP5K class)' },
+  ice40: { script: `${ICE40_MEMORY_ATTRS}; synth_ice40 -dsp -spram`, family: 'ice40', description: 'Lattice iCE40 UltraPlus (UP5K class)' },
   ecp5: { script: 'synth_ecp5', family: 'ecp5', description: 'Lattice ECP5 (ULX3S class)' },
 } as const;
 export type SynthTarget = keyof typeof SYNTH_TARGETS;

@@ -5,8 +5,13 @@
  */
 import { Module, lit, mux } from '../hdl';
 import { ConfigError, bitsFor, clog2 } from '../util/errors';
+import { REGISTERS_SUFFIX } from '../flow/memory-names';
 
-export function fifoModule(name: string, width: number, depth: number, opts: { clear?: boolean } = {}): Module {
+/**
+ * opts.registers: keep the entries in flip-flops on families whose smallest block RAM would waste most of its bits
+ * (generator/flow/memory-names.ts); for a few wide entries.
+ */
+export function fifoModule(name: string, width: number, depth: number, opts: { clear?: boolean; registers?: boolean } = {}): Module {
   if (!Number.isInteger(depth) || depth < 2 || (depth & (depth - 1)) !== 0) throw new ConfigError(`${name}.depth`, 'must be a power of two >= 2', depth);
   const m = new Module(name, { doc: `FIFO ${width} bits x ${depth}, first word fall-through` });
   const inp = m.streamIn('in', width);
@@ -14,7 +19,7 @@ export function fifoModule(name: string, width: number, depth: number, opts: { c
   const clear = opts.clear ? m.input('clear', 1) : undefined;
   const count = m.output('count', bitsFor(depth));
   const ab = clog2(depth);
-  const mem = m.memory('mem', width, depth);
+  const mem = m.memory(opts.registers ? `mem${REGISTERS_SUFFIX}` : 'mem', width, depth);
   const wp = m.reg('wp', ab, { init: 0 });
   const rp = m.reg('rp', ab, { init: 0 });
   const cnt = m.reg('cnt', bitsFor(depth), { init: 0 });

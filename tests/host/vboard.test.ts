@@ -75,11 +75,31 @@ function descendants(pid: number): number[] {
 const alive = (pid: number): boolean => {
   try {
     process.kill(pid, 0);
-    return true;
+  } catch {
+    return false;
+  }
+  // A zombie waiting for a reaper that is not ours is gone for our purposes.
+  try {
+    return !/^\d+ \(.*\) Z/.test(readFileSync(`/proc/${pid}/stat`, 'utf8'));
   } catch {
     return false;
   }
 };
+
+/** The processes of pids still alive after up to timeoutMs (helpers such as tsx's esbuild exit on their own, later). */
+async function survivors(pids: number[], timeoutMs = 5000): Promise<string[]> {
+  const end = Date.now() + timeoutMs;
+  while (pids.some(alive) && Date.now() < end) await new Promise((r) => setTimeout(r, 100));
+  return pids.filter(alive).map((p) => {
+    let cmd = '?';
+    try {
+      cmd = readFileSync(`/proc/${p}/cmdline`, 'utf8').replace(/\0/g, ' ').trim();
+    } catch {
+      /* gone meanwhile */
+    }
+    return `${p} ${cmd}`;
+  });
+}
 
 /** The sorter run's events (from --log) against the classifier golden, image by image. */
 function checkEvents(logFile: string, n: number): void {
@@ -152,8 +172,7 @@ describe('lutforge vboard --tcp', () => {
     vb.child.kill('SIGTERM');
     expect(await vb.exit).toBe(0);
     expect(JSON.parse(vb.lines.at(-1)!)).toMatchObject({ stopped: 'SIGTERM', stats: { refused: 2 } });
-    await new Promise((r) => setTimeout(r, 200));
-    expect(kids.filter(alive)).toEqual([]);
+    expect(await survivors(kids)).toEqual([]);
   });
 });
 
@@ -173,8 +192,7 @@ describe('lutforge vboard --pty', () => {
       const kids = descendants(vb.child.pid!);
       vb.child.kill('SIGINT');
       expect(await vb.exit).toBe(0);
-      await new Promise((r2) => setTimeout(r2, 200));
-      expect(kids.filter(alive)).toEqual([]);
+      expect(await survivors(kids)).toEqual([]);
       expect(existsSync(path)).toBe(false);
     } finally {
       if (vb.child.exitCode === null) vb.child.kill('SIGKILL');

@@ -95,7 +95,8 @@ export function triggerModule(hw: CellnetHw, name: string): Module {
   const inEnd = m.let('in_end', inStart.add(width.zext(TS)));
 
   // ---- pending-pulse queue -------------------------------------------------------------------------
-  const q = fifoModule(`${name}_queue`, 2 * TS, qDepthPow2(t.queueDepth), { clear: true });
+  // a few wide entries: flip-flops on iCE40, where each would take whole EBRs
+  const q = fifoModule(`${name}_queue`, 2 * TS, qDepthPow2(t.queueDepth), { clear: true, registers: true });
   const qInValid = m.wire('q_in_valid', 1);
   const qOutReady = m.wire('q_out_ready', 1);
   const qOutValid = m.wire('q_out_valid', 1);
