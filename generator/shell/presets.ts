@@ -20,7 +20,7 @@ const gemvPresets: Record<string, DesignPreset> = Object.fromEntries(
 
 /** Cell classifier presets: pixels per clock (issue 5). Applied only once the design is registered. */
 const ppcPresets: Record<string, DesignPreset> = {
-  up5k: { description: 'time-multiplexed single-MAC engine, weights/feature maps in RAM (fits the iCE40UP5K)', params: { ppc: 1, serial: 1 } },
+  up5k: { description: 'time-multiplexed single-MAC engine, weights/feature maps in RAM, 2 pending pulses (fits the iCE40UP5K)', params: { ppc: 1, serial: 1, queueDepth: 2 } },
   small: { description: '1 pixel per clock, streaming engines (smallest streaming design; ~13x the iCE40UP5K)', params: { ppc: 1, serial: 0 } },
   medium: { description: '2 pixels per clock', params: { ppc: 2, serial: 0 } },
   large: { description: '4 pixels per clock, DSP-packed (the fastest build that fits the xcku035)', params: { ppc: 4, serial: 0 } },

@@ -95,8 +95,9 @@ export function triggerModule(hw: CellnetHw, name: string): Module {
   const inEnd = m.let('in_end', inStart.add(width.zext(TS)));
 
   // ---- pending-pulse queue -------------------------------------------------------------------------
-  // a few wide entries: flip-flops on iCE40, where each would take whole EBRs
-  const q = fifoModule(`${name}_queue`, 2 * TS, qDepthPow2(t.queueDepth), { clear: true, registers: true });
+  // Two or fewer wide entries cost fewer cells as flip-flops than the 4 iCE40 EBRs a 64-bit memory takes whatever its depth.
+  const qDepth = qDepthPow2(t.queueDepth);
+  const q = fifoModule(`${name}_queue`, 2 * TS, qDepth, { clear: true, registers: qDepth <= 2 });
   const qInValid = m.wire('q_in_valid', 1);
   const qOutReady = m.wire('q_out_ready', 1);
   const qOutValid = m.wire('q_out_valid', 1);
