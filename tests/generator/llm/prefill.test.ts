@@ -1,0 +1,66 @@
+import { describe, expect, it } from 'vitest';
+import { loadCheckpoint } from '../../../generator/llm/checkpoint';
+import { argmax } from '../../../generator/llm/float-model';
+import { gemvConfig } from '../../../generator/llm/gemv/config';
+import { w2GemmAcc, w2GemvAcc } from '../../../generator/llm/gemv/golden';
+import { randomInt8, randomSparse24Matrix, randomW2Matrix } from '../../../generator/llm/gemv/random';
+import { GoldenDecoder } from '../../../generator/llm/golden/decoder';
+import { engineConfig, shapeOf } from '../../../generator/llm/model-spec';
+import { quantizeModel, type QuantModel } from '../../../generator/llm/quant/model';
+import { prefillPrompt } from '../../../generator/llm/prefill/run';
+import { Rng } from '../../../generator/util/rng';
+import { hasModel, MODEL } from './helpers';
+
+const ckpt = hasModel ? loadCheckpoint(MODEL) : undefined;
+
+describe('weights-stationary GEMM (the prefill array order)', () => {
+  it('equals one GEMV per token, dense and 2:4, with partial groups', () => {
+    const rng = new Rng(5);
+    const cfg = gemvConfig({ lanes: 4, simd: 8, group: 16, maxCols: 256 });
+    for (const m of [randomW2Matrix(rng, cfg, 9, 40), randomSparse24Matrix(rng, cfg, 7, 52)]) {
+      const xs = Array.from({ length: 5 }, () => randomInt8(rng, m.cols));
+      const got = w2GemmAcc(m, xs);
+      xs.forEach((x, t) => expect(Array.from(got[t]!)).toEqual(Array.from(w2GemvAcc(m, x))));
+    }
+  });
+});
+
+/** Token-by-token: the logits after the last prompt token, then `gen` greedy steps. */
+function tokenByToken(qm: QuantModel, prompt: number[], gen: number): number[][] {
+  const d = new GoldenDecoder(qm);
+  let l: Float64Array = new Float64Array();
+  prompt.forEach((t, p) => (l = d.forward(t, p)));
+  const out = [Array.from(l)];
+  for (let i = 0; i < gen; i++) out.push(Array.from(d.forward(argmax(l), prompt.length + i)));
+  return out;
+}
+
+describe.skipIf(!ckpt)('prefill golden on stories260K: bit-exact with the token-by-token decoder', () => {
+  if (!ckpt) return;
+  const shape = shapeOf(ckpt.dims);
+  // S + W = 12: every prompt below is longer than the window, so the ring evicts inside blocks.
+  const prompt = [1, 403, 27, 300, 12, 499, 64, 8, 250, 111, 7, 350, 45, 200, 33, 90, 410, 5, 61, 222, 18, 301, 77];
+  for (const sparsity of ['dense', '2:4'] as const) {
+    const cfg = engineConfig(shape, { sinks: 2, window: 10, ...(sparsity === '2:4' && { wSparsity: '2:4' as const }) });
+    const qm = quantizeModel(ckpt, cfg, { search: 'mse' });
+    const want = tokenByToken(qm, prompt, 6);
+    for (const block of [1, 5, 8, 23]) {
+      it(`${sparsity}, block ${block}: the prompt's last logits and 6 generated tokens`, () => {
+        expect(prompt.length).toBeGreaterThan(cfg.cacheSlots);
+        const d = new GoldenDecoder(qm);
+        let l = prefillPrompt(d, prompt, block);
+        const got = [Array.from(l)];
+        for (let i = 0; i < 6; i++) got.push(Array.from((l = d.forward(argmax(l), prompt.length + i))));
+        expect(got).toEqual(want);
+      });
+    }
+  }
+
+  it('refuses a prompt longer than the context, and a block size below 1', () => {
+    const cfg = engineConfig(shape, { sinks: 2, window: 10 });
+    const qm = quantizeModel(ckpt, cfg, { search: 'mse' });
+    const long = Array.from({ length: shape.seqLen + 1 }, (_, i) => 1 + (i % 100));
+    expect(() => prefillPrompt(new GoldenDecoder(qm), long, 64)).toThrow(/exceed the model's context of 512.*shorten the prompt/);
+    expect(() => prefillPrompt(new GoldenDecoder(qm), [1, 2], 0)).toThrow(/block/);
+  });
+});
