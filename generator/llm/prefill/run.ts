@@ -11,7 +11,7 @@ export function prefillPrompt(dec: GoldenDecoder, prompt: readonly number[], blo
   const ctx = dec.cfg.model.seqLen;
   if (prompt.length > ctx) throw new InputError(`prompt of ${prompt.length} tokens: ${prompt.length} positions exceed the model's context of ${ctx} (shorten the prompt)`);
   dec.reset();
-  let logits = new Float64Array();
+  let logits: Float64Array = new Float64Array();
   for (let i = 0; i < prompt.length; i += block) logits = dec.prefill(prompt.slice(i, i + block));
   return logits;
 }
