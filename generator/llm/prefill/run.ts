@@ -1,4 +1,5 @@
 import { ConfigError, InputError } from '../../util/errors';
+import { argmax } from '../float-model';
 import type { GoldenDecoder } from '../golden/decoder';
 
 /**
@@ -14,4 +15,23 @@ export function prefillPrompt(dec: GoldenDecoder, prompt: readonly number[], blo
   let logits: Float64Array = new Float64Array();
   for (let i = 0; i < prompt.length; i += block) logits = dec.prefill(prompt.slice(i, i + block));
   return logits;
+}
+
+/**
+ * generateGreedy (float-model.ts) with the prompt prefilled in blocks: the same `steps` ids (forced prompt tokens,
+ * then argmax), but the prompt costs ceil(n / block) block passes instead of n decode steps.
+ */
+export function generateWithPrefill(dec: GoldenDecoder, prompt: readonly number[], steps: number, block: number, onToken?: (id: number, pos: number) => void): number[] {
+  const n = Math.min(prompt.length, steps);
+  if (steps > dec.cfg.model.seqLen) throw new InputError(`${steps} positions exceed the model's context of ${dec.cfg.model.seqLen} (lower --tokens)`);
+  let logits = prefillPrompt(dec, prompt.slice(0, n), block);
+  const out: number[] = [];
+  for (let pos = 0; pos < n - 1; pos++) (out.push(prompt[pos + 1]!), onToken?.(prompt[pos + 1]!, pos));
+  for (let pos = n - 1; pos < steps; pos++) {
+    const next = pos + 1 < prompt.length ? prompt[pos + 1]! : argmax(logits);
+    out.push(next);
+    onToken?.(next, pos);
+    if (pos + 1 < steps) logits = dec.forward(next, pos + 1);
+  }
+  return out;
 }

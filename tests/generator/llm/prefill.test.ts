@@ -7,7 +7,11 @@ import { randomInt8, randomSparse24Matrix, randomW2Matrix } from '../../../gener
 import { GoldenDecoder } from '../../../generator/llm/golden/decoder';
 import { engineConfig, shapeOf } from '../../../generator/llm/model-spec';
 import { quantizeModel, type QuantModel } from '../../../generator/llm/quant/model';
-import { prefillPrompt } from '../../../generator/llm/prefill/run';
+import { generateWithPrefill, prefillPrompt } from '../../../generator/llm/prefill/run';
+import { generateGreedy } from '../../../generator/llm/float-model';
+import { llmPresetConfig } from '../../../generator/llm/engine/hw-config';
+import { prefillConfig } from '../../../generator/llm/prefill/config';
+import { gemmPassCycles, prefillCycles } from '../../../generator/llm/prefill/cycles';
 import { Rng } from '../../../generator/util/rng';
 import { hasModel, MODEL } from './helpers';
 
@@ -56,11 +60,50 @@ describe.skipIf(!ckpt)('prefill golden on stories260K: bit-exact with the token-
     }
   }
 
+  it('generateWithPrefill (llm run) gives generateGreedy\'s ids, also when --tokens ends inside the prompt', () => {
+    const cfg = engineConfig(shape, { sinks: 2, window: 10 });
+    const qm = quantizeModel(ckpt, cfg, { search: 'mse' });
+    for (const steps of [30, 9]) expect(generateWithPrefill(new GoldenDecoder(qm), prompt, steps, 8)).toEqual(generateGreedy(new GoldenDecoder(qm), prompt, steps));
+  });
+
   it('refuses a prompt longer than the context, and a block size below 1', () => {
     const cfg = engineConfig(shape, { sinks: 2, window: 10 });
     const qm = quantizeModel(ckpt, cfg, { search: 'mse' });
     const long = Array.from({ length: shape.seqLen + 1 }, (_, i) => 1 + (i % 100));
     expect(() => prefillPrompt(new GoldenDecoder(qm), long, 64)).toThrow(/exceed the model's context of 512.*shorten the prompt/);
     expect(() => prefillPrompt(new GoldenDecoder(qm), [1, 2], 0)).toThrow(/block/);
+  });
+});
+
+describe('prefill config and cycle model', () => {
+  const shape = { dim: 4096, hiddenDim: 11008, nLayers: 32, nHeads: 32, nKvHeads: 32, headDim: 128, kvDim: 4096, vocabSize: 32000, seqLen: 4096 };
+  const cfg = llmPresetConfig('u280', shape, { engine: { kvGroup: 128, sinks: 4, window: 124, wSparsity: '2:4' } });
+
+  it('refuses a block that does not fit on chip, naming block and the largest that fits, and a DSP array larger than the part', () => {
+    expect(() => prefillConfig(cfg, { block: 128 })).toThrow(/'block'.*Mbit of on-chip activation storage.*shrink block to <= \d+/);
+    expect(() => prefillConfig(cfg, { dspLanes: 512, dspPerLane: 32 })).toThrow(/'dspLanes'.*the part has 9024/);
+  });
+
+  it('a weight pass takes rows x columns x tokens / products cycles when compute-bound, and the memory time when not', () => {
+    const pc = prefillConfig(cfg, { block: 32 });
+    // 2:4: LUT array 128 lanes x 64 columns, one token per cycle; DSP array 128 lanes x 64 columns, two tokens per cycle.
+    const wq = gemmPassCycles(pc, cfg, 4096, 4096, 32, 2044);
+    const ideal = (4096 * 2048 * 32) / (4096 + 8192); // kept weights x tokens / products per cycle
+    expect(pc.peakProducts).toBe(4096 + 8192);
+    expect(wq.compute).toBeGreaterThanOrEqual(ideal);
+    expect(wq.compute).toBeLessThan(1.05 * ideal);
+    expect(wq.lutRows % 128).toBe(0);
+    const one = gemmPassCycles(pc, cfg, 4096, 4096, 1, 2044);
+    expect(one.memory).toBeGreaterThan(one.compute);
+    expect(one.cycles).toBeGreaterThanOrEqual(one.memory);
+  });
+
+  it('prefill is array-bound: utilisation above 0.9 and the last token pays the classifier once', () => {
+    const pc = prefillConfig(cfg, { block: 32 });
+    const e = prefillCycles(pc, cfg, 1000, { bytesPerCycle: 2044, clsCycles: 1e5, clockHz: 225e6 });
+    expect(e.groups).toBe(32);
+    expect(e.tailCycles).toBeGreaterThan(1e5);
+    expect(e.macUtilisation).toBeGreaterThan(0.9);
+    expect(e.cycles).toBeGreaterThan(e.arrayBusy);
   });
 });

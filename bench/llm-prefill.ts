@@ -1,0 +1,101 @@
+/**
+ * Prefill on the Llama-2-7B projection (docs/llm-engine.md#prefill): time to first token for a 1,000-token prompt,
+ * token by token against prefill (dense and 2:4), prefill tokens per second and the array's MAC utilisation, from
+ * the prefill cycle model (generator/llm/prefill/cycles.ts) of the U280 configuration (LUT array + DSP48E2 array).
+ * Token-by-token dense uses the decode engine's simulated token cycles when the caller has them (bench llm's 7B
+ * layer run), otherwise the memory bound; token-by-token 2:4 uses the memory bound of the 2:4 bytes (both are the
+ * fastest token-by-token can be, so the speedups are not inflated by a slow baseline).
+ */
+import { llmPresetConfig, LLM_PRESETS, type LlmEngineConfig } from '../generator/llm/engine/hw-config';
+import type { ModelShape } from '../generator/llm/model-spec';
+import { prefillConfig, U280_PREFILL, type PrefillParams } from '../generator/llm/prefill/config';
+import { prefillCycles, tokenOpCycles } from '../generator/llm/prefill/cycles';
+
+export const LLAMA7B: ModelShape = { dim: 4096, hiddenDim: 11008, nLayers: 32, nHeads: 32, nKvHeads: 32, headDim: 128, kvDim: 4096, vocabSize: 32000, seqLen: 4096 };
+const ENGINE_7B = { kvGroup: 128, sinks: 4, window: 124 } as const;
+
+/**
+ * Cycles of one GEMV job whose x is already loaded: the weight words, or the bytes of its w + s words at the
+ * memory's rate when that is slower, plus a fixed per-job overhead.
+ */
+export const gemvJobCycles = (cfg: LlmEngineConfig, rows: number, cols: number, bytesPerCycle: number, overhead: number) => {
+  const colSteps = Math.ceil(cols / cfg.engine.wGroup) * cfg.gemv.stepsPerGroup;
+  const words = Math.ceil(rows / cfg.gemv.lanes) * colSteps;
+  const bytes = (words * cfg.wPortBits + (words / cfg.gemv.stepsPerGroup) * cfg.sPortBits) / 8;
+  return Math.max(words, bytes / bytesPerCycle) + overhead;
+};
+
+/** Bytes of w + s a decode step streams for the 7B shape (layers + classifier planes). */
+function tokenBytes(cfg: LlmEngineConfig): number {
+  const m = cfg.engine.model;
+  let words = 0;
+  const job = (rows: number, cols: number) => Math.ceil(rows / cfg.gemv.lanes) * Math.ceil(cols / cfg.engine.wGroup) * cfg.gemv.stepsPerGroup;
+  words += m.nLayers * (2 * job(m.dim, m.dim) + 2 * job(m.kvDim, m.dim) + 2 * job(m.hiddenDim, m.dim) + job(m.dim, m.hiddenDim));
+  words += cfg.clsPasses * job(m.vocabSize, m.dim);
+  return (words * cfg.wPortBits + (words / cfg.gemv.stepsPerGroup) * cfg.sPortBits) / 8;
+}
+
+export interface PrefillProjection {
+  promptTokens: number;
+  clockMHz: number;
+  params: PrefillParams;
+  dense: Record<string, number | string>;
+  sparse: Record<string, number | string>;
+  /** TTFT token-by-token dense / TTFT prefill + 2:4. */
+  prefillSpeedup: number;
+  /** TTFT token-by-token 2:4 / TTFT prefill + 2:4. */
+  prefillSpeedupVsSparseDecode: number;
+  prefillMacUtilisation: number;
+  prefillTokPerS: number;
+  opCycles: ReturnType<typeof tokenOpCycles>;
+}
+
+export function prefillProjection(opts: { promptTokens?: number; clockMHz: number; measuredDenseTokenCycles?: number; params?: Partial<PrefillParams> }): PrefillProjection {
+  const n = opts.promptTokens ?? 1000;
+  const bpc = LLM_PRESETS.u280.memory.bytesPerCycle!;
+  const clockHz = opts.clockMHz * 1e6;
+  const row = (sparse: boolean) => {
+    const cfg = llmPresetConfig('u280', LLAMA7B, { engine: { ...ENGINE_7B, ...(sparse && { wSparsity: '2:4' as const }) } });
+    const pc = prefillConfig(cfg, opts.params);
+    const clsCycles = cfg.clsPasses * gemvJobCycles(cfg, LLAMA7B.vocabSize, LLAMA7B.dim, bpc, 12);
+    const est = prefillCycles(pc, cfg, n, { bytesPerCycle: bpc, clsCycles, clockHz });
+    const bound = tokenBytes(cfg) / bpc;
+    const measured = !sparse && opts.measuredDenseTokenCycles ? opts.measuredDenseTokenCycles : undefined;
+    const tbtToken = measured ?? bound;
+    return {
+      decodeTokenCycles: tbtToken,
+      decodeTokenSource: measured ? 'Verilator 7B layer x 32 + classifier model (bench llm)' : 'memory bound (bytes / 2,044 B per cycle)',
+      ttftTokenByTokenS: (n * tbtToken) / clockHz,
+      ttftPrefillS: est.cycles / clockHz,
+      prefillCycles: est.cycles,
+      arrayBusyCycles: est.arrayBusy,
+      arrayWaitCycles: est.arrayWait,
+      lastTokenTailCycles: est.tailCycles,
+      prefillTokPerS: est.tokPerS,
+      macUtilisation: est.macUtilisation,
+      arrayUtilisation: est.arrayUtilisation,
+      peakProductsPerCycle: pc.peakProducts,
+      lutProducts: pc.lut.products,
+      dspProducts: pc.dsp.products,
+      dsps: pc.dsp.dsps,
+      storageMbit: pc.storageBits / 2 ** 20,
+      storageBudgetMbit: pc.storageBudgetBits / 2 ** 20,
+      speedupVsTokenByToken: (n * tbtToken) / est.cycles,
+    };
+  };
+  const dense = row(false);
+  const sparse = row(true);
+  const cfg = llmPresetConfig('u280', LLAMA7B, { engine: ENGINE_7B });
+  return {
+    promptTokens: n,
+    clockMHz: opts.clockMHz,
+    params: { ...U280_PREFILL, ...opts.params },
+    dense,
+    sparse,
+    prefillSpeedup: dense.ttftTokenByTokenS / sparse.ttftPrefillS,
+    prefillSpeedupVsSparseDecode: sparse.ttftTokenByTokenS / sparse.ttftPrefillS,
+    prefillMacUtilisation: sparse.macUtilisation,
+    prefillTokPerS: sparse.prefillTokPerS,
+    opCycles: tokenOpCycles(cfg),
+  };
+}
