@@ -22,6 +22,8 @@ import { bars, beside, writePlot } from '../host/plot';
 import { fmt, plotPath, report, table } from './table';
 import { argmax } from '../generator/llm/float-model';
 import { runHbmLayer } from './llm-hbm';
+import { gemvJobCycles, prefillProjection } from './llm-prefill';
+import { tokenOpCycles } from '../generator/llm/prefill/cycles';
 
 /** Shuhai's measured U280 HBM throughput (FCCM 2020) and its tok/s bound for Llama-2-7B at W2 (reference.md 5). */
 const SHUHAI_GBPS = 425;
@@ -41,6 +43,8 @@ interface Row {
   cyclesPerToken: number;
   gemvCycles: number;
   attnCycles: number;
+  /** The prefill cycle model's attention + KV-write length per token (tokenOpCycles x layers), beside the measured. */
+  attnCyclesModel: number;
   otherCycles: number;
   weightUtilLinear: number;
   weightUtilToken: number;
@@ -90,6 +94,7 @@ function summarise(preset: string, cfg: LlmEngineConfig, d: Awaited<ReturnType<t
     cyclesPerToken: mean((r) => r.cycles),
     gemvCycles: mean((r) => r.perf.gemv),
     attnCycles: mean((r) => r.perf.attn),
+    attnCyclesModel: cfg.engine.model.nLayers * (tokenOpCycles(cfg).kvw + tokenOpCycles(cfg).attn),
     otherCycles: mean((r) => r.perf.other),
     weightUtilLinear: w / mean((r) => r.perf.gemv),
     weightUtilToken: w / mean((r) => r.cycles),
@@ -104,17 +109,6 @@ function summarise(preset: string, cfg: LlmEngineConfig, d: Awaited<ReturnType<t
 function memBytesPerCycle(preset: string, cfg: LlmEngineConfig): number {
   return LLM_PRESETS[preset as keyof typeof LLM_PRESETS]?.memory.bytesPerCycle ?? (cfg.wPortBits + cfg.sPortBits / cfg.gemv.stepsPerGroup) / 8;
 }
-
-/**
- * Cycles of one classifier plane (a GEMV job whose x is already loaded): the weight words, or the bytes of its w + s
- * words at the memory's rate when that is slower, plus a fixed per-job overhead.
- */
-const gemvJobCycles = (cfg: LlmEngineConfig, rows: number, cols: number, bytesPerCycle: number, overhead: number) => {
-  const colSteps = Math.ceil(cols / cfg.engine.wGroup) * cfg.gemv.stepsPerGroup;
-  const words = Math.ceil(rows / cfg.gemv.lanes) * colSteps;
-  const bytes = (words * cfg.wPortBits + (words / cfg.gemv.stepsPerGroup) * cfg.sPortBits) / 8;
-  return Math.max(words, bytes / bytesPerCycle) + overhead;
-};
 
 export async function main(argv: string[]): Promise<void> {
   const opt = (k: string) => argv.find((a) => a.startsWith(`--${k}=`))?.slice(k.length + 3);
@@ -222,6 +216,8 @@ export async function main(argv: string[]): Promise<void> {
       simCyclesPerSecond: r.simCyclesPerSecond,
     };
   }
+  // ---- prefill on the 7B projection (cycle model; token-by-token dense from the simulated step when run) ----
+  const prefill = prefillProjection({ clockMHz: CLOCK_MHZ, measuredDenseTokenCycles: proj ? Number(proj.tokenCycles) : undefined, ...(opt('prefill-block') && { params: { block: Number(opt('prefill-block')) } }) });
   const plot = plotPath(argv);
   if (plot) {
     // tok/s against the ceilings, and where each preset's cycles go.
@@ -240,13 +236,22 @@ export async function main(argv: string[]): Promise<void> {
     ]);
     await writePlot(plot, beside(...(toks.length ? [bars('Llama-2-7B tok/s on U280 (225 MHz, 460 GB/s)', toks, 'tok/s')] : []), bars('stories260K cycles per token', cycles, 'cycles')));
   }
-  const json = { bench: 'llm', stepsPerPreset: steps, presets: rows, llama7b: proj, plot: plot ?? null };
+  const json = {
+    bench: 'llm',
+    stepsPerPreset: steps,
+    presets: rows,
+    llama7b: proj,
+    prefill,
+    prefillSpeedup: prefill.prefillSpeedup,
+    prefillMacUtilisation: prefill.prefillMacUtilisation,
+    plot: plot ?? null,
+  };
   report(argv, json, () => {
     const out = [
       `stories260K, ${steps} greedy steps from BOS per preset (bit-exact vs the golden decoder checked at every step)`,
       table(
-        ['preset', 'bit-exact', 'cycles/token', 'GEMV', 'attn+KV', 'other', 'w-port util (linear)', 'w-port util (token)', 'mem util (token)', 'bytes/token', 'build s', 'sim cyc/s'],
-        rows.map((r) => [r.preset, String(r.bitExact), r.cyclesPerToken, r.gemvCycles, r.attnCycles, r.otherCycles, r.weightUtilLinear, r.weightUtilToken, r.memUtilToken, Math.round(r.bytesPerToken), r.buildSeconds, Math.round(r.simCyclesPerSecond)]),
+        ['preset', 'bit-exact', 'cycles/token', 'GEMV', 'attn+KV', 'attn+KV model', 'other', 'w-port util (linear)', 'w-port util (token)', 'mem util (token)', 'bytes/token', 'build s', 'sim cyc/s'],
+        rows.map((r) => [r.preset, String(r.bitExact), r.cyclesPerToken, r.gemvCycles, r.attnCycles, r.attnCyclesModel, r.otherCycles, r.weightUtilLinear, r.weightUtilToken, r.memUtilToken, Math.round(r.bytesPerToken), r.buildSeconds, Math.round(r.simCyclesPerSecond)]),
       ),
     ];
     if (proj) {
@@ -282,6 +287,25 @@ export async function main(argv: string[]): Promise<void> {
         ),
       );
     }
+    const pr = (k: 'dense' | 'sparse') => prefill[k];
+    out.push(
+      `Prefill, Llama-2-7B projection on u280 (cycle model, not simulated): ${prefill.promptTokens}-token prompt, block ${prefill.params.block}, LUT array + ${pr('sparse').dsps} DSP48E2 (2 tokens each), ${CLOCK_MHZ} MHz`,
+      table(
+        ['quantity', 'dense', '2:4'],
+        [
+          ['token-by-token cycles per prompt token', pr('dense').decodeTokenCycles as number, pr('sparse').decodeTokenCycles as number],
+          ['  source', pr('dense').decodeTokenSource as string, pr('sparse').decodeTokenSource as string],
+          ['TTFT token by token, s', pr('dense').ttftTokenByTokenS as number, pr('sparse').ttftTokenByTokenS as number],
+          ['TTFT prefill, s', pr('dense').ttftPrefillS as number, pr('sparse').ttftPrefillS as number],
+          ['prefill tok/s', pr('dense').prefillTokPerS as number, pr('sparse').prefillTokPerS as number],
+          ['peak products per cycle (LUT + DSP)', `${pr('dense').lutProducts} + ${pr('dense').dspProducts}`, `${pr('sparse').lutProducts} + ${pr('sparse').dspProducts}`],
+          ['MAC utilisation (products / peak x TTFT cycles)', pr('dense').macUtilisation as number, pr('sparse').macUtilisation as number],
+          ['on-chip activation storage / left, Mbit', `${fmt(pr('dense').storageMbit as number)} / ${fmt(pr('dense').storageBudgetMbit as number)}`, `${fmt(pr('sparse').storageMbit as number)} / ${fmt(pr('sparse').storageBudgetMbit as number)}`],
+          ['speedup vs token by token (same weights)', pr('dense').speedupVsTokenByToken as number, pr('sparse').speedupVsTokenByToken as number],
+          ['prefillSpeedup (token-by-token dense / prefill 2:4)', '', prefill.prefillSpeedup],
+        ],
+      ),
+    );
     return out.join('\n');
   });
   void fmt;
