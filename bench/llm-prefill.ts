@@ -99,3 +99,36 @@ export function prefillProjection(opts: { promptTokens?: number; clockMHz: numbe
     opCycles: tokenOpCycles(cfg),
   };
 }
+
+/**
+ * Resources of the 2:4 configuration behind prefillSpeedup: the LUT GEMV array (the decode unit, 2:4 'area') and the
+ * DSP array synthesised at two lane counts each and extrapolated per lane; the engine top as last synthesised
+ * (docs/llm-engine.md#synthesis: the stories260K-shaped top, 1,491 s of Yosys, not repeated here); the shell's 10%.
+ */
+export async function prefillResources(): Promise<Record<string, unknown>> {
+  const { synthesize } = await import('../generator/flow/synth');
+  const { printDesign } = await import('../generator/hdl');
+  const { gemvModule } = await import('../generator/llm/gemv/rtl');
+  const { gemvConfig } = await import('../generator/llm/gemv/config');
+  const { dspArrayModule } = await import('../generator/llm/prefill/dsp-array');
+  const { budget, extrapolate } = await import('../generator/llm/prefill/resources');
+  const cfg = llmPresetConfig('u280', LLAMA7B, { engine: { ...ENGINE_7B, wSparsity: '2:4' } });
+  const pc = prefillConfig(cfg);
+  const t0 = performance.now();
+  const slice = async (mod: Parameters<typeof printDesign>[0], lanes: number) => {
+    const d = printDesign(mod);
+    const r = await synthesize(d.files, d.top, 'xcup');
+    return { lanes, r: { luts: r.luts, ffs: r.ffs, dsp: r.dsp } };
+  };
+  const lutAt = [2, 4].map((l) => gemvModule(gemvConfig({ ...cfg.gemv, lanes: l }), 'gemv_slice'));
+  const dspAt = [2, 4].map((l) => dspArrayModule({ lanes: l, dspPerLane: pc.params.dspPerLane, sparse: true }, 'dsp_slice'));
+  const lut = [await slice(lutAt[0]!, 2), await slice(lutAt[1]!, 4)] as const;
+  const dsp = [await slice(dspAt[0]!, 2), await slice(dspAt[1]!, 4)] as const;
+  const parts = {
+    'LUT GEMV array (2:4 area, 128 lanes; synthesised 2 + 4 lanes, extrapolated)': extrapolate(lut[0], lut[1], pc.lut.lanes),
+    [`DSP array (${pc.dsp.lanes} lanes x ${pc.params.dspPerLane}; synthesised 2 + 4 lanes, extrapolated)`]: extrapolate(dsp[0], dsp[1], pc.dsp.lanes),
+    'engine top, stories260K-shaped (docs/llm-engine.md#synthesis, not re-run)': { luts: 99_273, ffs: 6_639, dsp: 634 },
+  };
+  const b = budget(parts);
+  return { ...b, slices: { lut, dsp }, onChipMbit: { prefillStorage: pc.storageBits / 2 ** 20, leftAfterDecodeEngine: pc.storageBudgetBits / 2 ** 20 }, synthSeconds: (performance.now() - t0) / 1000 };
+}

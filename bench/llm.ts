@@ -9,7 +9,9 @@
  *     `hbmTokPerS` and its ratios to the 460 GB/s (~250 tok/s) and Shuhai 425 GB/s (~231 tok/s) bounds (--no-hbm skips).
  * The memory model of each preset (latency, bytes per cycle for w + s) is applied by the driver (sim/designs/llm.ts).
  * Options: --tokens=N (stories steps per preset, default 6), --presets=a,b, --no7b, --vpar7b=N, --slotpar7b=N,
- * --group7b=N, --fifo7b=N, --json.
+ * --group7b=N, --fifo7b=N, --prefill-block=N, --no-synth (skip the prefill resource slices), --json.
+ *  4. Prefill on the 7B projection (bench/llm-prefill.ts): TTFT token by token vs prefill (dense, 2:4), prefill tok/s,
+ *     MAC utilisation (cycle model), and the U280 resources of the 2:4 configuration (Yosys slices).
  */
 import { loadCheckpoint } from '../generator/llm/checkpoint';
 import { shapeOf, type ModelShape } from '../generator/llm/model-spec';
@@ -22,7 +24,7 @@ import { bars, beside, writePlot } from '../host/plot';
 import { fmt, plotPath, report, table } from './table';
 import { argmax } from '../generator/llm/float-model';
 import { runHbmLayer } from './llm-hbm';
-import { gemvJobCycles, prefillProjection } from './llm-prefill';
+import { gemvJobCycles, prefillProjection, prefillResources } from './llm-prefill';
 import { tokenOpCycles } from '../generator/llm/prefill/cycles';
 
 /** Shuhai's measured U280 HBM throughput (FCCM 2020) and its tok/s bound for Llama-2-7B at W2 (reference.md 5). */
@@ -218,6 +220,7 @@ export async function main(argv: string[]): Promise<void> {
   }
   // ---- prefill on the 7B projection (cycle model; token-by-token dense from the simulated step when run) ----
   const prefill = prefillProjection({ clockMHz: CLOCK_MHZ, measuredDenseTokenCycles: proj ? Number(proj.tokenCycles) : undefined, ...(opt('prefill-block') && { params: { block: Number(opt('prefill-block')) } }) });
+  const prefillRes = argv.includes('--no-synth') ? null : await prefillResources();
   const plot = plotPath(argv);
   if (plot) {
     // tok/s against the ceilings, and where each preset's cycles go.
@@ -241,7 +244,8 @@ export async function main(argv: string[]): Promise<void> {
     stepsPerPreset: steps,
     presets: rows,
     llama7b: proj,
-    prefill,
+    prefill: { ...prefill, resources: prefillRes },
+    prefillFits: prefillRes ? (prefillRes.fits as boolean) : null,
     prefillSpeedup: prefill.prefillSpeedup,
     prefillMacUtilisation: prefill.prefillMacUtilisation,
     plot: plot ?? null,
@@ -306,6 +310,22 @@ export async function main(argv: string[]): Promise<void> {
         ],
       ),
     );
+    if (prefillRes) {
+      const b = prefillRes as { parts: Record<string, { luts: number; ffs: number; dsp: number }>; shell: { luts: number; ffs: number; dsp: number }; total: { luts: number; ffs: number; dsp: number }; fraction: { luts: number; ffs: number; dsp: number }; fits: boolean };
+      out.push(
+        'Resources of the 2:4 decode + prefill configuration on the XCU280 (Yosys synth_xilinx -family xcup)',
+        table(
+          ['part', 'LUT', 'FF', 'DSP'],
+          [
+            ...Object.entries(b.parts).map(([k, c]) => [k, c.luts, c.ffs, c.dsp] as Array<string | number>),
+            ['shell share (10% of the part, UG1393)', b.shell.luts, b.shell.ffs, b.shell.dsp],
+            ['total', b.total.luts, b.total.ffs, b.total.dsp],
+            ['fraction of the XCU280', b.fraction.luts, b.fraction.ffs, b.fraction.dsp],
+            ['fits', String(b.fits), '', ''],
+          ],
+        ),
+      );
+    }
     return out.join('\n');
   });
   void fmt;
