@@ -6,30 +6,37 @@ import { randomInt8, randomSparse24Matrix, randomW2Matrix } from '../../../gener
 import { quadField } from '../../../generator/llm/gemv/sparse';
 import { prefillGemmGeometry, prefillGemmModule, type PrefillGemmConfig } from '../../../generator/llm/prefill/gemm';
 import { Rng } from '../../../generator/util/rng';
+import { loadCheckpoint } from '../../../generator/llm/checkpoint';
+import { GoldenDecoder } from '../../../generator/llm/golden/decoder';
+import { engineConfig, shapeOf } from '../../../generator/llm/model-spec';
+import { quantizeModel } from '../../../generator/llm/quant/model';
+import { hasModel, MODEL } from './helpers';
 import { buildSim } from '../../../sim';
 import { compileIcarus } from '../../../sim/icarus';
 import { lintVerilog } from '../../../sim/lint';
 
+/** n int8 of x from `from` (zero past the end: padding columns), little-endian bytes. */
 const bytes = (x: Int8Array, from: number, n: number) => Array.from(x.subarray(from, from + n)).reduce((a, v, i) => a | (BigInt(v & 0xff) << BigInt(8 * i)), 0n);
 
 /** The job's streams from the matrix and the block's x, by the documented order and layouts. */
 function pack(c: PrefillGemmConfig, m: W2Matrix, xs: Int8Array[]) {
   const g = prefillGemmGeometry(c);
-  const steps = m.cols / g.cols;
+  const ng = groupsOf(m.cols, m.group);
+  const steps = ng * g.stepsPerGroup;
   const rbs = m.rows / c.lanes;
   const x: bigint[] = [];
   for (let j = 0; j < steps; j++)
     for (let p = 0; p < c.tokens / 2; p++) x.push(bytes(xs[2 * p]!, j * g.cols, g.cols) | (bytes(xs[2 * p + 1]!, j * g.cols, g.cols) << BigInt(g.xBits)));
   const w: bigint[] = [];
   const s: bigint[] = [];
-  const ng = groupsOf(m.cols, m.group);
+  const code = (r: number, col: number) => (col < m.cols ? m.codes[r * m.cols + col]! : 0);
   for (let rb = 0; rb < rbs; rb++) {
     for (let j = 0; j < steps; j++) {
       let word = 0n;
       for (let l = 0; l < c.lanes; l++) {
         const r = rb * c.lanes + l;
         if (c.sparse) for (let k = 0; k < g.cols / 4; k++) word |= BigInt(quadField(m, r, j * g.cols + 4 * k)) << BigInt(7 * (l * (g.cols / 4) + k));
-        else for (let i = 0; i < g.cols; i++) word |= BigInt(m.codes[r * m.cols + j * g.cols + i]!) << BigInt(2 * (l * g.cols + i));
+        else for (let i = 0; i < g.cols; i++) word |= BigInt(code(r, j * g.cols + i)) << BigInt(2 * (l * g.cols + i));
       }
       w.push(word);
     }
@@ -71,4 +78,40 @@ describe('prefill GEMM on the DSP array in Verilator: weights stationary over a 
       }
     }, 300_000);
   }
+});
+
+describe.skipIf(!hasModel)('prefill GEMM RTL on stories260K (2:4): the prefill golden\'s own GEMMs of an 8-token block', () => {
+  it('every accumulator of every layer-0 matrix equals GoldenDecoder.prefill\'s, with stalls', async () => {
+    const ckpt = loadCheckpoint(MODEL);
+    const cfg = engineConfig(shapeOf(ckpt.dims), { sinks: 2, window: 10, wGroup: 32, wSparsity: '2:4' });
+    const qm = quantizeModel(ckpt, cfg, { search: 'mse' });
+    // the decoder's GEMMs of layer 0 for a block of 8 prompt tokens (after a first block, so the cache is in use)
+    const taps = new Map<string, { m: W2Matrix; xs: Int8Array[]; acc: Float64Array[] }>();
+    const dec = new GoldenDecoder(qm);
+    dec.prefill([1, 403, 27, 300, 12, 499, 64, 8]);
+    dec.onGemv = (name, layer, m, x, acc) => {
+      if (layer !== 0 || name === 'cls') return;
+      const t = taps.get(name) ?? { m, xs: [], acc: [] };
+      t.xs.push(Int8Array.from(x));
+      t.acc.push(Float64Array.from(acc));
+      taps.set(name, t);
+    };
+    dec.prefill([250, 111, 7, 350, 45, 200, 33, 90]);
+    expect([...taps.keys()]).toEqual(['wq', 'wk', 'wv', 'wo', 'w1', 'w3', 'w2']);
+    const c: PrefillGemmConfig = { lanes: 4, dspPerLane: 8, sparse: true, tokens: 8, group: 32, scaleBits: cfg.scaleBits, accBits: 32, maxCols: 192, maxRows: 172 };
+    const mod = prefillGemmModule(c);
+    const d = printDesign(mod);
+    const sim = await buildSim({ iface: mod.interface(), files: d.files });
+    for (const [k, [name, t]] of [...taps.entries()].entries()) {
+      expect(t.xs.length).toBe(8);
+      const p = pack(c, t.m, t.xs);
+      const r = await sim.run({ seed: k, stall: { default: 0.2, y: 0.5 }, inputs: { job: p.job, x: p.x, w: p.w, s: p.s }, outputs: { y: p.yBeats } });
+      const got = t.acc.map((a) => new Array<number>(a.length));
+      r.outputs.y!.data.forEach((word, i) => {
+        const rb = Math.floor(i / c.tokens);
+        for (let l = 0; l < c.lanes; l++) got[i % c.tokens]![rb * c.lanes + l] = Number(BigInt.asIntN(c.accBits, word >> BigInt(c.accBits * l)));
+      });
+      expect({ name, got }).toEqual({ name, got: t.acc.map((a) => Array.from(a)) });
+    }
+  }, 300_000);
 });
