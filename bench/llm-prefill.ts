@@ -102,7 +102,8 @@ export function prefillProjection(opts: { promptTokens?: number; clockMHz: numbe
 
 /**
  * Resources of the 2:4 configuration behind prefillSpeedup: the LUT GEMV array (the decode unit, 2:4 'area') and the
- * DSP array synthesised at two lane counts each and extrapolated per lane; the engine top as last synthesised
+ * prefill GEMM on the DSP array (datapath + controller + per-token accumulators) synthesised at two lane counts each
+ * and extrapolated per lane; the LUT array's prefill accumulators estimated; the engine top as last synthesised
  * (docs/llm-engine.md#synthesis: the stories260K-shaped top, 1,491 s of Yosys, not repeated here); the shell's 10%.
  */
 export async function prefillResources(): Promise<Record<string, unknown>> {
@@ -110,7 +111,7 @@ export async function prefillResources(): Promise<Record<string, unknown>> {
   const { printDesign } = await import('../generator/hdl');
   const { gemvModule } = await import('../generator/llm/gemv/rtl');
   const { gemvConfig } = await import('../generator/llm/gemv/config');
-  const { dspArrayModule } = await import('../generator/llm/prefill/dsp-array');
+  const { prefillGemmModule } = await import('../generator/llm/prefill/gemm');
   const { budget, extrapolate } = await import('../generator/llm/prefill/resources');
   const cfg = llmPresetConfig('u280', LLAMA7B, { engine: { ...ENGINE_7B, wSparsity: '2:4' } });
   const pc = prefillConfig(cfg);
@@ -121,12 +122,18 @@ export async function prefillResources(): Promise<Record<string, unknown>> {
     return { lanes, r: { luts: r.luts, ffs: r.ffs, dsp: r.dsp } };
   };
   const lutAt = [2, 4].map((l) => gemvModule(gemvConfig({ ...cfg.gemv, lanes: l }), 'gemv_slice'));
-  const dspAt = [2, 4].map((l) => dspArrayModule({ lanes: l, dspPerLane: pc.params.dspPerLane, sparse: true }, 'dsp_slice'));
+  // the GEMM unit (datapath, controller, per-token accumulators); its x buffer is sized for one group of columns here
+  // (the real one, 2 x block x hidden int8, is in the on-chip storage count)
+  const gemmAt = (lanes: number) =>
+    prefillGemmModule({ lanes, dspPerLane: pc.params.dspPerLane, sparse: true, tokens: pc.params.block, group: cfg.engine.wGroup, scaleBits: cfg.engine.scaleBits, accBits: 32, maxCols: cfg.engine.wGroup, maxRows: LLAMA7B.hiddenDim }, 'gemm_slice');
+  const dspAt = [gemmAt(2), gemmAt(4)];
   const lut = [await slice(lutAt[0]!, 2), await slice(lutAt[1]!, 4)] as const;
   const dsp = [await slice(dspAt[0]!, 2), await slice(dspAt[1]!, 4)] as const;
   const parts = {
     'LUT GEMV array (2:4 area, 128 lanes; synthesised 2 + 4 lanes, extrapolated)': extrapolate(lut[0], lut[1], pc.lut.lanes),
-    [`DSP array (${pc.dsp.lanes} lanes x ${pc.params.dspPerLane}; synthesised 2 + 4 lanes, extrapolated)`]: extrapolate(dsp[0], dsp[1], pc.dsp.lanes),
+    [`DSP array GEMM (${pc.dsp.lanes} lanes x ${pc.params.dspPerLane}, block ${pc.params.block}; synthesised 2 + 4 lanes, extrapolated)`]: extrapolate(dsp[0], dsp[1], pc.dsp.lanes),
+    // not built: the LUT array's per-token accumulators in prefill (lanes x block x 32 bits as LUTRAM, 64 bits per LUT)
+    'LUT array per-token accumulators (not built; estimated as LUTRAM)': { luts: Math.ceil((pc.lut.lanes * pc.params.block * 32) / 64), ffs: 0, dsp: 0 },
     'engine top, stories260K-shaped (docs/llm-engine.md#synthesis, not re-run)': { luts: 99_273, ffs: 6_639, dsp: 634 },
   };
   const b = budget(parts);
