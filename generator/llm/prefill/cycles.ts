@@ -39,8 +39,10 @@ export function tokenOpCycles(cfg: LlmEngineConfig) {
 export function gemmPassCycles(pc: PrefillConfig, cfg: LlmEngineConfig, rows: number, cols: number, tokens: number, bytesPerCycle: number): { cycles: number; compute: number; memory: number; lutRows: number } {
   const lutSteps = ceilDiv(cols, pc.lut.cols);
   const dspSteps = pc.dsp.lanes ? ceilDiv(cols, pc.dsp.cols) : 0;
-  const lutBlock = lutSteps * tokens;
-  const dspBlock = dspSteps * ceilDiv(tokens, 2);
+  // a row block: its column steps for every token (pair), then its accumulators stream out one token per cycle
+  // (prefill/gemm.ts holds the array during that phase); x comes from the group's code buffer (no load phase)
+  const lutBlock = lutSteps * tokens + tokens;
+  const dspBlock = dspSteps * ceilDiv(tokens, 2) + tokens;
   let best = { compute: Infinity, lutRows: 0 };
   for (let a = 0; a <= ceilDiv(rows, pc.lut.lanes); a++) {
     const lutRows = Math.min(rows, a * pc.lut.lanes);
