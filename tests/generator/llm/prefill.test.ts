@@ -75,6 +75,25 @@ describe.skipIf(!ckpt)('prefill golden on stories260K: bit-exact with the token-
   });
 });
 
+describe('prefill golden on seeded random models (GQA, S = 0, W = 1, dense and 2:4)', () => {
+  it('prompt logits and generated tokens equal token-by-token decoding for random blocks', async () => {
+    const { randomCase, randomQuantModel } = await import('../../../generator/llm/engine/random');
+    const rng = new Rng(77);
+    for (let k = 0; k < 6; k++) {
+      const rc = randomCase(rng);
+      const engine = { ...rc.engine, ...(k % 2 && { wSparsity: '2:4' as const, wGroup: 16 }) };
+      const qm = randomQuantModel(rc.model, engine, 100 + k);
+      const prompt = Array.from({ length: rng.int(2, 20) }, () => rng.int(0, rc.model.vocabSize - 1));
+      const want = tokenByToken(qm, prompt, 4);
+      const d = new GoldenDecoder(qm);
+      let l = prefillPrompt(d, prompt, rng.int(1, 9));
+      const got = [Array.from(l)];
+      for (let i = 0; i < 4; i++) got.push(Array.from((l = d.forward(argmax(l), prompt.length + i))));
+      expect(got).toEqual(want);
+    }
+  });
+});
+
 describe('prefill config and cycle model', () => {
   const shape = { dim: 4096, hiddenDim: 11008, nLayers: 32, nHeads: 32, nKvHeads: 32, headDim: 128, kvDim: 4096, vocabSize: 32000, seqLen: 4096 };
   const cfg = llmPresetConfig('u280', shape, { engine: { kvGroup: 128, sinks: 4, window: 124, wSparsity: '2:4' } });
