@@ -139,3 +139,30 @@ export async function prefillResources(): Promise<Record<string, unknown>> {
   const b = budget(parts);
   return { ...b, slices: { lut, dsp }, onChipMbit: { prefillStorage: pc.storageBits / 2 ** 20, leftAfterDecodeEngine: pc.storageBudgetBits / 2 ** 20 }, synthSeconds: (performance.now() - t0) / 1000 };
 }
+
+/**
+ * The cycle model's DSP row-block length against the GEMM RTL in Verilator: a 4-lane x dspPerLane slice, one block
+ * of tokens, 8 column steps, 6 row blocks, no stalls; the steady-state spacing of the row blocks' last outputs.
+ */
+export async function gemmCycleCheck(): Promise<{ measured: number; model: number; tokens: number; colSteps: number }> {
+  const { printDesign } = await import('../generator/hdl');
+  const { buildSim } = await import('../sim');
+  const { prefillGemmModule, prefillGemmGeometry } = await import('../generator/llm/prefill/gemm');
+  const { rowBlockCycles } = await import('../generator/llm/prefill/cycles');
+  const p = U280_PREFILL;
+  const c = { lanes: 4, dspPerLane: p.dspPerLane, sparse: true, tokens: p.block, group: 64, scaleBits: 8, accBits: 32, maxCols: 512, maxRows: 64 };
+  const g = prefillGemmGeometry(c);
+  const mod = prefillGemmModule(c);
+  const d = printDesign(mod);
+  const sim = await buildSim({ iface: mod.interface(), files: d.files });
+  const steps = 8;
+  const rbs = 6;
+  // all-zero codes with a valid pattern (0) and zero x: the timing does not depend on values
+  const r = await sim.run({
+    inputs: { job: [BigInt(steps) | (BigInt(rbs) << BigInt(g.colStepBits))], x: new Array(steps * g.pairs).fill(0n), w: new Array(steps * rbs).fill(0n), s: new Array(rbs * (steps / g.stepsPerGroup)).fill(0n) },
+    outputs: { y: rbs * c.tokens },
+  });
+  const ends = Array.from({ length: rbs }, (_, k) => r.outputs.y!.cycles[(k + 1) * c.tokens - 1]!);
+  const measured = (ends[rbs - 1]! - ends[1]!) / (rbs - 2);
+  return { measured, model: rowBlockCycles.dsp(steps, c.tokens), tokens: c.tokens, colSteps: steps };
+}

@@ -24,7 +24,7 @@ import { bars, beside, writePlot } from '../host/plot';
 import { fmt, plotPath, report, table } from './table';
 import { argmax } from '../generator/llm/float-model';
 import { runHbmLayer } from './llm-hbm';
-import { gemvJobCycles, prefillProjection, prefillResources } from './llm-prefill';
+import { gemmCycleCheck, gemvJobCycles, prefillProjection, prefillResources } from './llm-prefill';
 import { tokenOpCycles } from '../generator/llm/prefill/cycles';
 
 /** Shuhai's measured U280 HBM throughput (FCCM 2020) and its tok/s bound for Llama-2-7B at W2 (reference.md 5). */
@@ -221,6 +221,7 @@ export async function main(argv: string[]): Promise<void> {
   // ---- prefill on the 7B projection (cycle model; token-by-token dense from the simulated step when run) ----
   const prefill = prefillProjection({ clockMHz: CLOCK_MHZ, measuredDenseTokenCycles: proj ? Number(proj.tokenCycles) : undefined, ...(opt('prefill-block') && { params: { block: Number(opt('prefill-block')) } }) });
   const prefillRes = argv.includes('--no-synth') ? null : await prefillResources();
+  const gemmCheck = await gemmCycleCheck();
   const plot = plotPath(argv);
   if (plot) {
     // tok/s against the ceilings, and where each preset's cycles go.
@@ -245,6 +246,7 @@ export async function main(argv: string[]): Promise<void> {
     presets: rows,
     llama7b: proj,
     prefill: { ...prefill, resources: prefillRes },
+    prefillGemmCycleCheck: gemmCheck,
     prefillFits: prefillRes ? (prefillRes.fits as boolean) : null,
     prefillSpeedup: prefill.prefillSpeedup,
     prefillMacUtilisation: prefill.prefillMacUtilisation,
@@ -307,6 +309,7 @@ export async function main(argv: string[]): Promise<void> {
           ['on-chip activation storage / left, Mbit', `${fmt(pr('dense').storageMbit as number)} / ${fmt(pr('dense').storageBudgetMbit as number)}`, `${fmt(pr('sparse').storageMbit as number)} / ${fmt(pr('sparse').storageBudgetMbit as number)}`],
           ['speedup vs token by token (same weights)', pr('dense').speedupVsTokenByToken as number, pr('sparse').speedupVsTokenByToken as number],
           ['prefillSpeedup (token-by-token dense / prefill 2:4)', '', prefill.prefillSpeedup],
+          [`GEMM RTL row block (${gemmCheck.colSteps} steps x ${gemmCheck.tokens} tokens): Verilator / model cycles`, '', `${gemmCheck.measured} / ${gemmCheck.model}`],
         ],
       ),
     );

@@ -35,14 +35,20 @@ export function tokenOpCycles(cfg: LlmEngineConfig) {
   };
 }
 
+/** Cycles of one row block of a pass: column steps x tokens (pairs on the DSP array), then n output beats. */
+export const rowBlockCycles = {
+  lut: (steps: number, n: number): number => steps * n + n,
+  dsp: (steps: number, n: number): number => steps * ceilDiv(n, 2) + n,
+};
+
 /** Cycles of one weight pass of a rows x cols matrix for `tokens` tokens, rows split between the LUT and DSP arrays. */
 export function gemmPassCycles(pc: PrefillConfig, cfg: LlmEngineConfig, rows: number, cols: number, tokens: number, bytesPerCycle: number): { cycles: number; compute: number; memory: number; lutRows: number } {
   const lutSteps = ceilDiv(cols, pc.lut.cols);
   const dspSteps = pc.dsp.lanes ? ceilDiv(cols, pc.dsp.cols) : 0;
   // a row block: its column steps for every token (pair), then its accumulators stream out one token per cycle
   // (prefill/gemm.ts holds the array during that phase); x comes from the group's code buffer (no load phase)
-  const lutBlock = lutSteps * tokens + tokens;
-  const dspBlock = dspSteps * ceilDiv(tokens, 2) + tokens;
+  const lutBlock = rowBlockCycles.lut(lutSteps, tokens);
+  const dspBlock = rowBlockCycles.dsp(dspSteps, tokens);
   let best = { compute: Infinity, lutRows: 0 };
   for (let a = 0; a <= ceilDiv(rows, pc.lut.lanes); a++) {
     const lutRows = Math.min(rows, a * pc.lut.lanes);
