@@ -1,49 +1,19 @@
 import { describe, expect, it } from 'vitest';
 import { printDesign } from '../../../generator/hdl';
 import { gemvConfig } from '../../../generator/llm/gemv/config';
-import { groupsOf, w2GemmAcc, type W2Matrix } from '../../../generator/llm/gemv/golden';
+import { w2GemmAcc, type W2Matrix } from '../../../generator/llm/gemv/golden';
 import { randomInt8, randomSparse24Matrix, randomW2Matrix } from '../../../generator/llm/gemv/random';
-import { quadField } from '../../../generator/llm/gemv/sparse';
-import { prefillGemmGeometry, prefillGemmModule, type PrefillGemmConfig } from '../../../generator/llm/prefill/gemm';
+import { prefillGemmModule, type PrefillGemmConfig } from '../../../generator/llm/prefill/gemm';
 import { Rng } from '../../../generator/util/rng';
 import { loadCheckpoint } from '../../../generator/llm/checkpoint';
 import { GoldenDecoder } from '../../../generator/llm/golden/decoder';
 import { engineConfig, shapeOf } from '../../../generator/llm/model-spec';
 import { quantizeModel } from '../../../generator/llm/quant/model';
 import { hasModel, MODEL } from './helpers';
+import { packGemmJob as pack, readGemmY } from './prefill-helpers';
 import { buildSim } from '../../../sim';
 import { compileIcarus } from '../../../sim/icarus';
 import { lintVerilog } from '../../../sim/lint';
-
-/** n int8 of x from `from` (zero past the end: padding columns), little-endian bytes. */
-const bytes = (x: Int8Array, from: number, n: number) => Array.from(x.subarray(from, from + n)).reduce((a, v, i) => a | (BigInt(v & 0xff) << BigInt(8 * i)), 0n);
-
-/** The job's streams from the matrix and the block's x, by the documented order and layouts. */
-function pack(c: PrefillGemmConfig, m: W2Matrix, xs: Int8Array[]) {
-  const g = prefillGemmGeometry(c);
-  const ng = groupsOf(m.cols, m.group);
-  const steps = ng * g.stepsPerGroup;
-  const rbs = m.rows / c.lanes;
-  const x: bigint[] = [];
-  for (let j = 0; j < steps; j++)
-    for (let p = 0; p < c.tokens / 2; p++) x.push(bytes(xs[2 * p]!, j * g.cols, g.cols) | (bytes(xs[2 * p + 1]!, j * g.cols, g.cols) << BigInt(g.xBits)));
-  const w: bigint[] = [];
-  const s: bigint[] = [];
-  const code = (r: number, col: number) => (col < m.cols ? m.codes[r * m.cols + col]! : 0);
-  for (let rb = 0; rb < rbs; rb++) {
-    for (let j = 0; j < steps; j++) {
-      let word = 0n;
-      for (let l = 0; l < c.lanes; l++) {
-        const r = rb * c.lanes + l;
-        if (c.sparse) for (let k = 0; k < g.cols / 4; k++) word |= BigInt(quadField(m, r, j * g.cols + 4 * k)) << BigInt(7 * (l * (g.cols / 4) + k));
-        else for (let i = 0; i < g.cols; i++) word |= BigInt(code(r, j * g.cols + i)) << BigInt(2 * (l * g.cols + i));
-      }
-      w.push(word);
-    }
-    for (let gi = 0; gi < ng; gi++) s.push(Array.from({ length: c.lanes }, (_, l) => BigInt(m.scales[(rb * c.lanes + l) * ng + gi]!) << BigInt(c.scaleBits * l)).reduce((a, v) => a | v, 0n));
-  }
-  return { job: [BigInt(steps) | (BigInt(rbs) << BigInt(g.colStepBits))], x, w, s, yBeats: rbs * c.tokens };
-}
 
 describe('prefill GEMM on the DSP array in Verilator: weights stationary over a block of tokens', () => {
   const configs: PrefillGemmConfig[] = [
@@ -68,13 +38,7 @@ describe('prefill GEMM on the DSP array in Verilator: weights stationary over a 
         const stall = [{ default: 0 }, { default: 0.3 }, { w: 0.6, s: 0.5, y: 0.7, x: 0.2 }][k]!;
         const r = await sim.run({ seed: k, stall, inputs: { job: p.job, x: p.x, w: p.w, s: p.s }, outputs: { y: p.yBeats } });
         const want = w2GemmAcc(mat, xs);
-        const got = want.map((acc) => new Array<number>(acc.length));
-        r.outputs.y!.data.forEach((word, i) => {
-          const rb = Math.floor(i / c.tokens);
-          const t = i % c.tokens;
-          for (let l = 0; l < c.lanes; l++) got[t]![rb * c.lanes + l] = Number(BigInt.asIntN(c.accBits, word >> BigInt(c.accBits * l)));
-        });
-        expect(got).toEqual(want.map((a) => Array.from(a)));
+        expect(readGemmY(c, r.outputs.y!.data, rows)).toEqual(want.map((a) => Array.from(a)));
       }
     }, 300_000);
   }
@@ -106,12 +70,7 @@ describe.skipIf(!hasModel)('prefill GEMM RTL on stories260K (2:4): the prefill g
       expect(t.xs.length).toBe(8);
       const p = pack(c, t.m, t.xs);
       const r = await sim.run({ seed: k, stall: { default: 0.2, y: 0.5 }, inputs: { job: p.job, x: p.x, w: p.w, s: p.s }, outputs: { y: p.yBeats } });
-      const got = t.acc.map((a) => new Array<number>(a.length));
-      r.outputs.y!.data.forEach((word, i) => {
-        const rb = Math.floor(i / c.tokens);
-        for (let l = 0; l < c.lanes; l++) got[i % c.tokens]![rb * c.lanes + l] = Number(BigInt.asIntN(c.accBits, word >> BigInt(c.accBits * l)));
-      });
-      expect({ name, got }).toEqual({ name, got: t.acc.map((a) => Array.from(a)) });
+      expect({ name, got: readGemmY(c, r.outputs.y!.data, t.m.rows) }).toEqual({ name, got: t.acc.map((a) => Array.from(a)) });
     }
   }, 300_000);
 });
