@@ -142,20 +142,20 @@ export async function prefillResources(): Promise<Record<string, unknown>> {
 
 /**
  * The cycle model's DSP row-block length against the GEMM RTL in Verilator: a 4-lane x dspPerLane slice, one block
- * of tokens, 8 column steps, 6 row blocks, no stalls; the steady-state spacing of the row blocks' last outputs.
+ * of tokens, `steps` column steps, 6 row blocks, no stalls; the steady-state spacing of the row blocks' last
+ * outputs (steps 1: a row block shorter than its output phase).
  */
-export async function gemmCycleCheck(): Promise<{ measured: number; model: number; tokens: number; colSteps: number }> {
+export async function gemmCycleCheck(steps = 8): Promise<{ measured: number; model: number; tokens: number; colSteps: number }> {
   const { printDesign } = await import('../generator/hdl');
   const { buildSim } = await import('../sim');
   const { prefillGemmModule, prefillGemmGeometry } = await import('../generator/llm/prefill/gemm');
   const { rowBlockCycles } = await import('../generator/llm/prefill/cycles');
   const p = U280_PREFILL;
-  const c = { lanes: 4, dspPerLane: p.dspPerLane, sparse: true, tokens: p.block, group: 64, scaleBits: 8, accBits: 32, maxCols: 512, maxRows: 64 };
+  const c = { lanes: 4, dspPerLane: p.dspPerLane, sparse: true, tokens: p.block, group: 64, scaleBits: 8, accBits: 32, maxCols: 64 * Math.max(8, steps), maxRows: 64 };
   const g = prefillGemmGeometry(c);
   const mod = prefillGemmModule(c);
   const d = printDesign(mod);
   const sim = await buildSim({ iface: mod.interface(), files: d.files });
-  const steps = 8;
   const rbs = 6;
   // all-zero codes with a valid pattern (0) and zero x: the timing does not depend on values
   const r = await sim.run({

@@ -221,7 +221,8 @@ export async function main(argv: string[]): Promise<void> {
   // ---- prefill on the 7B projection (cycle model; token-by-token dense from the simulated step when run) ----
   const prefill = prefillProjection({ clockMHz: CLOCK_MHZ, measuredDenseTokenCycles: proj ? Number(proj.tokenCycles) : undefined, ...(opt('prefill-block') && { params: { block: Number(opt('prefill-block')) } }) });
   const prefillRes = argv.includes('--no-synth') ? null : await prefillResources();
-  const gemmCheck = await gemmCycleCheck();
+  const gemmCheck = await gemmCycleCheck(8);
+  const gemmCheckShort = await gemmCycleCheck(1);
   const plot = plotPath(argv);
   if (plot) {
     // tok/s against the ceilings, and where each preset's cycles go.
@@ -246,7 +247,7 @@ export async function main(argv: string[]): Promise<void> {
     presets: rows,
     llama7b: proj,
     prefill: { ...prefill, resources: prefillRes },
-    prefillGemmCycleCheck: gemmCheck,
+    prefillGemmCycleCheck: [gemmCheck, gemmCheckShort],
     prefillFits: prefillRes ? (prefillRes.fits as boolean) : null,
     prefillSpeedup: prefill.prefillSpeedup,
     prefillMacUtilisation: prefill.prefillMacUtilisation,
@@ -309,7 +310,7 @@ export async function main(argv: string[]): Promise<void> {
           ['on-chip activation storage / left, Mbit', `${fmt(pr('dense').storageMbit as number)} / ${fmt(pr('dense').storageBudgetMbit as number)}`, `${fmt(pr('sparse').storageMbit as number)} / ${fmt(pr('sparse').storageBudgetMbit as number)}`],
           ['speedup vs token by token (same weights)', pr('dense').speedupVsTokenByToken as number, pr('sparse').speedupVsTokenByToken as number],
           ['prefillSpeedup (token-by-token dense / prefill 2:4)', '', prefill.prefillSpeedup],
-          [`GEMM RTL row block (${gemmCheck.colSteps} steps x ${gemmCheck.tokens} tokens): Verilator / model cycles`, '', `${gemmCheck.measured} / ${gemmCheck.model}`],
+          ...[gemmCheck, gemmCheckShort].map((g) => [`GEMM RTL row block (${g.colSteps} steps x ${g.tokens} tokens): Verilator / model cycles`, '', `${g.measured} / ${g.model}`]),
         ],
       ),
     );

@@ -35,18 +35,21 @@ export function tokenOpCycles(cfg: LlmEngineConfig) {
   };
 }
 
-/** Cycles of one row block of a pass: column steps x tokens (pairs on the DSP array), then n output beats. */
+/**
+ * Cycles of one row block of a pass: column steps x tokens (token pairs on the DSP array); its n accumulators leave
+ * from one bank while the next row block fills the other (prefill/gemm.ts), so they cost time only when a row block
+ * is shorter than n + 1 cycles (the bank changes hands one cycle after the last output beat).
+ */
 export const rowBlockCycles = {
-  lut: (steps: number, n: number): number => steps * n + n,
-  dsp: (steps: number, n: number): number => steps * ceilDiv(n, 2) + n,
+  lut: (steps: number, n: number): number => Math.max(steps * n, n + 1),
+  dsp: (steps: number, n: number): number => Math.max(steps * ceilDiv(n, 2), n + 1),
 };
 
 /** Cycles of one weight pass of a rows x cols matrix for `tokens` tokens, rows split between the LUT and DSP arrays. */
 export function gemmPassCycles(pc: PrefillConfig, cfg: LlmEngineConfig, rows: number, cols: number, tokens: number, bytesPerCycle: number): { cycles: number; compute: number; memory: number; lutRows: number } {
   const lutSteps = ceilDiv(cols, pc.lut.cols);
   const dspSteps = pc.dsp.lanes ? ceilDiv(cols, pc.dsp.cols) : 0;
-  // a row block: its column steps for every token (pair), then its accumulators stream out one token per cycle
-  // (prefill/gemm.ts holds the array during that phase); x comes from the group's code buffer (no load phase)
+  // x comes from the group's code buffer, which QUANT fills during the vector phases (no load phase)
   const lutBlock = rowBlockCycles.lut(lutSteps, tokens);
   const dspBlock = rowBlockCycles.dsp(dspSteps, tokens);
   let best = { compute: Infinity, lutRows: 0 };

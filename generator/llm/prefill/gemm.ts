@@ -3,7 +3,9 @@
  * tokens, weights stationary. Each weight word (one row block, one column step) is read once and held while the
  * block's token pairs pass through the DSP datapath (dsp-array.ts), one pair per cycle; per lane and token the
  * column-step sums add up to a group sum, which is multiplied by the lane's group scale and added to the token's
- * accumulator. At the end of a row block the accumulators stream out, one token per beat.
+ * accumulator. At the end of a row block its accumulators stream out, one token per beat, from one of two banks
+ * while the next row block accumulates into the other (the consumer waits only if a row block ends before the
+ * previous one has left: with fewer column steps x pairs than tokens).
  *
  * Streams (valid/ready):
  *   job  in  nColSteps | nRowBlocks << colStepBits                      one per matrix
@@ -90,13 +92,17 @@ export function prefillGemmModule(c: PrefillGemmConfig, name = 'prefill_gemm'): 
   const cStep = m.reg('c_step', g.colStepBits, { init: 0 });
   const cGs = m.reg('c_gs', gsBits, { init: 0 });
   const cPair = m.reg('c_pair', pairBits, { init: 0 });
-  const cRb = m.reg('c_rb', g.rowBlockBits, { init: 0 });
   const out = m.reg('out_phase', 1, { init: 0 });
   const oTok = m.reg('o_tok', tokBits, { init: 0 });
+  const oRb = m.reg('o_rb', g.rowBlockBits, { init: 0 });
+  const cBank = m.reg('c_bank', 1, { init: 0 });
+  const oBank = m.reg('o_bank', 1, { init: 0 });
   const sHold = m.reg('s_hold', c.lanes * c.scaleBits);
   const groupLast = m.let('c_group_last', cGs.eq(g.stepsPerGroup - 1));
   const needS = m.let('c_need_s', groupLast.and(cPair.eq(0)));
-  const consuming = m.let('consuming', state.eq(RUN).and(out.not()));
+  // the beat that ends a row block hands its bank to the output, so it waits while the other bank is still leaving
+  const rowEnd = m.let('c_row_end', cStep.eq(lastStep).and(cPair.eq(g.pairs - 1)));
+  const consuming = m.let('consuming', state.eq(RUN).and(rowEnd.and(out).not()));
   m.assign(dOut.ready, consuming.and(needS.not().or(s.valid)));
   m.assign(s.ready, consuming.and(needS).and(dOut.valid));
   const cFire = m.let('c_fire', dOut.valid.and(dOut.ready));
@@ -104,27 +110,30 @@ export function prefillGemmModule(c: PrefillGemmConfig, name = 'prefill_gemm'): 
   const firstGroup = m.let('c_first_group', cStep.lt(lit(g.stepsPerGroup, g.colStepBits)));
 
   const gsum: Memory[][] = [[], []];
-  const acc: Memory[][] = [[], []];
-  const writes: Array<{ mem: Memory; data: Expr }> = [];
+  /** acc[bank][parity][lane] */
+  const acc: Memory[][][] = [[[], []], [[], []]];
+  const writes: Array<{ mem: Memory; data: Expr; when: Expr }> = [];
   for (let par = 0; par < 2; par++)
     for (let l = 0; l < c.lanes; l++) {
       const gm = m.memory(`gsum${par}_${l}`, g.sumBits, g.pairs);
-      const am = m.memory(`acc${par}_${l}`, c.accBits, g.pairs);
+      const am = [0, 1].map((bk) => m.memory(`acc${bk}_${par}_${l}`, c.accBits, g.pairs));
       gsum[par]!.push(gm);
-      acc[par]!.push(am);
+      am.forEach((mm, bk) => acc[bk]![par]!.push(mm));
       const part = dOut.data.slice((par * c.lanes + l + 1) * g.dotBits - 1, (par * c.lanes + l) * g.dotBits).asSigned().sext(g.sumBits);
       const prevG = mux(cGs.eq(0), lit(0, g.sumBits, true), gm.read(cPair).asSigned());
       const gNew = m.let(`g_new${par}_${l}`, prevG.add(part));
       const sc = scale.slice((l + 1) * c.scaleBits - 1, l * c.scaleBits).zext(c.scaleBits + 1).asSigned();
       const prod = gNew.mul(sc).resize(c.accBits);
-      const prevA = mux(firstGroup, lit(0, c.accBits, true), am.read(cPair).asSigned());
-      writes.push({ mem: gm, data: gNew }, { mem: am, data: m.let(`a_new${par}_${l}`, prevA.add(prod)) });
+      const prevA = mux(firstGroup, lit(0, c.accBits, true), mux(cBank, am[1]!.read(cPair), am[0]!.read(cPair)).asSigned());
+      const aNew = m.let(`a_new${par}_${l}`, prevA.add(prod));
+      writes.push({ mem: gm, data: gNew, when: groupLast.not() }, { mem: am[0]!, data: aNew, when: groupLast.and(cBank.not()) }, { mem: am[1]!, data: aNew, when: groupLast.and(cBank) });
     }
   // output beat: token oTok = 2 * pair + parity
   const oPar = oTok.bit(0);
   const oPair = c.tokens > 2 ? oTok.slice(tokBits - 1, 1) : lit(0, 1);
   m.assign(y.valid, out);
-  m.assign(y.data, cat(...Array.from({ length: c.lanes }, (_, i) => c.lanes - 1 - i).map((l) => mux(oPar, acc[1]![l]!.read(oPair), acc[0]![l]!.read(oPair)))));
+  const rd = (bk: number, l: number) => mux(oPar, acc[bk]![1]![l]!.read(oPair), acc[bk]![0]![l]!.read(oPair));
+  m.assign(y.data, cat(...Array.from({ length: c.lanes }, (_, i) => c.lanes - 1 - i).map((l) => mux(oBank, rd(1, l), rd(0, l)))));
   const yFire = m.let('y_fire', out.and(y.ready));
 
   m.sync((b) => {
@@ -135,7 +144,7 @@ export function prefillGemmModule(c: PrefillGemmConfig, name = 'prefill_gemm'): 
           t.if(job.valid.and(nSteps.ne(0)).and(nRb.ne(0)), (u) => {
             u.set(lastStep, nSteps.sub(1)).set(lastRb, nRb.sub(1)).set(xa, 0).set(state, LOADX);
             u.set(fStep, 0).set(fPair, 0).set(fRb, 0).set(fDone, 0);
-            u.set(cStep, 0).set(cGs, 0).set(cPair, 0).set(cRb, 0).set(out, 0).set(oTok, 0);
+            u.set(cStep, 0).set(cGs, 0).set(cPair, 0).set(out, 0).set(oTok, 0).set(oRb, 0).set(cBank, 0).set(oBank, 0);
           }),
       ],
       [LOADX, (t) => t.if(x.valid, (u) => u.write(xbuf, xa, x.data).set(xa, xa.add(1)).if(xEnd, (v) => v.set(state, RUN)))],
@@ -159,13 +168,17 @@ export function prefillGemmModule(c: PrefillGemmConfig, name = 'prefill_gemm'): 
           });
           t.if(cFire, (u) => {
             u.if(needS, (v) => v.set(sHold, s.data));
-            for (const wr of writes) u.if(wr.mem.name.startsWith('gsum') ? groupLast.not() : groupLast, (v) => v.write(wr.mem, cPair, wr.data));
+            for (const wr of writes) u.if(wr.when, (v) => v.write(wr.mem, cPair, wr.data));
             u.if(
               cPair.eq(g.pairs - 1),
               (v) => {
                 v.set(cPair, 0);
                 v.if(groupLast, (q) => q.set(cGs, 0), (q) => q.set(cGs, cGs.add(1)));
-                v.if(cStep.eq(lastStep), (q) => q.set(cStep, 0).set(out, 1), (q) => q.set(cStep, cStep.add(1)));
+                v.if(
+                  cStep.eq(lastStep),
+                  (q) => q.set(cStep, 0).set(out, 1).set(oBank, cBank).set(cBank, cBank.not()),
+                  (q) => q.set(cStep, cStep.add(1)),
+                );
               },
               (v) => v.set(cPair, cPair.add(1)),
             );
@@ -173,7 +186,7 @@ export function prefillGemmModule(c: PrefillGemmConfig, name = 'prefill_gemm'): 
           t.if(yFire, (u) =>
             u.if(
               oTok.eq(c.tokens - 1),
-              (v) => v.set(oTok, 0).set(out, 0).if(cRb.eq(lastRb), (q) => q.set(state, IDLE), (q) => q.set(cRb, cRb.add(1))),
+              (v) => v.set(oTok, 0).set(out, 0).if(oRb.eq(lastRb), (q) => q.set(state, IDLE), (q) => q.set(oRb, oRb.add(1))),
               (v) => v.set(oTok, oTok.add(1)),
             ),
           );

@@ -19,6 +19,8 @@ describe('prefill GEMM on the DSP array in Verilator: weights stationary over a 
   const configs: PrefillGemmConfig[] = [
     { lanes: 2, dspPerLane: 4, sparse: true, tokens: 6, group: 16, scaleBits: 8, accBits: 32, maxCols: 64, maxRows: 16 },
     { lanes: 3, dspPerLane: 4, sparse: false, tokens: 4, group: 8, scaleBits: 8, accBits: 32, maxCols: 64, maxRows: 16 },
+    // one column step per group and 8 tokens: a one-group row block ends before the previous one has left
+    { lanes: 2, dspPerLane: 4, sparse: true, tokens: 8, group: 8, scaleBits: 8, accBits: 32, maxCols: 64, maxRows: 16 },
   ];
   for (const c of configs) {
     it(`${c.lanes} lanes x ${c.dspPerLane} DSPs${c.sparse ? ' 2:4' : ' dense'}, ${c.tokens} tokens: Y equals the GEMM golden for every token, with stalls`, async () => {
