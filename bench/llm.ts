@@ -9,7 +9,9 @@
  *     `hbmTokPerS` and its ratios to the 460 GB/s (~250 tok/s) and Shuhai 425 GB/s (~231 tok/s) bounds (--no-hbm skips).
  * The memory model of each preset (latency, bytes per cycle for w + s) is applied by the driver (sim/designs/llm.ts).
  * Options: --tokens=N (stories steps per preset, default 6), --presets=a,b, --no7b, --vpar7b=N, --slotpar7b=N,
- * --group7b=N, --fifo7b=N, --json.
+ * --group7b=N, --fifo7b=N, --prefill-block=N, --no-synth (skip the prefill resource slices), --json.
+ *  4. Prefill on the 7B projection (bench/llm-prefill.ts): TTFT token by token vs prefill (dense, 2:4), prefill tok/s,
+ *     MAC utilisation (cycle model), and the U280 resources of the 2:4 configuration (Yosys slices).
  */
 import { loadCheckpoint } from '../generator/llm/checkpoint';
 import { shapeOf, type ModelShape } from '../generator/llm/model-spec';
@@ -22,6 +24,8 @@ import { bars, beside, writePlot } from '../host/plot';
 import { fmt, plotPath, report, table } from './table';
 import { argmax } from '../generator/llm/float-model';
 import { runHbmLayer } from './llm-hbm';
+import { gemmCycleCheck, gemvJobCycles, prefillProjection, prefillResources } from './llm-prefill';
+import { tokenOpCycles } from '../generator/llm/prefill/cycles';
 
 /** Shuhai's measured U280 HBM throughput (FCCM 2020) and its tok/s bound for Llama-2-7B at W2 (reference.md 5). */
 const SHUHAI_GBPS = 425;
@@ -41,6 +45,8 @@ interface Row {
   cyclesPerToken: number;
   gemvCycles: number;
   attnCycles: number;
+  /** The prefill cycle model's attention + KV-write length per token (tokenOpCycles x layers), beside the measured. */
+  attnCyclesModel: number;
   otherCycles: number;
   weightUtilLinear: number;
   weightUtilToken: number;
@@ -90,6 +96,7 @@ function summarise(preset: string, cfg: LlmEngineConfig, d: Awaited<ReturnType<t
     cyclesPerToken: mean((r) => r.cycles),
     gemvCycles: mean((r) => r.perf.gemv),
     attnCycles: mean((r) => r.perf.attn),
+    attnCyclesModel: cfg.engine.model.nLayers * (tokenOpCycles(cfg).kvw + tokenOpCycles(cfg).attn),
     otherCycles: mean((r) => r.perf.other),
     weightUtilLinear: w / mean((r) => r.perf.gemv),
     weightUtilToken: w / mean((r) => r.cycles),
@@ -104,17 +111,6 @@ function summarise(preset: string, cfg: LlmEngineConfig, d: Awaited<ReturnType<t
 function memBytesPerCycle(preset: string, cfg: LlmEngineConfig): number {
   return LLM_PRESETS[preset as keyof typeof LLM_PRESETS]?.memory.bytesPerCycle ?? (cfg.wPortBits + cfg.sPortBits / cfg.gemv.stepsPerGroup) / 8;
 }
-
-/**
- * Cycles of one classifier plane (a GEMV job whose x is already loaded): the weight words, or the bytes of its w + s
- * words at the memory's rate when that is slower, plus a fixed per-job overhead.
- */
-const gemvJobCycles = (cfg: LlmEngineConfig, rows: number, cols: number, bytesPerCycle: number, overhead: number) => {
-  const colSteps = Math.ceil(cols / cfg.engine.wGroup) * cfg.gemv.stepsPerGroup;
-  const words = Math.ceil(rows / cfg.gemv.lanes) * colSteps;
-  const bytes = (words * cfg.wPortBits + (words / cfg.gemv.stepsPerGroup) * cfg.sPortBits) / 8;
-  return Math.max(words, bytes / bytesPerCycle) + overhead;
-};
 
 export async function main(argv: string[]): Promise<void> {
   const opt = (k: string) => argv.find((a) => a.startsWith(`--${k}=`))?.slice(k.length + 3);
@@ -222,6 +218,11 @@ export async function main(argv: string[]): Promise<void> {
       simCyclesPerSecond: r.simCyclesPerSecond,
     };
   }
+  // ---- prefill on the 7B projection (cycle model; token-by-token dense from the simulated step when run) ----
+  const prefill = prefillProjection({ clockMHz: CLOCK_MHZ, measuredDenseTokenCycles: proj ? Number(proj.tokenCycles) : undefined, ...(opt('prefill-block') && { params: { block: Number(opt('prefill-block')) } }) });
+  const prefillRes = argv.includes('--no-synth') ? null : await prefillResources();
+  const gemmCheck = await gemmCycleCheck(8);
+  const gemmCheckShort = await gemmCycleCheck(1);
   const plot = plotPath(argv);
   if (plot) {
     // tok/s against the ceilings, and where each preset's cycles go.
@@ -240,13 +241,24 @@ export async function main(argv: string[]): Promise<void> {
     ]);
     await writePlot(plot, beside(...(toks.length ? [bars('Llama-2-7B tok/s on U280 (225 MHz, 460 GB/s)', toks, 'tok/s')] : []), bars('stories260K cycles per token', cycles, 'cycles')));
   }
-  const json = { bench: 'llm', stepsPerPreset: steps, presets: rows, llama7b: proj, plot: plot ?? null };
+  const json = {
+    bench: 'llm',
+    stepsPerPreset: steps,
+    presets: rows,
+    llama7b: proj,
+    prefill: { ...prefill, resources: prefillRes },
+    prefillGemmCycleCheck: [gemmCheck, gemmCheckShort],
+    prefillFits: prefillRes ? (prefillRes.fits as boolean) : null,
+    prefillSpeedup: prefill.prefillSpeedup,
+    prefillMacUtilisation: prefill.prefillMacUtilisation,
+    plot: plot ?? null,
+  };
   report(argv, json, () => {
     const out = [
       `stories260K, ${steps} greedy steps from BOS per preset (bit-exact vs the golden decoder checked at every step)`,
       table(
-        ['preset', 'bit-exact', 'cycles/token', 'GEMV', 'attn+KV', 'other', 'w-port util (linear)', 'w-port util (token)', 'mem util (token)', 'bytes/token', 'build s', 'sim cyc/s'],
-        rows.map((r) => [r.preset, String(r.bitExact), r.cyclesPerToken, r.gemvCycles, r.attnCycles, r.otherCycles, r.weightUtilLinear, r.weightUtilToken, r.memUtilToken, Math.round(r.bytesPerToken), r.buildSeconds, Math.round(r.simCyclesPerSecond)]),
+        ['preset', 'bit-exact', 'cycles/token', 'GEMV', 'attn+KV', 'attn+KV model', 'other', 'w-port util (linear)', 'w-port util (token)', 'mem util (token)', 'bytes/token', 'build s', 'sim cyc/s'],
+        rows.map((r) => [r.preset, String(r.bitExact), r.cyclesPerToken, r.gemvCycles, r.attnCycles, r.attnCyclesModel, r.otherCycles, r.weightUtilLinear, r.weightUtilToken, r.memUtilToken, Math.round(r.bytesPerToken), r.buildSeconds, Math.round(r.simCyclesPerSecond)]),
       ),
     ];
     if (proj) {
@@ -278,6 +290,42 @@ export async function main(argv: string[]): Promise<void> {
             ['fraction of this format\'s own ceiling', p.fractionOfFormatCeiling as number],
             ['AccLLM / FlightLLM (U280, paper)', '164 / 55'],
             ['7B weight image load + verify at PCIe Gen3 x16 (~12 GB/s), s', p.weightLoadSecondsGen3x16 as number],
+          ],
+        ),
+      );
+    }
+    const pr = (k: 'dense' | 'sparse') => prefill[k];
+    out.push(
+      `Prefill, Llama-2-7B projection on u280 (cycle model, not simulated): ${prefill.promptTokens}-token prompt, block ${prefill.params.block}, LUT array + ${pr('sparse').dsps} DSP48E2 (2 tokens each), ${CLOCK_MHZ} MHz`,
+      table(
+        ['quantity', 'dense', '2:4'],
+        [
+          ['token-by-token cycles per prompt token', pr('dense').decodeTokenCycles as number, pr('sparse').decodeTokenCycles as number],
+          ['  source', pr('dense').decodeTokenSource as string, pr('sparse').decodeTokenSource as string],
+          ['TTFT token by token, s', pr('dense').ttftTokenByTokenS as number, pr('sparse').ttftTokenByTokenS as number],
+          ['TTFT prefill, s', pr('dense').ttftPrefillS as number, pr('sparse').ttftPrefillS as number],
+          ['prefill tok/s', pr('dense').prefillTokPerS as number, pr('sparse').prefillTokPerS as number],
+          ['peak products per cycle (LUT + DSP)', `${pr('dense').lutProducts} + ${pr('dense').dspProducts}`, `${pr('sparse').lutProducts} + ${pr('sparse').dspProducts}`],
+          ['MAC utilisation (products / peak x TTFT cycles)', pr('dense').macUtilisation as number, pr('sparse').macUtilisation as number],
+          ['on-chip activation storage / left, Mbit', `${fmt(pr('dense').storageMbit as number)} / ${fmt(pr('dense').storageBudgetMbit as number)}`, `${fmt(pr('sparse').storageMbit as number)} / ${fmt(pr('sparse').storageBudgetMbit as number)}`],
+          ['speedup vs token by token (same weights)', pr('dense').speedupVsTokenByToken as number, pr('sparse').speedupVsTokenByToken as number],
+          ['prefillSpeedup (token-by-token dense / prefill 2:4)', '', prefill.prefillSpeedup],
+          ...[gemmCheck, gemmCheckShort].map((g) => [`GEMM RTL row block (${g.colSteps} steps x ${g.tokens} tokens): Verilator / model cycles`, '', `${g.measured} / ${g.model}`]),
+        ],
+      ),
+    );
+    if (prefillRes) {
+      const b = prefillRes as { parts: Record<string, { luts: number; ffs: number; dsp: number }>; shell: { luts: number; ffs: number; dsp: number }; total: { luts: number; ffs: number; dsp: number }; fraction: { luts: number; ffs: number; dsp: number }; fits: boolean };
+      out.push(
+        'Resources of the 2:4 decode + prefill configuration on the XCU280 (Yosys synth_xilinx -family xcup)',
+        table(
+          ['part', 'LUT', 'FF', 'DSP'],
+          [
+            ...Object.entries(b.parts).map(([k, c]) => [k, c.luts, c.ffs, c.dsp] as Array<string | number>),
+            ['shell share (10% of the part, UG1393)', b.shell.luts, b.shell.ffs, b.shell.dsp],
+            ['total', b.total.luts, b.total.ffs, b.total.dsp],
+            ['fraction of the XCU280', b.fraction.luts, b.fraction.ffs, b.fraction.dsp],
+            ['fits', String(b.fits), '', ''],
           ],
         ),
       );

@@ -13,6 +13,7 @@ import type { ScaleSearch } from '../../generator/llm/quant/weights';
 import { ConfigError } from '../../generator/util/errors';
 import { emit, parseIntOpt, withJson } from './common';
 import { DEVICE_RUN_DEFAULTS, runOnDevice } from '../llm/device-run';
+import { generateWithPrefill } from '../../generator/llm/prefill/run';
 import { MODEL_HELP, promptOf, registerConvert } from './llm-text';
 
 export interface EngineContext {
@@ -58,6 +59,8 @@ interface RunOpts {
   memory?: string;
   masters?: string;
   logits?: boolean;
+  /** Prefill block size (tokens per weight pass), or false for token-by-token prompts. */
+  prefill: string | false;
   check: boolean;
   json?: boolean;
 }
@@ -112,7 +115,8 @@ async function runDevice(o: RunOpts, ckpt: LlamaCheckpoint, prompt: number[], to
     progress: !o.json,
   });
   const text = tok?.decode(r.ids, prompt[0]);
-  const result = { engine: 'device', ...r, ...(text !== undefined && { text }) };
+  // The engine RTL has no prefill mode yet (docs/llm-engine.md#prefill-mode-issue-15): the prompt goes token by token.
+  const result = { engine: 'device', ...r, ...(text !== undefined && { text }), prefill: false, prefillNote: 'the engine RTL feeds prompts token by token (prefill is golden + DSP GEMM RTL only)' };
   emit(o, result, () =>
     [
       `engine: device ${r.device} (${r.design}, preset ${r.preset}, ${r.config})`,
@@ -120,6 +124,7 @@ async function runDevice(o: RunOpts, ckpt: LlamaCheckpoint, prompt: number[], to
       `ids: ${r.ids.join(' ')}`,
       ...(text !== undefined ? [`text: ${text}`] : []),
       `device cycles/token: ${r.cyclesPerToken.join(' ')} (mean ${r.meanCyclesPerToken.toFixed(0)})`,
+      ...(prompt.length > 1 ? ['prompt fed token by token (the engine RTL has no prefill mode yet)'] : []),
       `${r.tokensPerSecond.toFixed(2)} tok/s over the link`,
       r.golden ? (r.golden.match ? `ids${r.golden.logitsMatch ? ' and logits' : ''} equal the golden decoder's` : `GOLDEN MISMATCH: golden ids ${r.golden.ids.join(' ')}`) : 'golden check skipped',
     ].join('\n'),
@@ -138,6 +143,8 @@ export function register(program: Command): void {
       .option('--prompt <text>', 'prompt text, encoded with the tokenizer (BOS first); the output is decoded as it streams')
       .option('--prompt-ids <ids>', 'comma-separated prompt token ids (default: BOS = 1)')
       .option('--tokens <n>', 'positions to run (tokens printed after the first prompt token)', '64')
+      .option('--prefill <block>', 'golden engine: feed the prompt in blocks of this many tokens per weight pass (prefill mode)', '32')
+      .option('--no-prefill', 'feed the prompt token by token (decode mode only)')
       .option('--engine <name>', `engine: ${[...LLM_ENGINES.keys()].join('|')}|device`, 'float')
       .option('--scheme <name>', `golden quantisation scheme: ${Object.keys(SCHEMES).join('|')}`, 'W2A8KV4')
       .option('--w-group <g>', 'weights per scale along the input dimension')
@@ -173,7 +180,10 @@ export function register(program: Command): void {
     const live = tok && !o.json ? tok.stream(prompt[0]) : undefined;
     if (live) process.stdout.write(`engine: ${o.engine} (${config})\ntext: `);
     const t0 = performance.now();
-    const ids = generateGreedy(model, prompt, steps, live && ((id) => process.stdout.write(live.push(id))));
+    const onTok = live && ((id: number) => void process.stdout.write(live.push(id)));
+    const block = o.prefill === false ? 0 : parseIntOpt('--prefill', o.prefill);
+    const prefill = block > 0 && model instanceof GoldenDecoder && prompt.length > 1;
+    const ids = prefill ? generateWithPrefill(model, prompt, steps, block, onTok) : generateGreedy(model, prompt, steps, onTok);
     const seconds = (performance.now() - t0) / 1000;
     if (live) process.stdout.write(live.flush() + '\n');
     const text = tok?.decode(ids, prompt[0]);
@@ -183,10 +193,11 @@ export function register(program: Command): void {
       prompt,
       ids,
       ...(text !== undefined && { text }),
+      prefill: prefill ? { block, blocks: Math.ceil(Math.min(prompt.length, steps) / block) } : false,
       tokensPerSecond: steps / seconds,
     };
     emit(o, result, () =>
-      [...(live ? [] : [`engine: ${result.engine} (${result.config})`]), `ids: ${ids.join(' ')}`, `${result.tokensPerSecond.toFixed(1)} tok/s`].join('\n'),
+      [...(live ? [] : [`engine: ${result.engine} (${result.config})`]), `ids: ${ids.join(' ')}`, ...(prefill ? [`prompt prefilled in blocks of ${block}`] : []), `${result.tokensPerSecond.toFixed(1)} tok/s`].join('\n'),
     );
   });
 

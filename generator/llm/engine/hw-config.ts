@@ -157,6 +157,8 @@ export interface LlmEngineConfig {
   readonly normS1: Range;
   readonly normS2: Range;
   readonly onChipBits: number;
+  /** Bits of one token's vector buffers (x, n, q, k, v, att, y, h1, h3); prefill holds one set per token in flight. */
+  readonly vectorBits: number;
   /** Weight port bits (codes) and scale port bits, per cycle. */
   readonly wPortBits: number;
   readonly sPortBits: number;
@@ -245,8 +247,9 @@ export function llmEngineConfig(model: ModelShape, hwIn: Partial<LlmHwParams> & 
   const clsPasses = e.wSparsity === '2:4' ? 2 * clsPlanes : clsPlanes;
   const logAccBits = 32 + 2 * (clsPlanes - 1) + 2;
   const lin = e.linBits;
+  const vectorBits = P * (depth.x * e.resBits + depth.n * nBits + (depth.q + 2 * depth.kv + depth.att + depth.y + 2 * depth.h) * lin);
   const onChipBits =
-    P * (depth.x * e.resBits + depth.n * nBits + (depth.q + 2 * depth.kv + depth.att + depth.y + 2 * depth.h) * lin) +
+    vectorBits +
     (clsPlanes > 1 ? P * depth.log * logAccBits : 0) +
     2 * hw.slotPar * kvCacheWords * kvWordBits +
     hw.wFifo * gemv.weightPortBits + sFifo * gemv.scalePortBits +
@@ -294,6 +297,7 @@ export function llmEngineConfig(model: ModelShape, hwIn: Partial<LlmHwParams> & 
     normS1,
     normS2,
     onChipBits,
+    vectorBits,
     wPortBits: gemv.weightPortBits,
     sPortBits: gemv.scalePortBits,
     auxLaneBits,

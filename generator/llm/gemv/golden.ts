@@ -59,6 +59,34 @@ export function w2GemvAcc(m: W2Matrix, x: Int8Array | ArrayLike<number>): Float6
   return acc;
 }
 
+/**
+ * The same integers for several activation vectors at once, in the prefill array's order: each weight (and scale) is
+ * read once and applied to every token before the next (weights stationary), so acc[t] = w2GemvAcc(m, xs[t]).
+ */
+export function w2GemmAcc(m: W2Matrix, xs: ReadonlyArray<Int8Array | ArrayLike<number>>): Float64Array[] {
+  for (const x of xs) if (x.length !== m.cols) throw new InputError(`GEMM: x has ${x.length} entries, matrix has ${m.cols} columns`);
+  const ng = groupsOf(m.cols, m.group);
+  const n = xs.length;
+  const acc = xs.map(() => new Float64Array(m.rows));
+  const d = new Float64Array(n);
+  const keep = m.keep;
+  for (let r = 0; r < m.rows; r++) {
+    const rowBase = r * m.cols;
+    for (let g = 0; g < ng; g++) {
+      d.fill(0);
+      const end = Math.min(m.cols, (g + 1) * m.group);
+      for (let c = g * m.group; c < end; c++) {
+        if (keep && !keep[rowBase + c]) continue;
+        const w = 2 * m.codes[rowBase + c]! - 3;
+        for (let t = 0; t < n; t++) d[t]! += w * xs[t]![c]!;
+      }
+      const s = m.scales[r * ng + g]!;
+      for (let t = 0; t < n; t++) acc[t]![r]! += s * d[t]!;
+    }
+  }
+  return acc;
+}
+
 /** Output format: round half up by 2^outShift, then saturate to a signed outBits integer. */
 export function gemvOutput(cfg: Pick<GemvConfig, 'outShift' | 'outBits'>, acc: number): number {
   const shifted = cfg.outShift === 0 ? acc : Math.floor((acc + 2 ** (cfg.outShift - 1)) / 2 ** cfg.outShift);

@@ -1,11 +1,27 @@
 import { InputError } from '../../util/errors';
 import type { EngineConfig } from '../model-spec';
-import { w2GemvAcc } from '../gemv/golden';
+import { w2GemmAcc, w2GemvAcc } from '../gemv/golden';
 import type { QuantModel } from '../quant/model';
 import { levelOf, wnGemvAcc, type QMatrix } from '../quant/weights';
 import { bitLength, sat, shr } from './fixed';
 import { quantizeDynamic, requantGemv, rmsnormFixed, type QScale } from './ops';
 import { buildTables, expNeg, recipLookup, ropeCosSin, ropePhase, sigmoidLookup, type EngineTables } from './tables';
+
+/** One token's vectors while it moves through the layers (its position, last activation scale, buffers). */
+interface TokenState {
+  pos: number;
+  a: QScale;
+  x: Float64Array;
+  y: Float64Array;
+  q: Float64Array;
+  k: Float64Array;
+  v: Float64Array;
+  att: Float64Array;
+  h1: Float64Array;
+  h3: Float64Array;
+  ax: Int8Array;
+  ah: Int8Array;
+}
 
 /** Called for every GEMV with its int8 input codes and exact accumulators (tests compare them with the GEMV unit). */
 export type GemvTap = (name: string, layer: number, m: QMatrix, x: Int8Array, acc: Float64Array) => void;
@@ -31,16 +47,9 @@ export class GoldenDecoder {
   private readonly kExp: Int16Array;
   private readonly vExp: Int16Array;
 
-  private readonly x: Float64Array;
-  private readonly y: Float64Array;
-  private readonly q: Float64Array;
-  private readonly k: Float64Array;
-  private readonly v: Float64Array;
-  private readonly att: Float64Array;
-  private readonly h1: Float64Array;
-  private readonly h3: Float64Array;
-  private readonly ax: Int8Array;
-  private readonly ah: Int8Array;
+  /** The token being processed (its buffers); a block holds one per token. */
+  private s: TokenState;
+  private readonly states: TokenState[] = [];
   private readonly qc: Int8Array;
   private readonly scores: Float64Array;
   private readonly vfx: Float64Array;
@@ -63,16 +72,6 @@ export class GoldenDecoder {
     this.vMant = new Uint16Array(slots * this.cfg.kvGroupsPerHead);
     this.kExp = new Int16Array(slots * this.cfg.kvGroupsPerHead);
     this.vExp = new Int16Array(slots * this.cfg.kvGroupsPerHead);
-    this.x = new Float64Array(m.dim);
-    this.y = new Float64Array(m.dim);
-    this.q = new Float64Array(m.dim);
-    this.k = new Float64Array(m.kvDim);
-    this.v = new Float64Array(m.kvDim);
-    this.att = new Float64Array(m.dim);
-    this.h1 = new Float64Array(m.hiddenDim);
-    this.h3 = new Float64Array(m.hiddenDim);
-    this.ax = new Int8Array(m.dim);
-    this.ah = new Int8Array(m.hiddenDim);
     this.qc = new Int8Array(m.headDim);
     this.scores = new Float64Array(this.cfg.cacheSlots);
     this.vfx = new Float64Array(this.cfg.cacheSlots * m.headDim);
@@ -81,6 +80,7 @@ export class GoldenDecoder {
     this.accKv = new Float64Array(m.kvDim);
     this.accVocab = new Float64Array(m.vocabSize);
     this.logits = new Float64Array(m.vocabSize);
+    this.s = this.tokenState(0, 0);
   }
 
   reset(): void {
@@ -100,47 +100,82 @@ export class GoldenDecoder {
 
   /** One decode step at the next position; returns the integer logits (logitFrac fraction bits). */
   step(token: number): Float64Array {
+    return this.block([token]);
+  }
+
+  /**
+   * Prefill: tokens.length prompt tokens in one pass (layer-major over the block, docs/llm-engine.md#prefill). Every
+   * GEMV reads each weight once for the whole block (weights stationary, w2GemmAcc); norms, quantisation, KV writes
+   * and attention run per token in position order, so token t attends to the cache as it stands after tokens < t of
+   * the block were written (Λ eviction included). Returns the last token's logits, equal bit for bit to feeding the
+   * tokens one by one with step().
+   */
+  prefill(tokens: readonly number[]): Float64Array {
+    if (!tokens.length) throw new InputError('prefill: empty token block');
+    return this.block(tokens);
+  }
+
+  private block(tokens: readonly number[]): Float64Array {
     const c = this.cfg;
     const m = c.model;
-    if (!Number.isInteger(token) || token < 0 || token >= m.vocabSize)
-      throw new InputError(`token ${token} is outside the vocabulary [0, ${m.vocabSize})`);
-    const pos = this.pos;
-    this.embed(token);
+    for (const t of tokens)
+      if (!Number.isInteger(t) || t < 0 || t >= m.vocabSize) throw new InputError(`token ${t} is outside the vocabulary [0, ${m.vocabSize})`);
+    if (this.pos + tokens.length > m.seqLen)
+      throw new InputError(`${this.pos + tokens.length} positions exceed the model's context of ${m.seqLen} (shorten the prompt)`);
+    const ts = tokens.map((tok, i) => this.tokenState(i, this.pos + i));
+    const each = (f: () => void) => ts.forEach((st) => ((this.s = st), f()));
+    each(() => this.embed(tokens[ts.indexOf(this.s)]!));
     for (let l = 0; l < m.nLayers; l++) {
       const L = this.qm.layers[l]!;
       // Attention block.
-      rmsnormFixed(c, this.tables, this.x, L.attnNorm, this.y);
-      let a = this.quantAct(this.y, c.normOutFrac, this.ax);
-      this.linear('wq', l, L.wq, a, this.ax, this.accDim, this.q);
-      this.linear('wk', l, L.wk, a, this.ax, this.accKv, this.k);
-      this.linear('wv', l, L.wv, a, this.ax, this.accKv, this.v);
-      this.rope(this.q, pos);
-      this.rope(this.k, pos);
-      this.writeKv(l, pos);
-      this.attention(l, pos);
-      a = this.quantAct(this.att, c.linFrac, this.ax);
-      this.linear('wo', l, L.wo, a, this.ax, this.accDim, this.y);
-      this.residualAdd(this.y);
+      each(() => (rmsnormFixed(c, this.tables, this.s.x, L.attnNorm, this.s.y), (this.s.a = this.quantAct(this.s.y, c.normOutFrac, this.s.ax))));
+      this.linear('wq', l, L.wq, ts, 'ax', 'q');
+      this.linear('wk', l, L.wk, ts, 'ax', 'k');
+      this.linear('wv', l, L.wv, ts, 'ax', 'v');
+      each(() => {
+        this.rope(this.s.q, this.s.pos);
+        this.rope(this.s.k, this.s.pos);
+        this.writeKv(l, this.s.pos);
+        this.attention(l, this.s.pos);
+        this.s.a = this.quantAct(this.s.att, c.linFrac, this.s.ax);
+      });
+      this.linear('wo', l, L.wo, ts, 'ax', 'y');
+      each(() => this.residualAdd(this.s.y));
       // FFN block.
-      rmsnormFixed(c, this.tables, this.x, L.ffnNorm, this.y);
-      a = this.quantAct(this.y, c.normOutFrac, this.ax);
-      this.linear('w1', l, L.w1, a, this.ax, this.accHid, this.h1);
-      this.linear('w3', l, L.w3, a, this.ax, this.accHid, this.h3);
-      for (let i = 0; i < m.hiddenDim; i++) {
-        const h = this.h1[i]!;
-        const silu = sat(shr(h * sigmoidLookup(c, this.tables, h), c.sigFrac), c.linBits);
-        this.h1[i] = sat(shr(silu * this.h3[i]!, c.linFrac), c.linBits);
-      }
-      a = this.quantAct(this.h1, c.linFrac, this.ah);
-      this.linear('w2', l, L.w2, a, this.ah, this.accDim, this.y);
-      this.residualAdd(this.y);
+      each(() => (rmsnormFixed(c, this.tables, this.s.x, L.ffnNorm, this.s.y), (this.s.a = this.quantAct(this.s.y, c.normOutFrac, this.s.ax))));
+      this.linear('w1', l, L.w1, ts, 'ax', 'h1');
+      this.linear('w3', l, L.w3, ts, 'ax', 'h3');
+      each(() => {
+        for (let i = 0; i < m.hiddenDim; i++) {
+          const h = this.s.h1[i]!;
+          const silu = sat(shr(h * sigmoidLookup(c, this.tables, h), c.sigFrac), c.linBits);
+          this.s.h1[i] = sat(shr(silu * this.s.h3[i]!, c.linFrac), c.linBits);
+        }
+        this.s.a = this.quantAct(this.s.h1, c.linFrac, this.s.ah);
+      });
+      this.linear('w2', l, L.w2, ts, 'ah', 'y');
+      each(() => this.residualAdd(this.s.y));
     }
-    rmsnormFixed(c, this.tables, this.x, this.qm.finalNorm, this.y);
-    const a = this.quantAct(this.y, c.normOutFrac, this.ax);
-    this.gemv('cls', 0, this.qm.cls, this.ax, this.accVocab);
+    // Only the block's last token produces logits.
+    this.s = ts[ts.length - 1]!;
+    rmsnormFixed(c, this.tables, this.s.x, this.qm.finalNorm, this.s.y);
+    const a = this.quantAct(this.s.y, c.normOutFrac, this.s.ax);
+    this.gemv('cls', 0, this.qm.cls, this.s.ax, this.accVocab);
     requantGemv(this.accVocab, this.qm.cls, a, c.logitFrac, c.logitBits, this.logits);
-    this.pos++;
+    this.pos += tokens.length;
     return this.logits;
+  }
+
+  /** Per-token buffers: slot i of the block (reused across blocks), at position pos. */
+  private tokenState(i: number, pos: number): TokenState {
+    const m = this.cfg.model;
+    while (this.states.length <= i) {
+      const f = (n: number) => new Float64Array(n);
+      this.states.push({ pos: 0, a: { mant: 0, exp: 0 }, x: f(m.dim), y: f(m.dim), q: f(m.dim), k: f(m.kvDim), v: f(m.kvDim), att: f(m.dim), h1: f(m.hiddenDim), h3: f(m.hiddenDim), ax: new Int8Array(m.dim), ah: new Int8Array(m.hiddenDim) });
+    }
+    const st = this.states[i]!;
+    st.pos = pos;
+    return st;
   }
 
   /** x = embedding row: shr(scale * level * mul, exp - resFrac), saturated to resBits. */
@@ -150,7 +185,7 @@ export class GoldenDecoder {
     const ng = Math.ceil(e.cols / e.group);
     for (let i = 0; i < e.cols; i++) {
       const s = e.scales[token * ng + Math.floor(i / e.group)]!;
-      this.x[i] = sat(shr(s * levelOf(e.codes[token * e.cols + i]!, e.bits) * e.mul, e.exp - c.resFrac), c.resBits);
+      this.s.x[i] = sat(shr(s * levelOf(e.codes[token * e.cols + i]!, e.bits) * e.mul, e.exp - c.resFrac), c.resBits);
     }
   }
 
@@ -165,14 +200,25 @@ export class GoldenDecoder {
     return out;
   }
 
-  private linear(name: string, layer: number, w: QMatrix, a: QScale, x: Int8Array, acc: Float64Array, out: Float64Array): void {
-    const r = this.gemv(name, layer, w, x, acc);
-    requantGemv(r, w, a, this.cfg.linFrac, this.cfg.linBits, out);
+  /** One linear layer for every token of the block: a GEMV for one token, else one weights-stationary pass. */
+  private linear(name: string, layer: number, w: QMatrix, ts: TokenState[], xs: 'ax' | 'ah', out: 'q' | 'k' | 'v' | 'y' | 'h1' | 'h3'): void {
+    const acc = w.rows === this.cfg.model.dim ? this.accDim : w.rows === this.cfg.model.kvDim ? this.accKv : this.accHid;
+    if (ts.length === 1 || w.bits !== 2) {
+      for (const st of ts) requantGemv(this.gemv(name, layer, w, st[xs], acc), w, st.a, this.cfg.linFrac, this.cfg.linBits, st[out]);
+      return;
+    }
+    const x = ts.map((st) => (st[xs].length === w.cols ? st[xs] : st[xs].subarray(0, w.cols)));
+    const r = w2GemmAcc(w, x);
+    ts.forEach((st, t) => {
+      this.onGemv?.(name, layer, w, x[t]!, r[t]!);
+      requantGemv(r[t]!, w, st.a, this.cfg.linFrac, this.cfg.linBits, st[out]);
+    });
   }
+
 
   private residualAdd(o: Float64Array): void {
     const c = this.cfg;
-    for (let i = 0; i < this.x.length; i++) this.x[i] = sat(this.x[i]! + shr(o[i]!, c.linFrac - c.resFrac), c.resBits);
+    for (let i = 0; i < this.s.x.length; i++) this.s.x[i] = sat(this.s.x[i]! + shr(o[i]!, c.linFrac - c.resFrac), c.resBits);
   }
 
   /** Adjacent-pair rotation: (v0, v1) -> shr(v0 cos - v1 sin, ropeFrac), shr(v0 sin + v1 cos, ropeFrac). */
@@ -206,8 +252,8 @@ export class GoldenDecoder {
         const off = h * m.headDim + g * c.kvGroup;
         const codeOff = entry * m.headDim + g * c.kvGroup;
         const si = entry * c.kvGroupsPerHead + g;
-        const ks = quantizeDynamic(c, this.tables, this.k, off, c.kvGroup, c.linFrac, c.kvBits, c.kvMantBits, this.kCodes, codeOff);
-        const vs = quantizeDynamic(c, this.tables, this.v, off, c.kvGroup, c.linFrac, c.kvBits, c.kvMantBits, this.vCodes, codeOff);
+        const ks = quantizeDynamic(c, this.tables, this.s.k, off, c.kvGroup, c.linFrac, c.kvBits, c.kvMantBits, this.kCodes, codeOff);
+        const vs = quantizeDynamic(c, this.tables, this.s.v, off, c.kvGroup, c.linFrac, c.kvBits, c.kvMantBits, this.vCodes, codeOff);
         this.kMant[si] = ks.mant;
         this.kExp[si] = ks.exp;
         this.vMant[si] = vs.mant;
@@ -235,7 +281,7 @@ export class GoldenDecoder {
     const n = vis.length;
     for (let h = 0; h < m.nHeads; h++) {
       const kh = Math.floor(h / kvMul);
-      const qs = quantizeDynamic(c, tb, this.q, h * hd, hd, c.linFrac, c.aBits, c.actMantBits, this.qc, 0);
+      const qs = quantizeDynamic(c, tb, this.s.q, h * hd, hd, c.linFrac, c.aBits, c.actMantBits, this.qc, 0);
       const qmInv = qs.mant * tb.invSqrtHead;
       // Scores: per group, dot(qcode, kcode) * kmant * (qmant * invSqrt), shifted to scoreFrac.
       let max = -Infinity;
@@ -268,12 +314,12 @@ export class GoldenDecoder {
       const ms = shr(sum, sh);
       const r = recipLookup(c, tb, ms);
       const ps = c.recipFrac + sh - c.probFrac;
-      for (let i = 0; i < hd; i++) this.att[h * hd + i] = 0;
+      for (let i = 0; i < hd; i++) this.s.att[h * hd + i] = 0;
       for (let t = 0; t < n; t++) {
         const p = shr(this.scores[t]! * r, ps);
-        for (let i = 0; i < hd; i++) this.att[h * hd + i]! += p * this.vfx[t * hd + i]!;
+        for (let i = 0; i < hd; i++) this.s.att[h * hd + i]! += p * this.vfx[t * hd + i]!;
       }
-      for (let i = 0; i < hd; i++) this.att[h * hd + i] = sat(shr(this.att[h * hd + i]!, c.probFrac + c.vFrac - c.linFrac), c.linBits);
+      for (let i = 0; i < hd; i++) this.s.att[h * hd + i] = sat(shr(this.s.att[h * hd + i]!, c.probFrac + c.vFrac - c.linFrac), c.linBits);
     }
   }
 }

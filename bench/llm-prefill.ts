@@ -1,0 +1,168 @@
+/**
+ * Prefill on the Llama-2-7B projection (docs/llm-engine.md#prefill): time to first token for a 1,000-token prompt,
+ * token by token against prefill (dense and 2:4), prefill tokens per second and the array's MAC utilisation, from
+ * the prefill cycle model (generator/llm/prefill/cycles.ts) of the U280 configuration (LUT array + DSP48E2 array).
+ * Token-by-token dense uses the decode engine's simulated token cycles when the caller has them (bench llm's 7B
+ * layer run), otherwise the memory bound; token-by-token 2:4 uses the memory bound of the 2:4 bytes (both are the
+ * fastest token-by-token can be, so the speedups are not inflated by a slow baseline).
+ */
+import { llmPresetConfig, LLM_PRESETS, type LlmEngineConfig } from '../generator/llm/engine/hw-config';
+import type { ModelShape } from '../generator/llm/model-spec';
+import { prefillConfig, U280_PREFILL, type PrefillParams } from '../generator/llm/prefill/config';
+import { prefillCycles, tokenOpCycles } from '../generator/llm/prefill/cycles';
+
+export const LLAMA7B: ModelShape = { dim: 4096, hiddenDim: 11008, nLayers: 32, nHeads: 32, nKvHeads: 32, headDim: 128, kvDim: 4096, vocabSize: 32000, seqLen: 4096 };
+const ENGINE_7B = { kvGroup: 128, sinks: 4, window: 124 } as const;
+
+/**
+ * Cycles of one GEMV job whose x is already loaded: the weight words, or the bytes of its w + s words at the
+ * memory's rate when that is slower, plus a fixed per-job overhead.
+ */
+export const gemvJobCycles = (cfg: LlmEngineConfig, rows: number, cols: number, bytesPerCycle: number, overhead: number) => {
+  const colSteps = Math.ceil(cols / cfg.engine.wGroup) * cfg.gemv.stepsPerGroup;
+  const words = Math.ceil(rows / cfg.gemv.lanes) * colSteps;
+  const bytes = (words * cfg.wPortBits + (words / cfg.gemv.stepsPerGroup) * cfg.sPortBits) / 8;
+  return Math.max(words, bytes / bytesPerCycle) + overhead;
+};
+
+/** Bytes of w + s a decode step streams for the 7B shape (layers + classifier planes). */
+function tokenBytes(cfg: LlmEngineConfig): number {
+  const m = cfg.engine.model;
+  let words = 0;
+  const job = (rows: number, cols: number) => Math.ceil(rows / cfg.gemv.lanes) * Math.ceil(cols / cfg.engine.wGroup) * cfg.gemv.stepsPerGroup;
+  words += m.nLayers * (2 * job(m.dim, m.dim) + 2 * job(m.kvDim, m.dim) + 2 * job(m.hiddenDim, m.dim) + job(m.dim, m.hiddenDim));
+  words += cfg.clsPasses * job(m.vocabSize, m.dim);
+  return (words * cfg.wPortBits + (words / cfg.gemv.stepsPerGroup) * cfg.sPortBits) / 8;
+}
+
+export interface PrefillProjection {
+  promptTokens: number;
+  clockMHz: number;
+  params: PrefillParams;
+  dense: Record<string, number | string>;
+  sparse: Record<string, number | string>;
+  /** TTFT token-by-token dense / TTFT prefill + 2:4. */
+  prefillSpeedup: number;
+  /** TTFT token-by-token 2:4 / TTFT prefill + 2:4. */
+  prefillSpeedupVsSparseDecode: number;
+  prefillMacUtilisation: number;
+  prefillTokPerS: number;
+  opCycles: ReturnType<typeof tokenOpCycles>;
+}
+
+export function prefillProjection(opts: { promptTokens?: number; clockMHz: number; measuredDenseTokenCycles?: number; params?: Partial<PrefillParams> }): PrefillProjection {
+  const n = opts.promptTokens ?? 1000;
+  const bpc = LLM_PRESETS.u280.memory.bytesPerCycle!;
+  const clockHz = opts.clockMHz * 1e6;
+  const row = (sparse: boolean) => {
+    const cfg = llmPresetConfig('u280', LLAMA7B, { engine: { ...ENGINE_7B, ...(sparse && { wSparsity: '2:4' as const }) } });
+    const pc = prefillConfig(cfg, opts.params);
+    const clsCycles = cfg.clsPasses * gemvJobCycles(cfg, LLAMA7B.vocabSize, LLAMA7B.dim, bpc, 12);
+    const est = prefillCycles(pc, cfg, n, { bytesPerCycle: bpc, clsCycles, clockHz });
+    const bound = tokenBytes(cfg) / bpc;
+    const measured = !sparse && opts.measuredDenseTokenCycles ? opts.measuredDenseTokenCycles : undefined;
+    const tbtToken = measured ?? bound;
+    return {
+      decodeTokenCycles: tbtToken,
+      decodeTokenSource: measured ? 'Verilator 7B layer x 32 + classifier model (bench llm)' : 'memory bound (bytes / 2,044 B per cycle)',
+      ttftTokenByTokenS: (n * tbtToken) / clockHz,
+      ttftPrefillS: est.cycles / clockHz,
+      prefillCycles: est.cycles,
+      arrayBusyCycles: est.arrayBusy,
+      arrayWaitCycles: est.arrayWait,
+      lastTokenTailCycles: est.tailCycles,
+      prefillTokPerS: est.tokPerS,
+      macUtilisation: est.macUtilisation,
+      arrayUtilisation: est.arrayUtilisation,
+      peakProductsPerCycle: pc.peakProducts,
+      lutProducts: pc.lut.products,
+      dspProducts: pc.dsp.products,
+      dsps: pc.dsp.dsps,
+      storageMbit: pc.storageBits / 2 ** 20,
+      storageBudgetMbit: pc.storageBudgetBits / 2 ** 20,
+      speedupVsTokenByToken: (n * tbtToken) / est.cycles,
+    };
+  };
+  const dense = row(false);
+  const sparse = row(true);
+  const cfg = llmPresetConfig('u280', LLAMA7B, { engine: ENGINE_7B });
+  return {
+    promptTokens: n,
+    clockMHz: opts.clockMHz,
+    params: { ...U280_PREFILL, ...opts.params },
+    dense,
+    sparse,
+    prefillSpeedup: dense.ttftTokenByTokenS / sparse.ttftPrefillS,
+    prefillSpeedupVsSparseDecode: sparse.ttftTokenByTokenS / sparse.ttftPrefillS,
+    prefillMacUtilisation: sparse.macUtilisation,
+    prefillTokPerS: sparse.prefillTokPerS,
+    opCycles: tokenOpCycles(cfg),
+  };
+}
+
+/**
+ * Resources of the 2:4 configuration behind prefillSpeedup: the LUT GEMV array (the decode unit, 2:4 'area') and the
+ * prefill GEMM on the DSP array (datapath + controller + per-token accumulators) synthesised at two lane counts each
+ * and extrapolated per lane; the LUT array's prefill accumulators estimated; the engine top as last synthesised
+ * (docs/llm-engine.md#synthesis: the stories260K-shaped top, 1,491 s of Yosys, not repeated here); the shell's 10%.
+ */
+export async function prefillResources(): Promise<Record<string, unknown>> {
+  const { synthesize } = await import('../generator/flow/synth');
+  const { printDesign } = await import('../generator/hdl');
+  const { gemvModule } = await import('../generator/llm/gemv/rtl');
+  const { gemvConfig } = await import('../generator/llm/gemv/config');
+  const { prefillGemmModule } = await import('../generator/llm/prefill/gemm');
+  const { budget, extrapolate } = await import('../generator/llm/prefill/resources');
+  const cfg = llmPresetConfig('u280', LLAMA7B, { engine: { ...ENGINE_7B, wSparsity: '2:4' } });
+  const pc = prefillConfig(cfg);
+  const t0 = performance.now();
+  const slice = async (mod: Parameters<typeof printDesign>[0], lanes: number) => {
+    const d = printDesign(mod);
+    const r = await synthesize(d.files, d.top, 'xcup');
+    return { lanes, r: { luts: r.luts, ffs: r.ffs, dsp: r.dsp } };
+  };
+  const lutAt = [2, 4].map((l) => gemvModule(gemvConfig({ ...cfg.gemv, lanes: l }), 'gemv_slice'));
+  // the GEMM unit (datapath, controller, per-token accumulators); its x buffer is sized for one group of columns here
+  // (the real one, 2 x block x hidden int8, is in the on-chip storage count)
+  const gemmAt = (lanes: number) =>
+    prefillGemmModule({ lanes, dspPerLane: pc.params.dspPerLane, sparse: true, tokens: pc.params.block, group: cfg.engine.wGroup, scaleBits: cfg.engine.scaleBits, accBits: 32, maxCols: cfg.engine.wGroup, maxRows: LLAMA7B.hiddenDim }, 'gemm_slice');
+  const dspAt = [gemmAt(2), gemmAt(4)];
+  const lut = [await slice(lutAt[0]!, 2), await slice(lutAt[1]!, 4)] as const;
+  const dsp = [await slice(dspAt[0]!, 2), await slice(dspAt[1]!, 4)] as const;
+  const parts = {
+    'LUT GEMV array (2:4 area, 128 lanes; synthesised 2 + 4 lanes, extrapolated)': extrapolate(lut[0], lut[1], pc.lut.lanes),
+    [`DSP array GEMM (${pc.dsp.lanes} lanes x ${pc.params.dspPerLane}, block ${pc.params.block}; synthesised 2 + 4 lanes, extrapolated)`]: extrapolate(dsp[0], dsp[1], pc.dsp.lanes),
+    // not built: the LUT array's per-token accumulators in prefill (lanes x block x 32 bits as LUTRAM, 64 bits per LUT)
+    'LUT array per-token accumulators (not built; estimated as LUTRAM)': { luts: Math.ceil((pc.lut.lanes * pc.params.block * 32) / 64), ffs: 0, dsp: 0 },
+    'engine top, stories260K-shaped (docs/llm-engine.md#synthesis, not re-run)': { luts: 99_273, ffs: 6_639, dsp: 634 },
+  };
+  const b = budget(parts);
+  return { ...b, slices: { lut, dsp }, onChipMbit: { prefillStorage: pc.storageBits / 2 ** 20, leftAfterDecodeEngine: pc.storageBudgetBits / 2 ** 20 }, synthSeconds: (performance.now() - t0) / 1000 };
+}
+
+/**
+ * The cycle model's DSP row-block length against the GEMM RTL in Verilator: a 4-lane x dspPerLane slice, one block
+ * of tokens, `steps` column steps, 6 row blocks, no stalls; the steady-state spacing of the row blocks' last
+ * outputs (steps 1: a row block shorter than its output phase).
+ */
+export async function gemmCycleCheck(steps = 8): Promise<{ measured: number; model: number; tokens: number; colSteps: number }> {
+  const { printDesign } = await import('../generator/hdl');
+  const { buildSim } = await import('../sim');
+  const { prefillGemmModule, prefillGemmGeometry } = await import('../generator/llm/prefill/gemm');
+  const { rowBlockCycles } = await import('../generator/llm/prefill/cycles');
+  const p = U280_PREFILL;
+  const c = { lanes: 4, dspPerLane: p.dspPerLane, sparse: true, tokens: p.block, group: 64, scaleBits: 8, accBits: 32, maxCols: 64 * Math.max(8, steps), maxRows: 64 };
+  const g = prefillGemmGeometry(c);
+  const mod = prefillGemmModule(c);
+  const d = printDesign(mod);
+  const sim = await buildSim({ iface: mod.interface(), files: d.files });
+  const rbs = 6;
+  // all-zero codes with a valid pattern (0) and zero x: the timing does not depend on values
+  const r = await sim.run({
+    inputs: { job: [BigInt(steps) | (BigInt(rbs) << BigInt(g.colStepBits))], x: new Array(steps * g.pairs).fill(0n), w: new Array(steps * rbs).fill(0n), s: new Array(rbs * (steps / g.stepsPerGroup)).fill(0n) },
+    outputs: { y: rbs * c.tokens },
+  });
+  const ends = Array.from({ length: rbs }, (_, k) => r.outputs.y!.cycles[(k + 1) * c.tokens - 1]!);
+  const measured = (ends[rbs - 1]! - ends[1]!) / (rbs - 2);
+  return { measured, model: rowBlockCycles.dsp(steps, c.tokens), tokens: c.tokens, colSteps: steps };
+}

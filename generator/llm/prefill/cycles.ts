@@ -1,0 +1,155 @@
+/**
+ * Cycle model of prefill (docs/llm-engine.md#prefill-cycle-model). Nothing here is simulated: the per-token vector /
+ * attention op costs are the decode engine's RTL op lengths (the table in docs/llm-engine.md, checked against the
+ * engine's perf counters by `bench llm`), the array's are from its geometry (row blocks x column steps x tokens).
+ *
+ * Schedule: the prompt is cut into groups of `block` tokens; two groups (A, B) are in flight. Per layer each group
+ * passes four GEMV phases through the array (G1 = wq wk wv, G2 = wo, G3 = w1 w3, G4 = w2) and four vector phases
+ * through the vector / attention units (V1 = KV write + attention + quant, V2 = resid + norm + quant, V3 = SiLU +
+ * quant, V4 = resid + next norm + quant), token by token in position order. The array runs A.G1, B.G1, A.G2, B.G2,
+ * ...; the vector unit A.V1, B.V1, ...; a phase starts when its unit is free and the phase before it (same group) is
+ * done, and B's attention after A's (its KV entries). So the array rarely waits: the vector work of one group hides
+ * behind the other group's GEMV.
+ */
+import { ceilDiv, type LlmEngineConfig } from '../engine/hw-config';
+import type { PrefillConfig } from './config';
+
+/** Decode-engine op lengths per token (cycles), the RTL's (docs/llm-engine.md "Controller and schedule"). */
+export function tokenOpCycles(cfg: LlmEngineConfig) {
+  const m = cfg.engine.model;
+  const P = cfg.P;
+  const gph = cfg.engine.kvGroupsPerHead;
+  const hd = m.headDim;
+  const norm = 1 + cfg.depth.x;
+  const quantDim = 1 + cfg.depth.x;
+  const quantHid = 1 + cfg.depth.h;
+  return {
+    embed: 1 + cfg.depth.x,
+    norm,
+    quantDim,
+    quantHid,
+    resid: cfg.depth.x,
+    silu: cfg.depth.h,
+    kvw: m.nKvHeads * gph * ((2 * cfg.engine.kvGroup) / P + 1),
+    attn: m.nHeads * ((3 * hd) / P + 2 + cfg.slotRows * (2 * gph + 1)),
+  };
+}
+
+/**
+ * Cycles of one row block of a pass: column steps x tokens (token pairs on the DSP array); its n accumulators leave
+ * from one bank while the next row block fills the other (prefill/gemm.ts), so they cost time only when a row block
+ * is shorter than n + 1 cycles (the bank changes hands one cycle after the last output beat).
+ */
+export const rowBlockCycles = {
+  lut: (steps: number, n: number): number => Math.max(steps * n, n + 1),
+  dsp: (steps: number, n: number): number => Math.max(steps * ceilDiv(n, 2), n + 1),
+};
+
+/** Cycles of one weight pass of a rows x cols matrix for `tokens` tokens, rows split between the LUT and DSP arrays. */
+export function gemmPassCycles(pc: PrefillConfig, cfg: LlmEngineConfig, rows: number, cols: number, tokens: number, bytesPerCycle: number): { cycles: number; compute: number; memory: number; lutRows: number } {
+  const lutSteps = ceilDiv(cols, pc.lut.cols);
+  const dspSteps = pc.dsp.lanes ? ceilDiv(cols, pc.dsp.cols) : 0;
+  // x comes from the group's code buffer, which QUANT fills during the vector phases (no load phase)
+  const lutBlock = rowBlockCycles.lut(lutSteps, tokens);
+  const dspBlock = rowBlockCycles.dsp(dspSteps, tokens);
+  let best = { compute: Infinity, lutRows: 0 };
+  for (let a = 0; a <= ceilDiv(rows, pc.lut.lanes); a++) {
+    const lutRows = Math.min(rows, a * pc.lut.lanes);
+    const rest = rows - lutRows;
+    if (rest && !pc.dsp.lanes) continue;
+    const compute = Math.max(a * lutBlock, ceilDiv(rest, pc.dsp.lanes || 1) * dspBlock);
+    if (compute < best.compute) best = { compute, lutRows };
+  }
+  const keptCols = pc.sparse ? cols / 2 : cols;
+  const e = cfg.engine;
+  const bytes = (rows * keptCols * (pc.sparse ? 3.5 : 2)) / 8 + (rows * ceilDiv(cols, e.wGroup) * e.scaleBits) / 8;
+  const memory = Math.ceil(bytes / bytesPerCycle);
+  // pipeline fill and the writer's drain of the last row block (block x lanes outputs at vpar per cycle)
+  const drain = 16 + ceilDiv(tokens * Math.max(pc.lut.lanes, pc.dsp.lanes), cfg.P);
+  return { cycles: Math.max(best.compute, memory) + drain, compute: best.compute, memory, lutRows: best.lutRows };
+}
+
+export interface PrefillEstimate {
+  tokens: number;
+  block: number;
+  groups: number;
+  /** Cycles from the first prompt token to the last token's logits (the time to first token). */
+  cycles: number;
+  /** Cycles the array is busy with linear-layer passes. */
+  arrayBusy: number;
+  /** Cycles the array waits for the vector unit (or for the memory) inside the layers. */
+  arrayWait: number;
+  /** The last token's final norm + quant + classifier (decode path). */
+  tailCycles: number;
+  /** Useful products (kept weights x tokens) of the linear layers, and products / (peak x cycles). */
+  products: number;
+  macUtilisation: number;
+  /** Products / (peak x array-busy cycles): how full the array is while it runs. */
+  arrayUtilisation: number;
+  tokPerS: number;
+}
+
+/**
+ * Prefill of `tokens` prompt tokens in groups of `block`; `clsCycles` is the classifier's decode-path time for the
+ * last token (the caller's model of it), `clockHz` converts to tokens per second.
+ */
+export function prefillCycles(pc: PrefillConfig, cfg: LlmEngineConfig, tokens: number, opts: { bytesPerCycle: number; clsCycles: number; clockHz: number }): PrefillEstimate {
+  const m = cfg.engine.model;
+  const op = tokenOpCycles(cfg);
+  const block = pc.params.block;
+  const sizes: number[] = [];
+  for (let t = 0; t < tokens; t += block) sizes.push(Math.min(block, tokens - t));
+  const pass = (rows: number, cols: number, n: number) => gemmPassCycles(pc, cfg, rows, cols, n, opts.bytesPerCycle).cycles;
+  const G = (n: number) => [
+    2 * pass(m.dim, m.dim, n) + 2 * pass(m.kvDim, m.dim, n) - pass(m.dim, m.dim, n), // wq + wk + wv
+    pass(m.dim, m.dim, n),
+    2 * pass(m.hiddenDim, m.dim, n),
+    pass(m.dim, m.hiddenDim, n),
+  ];
+  const V = (n: number, last: boolean) => [
+    n * (op.kvw + op.attn + op.quantDim),
+    n * (op.resid + op.norm + op.quantDim),
+    n * (op.silu + op.quantHid),
+    n * (op.resid + (last ? 0 : op.norm + op.quantDim)),
+  ];
+  let array = 0; // when the array is free
+  let vec = 0; // when the vector unit is free
+  let busy = 0;
+  let prevAttn = 0; // end of the previous group's attention in the same layer (KV order)
+  // groups go through in pairs: A.G1, B.G1, A.G2, B.G2, ... per layer
+  for (let g = 0; g < sizes.length; g += 2) {
+    const pair = sizes.slice(g, g + 2);
+    const ready = pair.map((n) => (vec += n * (op.embed + op.norm + op.quantDim))); // prologue: embed, norm, quant
+    for (let l = 0; l < m.nLayers; l++) {
+      const last = l === m.nLayers - 1;
+      for (let ph = 0; ph < 4; ph++)
+        pair.forEach((n, i) => {
+          const start = Math.max(array, ready[i]!);
+          const d = G(n)[ph]!;
+          array = start + d;
+          busy += d;
+          const vStart = Math.max(vec, array, ph === 0 ? prevAttn : 0);
+          vec = vStart + V(n, last)[ph]!;
+          if (ph === 0) prevAttn = vec;
+          ready[i] = vec;
+        });
+    }
+  }
+  const tail = op.norm + op.quantDim + opts.clsCycles;
+  const cycles = vec + tail;
+  const layerProducts = (2 * m.dim * m.dim + 2 * m.kvDim * m.dim + 3 * m.hiddenDim * m.dim) * (pc.sparse ? 0.5 : 1);
+  const products = tokens * m.nLayers * layerProducts;
+  return {
+    tokens,
+    block,
+    groups: sizes.length,
+    cycles,
+    arrayBusy: busy,
+    arrayWait: vec - busy,
+    tailCycles: tail,
+    products,
+    macUtilisation: products / (pc.peakProducts * cycles),
+    arrayUtilisation: products / (pc.peakProducts * busy),
+    tokPerS: tokens / (cycles / opts.clockHz),
+  };
+}
