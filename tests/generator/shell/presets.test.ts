@@ -28,10 +28,10 @@ describe('design presets for boards', () => {
     const c = fitSuggestion('cellnet', 'small', { ppc: 1, serial: 0 }, ['LUT']);
     expect(c).not.toMatch(/--ppc \(/);
     expect(c).toMatch(/--serial 1/);
-    expect(c).toMatch(/--preset up5k \(ppc=1 serial=1\)\./);
+    expect(c).toMatch(/--preset up5k \(ppc=1 serial=1 queueDepth=2\)\./);
     expect(c).toMatch(/larger board/);
     expect(fitSuggestion('cellnet', 'fast', { ppc: 8, serial: 0 }, ['LUT'])).toMatch(
-      /--ppc \(now 8\).*--preset up5k \(ppc=1 serial=1\) \| small \(ppc=1 serial=0\) \| medium \(ppc=2 serial=0\) \| large \(ppc=4 serial=0\)/,
+      /--ppc \(now 8\).*--preset up5k \(ppc=1 serial=1 queueDepth=2\) \| small \(ppc=1 serial=0\) \| medium \(ppc=2 serial=0\) \| large \(ppc=4 serial=0\)/,
     );
     // the serial engine itself has nothing smaller to offer
     expect(fitSuggestion('cellnet', 'up5k', { ppc: 1, serial: 1 }, ['LUT'])).not.toMatch(/--preset|--serial/);
