@@ -12,6 +12,8 @@ import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { goldenClassify } from '../../generator/cellnet/golden';
 import { FLAG } from '../../generator/link/protocol';
+import { linkConfig } from '../../generator/link/config';
+import { linkBoardTop } from '../../generator/link/top';
 import { cellnetLinked, loadImages } from '../../host/designs/cellnet';
 import { TcpTransport, VBOARD_BUSY, parseTcpSpec } from '../../host/link/tcp';
 
@@ -215,6 +217,10 @@ describe('lutforge vboard --camera: sort --camera over the link', () => {
     const linked = cellnetLinked(8);
     expect(linked.hasCamera).toBe(true);
     expect(linked.regmap.channels.map((c) => c.name)).toEqual(['px', 'wload', 'cfg', 'event']);
+    // the layout hash differs from the old build's (camera as a link channel), so an old host is refused
+    const old = linkBoardTop(linked.design.module, linkConfig(), { design: 'cellnet' }).regmap;
+    expect(old.channels.some((c) => c.name === 'cam')).toBe(true);
+    expect(linked.regmap.version).not.toBe(old.version);
     const vb = await startVboard(['--design', 'cellnet', '--tcp', '127.0.0.1:0', '--camera', 'synthetic:8', '--seed', '3']);
     try {
       const r = await cli(['sort', '--device', vb.ready.serving, '--camera', 'synthetic:8', '--seed', '3', '--sort', '1', '--check', '--json']);
