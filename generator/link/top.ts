@@ -8,6 +8,7 @@
  *   - streams named `mem_cmd` (in, 65 bits {we, addr[31:0], wdata[31:0]}) and `mem_rsp` (out, 32 bits) form the
  *     memory bus used by MEM_WRITE / MEM_READ (the core answers every read command with one mem_rsp beat);
  *   - a plain output named `busy` is ORed into the top's busy (the virtual board keeps simulating while it is high).
+ *   - input streams named in `videoIn` (a camera) are no channel: they are AXI4-Stream video inputs of the top.
  *
  * `linkBoardTop` is what goes on an FPGA (pins: uart_rxd, uart_txd). `linkVirtualBoard` adds the host end of the
  * cable in RTL (a second UART pair) so the Verilator harness exchanges bytes with it on two 8-bit streams.
