@@ -53,6 +53,7 @@ function boardFor(o: VboardOpts): { build: () => Promise<VirtualBoardBuild>; run
     const camera = { limbs: feed.beats.limbs, last: feed.beats.last, limbsPerBeat: feed.beats.limbsPerBeat };
     return { build: linked.virtualBoard, run: { camera }, what: `cellnet (ppc ${ppc}, camera ${o.camera}: ${feed.frames} frames, ${feed.timing.period} cycles apart)` };
   }
+  if (o.camera !== undefined) throw new ConfigError('camera', 'only the cellnet design has a camera input', o.design);
   if (o.design === 'llmdev') {
     if (!o.model) throw new ConfigError('model', 'llmdev needs --model FILE (the llama2.c checkpoint whose shape sizes the device)', '');
     if (!(o.scheme in SCHEMES)) throw new ConfigError('scheme', `must be one of ${Object.keys(SCHEMES).join(', ')}`, o.scheme);
