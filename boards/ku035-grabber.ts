@@ -33,6 +33,10 @@ export const ku035Grabber: Board = {
     bridge: 'CP2105 (standard port)',
   },
   trigger: { pin: 'H27', iostandard: io18, net: 'USER_SMA_GPIO_P (SMA J34)' },
+  camera: {
+    grabber:
+      "the frame grabber core's UG934 video output (e.g. a CoaXPress host core's AXI4-Stream video, ppc 8 pixels per beat, re-clocked to the 250 MHz fabric clock) connects to top's cam_tdata/cam_tuser/cam_tlast/cam_tvalid; cam_on tells it acquisition is on",
+  },
   leds: ['AP8', 'H23', 'P20', 'P21', 'N22', 'M22', 'R23', 'P23'].map((pin, i) => ({ pin, iostandard: io18, net: `GPIO_LED_${i}` })),
   memories: [
     { kind: 'DDR4', bytes: 2 * 2 ** 30, where: 'board', note: 'KCU105-style 64-bit DDR4 component memory (placeholder)' },

@@ -81,6 +81,13 @@ export interface Board {
   /** The sort-trigger output (cell sorter). Undefined on boards with no free user pin. */
   trigger?: PinDef;
   leds: PinDef[];
+  /**
+   * The camera's video input (cell sorter): the board's frame grabber core (a CoaXPress, MIPI CSI-2 or parallel
+   * receiver in the fabric) delivers AXI4-Stream video (Xilinx UG934: tuser[0] start of frame, tlast end of line,
+   * ppc pixels per beat, fabric clock, no backpressure). The shell brings the app's cam_* ports to the top level
+   * as ports without pins, where that core's output connects. Boards without one tie the camera input off.
+   */
+  camera?: { grabber: string };
   /** Pins the shell must hold at a constant level for the board to stay safe (e.g. U280 HBM_CATTRIP low). */
   tieOffs?: Array<{ port: string; value: 0 | 1; pin: PinDef }>;
   memories: BoardMemory[];

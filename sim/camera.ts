@@ -5,7 +5,7 @@
  * the beat on the core's AXI4-Stream video port for exactly one cycle (a camera never waits for tready).
  */
 import type { CellnetHw } from '../generator/cellnet/rtl/plan';
-import { lit, mux, type Expr, type Module } from '../generator/hdl';
+import { Module, lit, mux, type Expr } from '../generator/hdl';
 import { InputError } from '../generator/util/errors';
 
 export const CAMERA_STREAM = 'cam';
@@ -13,15 +13,67 @@ export const CAMSRC_STREAM = 'camsrc';
 /** Idle cycles before a beat: up to 2^24 - 1 (67 ms at 250 MHz). */
 export const GAP_BITS = 24;
 
-export function cameraPlayer(m: Module, hw: CellnetHw): { valid: Expr; data: Expr; last: Expr } {
-  const PW = 8 * hw.ppc + 1;
+/**
+ * `start` (optional): the player holds its first beat until the first cycle `start` is high, then keeps its own
+ * timing whatever `start` does (a camera does not wait). `playing` is high while it has started and holds a beat.
+ */
+export function cameraPlayer(m: Module, ppc: number, start?: Expr): { valid: Expr; data: Expr; last: Expr; playing: Expr } {
+  const PW = 8 * ppc + 1;
   const src = m.streamIn(CAMSRC_STREAM, PW + GAP_BITS, { last: true });
   const wait = m.reg('cam_wait', GAP_BITS, { init: 0 });
+  let active: Expr = src.valid;
+  if (start) {
+    const started = m.reg('cam_started', 1, { init: 0 });
+    m.sync((b) => b.if(start, (t) => t.set(started, 1)), 'camera_start');
+    active = m.let('cam_active', src.valid.and(started.or(start)));
+  }
   const gap = src.data.slice(PW + GAP_BITS - 1, PW);
-  const go = m.let('cam_go', src.valid.and(wait.eq(gap)));
-  m.sync((b) => b.if(src.valid, (t) => t.set(wait, mux(go, lit(0, GAP_BITS), wait.add(1)))), 'camera_player');
+  const go = m.let('cam_go', active.and(wait.eq(gap)));
+  m.sync((b) => b.if(active, (t) => t.set(wait, mux(go, lit(0, GAP_BITS), wait.add(1)))), 'camera_player');
   m.assign(src.ready, go);
-  return { valid: go, data: src.data.slice(PW - 1, 0), last: src.last! };
+  return { valid: go, data: src.data.slice(PW - 1, 0), last: src.last!, playing: active };
+}
+
+/**
+ * The virtual board with a camera: wraps a virtual board whose top has a video input (`cam_t*` / `cam_on`,
+ * generator/link/top.ts videoIn) so the camera player drives it from the `camsrc` stream. The player starts when the
+ * host turns the camera on (`cam_on`, CTRL bit 1), like a frame grabber whose acquisition the host starts; every other
+ * port and stream passes through, and `busy` stays high while the camera plays (the bridge keeps the clock going).
+ */
+export function withCameraPlayer(vb: Module): Module {
+  const tdata = vb.ports.find((p) => p.name === `${CAMERA_STREAM}_tdata`);
+  if (!tdata || tdata.width % 8 !== 0) throw new Error(`virtual board ${vb.name} has no camera video input (${CAMERA_STREAM}_tdata)`);
+  const m = new Module(`${vb.name}_cam`, { doc: `virtual board: ${vb.name} with the camera model on its video input` });
+  const conns: Record<string, Expr> = {};
+  for (const s of vb.streams) {
+    const inward = s.dir === 'in';
+    const mk = (sig: string, input: boolean, w: number) => (conns[sig] = input ? m.input(sig, w) : m.output(sig, w));
+    mk(s.valid, inward, 1);
+    mk(s.ready, !inward, 1);
+    mk(s.data, inward, s.width);
+    if (s.last) mk(s.last, inward, 1);
+    m.streams.push({ ...s });
+  }
+  const camOn = m.wire('board_cam_on', 1);
+  const cam = cameraPlayer(m, tdata.width / 8, camOn);
+  const PW = tdata.width;
+  Object.assign(conns, {
+    [`${CAMERA_STREAM}_tdata`]: cam.data.slice(PW - 1, 0),
+    [`${CAMERA_STREAM}_tuser`]: cam.data.bit(PW),
+    [`${CAMERA_STREAM}_tlast`]: cam.last,
+    [`${CAMERA_STREAM}_tvalid`]: cam.valid,
+    [`${CAMERA_STREAM}_tready`]: m.wire('cam_tready_unused', 1),
+    [`${CAMERA_STREAM}_on`]: camOn,
+  });
+  const boardBusy = m.wire('board_busy', 1);
+  conns.busy = boardBusy;
+  for (const p of vb.ports) {
+    if (p.name === 'clk' || p.name === 'rst' || p.name in conns) continue;
+    conns[p.name] = p.role === 'input' ? m.input(p.name, p.width) : m.output(p.name, p.width);
+  }
+  m.assign(m.output('busy', 1), boardBusy.or(cam.playing));
+  m.instance(vb, 'vboard', conns);
+  return m;
 }
 
 /** Beats for the player, pre-packed as the simulator's 32-bit limbs. */

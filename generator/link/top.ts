@@ -8,6 +8,7 @@
  *   - streams named `mem_cmd` (in, 65 bits {we, addr[31:0], wdata[31:0]}) and `mem_rsp` (out, 32 bits) form the
  *     memory bus used by MEM_WRITE / MEM_READ (the core answers every read command with one mem_rsp beat);
  *   - a plain output named `busy` is ORed into the top's busy (the virtual board keeps simulating while it is high).
+ *   - input streams named in `videoIn` (a camera) are no channel: they are AXI4-Stream video inputs of the top.
  *
  * `linkBoardTop` is what goes on an FPGA (pins: uart_rxd, uart_txd). `linkVirtualBoard` adds the host end of the
  * cable in RTL (a second UART pair) so the Verilator harness exchanges bytes with it on two 8-bit streams.
@@ -34,7 +35,30 @@ export interface LinkTopOptions {
    * link at 3 Mbaud and more; the line rate is then paced outside (PtyBridge). The UART has its own tests.
    */
   phy?: 'uart' | 'bytes';
+  /**
+   * Core input streams that are not link channels but video inputs of the board top: a camera is wired to the
+   * board (its frame grabber core's output), its pixels never cross the link. Each becomes an AXI4-Stream video
+   * slave (Xilinx UG934) at the top: <stream>_tdata, _tuser, _tlast, _tvalid in, _tready out; the core's beat is
+   * {tuser, tdata} (tuser in its top bit) with last = tlast. `enable` names a 1-bit plain core output also brought
+   * out as <stream>_on (acquisition on, for the frame grabber); it stays a register as well.
+   */
+  videoIn?: VideoIn[];
 }
+
+export interface VideoIn {
+  stream: string;
+  enable?: string;
+}
+
+/** Top-level port names of a video input (see LinkTopOptions.videoIn). */
+export const videoPortNames = (stream: string) => ({
+  tdata: `${stream}_tdata`,
+  tuser: `${stream}_tuser`,
+  tlast: `${stream}_tlast`,
+  tvalid: `${stream}_tvalid`,
+  tready: `${stream}_tready`,
+  on: `${stream}_on`,
+});
 
 export interface LinkTop {
   board: Module;
@@ -51,7 +75,15 @@ export function linkBoardTop(core: Module, cfg: LinkConfig, opts: LinkTopOptions
   const hasMem = !!memCmd && !!memRsp;
   if (memCmd && memCmd.width !== 65) throw new Error(`link: core ${core.name} stream mem_cmd must be 65 bits, is ${memCmd.width}`);
   if (memRsp && memRsp.width !== 32) throw new Error(`link: core ${core.name} stream mem_rsp must be 32 bits, is ${memRsp.width}`);
-  const chanStreams = iface.streams.filter((s) => !(hasMem && (s.name === MEM_CMD || s.name === MEM_RSP)));
+  const video = (opts.videoIn ?? []).map((v) => {
+    const s = iface.streams.find((x) => x.name === v.stream && x.dir === 'in');
+    if (!s || !s.last || s.width < 2) throw new Error(`link: core ${core.name} has no input stream ${v.stream} with last and {tuser, tdata} for a video input`);
+    const en = v.enable === undefined ? undefined : plainPorts(iface).find((p) => p.name === v.enable && p.dir === 'output' && p.width === 1);
+    if (v.enable !== undefined && !en) throw new Error(`link: core ${core.name} has no 1-bit output ${v.enable} to enable video input ${v.stream}`);
+    return { s, enable: en?.name };
+  });
+  const isVideo = (name: string): boolean => video.some((v) => v.s.name === name);
+  const chanStreams = iface.streams.filter((s) => !(hasMem && (s.name === MEM_CMD || s.name === MEM_RSP)) && !isVideo(s.name));
   // AXI4 master ports (m<k>_axi_*) belong to the card shell (HBM), not to the register map.
   const ports = plainPorts(iface).filter((p) => !/^m\d+_axi_/.test(p.name));
   const regmap = buildRegMap({
@@ -74,6 +106,18 @@ export function linkBoardTop(core: Module, cfg: LinkConfig, opts: LinkTopOptions
   const rxd = bytes ? null : top.input('uart_rxd', 1);
   const txd = bytes ? null : top.output('uart_txd', 1);
   const busyOut = top.output('busy', 1);
+  const videoPorts = video.map((v) => {
+    const n = videoPortNames(v.s.name);
+    return {
+      v,
+      tdata: top.input(n.tdata, v.s.width - 1),
+      tuser: top.input(n.tuser, 1),
+      tlast: top.input(n.tlast, 1),
+      tvalid: top.input(n.tvalid, 1),
+      tready: top.output(n.tready, 1),
+      on: v.enable ? top.output(n.on, 1) : undefined,
+    };
+  });
 
   const urx = uartRxModule(cfg.clocksPerBit);
   const utx = uartTxModule(cfg.clocksPerBit);
@@ -224,6 +268,17 @@ export function linkBoardTop(core: Module, cfg: LinkConfig, opts: LinkTopOptions
   top.assign(E.d_data!, outs.length ? select(E.d_ch!, datas) : lit(0, 8));
   top.assign(E.d_last!, outs.length ? select(E.d_ch!, lasts) : lit(1, 1));
 
+  // video inputs: straight from the top's AXI4-Stream video ports into the core (no link, no buffering)
+  for (const p of videoPorts) {
+    const s = p.v.s;
+    top.assign(C[s.valid]!, p.tvalid);
+    const d = cat(p.tuser, p.tdata);
+    top.assign(C[s.data]!, C[s.data]!.signed ? d.asSigned() : d);
+    top.assign(C[s.last!]!, p.tlast);
+    top.assign(p.tready, C[s.ready]!);
+    if (p.on) top.assign(p.on, C[p.v.enable!]!);
+  }
+
   if (!bytes) {
     connect(urx, 'urx', U);
     connect(utx, 'utx', T);
@@ -259,7 +314,13 @@ export function linkVirtualBoard(board: Module, cfg: LinkConfig, name = `${board
   m.instance(ctx, 'cable_tx', { tx_valid: h2d.valid, tx_ready: txReady, tx_data: h2d.data, txd: line1 });
   m.assign(h2d.ready, txReady);
   m.instance(crx, 'cable_rx', { rxd: line2, byte_valid: rxValid, byte_data: rxData, framing_error: rxFe });
-  m.instance(board, 'board', { uart_rxd: line1, uart_txd: line2, busy: boardBusy });
+  const conn: Record<string, Expr> = { uart_rxd: line1, uart_txd: line2, busy: boardBusy };
+  // anything else on the board top (video inputs) stays a port of the virtual board, for the harness to drive
+  for (const p of board.ports) {
+    if (p.name in conn || p.name === 'clk' || p.name === 'rst') continue;
+    conn[p.name] = p.role === 'input' ? m.input(p.name, p.width) : m.output(p.name, p.width);
+  }
+  m.instance(board, 'board', conn);
   // A line cannot wait: hold one byte for the harness (it drains every cycle unless stalls are asked for).
   const hv = m.reg('hold_valid', 1, { init: 0 });
   const hd = m.reg('hold_data', 8, { init: 0 });

@@ -7,6 +7,9 @@
  *   uart_tx  out  serial line to the host (idle high)
  *   trigger  out  optional: the sort-trigger pulse, active high
  *   led      out  optional: up to 8 status LEDs, active high (the shell handles active-low boards)
+ *   cam_tdata/_tuser/_tlast/_tvalid in, cam_tready/cam_on out
+ *            optional: the camera's AXI4-Stream video input (UG934; generator/link/top.ts videoIn), fed by the
+ *            board's frame grabber core; the shell brings it to the top or ties it off on boards without a camera
  */
 import type { Module } from '../hdl';
 import { ConfigError } from '../util/errors';
@@ -37,6 +40,12 @@ export function checkAppPorts(m: Module): void {
     uart_tx: { dir: 'output', maxWidth: 1, required: true },
     trigger: { dir: 'output', maxWidth: 1, required: false },
     led: { dir: 'output', maxWidth: 8, required: false },
+    cam_tdata: { dir: 'input', maxWidth: 64, required: false },
+    cam_tuser: { dir: 'input', maxWidth: 1, required: false },
+    cam_tlast: { dir: 'input', maxWidth: 1, required: false },
+    cam_tvalid: { dir: 'input', maxWidth: 1, required: false },
+    cam_tready: { dir: 'output', maxWidth: 1, required: false },
+    cam_on: { dir: 'output', maxWidth: 1, required: false },
   };
   for (const p of m.ports) {
     const a = allowed[p.name];
@@ -44,7 +53,7 @@ export function checkAppPorts(m: Module): void {
     if (!a || a.dir !== dir || p.width > a.maxWidth)
       throw new ConfigError(
         'app',
-        `board app '${m.name}' port ${dir} ${p.name}[${p.width}] is not part of the shell boundary (clk, rst, uart_rx, uart_tx, trigger, led[<=8])`,
+        `board app '${m.name}' port ${dir} ${p.name}[${p.width}] is not part of the shell boundary (clk, rst, uart_rx, uart_tx, trigger, led[<=8], cam_t*/cam_on video input)`,
       );
   }
   for (const [n, a] of Object.entries(allowed)) if (a.required && !m.signals.get(n)) throw new ConfigError('app', `board app '${m.name}' lacks port ${n}`);

@@ -93,7 +93,7 @@ export function generateBoard(o: BoardGenOptions): BoardGen {
     { name: 'config.json', data: json(config), role: 'meta' },
     {
       name: 'board.json',
-      data: json({ board: board.name, title: board.title, part: board.part, clock: plan, pins: shell.pins, app: app.description, placeholder: board.placeholder }),
+      data: json({ board: board.name, title: board.title, part: board.part, clock: plan, pins: shell.pins, video: shell.video.length ? { ports: shell.video, connect: board.camera!.grabber } : undefined, app: app.description, placeholder: board.placeholder }),
       role: 'meta',
     },
   ];

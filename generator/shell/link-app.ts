@@ -2,7 +2,7 @@
  * Board app for designs driven through the issue-6 link (generator/link/): UART framing with CRC, register bank
  * and stream channels. The link top keeps plain core outputs as registers; the sort trigger must also reach a pin,
  * so the core's `pulse` output is brought out of the link top as `trigger_pin` (the link top names its core
- * wires core_<port>).
+ * wires core_<port>). A camera video input on the link top (cam_t*, cam_on) is passed through to the shell.
  */
 import { Module, cat, lit, type Expr } from '../hdl';
 import { linkConfig } from '../link/config';
@@ -29,6 +29,8 @@ export function linkApp(ctx: AppContext, top: LinkTopOptions = { design: ctx.des
   if (trig) conn.trigger_pin = trig;
   const arm = armed ? m.wire('core_armed', 1) : undefined;
   if (arm) conn.armed_pin = arm;
+  // The camera's video input (cellnet: LinkTopOptions.videoIn) goes straight through to the shell.
+  for (const p of lt.ports) if (/^cam_(t\w+|on)$/.test(p.name)) conn[p.name] = p.role === 'input' ? m.input(p.name, p.width) : m.output(p.name, p.width);
   m.instance(lt, 'u_link', conn);
   m.assign(trigger, trig ?? lit(0, 1));
   // LED 0: link busy (frames moving); LED 1: trigger armed.

@@ -1,7 +1,8 @@
 /**
  * The generated top level for a board: clock input (IBUFDS/BUFG on Xilinx differential clocks), a PLL or MMCM
  * when the fabric clock differs from the board clock, the reset synchroniser, and the app (UART, trigger, LEDs)
- * wired to named top-level ports. Returns the pin of every port bit for the constraints writers.
+ * wired to named top-level ports. Returns the pin of every port bit for the constraints writers. A camera video
+ * input of the app (cam_*) becomes top-level ports without pins on boards with a frame grabber (Board.camera).
  */
 import type { Board, PinDef } from '../../boards';
 import { Module, cat, lit, type Expr, type Signal } from '../hdl';
@@ -30,6 +31,8 @@ export interface Shell {
   primitives: string[];
   /** The clock port (P side for differential clocks). */
   clockPort: string;
+  /** Top-level ports with no pin: the camera's video input, where the board's frame grabber core connects. */
+  video: string[];
 }
 
 export function buildShell(board: Board, app: BoardApp, plan: ClockPlan): Shell {
@@ -124,6 +127,15 @@ export function buildShell(board: Board, app: BoardApp, plan: ClockPlan): Shell 
   if (trigW) conn.trigger = trigW;
   const ledW = appLed ? m.wire('app_led', appLed.width) : undefined;
   if (ledW) conn.led = ledW;
+  // Camera video input: to the top (no pins: the frame grabber core inside the FPGA drives it) or tied off.
+  const video: string[] = [];
+  for (const p of app.module.ports.filter((x) => /^cam_/.test(x.name))) {
+    if (board.camera) {
+      conn[p.name] = p.role === 'input' ? m.input(p.name, p.width) : m.output(p.name, p.width);
+      video.push(p.name);
+    } else if (p.role === 'input') conn[p.name] = lit(0, p.width);
+    else conn[p.name] = m.wire(`app_${p.name}_unused`, p.width);
+  }
   m.instance(app.module, 'u_app', conn);
 
   if (board.trigger) {
@@ -147,5 +159,5 @@ export function buildShell(board: Board, app: BoardApp, plan: ClockPlan): Shell 
     m.assign(p, lit(t.value, 1));
     pins.push({ port: t.port, dir: 'output', pin: t.pin, role: 'tie-off' });
   }
-  return { top: m, plan, pins, primitives: [...new Set(primitives)], clockPort };
+  return { top: m, plan, pins, primitives: [...new Set(primitives)], clockPort, video };
 }

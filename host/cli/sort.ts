@@ -35,11 +35,11 @@ export function register(program: Command): void {
   withJson(
     program
       .command('sort')
-      .description('sort cells: a camera in the simulation (--camera) or images replayed over the link (--images); events, counters, golden check')
+      .description("sort cells: the board's camera (--camera; the camera model on --device sim) or images replayed over the link (--images); events, counters, golden check")
       .option('--device <dev>', "sim | serial:PATH[@baud] | tcp:HOST:PORT[@baud] | xdma:N[@DIR]", 'sim')
       .option('--images <src>', 'replay over the link: IDX images file or synthetic:N')
-      .option('--camera <src>', 'camera in the simulation: synthetic:N[@FPS] or FILE.idx[@FPS] (uint8 frames up to the generated maximum, 64x64)')
-      .option('--check', 'camera: check every event and pulse against the golden model', false)
+      .option('--camera <src>', "the camera's frames: synthetic:N[@FPS] or FILE.idx[@FPS] (uint8, up to 64x64); played in the simulation on --device sim, the board's own camera otherwise")
+      .option('--check', 'camera: check every event (and on sim every pulse) against the golden model; on a board the host must be given the frames the camera sends', false)
       .option('--events <mode>', 'camera: which decisions raise an event: all | fired | 1/N', 'all')
       .option('--background <grey>', 'camera: presence gate background level', '0')
       .option('--presence <sum>', 'camera: presence gate threshold on sum |p - background| over the crop (0 = off)', '0')
@@ -54,8 +54,9 @@ export function register(program: Command): void {
       .option('--seed <n>', 'seed for synthetic images', '1'),
   ).action(async (o: SortOpts) => {
     const live = !o.json && process.stderr.isTTY;
-    if (!!o.images === !!o.camera) throw new ConfigError('images', 'give exactly one of --images (replay over the link) and --camera (camera in the simulation)', o.images ?? '');
+    if (!!o.images === !!o.camera) throw new ConfigError('images', "give exactly one of --images (replay over the link) and --camera (the board's camera, or the camera model on sim)", o.images ?? '');
     if (o.camera) {
+      if (o.serial) throw new ConfigError('camera', 'the serial engine (--serial, the iCE40 builds) has no camera port: use --images, or a streaming build (--ppc) whose camera input is connected', o.camera);
       const ppc = parseIntOpt('--ppc', o.ppc);
       const run = await runCameraSorter(
         {

@@ -2,6 +2,7 @@
  * `lutforge vboard`: run a design's Verilator virtual board and serve its UART on a pty (any serial client, any baud)
  * or on a loopback TCP port (`--device tcp:HOST:PORT`, one client at a time). Stops cleanly on SIGINT/SIGTERM.
  * With --json, one JSON line when it is ready ({ serving, ... }) and one when it stops ({ stopped, stats }).
+ * cellnet --camera: the camera model drives the board's video input (sim/camera.ts withCameraPlayer).
  */
 import type { Command } from 'commander';
 import { boardNamed } from '../../boards';
@@ -12,6 +13,7 @@ import { ENGINE_DEFAULTS, SCHEMES, shapeOf, type SchemeName } from '../../genera
 import { resolvePreset } from '../../generator/shell/presets';
 import { ConfigError, InputError } from '../../generator/util/errors';
 import { cellnetLinked } from '../designs/cellnet';
+import { cameraFeed } from '../sorter/camera-setup';
 import { SIM_STEP_CYCLES } from '../llm/device-run';
 import { llmDeviceLinked } from '../llm/device-runner';
 import { checkPtyPath, checkTcpFree, parseHostPort, servePty, serveTcp, type BoardServer } from '../link/vboard-server';
@@ -28,6 +30,8 @@ interface VboardOpts {
   preset?: string;
   model?: string;
   scheme: string;
+  camera?: string;
+  seed: string;
   json?: boolean;
 }
 
@@ -41,8 +45,15 @@ function boardFor(o: VboardOpts): { build: () => Promise<VirtualBoardBuild>; run
     const p: Record<string, number> = name !== undefined ? resolvePreset('cellnet', name, undefined).params : {};
     const serial = o.serial ?? (p.serial === 1);
     const ppc = serial ? 1 : o.ppc !== undefined ? parseIntOpt('--ppc', o.ppc) : (p.ppc ?? 8);
-    return { build: cellnetLinked(ppc, serial).virtualBoard, run: {}, what: `cellnet (ppc ${ppc}${serial ? ', serial engine' : ''})` };
+    const linked = cellnetLinked(ppc, serial);
+    if (o.camera === undefined) return { build: linked.virtualBoard, run: {}, what: `cellnet (ppc ${ppc}${serial ? ', serial engine' : ''})` };
+    if (!linked.hasCamera) throw new ConfigError('camera', 'the serial engine (--serial, preset up5k) has no camera port: a camera needs a streaming build (--ppc)', o.camera);
+    // The camera model on the board's video input: the frames `sort --camera SPEC --seed S` expects, at the board clock.
+    const feed = cameraFeed(o.camera, parseIntOpt('--seed', o.seed), linked.design, linked.regmap.link.clockHz);
+    const camera = { limbs: feed.beats.limbs, last: feed.beats.last, limbsPerBeat: feed.beats.limbsPerBeat };
+    return { build: linked.virtualBoard, run: { camera }, what: `cellnet (ppc ${ppc}, camera ${o.camera}: ${feed.frames} frames, ${feed.timing.period} cycles apart)` };
   }
+  if (o.camera !== undefined) throw new ConfigError('camera', 'only the cellnet design has a camera input', o.design);
   if (o.design === 'llmdev') {
     if (!o.model) throw new ConfigError('model', 'llmdev needs --model FILE (the llama2.c checkpoint whose shape sizes the device)', '');
     if (!(o.scheme in SCHEMES)) throw new ConfigError('scheme', `must be one of ${Object.keys(SCHEMES).join(', ')}`, o.scheme);
@@ -69,7 +80,9 @@ export function register(program: Command): void {
       .option('--serial', 'cellnet: the time-multiplexed engine (as `sort --serial`)')
       .option('--preset <name>', 'cellnet: up5k|small|medium|fast; llmdev: sim-small|tiny|u280')
       .option('--model <file>', 'llmdev: llama2.c checkpoint (.bin)')
-      .option('--scheme <name>', 'llmdev: quantisation scheme, as `llm run --scheme`', 'W2A8KV4'),
+      .option('--scheme <name>', 'llmdev: quantisation scheme, as `llm run --scheme`', 'W2A8KV4')
+      .option('--camera <src>', "cellnet: the camera on the board's video input: synthetic:N[@FPS] or FILE.idx[@FPS], played once from the host's camera-on write")
+      .option('--seed <n>', 'cellnet --camera: seed of synthetic frames (as `sort --seed`)', '1'),
   ).action(async (o: VboardOpts) => {
     if ((o.pty === undefined) === (o.tcp === undefined)) throw new InputError('vboard: give exactly one of --pty PATH or --tcp HOST:PORT');
     const tcp = o.tcp !== undefined ? parseHostPort(o.tcp) : undefined;

@@ -8,6 +8,7 @@ import { regWrites, triggerGolden, type TriggerEvent, type TriggerRegs } from '.
 import { goldenClassify } from '../../generator/cellnet/golden';
 import { parseIdx } from '../../generator/cellnet/idx';
 import { loadData } from '../../generator/cellnet/source';
+import { cellnetLinkOptions } from '../../generator/cellnet/link-options';
 import { linkConfig } from '../../generator/link/config';
 import { linkBoardTop } from '../../generator/link/top';
 import type { RegMap } from '../../generator/regmap/regmap';
@@ -15,11 +16,13 @@ import { InputError } from '../../generator/util/errors';
 import type { Device } from '../link/device';
 import { buildVirtualBoard, type VirtualBoardBuild } from '../link/vboard';
 
-export const CELLNET_DESIGN = 'cellnet';
+export { CELLNET_DESIGN } from '../../generator/cellnet/link-options';
 
 export interface CellnetLinked {
   design: CellnetDesign;
   regmap: RegMap;
+  /** The board top has a camera video input (the streaming engines; not the serial engine). */
+  hasCamera: boolean;
   /** Only built on demand (sim device). */
   virtualBoard: () => Promise<VirtualBoardBuild>;
 }
@@ -27,9 +30,11 @@ export interface CellnetLinked {
 /** serial: the time-multiplexed engine (generator/cellnet/rtl/serial.ts, ppc 1): same streams, registers and words. */
 export function cellnetLinked(ppc = 8, serial = false): CellnetLinked {
   const design = cellnetDesign(serial ? { ppc: 1, serial: 1 } : { ppc });
-  const { regmap } = linkBoardTop(design.module, linkConfig(), { design: CELLNET_DESIGN });
+  // The streaming engine's camera port is the board's video input, not a link channel (cellnetLinkOptions).
+  const top = cellnetLinkOptions(design.module);
+  const { regmap } = linkBoardTop(design.module, linkConfig(), top);
   // The cellnet core simulates at ~10^5 cycles/s: the fastest legal virtual UART (4 clocks/bit) keeps replay usable.
-  return { design, regmap, virtualBoard: () => buildVirtualBoard(design.module, { design: CELLNET_DESIGN }, { simClocksPerBit: 4 }) };
+  return { design, regmap, hasCamera: !!top.videoIn?.length, virtualBoard: () => buildVirtualBoard(design.module, top, { simClocksPerBit: 4 }) };
 }
 
 /** `synthetic:N` or an IDX images file whose images are inputSize^2 (or larger: centre-cropped). */

@@ -10,6 +10,8 @@ import { linkConfig, type LinkConfig, type LinkParams } from '../../generator/li
 import { linkBoardTop, linkVirtualBoard, type LinkTopOptions } from '../../generator/link/top';
 import type { RegMap } from '../../generator/regmap/regmap';
 import { buildSim, SimRun, type Sim } from '../../sim';
+import { CAMSRC_STREAM, withCameraPlayer } from '../../sim/camera';
+import { InputError } from '../../generator/util/errors';
 import { sleep, TransportError, type ByteTransport } from './transport';
 
 /** Default virtual-board UART divisor: 8 clocks per bit keeps simulation cheap (docs/protocol.md#virtual-board). */
@@ -20,16 +22,28 @@ export interface VirtualBoardBuild {
   regmap: RegMap;
   cfg: LinkConfig;
   module: Module;
+  /** The board top has a camera video input, driven by the camera model from the `camsrc` stream. */
+  camera: boolean;
+}
+
+/** Camera beats for the virtual board's camera model (sim/camera.ts CameraBeats: pre-packed limbs + tlast flags). */
+export interface CameraFeed {
+  limbs: Uint32Array;
+  last: boolean[];
+  limbsPerBeat: number;
 }
 
 export async function buildVirtualBoard(core: Module, top: LinkTopOptions, params: LinkParams = {}): Promise<VirtualBoardBuild> {
   const cfg = linkConfig({ simClocksPerBit: VBOARD_CLOCKS_PER_BIT, ...params });
   const { board, regmap } = linkBoardTop(core, cfg, top);
   // phy 'bytes': the top already has the h2d/d2h byte streams (no UART, docs/protocol.md#virtual-board).
-  const vb = top.phy === 'bytes' ? board : linkVirtualBoard(board, cfg);
+  const bridged = top.phy === 'bytes' ? board : linkVirtualBoard(board, cfg);
+  // A video input (camera) is driven by the camera model (sim/camera.ts), started by the host's camera-on write.
+  const camera = !!top.videoIn?.length;
+  const vb = camera ? withCameraPlayer(bridged) : bridged;
   const printed = printDesign(vb);
   const sim = await buildSim({ iface: vb.interface(), files: printed.files });
-  return { sim, regmap, cfg, module: vb };
+  return { sim, regmap, cfg, module: vb, camera };
 }
 
 export interface BoardRunOptions {
@@ -38,6 +52,8 @@ export interface BoardRunOptions {
   log?: 'tail' | 'inherit' | string;
   /** Cycles per bridge step. */
   stepCycles?: number;
+  /** Frames for the camera model (boards with a camera video input): they play from the host's camera-on write. */
+  camera?: CameraFeed;
 }
 
 /** A running virtual board, seen as a ByteTransport from the host side. */
@@ -60,8 +76,9 @@ export class VirtualBoardTransport implements ByteTransport {
   ) {
     // Wall-clock equivalent is unknown; timeouts are sized from the simulated line (bytes x 10 x clocks/bit).
     this.baud = 115_200;
+    if (opts.camera && !board.camera) throw new InputError(`virtual board ${board.module.name} has no camera video input: a camera needs a streaming cellnet build (the serial engine has none)`);
     this.run = new SimRun(board.sim.binary, board.sim.iface, { seed: opts.seed ?? 1, maxCycles: Number.MAX_SAFE_INTEGER, idleCycles: Number.MAX_SAFE_INTEGER, log: opts.log });
-    this.loopDone = this.loop(opts.stepCycles ?? 4096).catch((e: Error) => {
+    this.loopDone = this.feedCamera(opts.camera).then(() => this.loop(opts.stepCycles ?? 4096)).catch((e: Error) => {
       this.failure = e;
     });
   }
@@ -78,6 +95,23 @@ export class VirtualBoardTransport implements ByteTransport {
 
   onData(cb: (d: Uint8Array) => void): void {
     this.listener = cb;
+  }
+
+  /**
+   * Hands every camera beat to the simulator first (the player holds them until the host turns the camera on). The
+   * host stream is opened empty first, so the simulator's RUN stops when the host has nothing to say (instead of
+   * waiting for camera beats that cannot play yet).
+   */
+  private async feedCamera(feed: CameraFeed | undefined): Promise<void> {
+    if (!feed) return;
+    await this.run.push('h2d', [], { more: true });
+    const L = feed.limbsPerBeat;
+    const n = feed.last.length;
+    for (let b0 = 0; b0 < n; b0 += 65536) {
+      const b1 = Math.min(n, b0 + 65536);
+      await this.run.push(CAMSRC_STREAM, feed.limbs.subarray(b0 * L, b1 * L), { last: feed.last.slice(b0, b1), more: true });
+    }
+    await this.run.end(CAMSRC_STREAM);
   }
 
   private async loop(stepCycles: number): Promise<void> {

@@ -27,7 +27,7 @@ export function cellnetMonitor(hw: CellnetHw, q: QuantizedCellnet, o: { serial?:
   const conns: Record<string, Expr> = {};
   for (const s of dut.streams) {
     if (s.name === CAMERA_STREAM) {
-      const cam = cameraPlayer(m, hw);
+      const cam = cameraPlayer(m, hw.ppc);
       conns[s.valid] = cam.valid;
       conns[s.ready] = m.wire('cam_ready_unused', 1);
       conns[s.data] = cam.data;

@@ -12,6 +12,8 @@ import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { goldenClassify } from '../../generator/cellnet/golden';
 import { FLAG } from '../../generator/link/protocol';
+import { linkConfig } from '../../generator/link/config';
+import { linkBoardTop } from '../../generator/link/top';
 import { cellnetLinked, loadImages } from '../../host/designs/cellnet';
 import { TcpTransport, VBOARD_BUSY, parseTcpSpec } from '../../host/link/tcp';
 
@@ -205,6 +207,42 @@ describe('lutforge vboard --pty', () => {
     expect(JSON.parse(r.stdout).message).toMatch(/cannot create it: folder .*no-such-dir does not exist/);
     const r2 = await cli(['vboard', '--design', 'cellnet', '--pty', dir, '--json']);
     expect(JSON.parse(r2.stdout).message).toMatch(/already exists/);
+  });
+});
+
+// The linked cell sorter with its camera on the board's video input (not a link channel), fed by the camera model
+// inside the virtual board, driven by `sort --camera --device tcp:` over the link (docs/cellnet.md).
+describe('lutforge vboard --camera: sort --camera over the link', () => {
+  it('a camera build has no cam link channel; 8 synthetic frames give 8 events equal to the golden, 0 drops', async () => {
+    const linked = cellnetLinked(8);
+    expect(linked.hasCamera).toBe(true);
+    expect(linked.regmap.channels.map((c) => c.name)).toEqual(['px', 'wload', 'cfg', 'event']);
+    // the layout hash differs from the old build's (camera as a link channel), so an old host is refused
+    const old = linkBoardTop(linked.design.module, linkConfig(), { design: 'cellnet' }).regmap;
+    expect(old.channels.some((c) => c.name === 'cam')).toBe(true);
+    expect(linked.regmap.version).not.toBe(old.version);
+    const vb = await startVboard(['--design', 'cellnet', '--tcp', '127.0.0.1:0', '--camera', 'synthetic:8', '--seed', '3']);
+    try {
+      const r = await cli(['sort', '--device', vb.ready.serving, '--camera', 'synthetic:8', '--seed', '3', '--sort', '1', '--check', '--json']);
+      expect(r.code, r.stderr + r.stdout).toBe(0);
+      const s = JSON.parse(r.stdout);
+      expect(s).toMatchObject({ frames: 8, events: 8, drops: 0, goldenChecked: true, goldenMismatches: 0, pulsesChecked: false, counters: { cam_frames: 8, events_lost: 0 } });
+      expect(Object.values(s.perClass as Record<string, number>).reduce((a, b) => a + b, 0)).toBe(8);
+      // 10 µs at the board's 100 MHz, from the event records (the pulse pin is not seen over the link)
+      expect(s.sofToTrigger).toMatchObject({ cycles: 1000, jitterCycles: 0, source: 'event records' });
+    } finally {
+      vb.child.kill('SIGTERM');
+      await vb.exit;
+    }
+  }, 900_000);
+
+  it('refuses a camera on the serial engine (no camera port), before connecting or building', async () => {
+    const r = await cli(['sort', '--device', 'tcp:127.0.0.1:1', '--serial', '--camera', 'synthetic:2', '--json']);
+    expect(r.code).not.toBe(0);
+    expect(JSON.parse(r.stdout).message).toMatch(/serial engine .*has no camera port/);
+    const v = await cli(['vboard', '--design', 'cellnet', '--serial', '--camera', 'synthetic:2', '--tcp', '127.0.0.1:0', '--json']);
+    expect(v.code).not.toBe(0);
+    expect(JSON.parse(v.stdout).message).toMatch(/serial engine .*has no camera port/);
   });
 });
 

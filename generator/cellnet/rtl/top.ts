@@ -10,7 +10,7 @@
  *   cfg     in   register write {addr, value} (plan.ts REGS); always ready
  *   event   out  one record per decision the event mode selects (plan.ts hw.event): frame, cls, score, sof,
  *                timestamp, fired, dropped; counters (camera, empty, per class, fired, dropped) are plain outputs
- *   pulse        the sort pulse;  armed = enable register
+ *   pulse        the sort pulse;  armed = enable register;  cam_on = camera enable (CTRL bit 1)
  *   events_lost  saturating count of events dropped because the event FIFO was full
  *   overrun      sticky: a conv engine got a new row while busy (cannot happen at any input rate; a self-check)
  *   frame_error  sticky: px_last disagreed with the frame's pixel count
@@ -64,6 +64,9 @@ export function cellnetModule(hw: CellnetHw, q: QuantizedCellnet, name = `cellne
   const w = backEndWires(m, hw);
   const regs = frontRegisters(m, hw, ports.cfgIn.valid, ports.cfgIn.data);
   const fe = cameraFrontEnd(m, hw, cam, regs, w.ts, w.tagRoom);
+  // CTRL bit 1 as a port: on a board it tells the frame grabber that acquisition is on (and the virtual board's
+  // camera model starts playing its frames on it).
+  m.assign(m.output('cam_on', 1), regs.cameraOn);
   const feedValid = m.let('feed_valid', px.valid.or(fe.feedValid));
   const feedData = m.let('feed_data', mux(px.valid, px.data, fe.feedData));
   const gate = presenceGate(m, hw, feedValid, feedData, regs.background, regs.presence);

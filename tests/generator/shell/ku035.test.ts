@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { generateBoard } from '../../../generator/shell/generate';
+import { lintVerilog } from '../../../sim/lint';
 
 // The KU035 frame grabber's default cell-sorter build (docs/cellnet.md#synthesis): ppc 4 with DSP packing, at 250 MHz
 // from the board's 125 MHz clock, with a Vivado script that checks the fabric clock and reports timing.
@@ -31,4 +32,24 @@ describe('ku035 cellnet output folder', () => {
     const xdc = g.files.find((f) => f.name.endsWith('.xdc'))!.data;
     expect(xdc).toMatch(/create_clock -period 8\.000 -name board_clk/);
   });
+
+  it("brings the camera port out as the frame grabber's AXI4-Stream video input (no pins), not as a link channel; lints clean", async () => {
+    const ports = Object.fromEntries(g.shell.top.ports.map((p) => [p.name, { dir: p.role, width: p.width }]));
+    expect(ports).toMatchObject({
+      cam_tdata: { dir: 'input', width: 8 * 4 },
+      cam_tuser: { dir: 'input', width: 1 },
+      cam_tlast: { dir: 'input', width: 1 },
+      cam_tvalid: { dir: 'input', width: 1 },
+      cam_tready: { dir: 'output', width: 1 },
+      cam_on: { dir: 'output', width: 1 },
+    });
+    expect(g.shell.video.sort()).toEqual(['cam_on', 'cam_tdata', 'cam_tlast', 'cam_tready', 'cam_tuser', 'cam_tvalid']);
+    expect(g.shell.pins.some((p) => p.port.startsWith('cam_'))).toBe(false);
+    const regmap = JSON.parse(file('regmap.json')) as { channels: Array<{ name: string }>; csr_registers: Record<string, { type: string }> };
+    expect(regmap.channels.map((c) => c.name)).toEqual(['px', 'wload', 'cfg', 'event']);
+    expect(regmap.csr_registers.cam_on?.type).toBe('ro');
+    expect(JSON.parse(file('board.json')).video.connect).toMatch(/frame grabber/);
+    const lint = await lintVerilog([...g.rtl, ...g.stubs], 'top', { throwOnWarning: false });
+    expect(lint.messages).toEqual([]);
+  }, 300_000);
 });

@@ -8,6 +8,9 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { runCameraSorter, type CameraSortRequest } from '../../../host/sorter/camera';
+import { explainCameraMismatch } from '../../../host/sorter/camera-link';
+import { cellnetLinked } from '../../../host/designs/cellnet';
+import { DeviceMismatchError } from '../../../host/link/device';
 
 const base: CameraSortRequest = {
   device: 'sim',
@@ -80,6 +83,10 @@ describe('lutforge sort --camera (simulator)', () => {
     await expect(runCameraSorter({ ...base, camera: 'synthetic:5@fast' })).rejects.toThrow(/positive number of frames\/s/);
     await expect(runCameraSorter({ ...base, delayUs: 1 })).rejects.toThrow(/must exceed the frame's 512 cycles/);
     await expect(runCameraSorter({ ...base, events: '1/0' })).rejects.toThrow(/'all', 'fired' or '1\/N'/);
-    await expect(runCameraSorter({ ...base, device: 'serial:/dev/null' })).rejects.toThrow(/--images/);
+    // a board running the serial engine (no camera port) is named as such, not just as a version mismatch
+    const serial = cellnetLinked(1, true).regmap;
+    const e = explainCameraMismatch(new DeviceMismatchError("device runs 'cellnet' version 0x1, host expects 0x2", { designId: serial.designId, version: serial.version }), 8) as Error;
+    expect(e.message).toMatch(/serial engine \(iCE40 builds\), which has no camera port/);
+    expect(cellnetLinked(1, true).hasCamera).toBe(false);
   });
 });
