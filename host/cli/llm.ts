@@ -14,6 +14,7 @@ import { ConfigError } from '../../generator/util/errors';
 import { emit, parseIntOpt, withJson } from './common';
 import { DEVICE_RUN_DEFAULTS, runOnDevice } from '../llm/device-run';
 import { MODEL_HELP, promptOf, registerConvert } from './llm-text';
+import { registerQat } from './llm-qat';
 
 export interface EngineContext {
   ckpt: LlamaCheckpoint;
@@ -230,4 +231,5 @@ export function register(program: Command): void {
   });
 
   registerConvert(llm);
+  registerQat(llm);
 }
