@@ -7,6 +7,7 @@ import { gunzipSync } from 'node:zlib';
 import { join, resolve } from 'node:path';
 import type { LlamaCheckpoint } from '../checkpoint';
 import { checkpointFingerprint, QMODEL_FORMAT } from '../quant/qmodel-file';
+import { InputError } from '../../util/errors';
 
 export const SHIPPED_MODELS_DIR = resolve(import.meta.dirname, '../../../models');
 
@@ -17,16 +18,27 @@ export interface ShippedModel {
   producer: string;
 }
 
+/** The header facts of a quantised model file (InputError if it is not one). */
+export function quantFileInfo(path: string): ShippedModel & { source: string } {
+  let o: any;
+  try {
+    o = JSON.parse(gunzipSync(readFileSync(path)).toString('utf8'));
+  } catch (e) {
+    throw new InputError(`${path}: not a lutforge quantised model file (${(e as Error).message})`);
+  }
+  if (o.format !== QMODEL_FORMAT) throw new InputError(`${path}: format '${o.format}' is not '${QMODEL_FORMAT}'`);
+  return { path, wBits: o.codes?.wBits, wGroup: o.codes?.wGroup, producer: String(o.producer), source: String(o.source) };
+}
+
 /** Shipped quantised models made from this checkpoint (matched by checkpointFingerprint), sorted by path. */
 export function shippedQuantModels(ckpt: LlamaCheckpoint, dir = SHIPPED_MODELS_DIR): ShippedModel[] {
   if (!existsSync(dir)) return [];
   const fp = checkpointFingerprint(ckpt);
   const out: ShippedModel[] = [];
   for (const name of readdirSync(dir).filter((n) => n.endsWith('.lfq')).sort()) {
-    const path = join(dir, name);
     try {
-      const o = JSON.parse(gunzipSync(readFileSync(path)).toString('utf8'));
-      if (o.format === QMODEL_FORMAT && o.source === fp) out.push({ path, wBits: o.codes.wBits, wGroup: o.codes.wGroup, producer: o.producer });
+      const { source, ...info } = quantFileInfo(join(dir, name));
+      if (source === fp) out.push(info);
     } catch {
       // Not a quantised model file: ignore it here (loading it explicitly reports the problem).
     }
