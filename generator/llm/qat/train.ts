@@ -45,11 +45,11 @@ export interface QatOptions {
 
 export const QAT_DEFAULTS: Omit<QatOptions, 'onStep' | 'checkpoint' | 'maxSeconds'> = {
   seed: 1,
-  steps: 400,
+  steps: 300,
   batch: 8,
   length: 128,
-  lr: 4,
-  lrScale: 0.5,
+  lr: 20,
+  lrScale: 2,
   lrNorm: 2e-3,
   calibSeed: 1234 + 7919,
   calibSequences: 8,
