@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { LlamaCheckpoint, LlamaDims } from '../../../generator/llm/checkpoint';
 import { argmax } from '../../../generator/llm/float-model';
+import { greedyLoopRate } from '../../../generator/llm/eval';
 import { GoldenDecoder } from '../../../generator/llm/golden/decoder';
 import { engineConfig, shapeOf } from '../../../generator/llm/model-spec';
 import { checkpointFingerprint, parseQuantModel, serializeQuantModel } from '../../../generator/llm/quant/qmodel-file';
@@ -116,4 +117,16 @@ describe('llm qat (tiny random model)', () => {
     await expect(runQat(ckpt, cfg, o, init)).rejects.toThrow(/loss became NaN at step 2.*last good checkpoint/);
     expect(Buffer.compare(readFileSync(ck), poisoned)).toBe(0);
   }, 60_000);
+});
+
+describe('greedy-loop rate', () => {
+  const onehot = (i: number) => Float64Array.from({ length: 16 }, (_, j) => (j === i ? 1 : 0));
+  it('counts continuations whose last 64 tokens repeat with a period of at most 32', () => {
+    const seqs = [Array.from({ length: 100 }, (_, i) => i % 16), Array.from({ length: 100 }, () => 3)];
+    // Period 5: next = (pos % 5) + 1, a loop.
+    expect(greedyLoopRate(() => ({ forward: (_t: number, p: number) => onehot((p % 5) + 1) }), seqs)).toBe(1);
+    // A pseudo-random stream never repeats with a short period.
+    const rng = new Rng(9);
+    expect(greedyLoopRate(() => ({ forward: () => onehot(rng.int(0, 15)) }), seqs)).toBe(0);
+  });
 });
