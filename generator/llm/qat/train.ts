@@ -35,7 +35,10 @@ export interface QatOptions {
   calibSequences: number;
   calibLength: number;
   backend: QatBackend;
-  /** Resume file: loaded if present (after checks), rewritten every checkpointEvery steps and at the end. */
+  /**
+   * Resume file: loaded if present (after checks), rewritten every checkpointEvery steps and at the end. `steps` may
+   * differ from the interrupted run's (the learning-rate schedule then follows the new total).
+   */
   checkpoint?: string;
   checkpointEvery: number;
   /** Stop after this many seconds of training (the result is exported at that step). */
@@ -107,7 +110,7 @@ export async function runQat(ckpt: LlamaCheckpoint, cfg: EngineConfig, o: QatOpt
   const fingerprint = {
     source: checkpointFingerprint(ckpt),
     codes: [cfg.wBits, cfg.wGroup, cfg.scaleBits, cfg.mulBits, cfg.clsBits, cfg.aBits, cfg.kvBits, cfg.kvGroup, cfg.sinks, cfg.window],
-    run: [o.seed, o.steps, o.batch, o.length, o.lr, o.lrScale, o.lrNorm, o.calibSeed, o.calibSequences, o.calibLength],
+    run: [o.seed, o.batch, o.length, o.lr, o.lrScale, o.lrNorm, o.calibSeed, o.calibSequences, o.calibLength],
   };
   let losses: number[] = [];
   let step = 0;
