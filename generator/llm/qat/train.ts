@@ -48,7 +48,7 @@ export interface QatOptions {
 
 export const QAT_DEFAULTS: Omit<QatOptions, 'onStep' | 'checkpoint' | 'maxSeconds'> = {
   seed: 1,
-  steps: 300,
+  steps: 150,
   batch: 8,
   length: 128,
   lr: 20,
