@@ -1,3 +1,4 @@
+import type * as tf from '@tensorflow/tfjs';
 import type { QuantModel } from '../quant/model';
 import { quantizeNorm } from '../quant/model';
 import type { QMatrix } from '../quant/weights';
@@ -6,7 +7,7 @@ import { weightCodes } from './fake-quant';
 
 function matrixOf(s: Student, p: MatParams, like: QMatrix): QMatrix {
   const c = s.cfg;
-  const { codes, scales } = weightCodes(p.u as never, p.sc as never, c.wBits, c.wGroup, c.scaleBits);
+  const { codes, scales } = weightCodes(p.u as unknown as tf.Tensor2D, p.sc as unknown as tf.Tensor2D, c.wBits, c.wGroup, c.scaleBits);
   return { rows: like.rows, cols: like.cols, group: c.wGroup, bits: c.wBits, codes, scales, mul: p.mul, exp: p.exp };
 }
 

@@ -38,7 +38,6 @@ export interface Student {
   /** Dequantised (fixed) classifier and embedding [vocab][dim]. */
   cls: tf.Tensor2D;
   emb: tf.Tensor2D;
-  eps: number;
 }
 
 function dequantAll(m: QMatrix): Float32Array {
@@ -71,7 +70,7 @@ export function initStudent(ckpt: LlamaCheckpoint, qm: QuantModel): Student {
   }));
   const cls = tf.tensor2d(dequantAll(qm.cls), [d.vocabSize, d.dim]);
   const emb = qm.emb === qm.cls ? cls : tf.tensor2d(dequantAll(qm.emb), [d.vocabSize, d.dim]);
-  return { cfg: qm.cfg, layers, finalNorm: tf.variable(tf.tensor1d(w.rmsFinal), true), cls, emb, eps: d.rmsEps ?? 1e-5 };
+  return { cfg: qm.cfg, layers, finalNorm: tf.variable(tf.tensor1d(w.rmsFinal), true), cls, emb };
 }
 
 export function studentVariables(s: Student): tf.Variable[] {
