@@ -218,8 +218,11 @@ export function register(program: Command): void {
     const qatFiles = o.qat !== undefined ? o.qat.split(',').map((p) => quantFileInfo(p.trim())) : shippedQuantModels(ckpt);
     const quant = Object.fromEntries(qatFiles.map((f) => [`W${f.wBits}A8KV4`, { path: f.path, group: f.wGroup }]));
     const qatRows = qatComparison(ckpt.dims.seqLen, length, quant);
-    const all = [...defaultSettings(ckpt.dims.seqLen, length), ...qatRows];
-    const settings = o.rows === 'all' ? all.filter((s, i) => all.findIndex((t) => settingLabel(t) === settingLabel(s)) === i) : o.rows === 'qat' ? qatRows : sparsityComparison(ckpt.dims.seqLen, length);
+    // The default table plus the qat rows; a default row the qat set repeats gets its greedy-loop rate too.
+    const qatLabels = new Set(qatRows.map(settingLabel));
+    const defaults = defaultSettings(ckpt.dims.seqLen, length).map((s) => (qatLabels.has(settingLabel(s)) ? { ...s, loops: true } : s));
+    const all = [...defaults, ...qatRows.filter((s) => !defaults.some((d) => settingLabel(d) === settingLabel(s)))];
+    const settings = o.rows === 'all' ? all : o.rows === 'qat' ? qatRows : sparsityComparison(ckpt.dims.seqLen, length);
     const bar = o.json ? undefined : new cliProgress.SingleBar({ stream: process.stderr, format: 'eval [{bar}] {percentage}% {value}/{total} steps' }, cliProgress.Presets.shades_classic);
     bar?.start(1, 0);
     const rows = evaluate(ckpt, settings, {
