@@ -7,7 +7,10 @@ import { loadModel } from '../generator/llm/model-file';
 import { shapeOf } from '../generator/llm/model-spec';
 import { llmPresetConfig } from '../generator/llm/engine/hw-config';
 import { GoldenDecoder } from '../generator/llm/golden/decoder';
+import { relative } from 'node:path';
 import { quantizeModel } from '../generator/llm/quant/model';
+import { loadQuantModelFor } from '../generator/llm/quant/qmodel-file';
+import { shippedQuantModels } from '../generator/llm/qat/shipped';
 import { ConfigError, InputError } from '../generator/util/errors';
 import { buildLlmSim, LlmSession } from '../sim/designs/llm';
 import { argmax } from '../generator/llm/float-model';
@@ -24,6 +27,11 @@ export interface EngineDecodeRequest {
   latency?: number;
   seed?: number;
   traceFile?: string;
+  /**
+   * Weights: a quantised model file (`llm qat --out`), 'shipped' (the repository's W2 QAT model for this checkpoint
+   * and the preset's group size, else MSE quantisation), or absent (MSE quantisation of the checkpoint).
+   */
+  quant?: string;
   onStep?: (position: number, tokens: number, id: number) => void;
   onPhase?: (what: string) => void;
 }
@@ -45,6 +53,8 @@ export interface EngineDecodeReport {
   perf: { gemv: number; attn: number; other: number };
   weightBytesPerToken: number;
   traceFile: string | null;
+  /** Where the quantised weights came from: a .lfq file, or 'mse' (quantised from the checkpoint). */
+  weights: string;
 }
 
 
@@ -55,8 +65,9 @@ export async function decodeOnEngine(req: EngineDecodeRequest): Promise<EngineDe
   const prompt = req.prompt ?? [1];
   for (const t of prompt) if (!Number.isInteger(t) || t < 0 || t >= ckpt.dims.vocabSize) throw new ConfigError('prompt-ids', `ids must be in 0..${ckpt.dims.vocabSize - 1}`, t);
   const cfg = llmPresetConfig(req.preset, shapeOf(ckpt.dims));
-  req.onPhase?.(`quantising to W2A8KV4 (S=${cfg.engine.sinks} W=${cfg.engine.window}) and building the ${req.preset} engine in Verilator`);
-  const qm = quantizeModel(ckpt, cfg.engine, { search: 'mse' });
+  const quant = req.quant === 'shipped' ? shippedQuantModels(ckpt).find((m) => m.wBits === cfg.engine.wBits && m.wGroup === cfg.engine.wGroup)?.path : req.quant;
+  req.onPhase?.(`${quant ? `loading ${relative(process.cwd(), quant)}` : 'quantising'} (W2A8KV4, S=${cfg.engine.sinks} W=${cfg.engine.window}) and building the ${req.preset} engine in Verilator`);
+  const qm = quant ? loadQuantModelFor(quant, cfg.engine, ckpt) : quantizeModel(ckpt, cfg.engine, { search: 'mse' });
   const sim = await buildLlmSim(cfg, { trace: !!req.traceFile });
   const gold = new GoldenDecoder(qm);
   const stall = req.stall ?? 0;
@@ -105,5 +116,6 @@ export async function decodeOnEngine(req: EngineDecodeRequest): Promise<EngineDe
     perf: { gemv: Math.round(perf.gemv / n), attn: Math.round(perf.attn / n), other: Math.round(perf.other / n) },
     weightBytesPerToken: Math.round(bits / 8 / n),
     traceFile: req.traceFile ?? null,
+    weights: quant ?? 'mse',
   };
 }

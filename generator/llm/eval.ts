@@ -1,9 +1,11 @@
 import type { LlamaCheckpoint } from './checkpoint';
 import { engineConfig, SCHEMES, shapeOf, type EngineParams, type SchemeName } from './model-spec';
-import { argmax, FloatModel } from './float-model';
+import { basename } from 'node:path';
+import { argmax, FloatModel, generateGreedy, type StepModel } from './float-model';
 import { GoldenDecoder } from './golden/decoder';
 import { calibrate, type Calibration } from './quant/calibrate';
 import { quantizeModel } from './quant/model';
+import { loadQuantModelFor } from './quant/qmodel-file';
 import type { ScaleSearch } from './quant/weights';
 import { sampleSequence, softmax64 } from './sample';
 
@@ -17,6 +19,10 @@ export interface EvalSetting {
   calibrated: boolean;
   /** 2:4-pruned linear layers (SparseGPT with 'gptq', Wanda with the other searches); dense when absent. */
   sparsity?: '2:4';
+  /** Decode this quantised model file (e.g. a `llm qat` result) instead of quantising. */
+  quant?: string;
+  /** Also measure the greedy-loop rate (see greedyLoopRate). */
+  loops?: boolean;
 }
 
 export interface EvalRow extends EvalSetting {
@@ -29,6 +35,8 @@ export interface EvalRow extends EvalSetting {
   ppl: number;
   pplFloat: number;
   positions: number;
+  /** Fraction of greedy continuations that end in a loop (rows with `loops`). */
+  loopRate?: number;
 }
 
 export interface EvalOptions {
@@ -43,7 +51,41 @@ export interface EvalOptions {
 export const EVAL_DEFAULTS: Omit<EvalOptions, 'onProgress'> = { seed: 1234, sequences: 4, length: 256, calibSequences: 8 };
 
 export function settingLabel(s: EvalSetting): string {
-  return `${s.scheme}${s.sparsity ? ` ${s.sparsity}` : ''} G=${s.group} S=${s.sinks} W=${s.window} ${s.search}${s.calibrated ? '+calib' : ''}`;
+  const how = s.quant ? `qat (${basename(s.quant)})` : `${s.search}${s.calibrated ? '+calib' : ''}`;
+  return `${s.scheme}${s.sparsity ? ` ${s.sparsity}` : ''} G=${s.group} S=${s.sinks} W=${s.window} ${how}`;
+}
+
+/**
+ * `llm eval --rows qat`: W2A8KV4 and W4A8KV4, GPTQ + calibration against the QAT models in `quant` (scheme -> file),
+ * at full attention and at sinks 4 + window 60, with greedy-loop rates.
+ */
+export function qatComparison(seqLen: number, length: number, quant: Partial<Record<SchemeName, { path: string; group: number }>>): EvalSetting[] {
+  const full = Math.max(1, Math.min(seqLen, length) - 4);
+  const out: EvalSetting[] = [];
+  for (const scheme of ['W2A8KV4', 'W4A8KV4'] as const)
+    for (const [sinks, window] of [[4, full], [4, 60]] as const) {
+      const base = { scheme, group: 32, sinks, window, search: 'gptq' as ScaleSearch, calibrated: true, loops: true };
+      out.push(base);
+      const q = quant[scheme];
+      if (q) out.push({ ...base, group: q.group, quant: q.path });
+    }
+  return out;
+}
+
+/**
+ * Greedy-loop rate: from the first 8 tokens of each evaluation sequence, continue greedily to the sequence length;
+ * a continuation loops when its last 64 tokens repeat with a period of at most 32. Returns the looping fraction.
+ */
+export function greedyLoopRate(model: () => StepModel, seqs: number[][]): number {
+  let loops = 0;
+  for (const seq of seqs) {
+    const out = generateGreedy(model(), seq.slice(0, 8), seq.length);
+    const tail = out.slice(-64);
+    let periodic = false;
+    for (let p = 1; p <= 32 && !periodic; p++) periodic = tail.every((t, i) => i < p || t === tail[i - p]);
+    if (periodic) loops++;
+  }
+  return loops / seqs.length;
 }
 
 /** The default table of `llm eval`: the three schemes, a few (S, W) and plain rounding for contrast. */
@@ -80,18 +122,24 @@ export function sparsitySettings(base: Omit<EvalSetting, 'scheme'>): EvalSetting
   ];
 }
 
+/** The evaluation sequences of evaluate() (float reference samples, seeds seed..seed+sequences-1). */
+export function evalSequences(ckpt: LlamaCheckpoint, o: Pick<EvalOptions, 'seed' | 'sequences' | 'length'>): number[][] {
+  const ref = new FloatModel(ckpt);
+  return Array.from({ length: o.sequences }, (_, i) => sampleSequence(ref, o.seed + i, o.length));
+}
+
 export function evaluate(ckpt: LlamaCheckpoint, settings: EvalSetting[], o: EvalOptions): EvalRow[] {
   const ref = new FloatModel(ckpt);
-  const seqs = Array.from({ length: o.sequences }, (_, i) => sampleSequence(ref, o.seed + i, o.length));
+  const seqs = evalSequences(ckpt, o);
   const refProbs = seqs.map((s) => s.map((t, p) => softmax64(ref.forward(t, p))));
-  const needCalib = settings.some((s) => s.calibrated);
+  const needCalib = settings.some((s) => s.calibrated && !s.quant);
   const calib: Calibration | undefined = needCalib ? calibrate(ckpt, o.seed + 7919, o.calibSequences, o.length) : undefined;
   const total = settings.length * o.sequences * o.length;
   let done = 0;
   return settings.map((s) => {
     const params: Partial<EngineParams> = { ...SCHEMES[s.scheme], wGroup: s.group, sinks: s.sinks, window: s.window, ...(s.sparsity ? { wSparsity: s.sparsity } : {}) };
     const cfg = engineConfig(shapeOf(ckpt.dims), params);
-    const qm = quantizeModel(ckpt, cfg, { search: s.search, calib: s.calibrated ? calib : undefined });
+    const qm = s.quant ? loadQuantModelFor(s.quant, cfg, ckpt) : quantizeModel(ckpt, cfg, { search: s.search, calib: s.calibrated ? calib : undefined });
     const g = new GoldenDecoder(qm);
     const scale = 2 ** -cfg.logitFrac;
     let agree = 0, kl = 0, nll = 0, nllF = 0, n = 0;
@@ -110,6 +158,7 @@ export function evaluate(ckpt: LlamaCheckpoint, settings: EvalSetting[], o: Eval
       }
     });
     const pred = o.sequences * (o.length - 1);
-    return { ...s, label: settingLabel(s), top1: agree / n, meanKl: kl / n, ppl: Math.exp(nll / pred), pplFloat: Math.exp(nllF / pred), positions: n };
+    const loopRate = s.loops ? greedyLoopRate(() => new GoldenDecoder(qm), seqs) : undefined;
+    return { ...s, label: settingLabel(s), top1: agree / n, meanKl: kl / n, ppl: Math.exp(nll / pred), pplFloat: Math.exp(nllF / pred), positions: n, ...(loopRate !== undefined && { loopRate }) };
   });
 }

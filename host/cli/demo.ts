@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { resolve } from 'node:path';
+import { relative, resolve } from 'node:path';
 import { decodeOnEngine } from '../engine-decode';
 import { formatSortSummary, runSorter, sortPassed } from '../sorter/replay';
 import { emit, parseIntOpt } from './common';
@@ -29,6 +29,7 @@ export function register(program: Command): void {
         preset: opts.preset,
         tokens,
         stall: 0.1,
+        quant: 'shipped',
         onPhase: (w) => step(json, w),
         onStep: json ? undefined : (p, n, id) => process.stderr.write(`\rdemo: token ${p + 1}/${n}: id ${id}, bit-exact   `),
       });
@@ -45,6 +46,7 @@ export function register(program: Command): void {
           `lutforge demo on the Verilator virtual board`,
           `LLM: ${llm.model} on the ${llm.preset} W2A8KV4 engine, ${llm.bitExactSteps}/${tokens} tokens bit-exact with the golden decoder` +
             (llm.firstMismatch ? ` (MISMATCH at position ${llm.firstMismatch.position}, logit ${llm.firstMismatch.logit})` : ''),
+          `  weights: ${llm.weights === 'mse' ? 'MSE-quantised from the checkpoint (no shipped QAT model matches it)' : `QAT model ${relative(process.cwd(), llm.weights)}`}`,
           `  ids: ${llm.ids.join(' ')}`,
           `  ${llm.cyclesPerToken} cycles/token, ${llm.weightBytesPerToken} bytes of weights per token (10% memory stalls)`,
           `cell sorter:`,

@@ -4,17 +4,20 @@ import type { LlamaCheckpoint } from '../../generator/llm/checkpoint';
 import { loadModel, modelTokenizer } from '../../generator/llm/model-file';
 import type { Tokenizer } from '../../generator/llm/tokenizer/tokenizer';
 import { describeEngine, engineConfig, SCHEMES, shapeOf, type EngineConfig, type EngineParams, type SchemeName } from '../../generator/llm/model-spec';
-import { defaultSettings, evaluate, EVAL_DEFAULTS, sparsityComparison } from '../../generator/llm/eval';
+import { defaultSettings, evalSequences, evaluate, EVAL_DEFAULTS, greedyLoopRate, qatComparison, settingLabel, sparsityComparison } from '../../generator/llm/eval';
+import { quantFileInfo, shippedQuantModels } from '../../generator/llm/qat/shipped';
 import { FloatModel, generateGreedy, type StepModel } from '../../generator/llm/float-model';
 import { GoldenDecoder } from '../../generator/llm/golden/decoder';
 import { calibrate } from '../../generator/llm/quant/calibrate';
 import { quantizeModel, type QuantModel } from '../../generator/llm/quant/model';
+import { loadQuantModelFor } from '../../generator/llm/quant/qmodel-file';
 import type { ScaleSearch } from '../../generator/llm/quant/weights';
 import { ConfigError } from '../../generator/util/errors';
 import { emit, parseIntOpt, withJson } from './common';
 import { DEVICE_RUN_DEFAULTS, runOnDevice } from '../llm/device-run';
 import { generateWithPrefill } from '../../generator/llm/prefill/run';
 import { MODEL_HELP, promptOf, registerConvert } from './llm-text';
+import { registerQat } from './llm-qat';
 
 export interface EngineContext {
   ckpt: LlamaCheckpoint;
@@ -22,6 +25,8 @@ export interface EngineContext {
   cfg?: EngineConfig;
   search: ScaleSearch;
   calibrated: boolean;
+  /** A quantised model file (`llm qat --out`) to decode instead of quantising the checkpoint. */
+  quant?: string;
 }
 
 /**
@@ -35,6 +40,7 @@ export const LLM_ENGINES = new Map<string, (ctx: EngineContext) => StepModel>([
 
 /** The quantised model the golden engine decodes (and `--device` streams to the device, so the two agree). */
 export function goldenQuantModel(ctx: EngineContext): QuantModel {
+  if (ctx.quant !== undefined) return loadQuantModelFor(ctx.quant, ctx.cfg!, ctx.ckpt);
   const calib = ctx.calibrated || ctx.search === 'gptq' ? calibrate(ctx.ckpt, EVAL_DEFAULTS.seed + 7919, EVAL_DEFAULTS.calibSequences, 128) : undefined;
   return quantizeModel(ctx.ckpt, ctx.cfg!, { search: ctx.search, calib });
 }
@@ -52,6 +58,7 @@ interface RunOpts {
   search: string;
   calib: boolean;
   sparsity?: string;
+  quant?: string;
   tokenizer?: string;
   device?: string;
   preset: string;
@@ -104,7 +111,7 @@ async function runDevice(o: RunOpts, ckpt: LlamaCheckpoint, prompt: number[], to
     device: o.device ?? 'sim',
     preset: o.preset,
     engine: engineParamsOf(o),
-    quantize: (cfg) => goldenQuantModel({ ckpt, cfg, search: searchOf(o.search), calibrated: o.calib }),
+    quantize: (cfg) => goldenQuantModel({ ckpt, cfg, search: searchOf(o.search), calibrated: o.calib, quant: o.quant }),
     prompt,
     steps,
     latency: o.latency !== undefined ? parseIntOpt('--latency', o.latency) : undefined,
@@ -153,6 +160,7 @@ export function register(program: Command): void {
       .option('--search <how>', 'weight quantisation: gptq|mse|minmax', 'gptq')
       .option('--no-calib', 'do not weight the quantisation error by calibration statistics')
       .option('--sparsity <s>', 'linear-layer weights: dense | 2:4 (SparseGPT with --search gptq, Wanda otherwise)')
+      .option('--quant <file>', 'golden/device: decode this quantised model file (e.g. models/stories260K-W2A8KV4-qat.lfq from llm qat) instead of quantising --model; --scheme and --w-group must match it')
       .option('-z, --tokenizer <file>', "llama2.c tokenizer.bin to encode --prompt and print text (default: the GGUF file's own tokenizer)")
       .option('--device <dev>', "decode on a device (implies --engine device): sim | serial:PATH[@baud] | tcp:HOST:PORT[@baud] | xdma:N[@DIR]")
       .option('--preset <name>', 'device hardware preset: sim-small | tiny | u280 (engine parameters follow --scheme/--w-group/--sinks/--window)', DEVICE_RUN_DEFAULTS.preset)
@@ -174,7 +182,7 @@ export function register(program: Command): void {
     if (o.engine === 'float' && steps > ckpt.dims.seqLen)
       throw new ConfigError('tokens', `the float reference runs at most seq_len=${ckpt.dims.seqLen} positions`, steps);
     const cfg = o.engine === 'float' ? undefined : engineConfig(shapeOf(ckpt.dims), engineParamsOf(o));
-    const model = factory({ ckpt, cfg, search: searchOf(o.search), calibrated: o.calib });
+    const model = factory({ ckpt, cfg, search: searchOf(o.search), calibrated: o.calib, quant: o.quant });
     const config = cfg ? describeEngine(cfg) : 'float32 reference';
     // Human output with a tokenizer streams the text as tokens arrive; --json prints one object at the end.
     const live = tok && !o.json ? tok.stream(prompt[0]) : undefined;
@@ -209,15 +217,23 @@ export function register(program: Command): void {
       .option('--seed <n>', 'sampling seed', String(EVAL_DEFAULTS.seed))
       .option('--sequences <n>', 'sequences sampled from the float model', String(EVAL_DEFAULTS.sequences))
       .option('--length <n>', 'tokens per sequence (<= seq_len)', String(EVAL_DEFAULTS.length))
-      .option('--rows <set>', 'which rows: all | sparsity (dense against 2:4 only)', 'all'),
-  ).action(async (o: { model: string; seed: string; sequences: string; length: string; rows: string; json?: boolean }) => {
+      .option('--rows <set>', 'which rows: all | sparsity (dense against 2:4 only) | qat (W2/W4, GPTQ against QAT, full and S4+W60 attention)', 'all')
+      .option('--qat <files>', 'comma-separated QAT quantised model files for the qat rows (default: the shipped models/*.lfq made from this model)'),
+  ).action(async (o: { model: string; seed: string; sequences: string; length: string; rows: string; qat?: string; json?: boolean }) => {
     const { ckpt } = await loadModel(o.model);
     const length = parseIntOpt('--length', o.length);
     const sequences = parseIntOpt('--sequences', o.sequences);
     if (length < 2 || length > ckpt.dims.seqLen) throw new ConfigError('length', `must be in [2, seq_len=${ckpt.dims.seqLen}]`, length);
     if (sequences < 1) throw new ConfigError('sequences', 'must be >= 1', sequences);
-    if (o.rows !== 'all' && o.rows !== 'sparsity') throw new ConfigError('rows', "must be 'all' or 'sparsity'", o.rows);
-    const settings = o.rows === 'all' ? defaultSettings(ckpt.dims.seqLen, length) : sparsityComparison(ckpt.dims.seqLen, length);
+    if (o.rows !== 'all' && o.rows !== 'sparsity' && o.rows !== 'qat') throw new ConfigError('rows', "must be 'all', 'sparsity' or 'qat'", o.rows);
+    const qatFiles = o.qat !== undefined ? o.qat.split(',').map((p) => quantFileInfo(p.trim())) : shippedQuantModels(ckpt);
+    const quant = Object.fromEntries(qatFiles.map((f) => [`W${f.wBits}A8KV4`, { path: f.path, group: f.wGroup }]));
+    const qatRows = qatComparison(ckpt.dims.seqLen, length, quant);
+    // The default table plus the qat rows; a default row the qat set repeats gets its greedy-loop rate too.
+    const qatLabels = new Set(qatRows.map(settingLabel));
+    const defaults = defaultSettings(ckpt.dims.seqLen, length).map((s) => (qatLabels.has(settingLabel(s)) ? { ...s, loops: true } : s));
+    const all = [...defaults, ...qatRows.filter((s) => !defaults.some((d) => settingLabel(d) === settingLabel(s)))];
+    const settings = o.rows === 'all' ? all : o.rows === 'qat' ? qatRows : sparsityComparison(ckpt.dims.seqLen, length);
     const bar = o.json ? undefined : new cliProgress.SingleBar({ stream: process.stderr, format: 'eval [{bar}] {percentage}% {value}/{total} steps' }, cliProgress.Presets.shades_classic);
     bar?.start(1, 0);
     const rows = evaluate(ckpt, settings, {
@@ -232,13 +248,16 @@ export function register(program: Command): void {
         }
       },
     });
+    const floatLoopRate = rows.some((r) => r.loopRate !== undefined) ? greedyLoopRate(() => new FloatModel(ckpt), evalSequences(ckpt, { seed: parseIntOpt('--seed', o.seed), sequences, length })) : undefined;
     bar?.stop();
-    emit(o, { model: o.model, seed: Number(o.seed), sequences, length, rows }, () => {
-      const head = '| setting | top-1 | mean KL | ppl | ppl float |\n|---|---|---|---|---|';
-      const body = rows.map((r) => `| ${r.label} | ${(100 * r.top1).toFixed(1)}% | ${r.meanKl.toFixed(4)} | ${r.ppl.toFixed(3)} | ${r.pplFloat.toFixed(3)} |`);
-      return [head, ...body].join('\n');
+    emit(o, { model: o.model, seed: Number(o.seed), sequences, length, rows, ...(floatLoopRate !== undefined && { floatLoopRate }) }, () => {
+      const head = '| setting | top-1 | mean KL | ppl | ppl float | greedy loops |\n|---|---|---|---|---|---|';
+      const pct = (v?: number) => (v === undefined ? '' : `${(100 * v).toFixed(0)}%`);
+      const body = rows.map((r) => `| ${r.label} | ${(100 * r.top1).toFixed(1)}% | ${r.meanKl.toFixed(4)} | ${r.ppl.toFixed(3)} | ${r.pplFloat.toFixed(3)} | ${pct(r.loopRate)} |`);
+      return [head, ...body, ...(floatLoopRate !== undefined ? [`float reference greedy-loop rate: ${pct(floatLoopRate)}`] : [])].join('\n');
     });
   });
 
   registerConvert(llm);
+  registerQat(llm);
 }

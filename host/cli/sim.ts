@@ -33,9 +33,10 @@ export function register(program: Command): void {
       .option('--stall <p>', 'stall probability per cycle on the memory and logits streams', '0')
       .option('--latency <cycles>', 'memory latency before each step', '8')
       .option('--seed <n>', 'stall seed', '1')
-      .option('--trace <file.fst>', 'write an FST waveform'),
+      .option('--trace <file.fst>', 'write an FST waveform')
+      .option('--quant <file>', "decode this quantised model file (llm qat --out), or 'shipped' for the repository's QAT model (default: MSE-quantise --model)"),
   ).action(
-    async (o: { model: string; preset: string; tokens: string; promptIds?: string; stall: string; latency: string; seed: string; trace?: string; json?: boolean }) => {
+    async (o: { model: string; preset: string; tokens: string; promptIds?: string; stall: string; latency: string; seed: string; trace?: string; quant?: string; json?: boolean }) => {
       const tokens = parseIntOpt('--tokens', o.tokens);
       const bar = o.json || !process.stderr.isTTY ? null : new cliProgress.SingleBar({ format: 'decode [{bar}] {value}/{total} tokens, last id {id}' }, cliProgress.Presets.shades_classic);
       const stall = Number(o.stall);
@@ -49,6 +50,7 @@ export function register(program: Command): void {
         latency: parseIntOpt('--latency', o.latency),
         seed: parseIntOpt('--seed', o.seed),
         traceFile: o.trace ? path.resolve(o.trace) : undefined,
+        ...(o.quant !== undefined && { quant: o.quant === 'shipped' ? 'shipped' : path.resolve(o.quant) }),
         onPhase: (w) => o.json || process.stderr.write(`${w}\n`),
         onStep: (p, n, id) => (p === 0 ? bar?.start(n, 1, { id }) : bar?.update(p + 1, { id })),
       });

@@ -88,7 +88,8 @@ export async function runOnDevice(o: DeviceRunOptions): Promise<DeviceRunResult>
     if (o.check !== false) {
       const g = new GoldenDecoder(qm);
       const gl: Float64Array[] = [];
-      const ids = generateGreedy({ forward: (t, p) => (gl[p] = g.forward(t, p)) }, o.prompt, o.steps);
+      // The decoder reuses its logits buffer: keep a copy per step.
+      const ids = generateGreedy({ forward: (t, p) => (gl[p] = Float64Array.from(g.forward(t, p))) }, o.prompt, o.steps);
       const match = ids.length === gen.ids.length && ids.every((x, i) => x === gen.ids[i]);
       const logitsMatch = o.logits ? gen.steps.every((s, p) => !!s.logits && s.logits.every((v, i) => v === gl[p]![i])) : undefined;
       golden = { ids, match: match && logitsMatch !== false, ...(logitsMatch !== undefined && { logitsMatch }) };

@@ -138,4 +138,17 @@ describe.skipIf(!hasModel)('stories260K decoded on the LLM device (weight sequen
     expect(device.transfer.bytes).toBeGreaterThan(100_000);
     expect(device.cyclesPerToken).toHaveLength(6);
   }, 900_000);
+
+  it('`llm run --device sim --quant` decodes the shipped QAT model with the ids of `llm run --engine golden --quant`', async () => {
+    const quant = path.join(REPO, 'models/stories260K-W2A8KV4-qat.lfq');
+    const common = ['--model', MODEL, '--tokens', '6', '--quant', quant, '--json'];
+    const cli = (args: string[]) => run('npx', ['lutforge', 'llm', 'run', ...args], { cwd: REPO, maxBuffer: 1 << 24, timeout: 900_000 });
+    const golden = JSON.parse((await cli([...common, '--engine', 'golden'])).stdout);
+    const device = JSON.parse((await cli([...common, '--device', 'sim', '--preset', 'sim-small', '--logits'])).stdout);
+    expect(device.ids).toEqual(golden.ids);
+    expect(device.golden).toMatchObject({ match: true, logitsMatch: true });
+    // A quantised file for another group size is refused by name.
+    const bad = await cli([...common, '--engine', 'golden', '--w-group', '64']).catch((e: { stdout: string }) => e);
+    expect(JSON.parse(bad.stdout).message).toMatch(/wGroup=32 codes; the engine is configured with wGroup=64/);
+  }, 900_000);
 });

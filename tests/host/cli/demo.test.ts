@@ -1,25 +1,28 @@
 import { execFile } from 'node:child_process';
+import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
 import { loadCheckpoint } from '../../../generator/llm/checkpoint';
 import { shapeOf } from '../../../generator/llm/model-spec';
 import { llmPresetConfig } from '../../../generator/llm/engine/hw-config';
 import { GoldenDecoder } from '../../../generator/llm/golden/decoder';
-import { quantizeModel } from '../../../generator/llm/quant/model';
-import { hasModel, MODEL } from '../../generator/llm/helpers';
+import { loadQuantModelFor } from '../../../generator/llm/quant/qmodel-file';
+import { hasModel, MODEL, REPO } from '../../generator/llm/helpers';
 
 const run = promisify(execFile);
+const SHIPPED_W2 = join(REPO, 'models/stories260K-W2A8KV4-qat.lfq');
 
 describe.skipIf(!hasModel)('lutforge demo (the quick-start job)', () => {
   it('decodes on the engine and sorts cells on the virtual board; its ids are the golden decoder greedy ids', async () => {
     const r = await run('node', ['bin/lutforge.js', 'demo', '--tokens', '4', '--images', '3', '--json'], { cwd: process.cwd(), maxBuffer: 1 << 24 });
-    const res = JSON.parse(r.stdout) as { ok: boolean; llm: { ids: number[]; bitExactSteps: number }; sort: { events: number; images: number; goldenMismatches: number } };
+    const res = JSON.parse(r.stdout) as { ok: boolean; llm: { ids: number[]; bitExactSteps: number; weights: string }; sort: { events: number; images: number; goldenMismatches: number } };
     expect(res.ok).toBe(true);
     expect(res.sort).toMatchObject({ events: 3, images: 3, goldenMismatches: 0 });
-    // Independent greedy run of the golden decoder with the demo's settings.
+    // Independent greedy run of the golden decoder with the demo's settings and the shipped W2 QAT model.
     const ckpt = loadCheckpoint(MODEL);
     const cfg = llmPresetConfig('sim-small', shapeOf(ckpt.dims));
-    const gold = new GoldenDecoder(quantizeModel(ckpt, cfg.engine, { search: 'mse' }));
+    expect(res.llm.weights).toBe(SHIPPED_W2);
+    const gold = new GoldenDecoder(loadQuantModelFor(SHIPPED_W2, cfg.engine, ckpt));
     const ids: number[] = [];
     let tok = 1;
     for (let p = 0; p < 4; p++) {
@@ -31,9 +34,9 @@ describe.skipIf(!hasModel)('lutforge demo (the quick-start job)', () => {
   }, 600_000);
 
   it('sim llm feeds the prompt, then greedy ids, bit-exact under stalls; a bad preset lists the valid ones', async () => {
-    const r = await run('node', ['bin/lutforge.js', 'sim', 'llm', '--tokens', '3', '--prompt-ids', '1,77', '--stall', '0.2', '--json'], { cwd: process.cwd(), maxBuffer: 1 << 24 });
-    const res = JSON.parse(r.stdout) as { fed: number[]; ids: number[]; bitExactSteps: number; firstMismatch: unknown };
-    expect(res).toMatchObject({ bitExactSteps: 3, firstMismatch: null });
+    const r = await run('node', ['bin/lutforge.js', 'sim', 'llm', '--tokens', '3', '--prompt-ids', '1,77', '--stall', '0.2', '--quant', 'shipped', '--json'], { cwd: process.cwd(), maxBuffer: 1 << 24 });
+    const res = JSON.parse(r.stdout) as { fed: number[]; ids: number[]; bitExactSteps: number; firstMismatch: unknown; weights: string };
+    expect(res).toMatchObject({ bitExactSteps: 3, firstMismatch: null, weights: SHIPPED_W2 });
     expect(res.fed.slice(0, 2)).toEqual([1, 77]);
     expect(res.fed[2]).toBe(res.ids[1]);
     const bad = await run('node', ['bin/lutforge.js', 'sim', 'llm', '--preset', 'huge', '--json']).catch((e: { stdout: string }) => e);

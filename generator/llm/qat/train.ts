@@ -1,0 +1,195 @@
+/**
+ * `llm qat`: data-free quantisation-aware distillation of the quantised engine's model (docs/llm-fidelity.md "QAT").
+ * Teacher: the float reference on sequences it samples itself (seeded). Student: the engine's fake-quantised model
+ * (student.ts), initialised from the GPTQ + calibration result. Loss: mean KL(P_float || P_student) per position.
+ * Adam; learning rate decayed linearly to 10%; resumable from an atomically written checkpoint; stops with a clear
+ * error on a non-finite loss or weights, keeping the last good checkpoint.
+ */
+import * as tf from '@tensorflow/tfjs';
+import type { LlamaCheckpoint } from '../checkpoint';
+import type { EngineConfig } from '../model-spec';
+import { calibrate } from '../quant/calibrate';
+import { quantizeModel, type QuantModel } from '../quant/model';
+import { checkpointFingerprint } from '../quant/qmodel-file';
+import { ConfigError, requireInt } from '../../util/errors';
+import { useQatBackend, type QatBackend } from './backend';
+import { exportStudent } from './export';
+import { loadResume, restoreResume, saveResume } from './resume';
+import { disposeContext, disposeStudent, forwardContext, initStudent, MATS, studentForward, type Student } from './student';
+import { teacherBatch } from './teacher';
+
+export interface QatOptions {
+  seed: number;
+  steps: number;
+  /** Sequences per step and tokens per sequence. */
+  batch: number;
+  length: number;
+  /** Adam learning rate of the latent weights (units of the matrix step; a level is 2 x scale code apart). */
+  lr: number;
+  /** Adam learning rate of the scale codes. */
+  lrScale: number;
+  /** Adam learning rate of the RMSNorm gains. */
+  lrNorm: number;
+  /** Calibration for the GPTQ initialisation: sequences x calibLength tokens sampled with calibSeed. */
+  calibSeed: number;
+  calibSequences: number;
+  calibLength: number;
+  backend: QatBackend;
+  /**
+   * Resume file: loaded if present (after checks), rewritten every checkpointEvery steps and at the end. `steps` may
+   * differ from the interrupted run's (the learning-rate schedule then follows the new total).
+   */
+  checkpoint?: string;
+  checkpointEvery: number;
+  /** Stop after this many seconds of training (the result is exported at that step). */
+  maxSeconds?: number;
+  onStep?: (step: number, steps: number, loss: number) => void;
+}
+
+export const QAT_DEFAULTS: Omit<QatOptions, 'onStep' | 'checkpoint' | 'maxSeconds'> = {
+  seed: 1,
+  steps: 150,
+  batch: 8,
+  length: 128,
+  lr: 20,
+  lrScale: 2,
+  lrNorm: 2e-3,
+  calibSeed: 1234 + 7919,
+  calibSequences: 8,
+  calibLength: 256,
+  backend: 'wasm',
+  checkpointEvery: 25,
+};
+
+export interface QatResult {
+  qm: QuantModel;
+  /** The GPTQ starting point. */
+  init: QuantModel;
+  /** Training loss (mean KL per position, nats) of every step so far, resumed ones included. */
+  losses: number[];
+  steps: number;
+  resumedFrom: number;
+  seconds: number;
+}
+
+/** The GPTQ + calibration model QAT starts from (also `llm eval`'s gptq rows at the same calibration). */
+export function qatInit(ckpt: LlamaCheckpoint, cfg: EngineConfig, o: Pick<QatOptions, 'calibSeed' | 'calibSequences' | 'calibLength'>): QuantModel {
+  const calib = calibrate(ckpt, o.calibSeed, o.calibSequences, Math.min(o.calibLength, ckpt.dims.seqLen));
+  return quantizeModel(ckpt, cfg, { search: 'gptq', calib });
+}
+
+/** Mean KL(P_teacher || P_student) per position. */
+export function klLoss(student: tf.Tensor2D, teacher: tf.Tensor2D): tf.Scalar {
+  const lt = tf.logSoftmax(teacher);
+  return tf.exp(lt).mul(lt.sub(tf.logSoftmax(student))).sum().div(student.shape[0]) as tf.Scalar;
+}
+
+function checkOptions(o: QatOptions, seqLen: number): void {
+  requireInt('steps', o.steps, 1);
+  requireInt('batch', o.batch, 1, 1024);
+  requireInt('length', o.length, 2, seqLen);
+  requireInt('checkpointEvery', o.checkpointEvery, 1);
+  for (const k of ['lr', 'lrScale', 'lrNorm'] as const) if (!(o[k] > 0 && Number.isFinite(o[k]))) throw new ConfigError(k, 'must be a positive number', o[k]);
+}
+
+function allFinite(vars: tf.Variable[]): boolean {
+  return tf.tidy(() => vars.every((v) => tf.all(tf.isFinite(v)).dataSync()[0] === 1));
+}
+
+export async function runQat(ckpt: LlamaCheckpoint, cfg: EngineConfig, o: QatOptions, init?: QuantModel): Promise<QatResult> {
+  checkOptions(o, ckpt.dims.seqLen);
+  if (cfg.wSparsity !== 'dense') throw new ConfigError('wSparsity', 'QAT trains dense weights only', cfg.wSparsity);
+  await useQatBackend(o.backend);
+  const start = init ?? qatInit(ckpt, cfg, o);
+  const s = initStudent(ckpt, start);
+  const ctx = forwardContext(s, o.length);
+  const groups = varGroups(s);
+  const vars = groups.flat();
+  const opts = [tf.train.adam(o.lr), tf.train.adam(o.lrScale), tf.train.adam(o.lrNorm)];
+  const rates = [o.lr, o.lrScale, o.lrNorm];
+  const fingerprint = {
+    source: checkpointFingerprint(ckpt),
+    codes: [cfg.wBits, cfg.wGroup, cfg.scaleBits, cfg.mulBits, cfg.clsBits, cfg.aBits, cfg.kvBits, cfg.kvGroup, cfg.sinks, cfg.window],
+    run: [o.seed, o.batch, o.length, o.lr, o.lrScale, o.lrNorm, o.calibSeed, o.calibSequences, o.calibLength],
+  };
+  let losses: number[] = [];
+  let step = 0;
+  if (o.checkpoint) {
+    const r = loadResume(o.checkpoint, fingerprint, vars.map((v) => v.shape));
+    if (r) {
+      await restoreResume(r, vars, opts);
+      step = r.step;
+      losses = r.losses;
+    }
+  }
+  const resumedFrom = step;
+  const t0 = performance.now();
+  const save = async () => {
+    if (!o.checkpoint) return;
+    if (!allFinite(vars)) throw new Error(`QAT: weights became non-finite by step ${step}; the last good checkpoint ${o.checkpoint} is kept`);
+    await saveResume(o.checkpoint, fingerprint, step, losses, vars, opts);
+  };
+  try {
+    while (step < o.steps) {
+      const frac = step / o.steps;
+      const decay = 1 - 0.9 * frac;
+      opts.forEach((op, i) => ((op as unknown as { learningRate: number }).learningRate = rates[i]! * decay));
+      const data = teacherBatch(ckpt, o.seed, step, o.batch, o.length);
+      const loss = trainStep(s, ctx, data, o, groups, opts);
+      if (!Number.isFinite(loss))
+        throw new Error(`QAT: the loss became ${loss} at step ${step + 1} (try a lower --lr)${o.checkpoint ? `; the last good checkpoint ${o.checkpoint} is kept` : ''}`);
+      losses.push(loss);
+      step++;
+      o.onStep?.(step, o.steps, loss);
+      const out = o.maxSeconds !== undefined && (performance.now() - t0) / 1000 > o.maxSeconds;
+      if (step % o.checkpointEvery === 0 || step === o.steps || out) await save();
+      if (out) break;
+    }
+    if (!allFinite(vars)) throw new Error('QAT: weights became non-finite');
+    return { qm: exportStudent(s, start), init: start, losses, steps: step, resumedFrom, seconds: (performance.now() - t0) / 1000 };
+  } finally {
+    disposeContext(ctx);
+    disposeStudent(s);
+    for (const op of opts) op.dispose();
+  }
+}
+
+/** Trainable variables by optimiser: latent weights, scale codes, RMSNorm gains. */
+function varGroups(s: Student): tf.Variable[][] {
+  const mats = s.layers.flatMap((L) => MATS.map((n) => L.mats[n]));
+  return [mats.map((m) => m.u), mats.map((m) => m.sc), [...s.layers.flatMap((L) => [L.attnNorm, L.ffnNorm]), s.finalNorm]];
+}
+
+function trainStep(s: Student, ctx: ReturnType<typeof forwardContext>, data: ReturnType<typeof teacherBatch>, o: QatOptions, groups: tf.Variable[][], opts: tf.Optimizer[]): number {
+  return tf.tidy(() => {
+    const tokens = tf.tensor2d(data.tokens, [o.batch, o.length], 'int32');
+    const teacher = tf.tensor2d(data.logits, [o.batch * o.length, s.cfg.model.vocabSize]);
+    const { value, grads } = tf.variableGrads(() => klLoss(studentForward(s, tokens, ctx), teacher), groups.flat());
+    groups.forEach((g, i) => opts[i]!.applyGradients(Object.fromEntries(g.map((v) => [v.name, grads[v.name]!]))));
+    return value.dataSync()[0]!;
+  });
+}
+
+/** Student-side logits of the exported model's fake quantisation (tests compare them with the golden decoder). */
+export async function fakeQuantLogits(ckpt: LlamaCheckpoint, qm: QuantModel, tokens: number[][], backend: QatBackend = 'wasm'): Promise<Float32Array> {
+  await useQatBackend(backend);
+  const s = initStudent(ckpt, qm);
+  // The exported RMSNorm gains are 16-bit; use them so both sides see the same model.
+  s.layers.forEach((L, l) => {
+    L.attnNorm.assign(tf.tensor1d(normReal(qm.layers[l]!.attnNorm, qm.cfg.model.dim)));
+    L.ffnNorm.assign(tf.tensor1d(normReal(qm.layers[l]!.ffnNorm, qm.cfg.model.dim)));
+  });
+  s.finalNorm.assign(tf.tensor1d(normReal(qm.finalNorm, qm.cfg.model.dim)));
+  const T = tokens[0]!.length;
+  const ctx = forwardContext(s, T);
+  try {
+    return tf.tidy(() => Float32Array.from(studentForward(s, tf.tensor2d(tokens.flat(), [tokens.length, T], 'int32'), ctx).dataSync()));
+  } finally {
+    disposeContext(ctx);
+    disposeStudent(s);
+  }
+}
+
+function normReal(n: { mant: Int32Array; exp: number }, dim: number): Float32Array {
+  return Float32Array.from(n.mant, (v) => (v * 2 ** -n.exp) / Math.sqrt(dim));
+}
