@@ -395,13 +395,14 @@ export function cellnetSerialModule(hw: CellnetHw, q: QuantizedCellnet, name = '
     b.if(fin.and(isDense), (t) => t.set(logits, KC === 1 ? logitV.asUnsigned() : logitV.asUnsigned().zext(KC * LB).shl((KC - 1) * LB).or(logits.shr(LB))));
   }, 'logits');
 
-
-  // ---- decision and trigger (decision-path.ts) --------------------------------------------------------
-  // ---- replay tags and presence gate (the serial engine has no camera port) --------------------------
+  // ---- replay tags, presence gate, decision and trigger (decision-path.ts; no camera port here) ------
   const w = backEndWires(m, hw);
   const regs = frontRegisters(m, hw, ports.cfgIn.valid, ports.cfgIn.data);
   const gate = presenceGate(m, hw, pxFire, px.data, regs.background, regs.presence);
   const frameTag = replayTag(m, hw, pxFire, endOfFrame, w.ts);
-  decisionAndTrigger(m, hw, name, ports, w, logitsValid, logits, frameTag, gate.empty);
+  // px is taken only in LOAD, so at most one frame waits for its decision: the smallest tag FIFO is enough
+  // (each tag entry is ~50 flip-flops, and the UP5K's cells are the tight resource).
+  const oneFrame = { ...hw, camera: { ...hw.camera, tagDepth: 2 } };
+  decisionAndTrigger(m, oneFrame, name, ports, w, logitsValid, logits, frameTag, gate.empty);
   return m;
 }
