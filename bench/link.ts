@@ -62,7 +62,7 @@ async function measure(b: VirtualBoardBuild, phy: Row['phy'], pty: PtyPair, baud
       seconds,
       fractionOfLine: bytes / seconds / (baud / 10),
       cyclesPerByte: cycles / bytes,
-      goBacks: ops.link.stats.goBacks - s0.goBacks,
+      goBacks: ops.link.stats.selectiveRounds - s0.selectiveRounds,
       syncs: ops.link.stats.syncs - s0.syncs,
       naks: ops.link.stats.naks - s0.naks,
     };

@@ -1,12 +1,14 @@
 /**
- * Host end of the link protocol (docs/protocol.md): go-back-N over any ByteTransport.
+ * Host end of the link protocol (docs/protocol.md): selective repeat over any ByteTransport.
  *
- * - Write-like requests are pipelined; the window is bounded by the device's frame FIFO (bytes and frames, read
- *   from link_caps), so the device never has to drop an in-window frame and the bytes in flight stay far below
- *   what a pty pair without flow control can hold (~16 KiB).
+ * - Write-like requests are pipelined, at most maxFrames in flight: the device files every frame in the slot of its
+ *   seq (its reorder buffer) and executes strictly in seq order, so a lost frame costs only its own resend.
  * - Requests that return data (HELLO, REG_READ, MEM_READ, STREAM_READ) are exclusive: sent alone, so a lost
  *   response is always the device's cached last response and a retransmission never executes twice.
- * - Responses are cumulative acks; a NAK(expected) acks everything before `expected` and triggers one go-back.
+ * - Responses and NAKs are cumulative acks. Every NAK carries the bitmap of frames the device holds. A held frame
+ *   proves that everything sent before its first copy has arrived, so a frame still missing whose last copy went out
+ *   earlier was lost: only those are resent. The device sends a NAK (a hole report) when a frame arrives ahead of a
+ *   gap; the host sends a SYNC probe when it has resent frames and cannot send more, or when answers are late.
  * - A retransmission timer backs off exponentially; after `maxRetries` rounds or when a request's AbortSignal
  *   fires, every pending request fails with a TransportError naming the transport.
  * - Flow control: a STREAM_WRITE that does not fit its channel FIFO is answered BUSY, and the device then bounces
@@ -14,17 +16,15 @@
  *   polls) through meanwhile, and resends the bounced ones in their original order, the first flagged RESUME.
  * - Timeouts end in a barrier: the host stops sending and sends SYNC, which the device always answers with a NAK
  *   echoing SYNC's nonce. Bytes travel in order, so when that answer arrives every frame sent before it has been
- *   executed or lost, and nothing stale is left on the line: the NAK's `expected` says exactly which requests ran.
- *   The rest are then renumbered from `expected` and split to the current chunk size (which adapts to loss), so
- *   frames too long for a noisy line still get through. A sequence number is never reused while an old frame
- *   carrying it may still arrive.
- * - Loss adaptation: bulk writes are split at transmission to a chunk sized from the measured byte error rate, and
- *   after a loss the window shrinks to about two round trips of the line (go-back-N resends all of it).
+ *   filed, executed or lost, and nothing stale is left on the line. If the device holds none of the rest, they are
+ *   renumbered from `expected` and split to the current chunk; otherwise the missing ones are resent as they are.
+ *   A sequence number is never reused while an old frame carrying it may still arrive.
+ * - Frame size adapts: bulk writes are split at transmission to a chunk sized from the measured byte error rate.
  */
-import { CRC_BYTES, NAK, REQ, REQ_HEADER, RESP_BIT, RESP_HEADER, RESUME_BIT, STATUS, STATUS_TEXT } from '../../generator/link/protocol';
+import { NAK, NAK_FIXED_BYTES, REQ, REQ_HEADER, RESP_BIT, RESP_HEADER, RESUME_BIT, STATUS, STATUS_TEXT } from '../../generator/link/protocol';
 import { encodeFrame, FrameDecoder } from './codec';
 import { LossEstimator, RttEstimator } from './estimators';
-import { fragments, splitOff } from './fragment';
+import { fragments, splitOff, splittable } from './fragment';
 import { TYPE_NAMES, isExclusive, isRead, type LinkOptions, type LinkStats, type Pending, type Response } from './pending';
 import { TransportError, type ByteTransport } from './transport';
 
@@ -40,6 +40,10 @@ export class Link {
   private rounds = 0;
   private backoff = 1;
   private lastGoBack = { seq: -1, at: 0 };
+  /** Outstanding non-blocking SYNC probe; `sent` says whether anything was transmitted since the last one. */
+  private probe: { nonce: number; sentAt: number } | null = null;
+  private sentSinceProbe = false;
+  private lastResendAt = -Infinity;
   private okStreak = 0;
   private orderCount = 0;
   private bounced: Pending[] = [];
@@ -51,19 +55,19 @@ export class Link {
   private syncNonce = Math.floor(Math.random() * 256);
   private readonly rtt = new RttEstimator();
   private readonly loss = new LossEstimator();
-  /** Congestion-style window in frames: halves on loss, grows by one per window of acks. */
+  /** Congestion-style window in frames: halves on timeouts, grows by one per window of acks. */
   private cwnd = 64;
   private cwndAcks = 0;
-  /** Acks left before the link leaves loss mode (window limited to about one round trip of bytes). */
-  private lossyAcks = 0;
   private lastProgress = performance.now();
   /** Device limits; conservative until HELLO + link_caps are known. */
   maxPayload = 64;
   rxFifoBytes = 512;
   maxFrames = 4;
+  /** Longest request payload: a reorder slot (rxFifoBytes / maxFrames) holds a request's type, seq and payload. */
+  maxRequest = 64;
   /** Suggested payload bytes per bulk request (adapts to loss). */
   chunk = 64;
-  readonly stats: LinkStats = { framesSent: 0, retransmitRounds: 0, goBacks: 0, syncs: 0, framesRetransmitted: 0, naks: 0, busy: 0, bytesSent: 0, bytesReceived: 0 };
+  readonly stats: LinkStats = { framesSent: 0, retransmitRounds: 0, selectiveRounds: 0, syncs: 0, probes: 0, framesRetransmitted: 0, naks: 0, busy: 0, bytesSent: 0, bytesReceived: 0 };
 
   constructor(
     readonly transport: ByteTransport,
@@ -86,22 +90,17 @@ export class Link {
     this.maxPayload = caps.maxPayload;
     this.rxFifoBytes = caps.rxFifoBytes;
     this.maxFrames = caps.maxFrames;
-    this.chunk = caps.maxPayload;
+    this.maxRequest = Math.min(caps.maxPayload, caps.rxFifoBytes / caps.maxFrames - REQ_HEADER);
+    this.chunk = this.maxRequest;
   }
 
   private lineMs(bytes: number): number {
     return (bytes * 10 * 1000) / this.transport.baud;
   }
 
-  /**
-   * Bytes allowed in flight. The device FIFO bounds it; after a loss it is cut to about two round trips of the line
-   * (never under two frames), because go-back-N resends everything in flight after a lost frame.
-   */
-  private windowBytes(): number {
-    if (!this.lossyAcks || !Number.isFinite(this.rtt.minLatency)) return this.rxFifoBytes;
-    const frame = this.chunk + REQ_HEADER + CRC_BYTES + 2;
-    const rtt = (2 * this.rtt.minLatency * this.transport.baud) / 10 / 1000;
-    return Math.min(this.rxFifoBytes, Math.max(2 * frame, 2 * rtt + frame));
+  /** Frames allowed in flight: the device's reorder window (seqs expected .. expected + maxFrames - 1). */
+  private windowFrames(): number {
+    return Math.min(this.opts.windowFrames ?? 64, this.maxFrames, Math.max(1, Math.floor(this.cwnd)));
   }
 
   private rto(): number {
@@ -112,16 +111,17 @@ export class Link {
     return this.rtt.rto(this.lineMs(this.inFlightBytes() + answers + 16), initial) * this.backoff;
   }
 
+  /** Karn, and no resend since p went out: a frame held behind a hole would sample the hole's repair time. */
   private sampleRtt(p: Pending): void {
-    if ((p.tries ?? 1) !== 1) return;
+    if ((p.tries ?? 1) !== 1 || p.held || this.lastResendAt >= p.sentAt) return;
     this.rtt.sample(performance.now() - p.sentAt, this.lineMs(p.wire.length + 16));
   }
 
   /** Sends one request; resolves with the device's response. */
   request(type: number, payload: Uint8Array, opts: { signal?: AbortSignal } = {}): Promise<Response> {
     if (this.failed) return Promise.reject(this.failed);
-    if (payload.length > this.maxPayload && type !== REQ.HELLO)
-      return Promise.reject(new Error(`link ${this.name}: payload of ${payload.length} bytes exceeds the device's maxPayload ${this.maxPayload}`));
+    if ((payload.length > this.maxPayload || (payload.length > this.maxRequest && !splittable({ type } as Pending))) && type !== REQ.HELLO)
+      return Promise.reject(new Error(`link ${this.name}: request payload of ${payload.length} bytes exceeds the device's limit ${Math.min(this.maxPayload, this.maxRequest)}`));
     const exclusive = isExclusive(type);
     return new Promise<Response>((resolve, reject) => {
       const p: Pending = { type, body: payload, wire: new Uint8Array(0), exclusive, seq: -1, sentAt: 0, resolve, reject, signal: opts.signal, order: this.orderCount++, resume: false };
@@ -142,7 +142,7 @@ export class Link {
   }
 
   private inFlightBytes(): number {
-    return this.flight.reduce((s, p) => s + p.body.length + REQ_HEADER + CRC_BYTES, 0);
+    return this.flight.reduce((s, p) => s + p.wire.length, 0);
   }
 
   private pump(): void {
@@ -170,13 +170,12 @@ export class Link {
     while (this.queue.length && !this.failed) {
       const p = this.queue[0]!;
       if (this.flight.length && (p.exclusive || this.flight[0]!.exclusive)) return;
-      const maxFrames = Math.min(this.opts.windowFrames ?? 64, this.maxFrames - 1, Math.max(1, Math.floor(this.cwnd)));
-      if (this.flight.length >= maxFrames) return;
+      if (this.flight.length >= this.windowFrames()) break;
       this.splitHead();
-      const q = this.queue[0]!;
-      if (this.flight.length && this.inFlightBytes() + q.body.length + REQ_HEADER + CRC_BYTES > this.windowBytes()) return;
       this.transmit(this.queue.shift()!);
     }
+    // Resent frames and no room for more: nothing new will draw a hole report, so ask for the held bitmap.
+    if (this.flight.length >= this.windowFrames() && this.flight.some((p) => (p.tries ?? 1) > 1)) this.sendProbe();
     this.arm();
   }
 
@@ -193,6 +192,8 @@ export class Link {
     body[1] = p.seq;
     body.set(p.body, REQ_HEADER);
     p.wire = encodeFrame(body);
+    p.held = false;
+    p.firstSentAt = performance.now();
     this.flight.push(p);
     this.send(p);
     this.stats.framesSent++;
@@ -217,6 +218,7 @@ export class Link {
     p.sentAt = performance.now();
     p.tries = (p.tries ?? 0) + 1;
     this.stats.bytesSent += p.wire.length;
+    this.sentSinceProbe = true;
     try {
       this.transport.write(p.wire);
     } catch (e) {
@@ -235,7 +237,11 @@ export class Link {
   private onTimer(): void {
     if ((!this.flight.length && !this.sync) || this.failed) return;
     const since = this.sync ? this.sync.sentAt : this.flight[0]!.sentAt;
-    if (performance.now() - since >= this.rto()) {
+    const now = performance.now();
+    if (this.probe && now - this.probe.sentAt >= this.rto()) this.probe = null;
+    // Late answers: a probe first (nothing stops), the barrier only at the full timeout.
+    if (!this.sync && now - since >= this.rto() / 2) this.sendProbe();
+    if (now - since >= this.rto()) {
       this.rounds++;
       // Give up after maxRetries rounds and giveUpMs without progress (short timeouts must not make it hasty).
       if (this.rounds > (this.opts.maxRetries ?? 24) && performance.now() - this.lastProgress >= (this.opts.giveUpMs ?? 10_000)) {
@@ -252,13 +258,31 @@ export class Link {
     this.arm();
   }
 
+  /**
+   * A SYNC that stops nothing: its NAK carries the held bitmap as of its arrival, so every frame still missing that
+   * was last sent before it is lost. At most one outstanding, and only after something was sent since the last.
+   */
+  private sendProbe(): void {
+    if (this.sync || this.probe || !this.sentSinceProbe || !this.flight.length || this.flight[0]!.exclusive || this.failed) return;
+    this.stats.probes++;
+    this.syncNonce = (this.syncNonce + 1) & 0xff;
+    this.probe = { nonce: this.syncNonce, sentAt: performance.now() };
+    this.sentSinceProbe = false;
+    this.writeSync(this.syncNonce);
+  }
+
   /** Starts (or repeats) a barrier: SYNC is answered by a NAK echoing its nonce, after everything sent before it. */
   private sendSync(): void {
     this.stats.retransmitRounds++;
     this.stats.syncs++;
+    this.probe = null;
     if (!this.sync) this.syncNonce = (this.syncNonce + 1) & 0xff;
     this.sync = { nonce: this.syncNonce, sentAt: performance.now() };
-    const wire = encodeFrame([REQ.SYNC, this.syncNonce]);
+    this.writeSync(this.syncNonce);
+  }
+
+  private writeSync(nonce: number): void {
+    const wire = encodeFrame([REQ.SYNC, nonce]);
     this.stats.bytesSent += wire.length;
     try {
       this.transport.write(wire);
@@ -268,10 +292,11 @@ export class Link {
   }
 
   /**
-   * The barrier answered: the device expects `e`, and nothing sent before the SYNC can still arrive. Everything before
-   * `e` ran (or was bounced, if stalled); the rest did not, so it is split to the current chunk and renumbered from `e`.
+   * The barrier answered: the device expects `e`, holds the frames in `held`, and nothing sent before the SYNC can
+   * still arrive. Everything before `e` ran (or was bounced, if stalled). If the device holds none of the rest, they
+   * are split to the current chunk and renumbered from `e`; otherwise the missing ones are resent with their seqs.
    */
-  private barrier(e: number, stalled: boolean, stallSeq: number): void {
+  private barrier(e: number, stalled: boolean, stallSeq: number, held: Uint8Array): void {
     this.sync = null;
     this.lastGoBack = { seq: -1, at: 0 };
     const head = this.flight[0];
@@ -289,11 +314,44 @@ export class Link {
     if (!this.flight.length && !this.bounced.length) {
       // Everything had run: a late answer or a lost ack, not a lost request. Take the loss back.
       this.loss.takeBack();
-      this.lossyAcks = 0;
       this.sizeChunk();
     }
-    this.refragment(e);
+    this.markHeld(e, held);
+    if (this.flight.some((p) => p.held)) {
+      for (const p of this.flight) if (!p.held) this.resend(p);
+    } else this.refragment(e);
     this.pump();
+  }
+
+  /** Marks the in-flight frames the device holds; returns the latest first transmission among them. */
+  private markHeld(e: number, held: Uint8Array): number {
+    let t = -Infinity;
+    for (const p of this.flight) {
+      const k = (p.seq - e) & 0xff;
+      p.held = !p.exclusive && k < 8 * held.length && ((held[k >> 3]! >> (k & 7)) & 1) === 1;
+      if (p.held) t = Math.max(t, p.firstSentAt ?? p.sentAt);
+    }
+    return t;
+  }
+
+  /** Resends every frame still missing whose last copy went out before `t` (bytes arrive in order: it was lost). */
+  private resendLost(t: number): void {
+    if (this.sync) return; // a barrier is out: nothing may follow the SYNC
+    const lost = this.flight.filter((p) => !p.held && !p.exclusive && p.sentAt < t);
+    if (!lost.length) return;
+    this.stats.retransmitRounds++;
+    this.stats.selectiveRounds++;
+    for (const p of lost) {
+      this.loss.lost();
+      this.resend(p);
+    }
+    this.sizeChunk();
+  }
+
+  private resend(p: Pending): void {
+    this.lastResendAt = performance.now();
+    this.send(p);
+    this.stats.framesRetransmitted++;
   }
 
   /** Nothing in flight has run and no copy of it can still arrive: split long writes, renumber from nextSeq. */
@@ -304,35 +362,25 @@ export class Link {
     this.queue.unshift(...again);
   }
 
-  /** Every out-of-order frame of a window draws a NAK; go back once per loss. */
+  /** A request sent alone drew a NAK at its seq: resend it, at most once per half RTO. */
   private fastRetransmit(e: number): void {
     const now = performance.now();
     if (this.lastGoBack.seq !== e || now - this.lastGoBack.at > this.rto() / 2) {
       this.lastGoBack = { seq: e, at: now };
-      this.goBack();
+      this.stats.retransmitRounds++;
+      this.onLoss();
+      for (const p of this.flight) this.resend(p);
     }
   }
 
-  /** A frame was lost: shorter frames and a window of about one round trip until the line is clean again. */
   private onLoss(): void {
     this.okStreak = 0;
-    this.lossyAcks = 64;
     this.loss.lost();
     this.sizeChunk();
   }
 
   private sizeChunk(): void {
-    this.chunk = this.loss.chunk(this.maxPayload);
-  }
-
-  private goBack(): void {
-    this.stats.retransmitRounds++;
-    this.stats.goBacks++;
-    this.onLoss();
-    for (const p of this.flight) {
-      this.send(p);
-      this.stats.framesRetransmitted++;
-    }
+    this.chunk = this.loss.chunk(this.maxRequest);
   }
 
   private onFrame(f: Uint8Array): void {
@@ -342,9 +390,11 @@ export class Link {
       this.stats.naks++;
       const e = f[1]!;
       const stalled = f.length >= 4 && f[2] !== 0;
-      if (this.sync && f.length >= 6 && f[4] === REQ.SYNC && f[5] === this.sync.nonce) {
+      const echo = f.length >= NAK_FIXED_BYTES ? { type: f[4]!, seq: f[5]! } : null;
+      const held = f.subarray(NAK_FIXED_BYTES);
+      if (this.sync && echo?.type === REQ.SYNC && echo.seq === this.sync.nonce) {
         this.progress();
-        this.barrier(e, stalled, f[3]!);
+        this.barrier(e, stalled, f[3]!, held);
         return;
       }
       if (this.flight[0]?.exclusive) {
@@ -358,7 +408,12 @@ export class Link {
         this.ackBefore(f[3]!);
         this.bounceBefore(e);
       } else this.ackBefore(e);
-      if (!this.sync && this.flight.length && this.flight[0]!.seq === e) this.fastRetransmit(e);
+      let t = this.markHeld(e, held);
+      if (this.probe && echo?.type === REQ.SYNC && echo.seq === this.probe.nonce) {
+        t = Math.max(t, this.probe.sentAt);
+        this.probe = null;
+      }
+      this.resendLost(t);
       this.pump();
       return;
     }
@@ -401,7 +456,6 @@ export class Link {
       this.cwndAcks = 0;
       this.cwnd = Math.min(64, this.cwnd + 1);
     }
-    if (this.lossyAcks) this.lossyAcks--;
     if (++this.okStreak >= 8) {
       this.okStreak = 0;
       this.sizeChunk();
@@ -424,6 +478,7 @@ export class Link {
     if (this.failed) return;
     this.failed = e;
     this.sync = null;
+    this.probe = null;
     if (this.timer) clearTimeout(this.timer);
     if (this.resumeTimer) clearTimeout(this.resumeTimer);
     this.timer = null;

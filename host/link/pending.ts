@@ -23,8 +23,12 @@ export interface Pending {
   wire: Uint8Array;
   exclusive: boolean;
   seq: number;
+  /** Last transmission (ms) and the first one with the current seq (a held copy proves everything sent before it arrived). */
   sentAt: number;
+  firstSentAt?: number;
   tries?: number;
+  /** The device's last NAK bitmap says it holds this frame in its reorder buffer. */
+  held?: boolean;
   resolve: (r: Response) => void;
   reject: (e: Error) => void;
   signal?: AbortSignal;
@@ -37,10 +41,13 @@ export interface Pending {
 
 export interface LinkStats {
   framesSent: number;
-  /** Go-back-N rounds (NAK driven) plus SYNC barriers (timeouts). */
+  /** Selective resend rounds (NAK driven) plus SYNC barriers (timeouts). */
   retransmitRounds: number;
-  goBacks: number;
+  /** NAK-driven rounds that resent only the frames known lost. */
+  selectiveRounds: number;
   syncs: number;
+  /** Non-blocking SYNC probes (answered by a NAK with the held bitmap; nothing stops meanwhile). */
+  probes: number;
   framesRetransmitted: number;
   naks: number;
   busy: number;
