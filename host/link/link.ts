@@ -40,10 +40,12 @@ export class Link {
   private rounds = 0;
   private backoff = 1;
   private lastGoBack = { seq: -1, at: 0 };
-  /** Outstanding non-blocking SYNC probe; `sent` says whether anything was transmitted since the last one. */
-  private probe: { nonce: number; sentAt: number } | null = null;
+  /** Outstanding non-blocking SYNC probe and when its answer is overdue. */
+  private probe: { nonce: number; sentAt: number; due: number } | null = null;
+  private lastTxAt = 0;
   private sentSinceProbe = false;
   private lastResendAt = -Infinity;
+  private arrivedUpTo = -Infinity;
   private okStreak = 0;
   private orderCount = 0;
   private bounced: Pending[] = [];
@@ -55,9 +57,6 @@ export class Link {
   private syncNonce = Math.floor(Math.random() * 256);
   private readonly rtt = new RttEstimator();
   private readonly loss = new LossEstimator();
-  /** Congestion-style window in frames: halves on timeouts, grows by one per window of acks. */
-  private cwnd = 64;
-  private cwndAcks = 0;
   private lastProgress = performance.now();
   /** Device limits; conservative until HELLO + link_caps are known. */
   maxPayload = 64;
@@ -100,7 +99,33 @@ export class Link {
 
   /** Frames allowed in flight: the device's reorder window (seqs expected .. expected + maxFrames - 1). */
   private windowFrames(): number {
-    return Math.min(this.opts.windowFrames ?? 64, this.maxFrames, Math.max(1, Math.floor(this.cwnd)));
+    return Math.min(this.opts.windowFrames ?? 64, this.maxFrames);
+  }
+
+  /**
+   * Bytes sent but not yet known to have arrived (not held, not acked), allowed on the line: 1.5 round trips of the
+   * line plus two frames. More would only queue in the transport, and a resend would wait behind it.
+   */
+  private lineCap(): number {
+    const frame = this.chunk + REQ_HEADER + 8;
+    const lat = Number.isFinite(this.rtt.minLatency) ? this.rtt.minLatency : 5;
+    return 2 * frame + (this.opts.lineCapScale ?? 1.5) * ((lat * this.transport.baud) / 10 / 1000 + frame);
+  }
+
+  /** Frames sent after the latest copy known to have arrived, and not held: what may still be on the line. */
+  /** How long an answer to what was just sent may take: the line time of what is unconfirmed, and the latency. */
+  private answerMs(): number {
+    const lat = Number.isFinite(this.rtt.minLatency) ? this.rtt.minLatency : 5;
+    return 1.5 * (this.lineMs(this.unconfirmedBytes() + 48) + lat) + 2;
+  }
+
+  private unconfirmedBytes(): number {
+    return this.flight.reduce((s, p) => s + (p.held || p.sentAt <= this.arrivedUpTo ? 0 : p.wire.length), 0);
+  }
+
+  /** A copy sent at t (or later) arrived: everything sent before t has arrived or was lost. */
+  private arrived(t: number | undefined): void {
+    if (t !== undefined && t > this.arrivedUpTo) this.arrivedUpTo = t;
   }
 
   private rto(): number {
@@ -111,9 +136,9 @@ export class Link {
     return this.rtt.rto(this.lineMs(this.inFlightBytes() + answers + 16), initial) * this.backoff;
   }
 
-  /** Karn, and no resend since p went out: a frame held behind a hole would sample the hole's repair time. */
+  /** Karn, and never behind a lost frame: a frame held behind a hole would sample the hole's repair time. */
   private sampleRtt(p: Pending): void {
-    if ((p.tries ?? 1) !== 1 || p.held || this.lastResendAt >= p.sentAt) return;
+    if ((p.tries ?? 1) !== 1 || p.held || p.behindLoss || this.lastResendAt >= p.sentAt) return;
     this.rtt.sample(performance.now() - p.sentAt, this.lineMs(p.wire.length + 16));
   }
 
@@ -170,12 +195,13 @@ export class Link {
     while (this.queue.length && !this.failed) {
       const p = this.queue[0]!;
       if (this.flight.length && (p.exclusive || this.flight[0]!.exclusive)) return;
-      if (this.flight.length >= this.windowFrames()) break;
+      if (this.flight.length >= this.windowFrames()) { (this as any).dbgW = ((this as any).dbgW ?? 0) + 1; break; }
       this.splitHead();
+      if (this.flight.length && this.unconfirmedBytes() + this.queue[0]!.body.length > this.lineCap()) { (this as any).dbgC = ((this as any).dbgC ?? 0) + 1; break; }
       this.transmit(this.queue.shift()!);
     }
     // Resent frames and no room for more: nothing new will draw a hole report, so ask for the held bitmap.
-    if (this.flight.length >= this.windowFrames() && this.flight.some((p) => (p.tries ?? 1) > 1)) this.sendProbe();
+    if (this.flight.some((p) => (p.tries ?? 1) > 1)) this.sendProbe();
     this.arm();
   }
 
@@ -193,6 +219,7 @@ export class Link {
     body.set(p.body, REQ_HEADER);
     p.wire = encodeFrame(body);
     p.held = false;
+    p.behindLoss = false;
     p.firstSentAt = performance.now();
     this.flight.push(p);
     this.send(p);
@@ -219,6 +246,7 @@ export class Link {
     p.tries = (p.tries ?? 0) + 1;
     this.stats.bytesSent += p.wire.length;
     this.sentSinceProbe = true;
+    this.lastTxAt = p.sentAt;
     try {
       this.transport.write(p.wire);
     } catch (e) {
@@ -231,31 +259,49 @@ export class Link {
     this.timer = setTimeout(() => {
       this.timer = null;
       this.onTimer();
-    }, Math.max(5, this.rto() / 4));
+    }, Math.max(1, Math.min(this.rto() / 4, this.answerMs() / 2)));
   }
 
   private onTimer(): void {
     if ((!this.flight.length && !this.sync) || this.failed) return;
-    const since = this.sync ? this.sync.sentAt : this.flight[0]!.sentAt;
     const now = performance.now();
-    if (this.probe && now - this.probe.sentAt >= this.rto()) this.probe = null;
-    // Late answers: a probe first (nothing stops), the barrier only at the full timeout.
-    if (!this.sync && now - since >= this.rto() / 2) this.sendProbe();
-    if (now - since >= this.rto()) {
-      this.rounds++;
-      // Give up after maxRetries rounds and giveUpMs without progress (short timeouts must not make it hasty).
-      if (this.rounds > (this.opts.maxRetries ?? 24) && performance.now() - this.lastProgress >= (this.opts.giveUpMs ?? 10_000)) {
-        const oldest = this.flight[0];
-        const what = oldest ? `${TYPE_NAMES[oldest.type] ?? oldest.type} (seq ${oldest.seq})` : `SYNC (nonce ${this.sync?.nonce})`;
-        this.fail(new TransportError(this.name, `device stopped answering: ${what} unanswered after ${this.rounds - 1} retransmissions (last timeout ${Math.round(this.rto())} ms)`));
-        return;
+    if (!this.sync && !this.flight[0]!.exclusive) {
+      // Pipelined writes are never stopped: late answers draw a probe, and a lost probe (or answer) another.
+      if (this.probe && now >= this.probe.due) {
+        this.probe = null;
+        if (!this.timeoutRound(now)) return;
       }
-      this.backoff = Math.min(4, this.backoff * 2);
-      this.cwnd = Math.max(1, this.cwnd / 2);
+      const head = this.flight[0]!;
+      if (this.tooBig(head) && now - head.sentAt >= this.rto() / 2) {
+        this.onLoss();
+        this.sendSync();
+      } else if (!this.probe && now - this.lastTxAt >= this.answerMs() * this.backoff) {
+        this.sentSinceProbe = true;
+        this.sendProbe();
+      }
+      return this.arm();
+    }
+    const since = this.sync ? this.sync.sentAt : this.flight[0]!.sentAt;
+    if (now - since >= this.rto()) {
+      if (!this.timeoutRound(now)) return;
       this.onLoss();
       this.sendSync();
     }
     this.arm();
+  }
+
+  /** Counts a timeout and backs off; fails the link after maxRetries rounds and giveUpMs without progress. */
+  private timeoutRound(now: number): boolean {
+    this.rounds++;
+    if (this.rounds > (this.opts.maxRetries ?? 24) && now - this.lastProgress >= (this.opts.giveUpMs ?? 10_000)) {
+      const oldest = this.flight[0];
+      const what = oldest ? `${TYPE_NAMES[oldest.type] ?? oldest.type} (seq ${oldest.seq})` : `SYNC (nonce ${this.sync?.nonce})`;
+      this.fail(new TransportError(this.name, `device stopped answering: ${what} unanswered after ${this.rounds - 1} retransmissions (last timeout ${Math.round(this.rto())} ms)`));
+      return false;
+    }
+    // Probes and their answers are short but often lost on a bad line: back off only after a few in a row.
+    this.backoff = Math.min(4, 2 ** Math.max(0, this.rounds - 2));
+    return true;
   }
 
   /**
@@ -266,9 +312,11 @@ export class Link {
     if (this.sync || this.probe || !this.sentSinceProbe || !this.flight.length || this.flight[0]!.exclusive || this.failed) return;
     this.stats.probes++;
     this.syncNonce = (this.syncNonce + 1) & 0xff;
-    this.probe = { nonce: this.syncNonce, sentAt: performance.now() };
+    this.probe = { nonce: this.syncNonce, sentAt: performance.now(), due: performance.now() + 2 * this.answerMs() * this.backoff };
     this.sentSinceProbe = false;
     this.writeSync(this.syncNonce);
+    // On a bad line (a 20-byte answer lost more than 1 time in 10) a second copy costs less than a lost round.
+    if (this.loss.byteErrorRate() > 0.005) this.writeSync(this.syncNonce);
   }
 
   /** Starts (or repeats) a barrier: SYNC is answered by a NAK echoing its nonce, after everything sent before it. */
@@ -276,6 +324,7 @@ export class Link {
     this.stats.retransmitRounds++;
     this.stats.syncs++;
     this.probe = null;
+    for (const q of this.flight) q.behindLoss = true;
     if (!this.sync) this.syncNonce = (this.syncNonce + 1) & 0xff;
     this.sync = { nonce: this.syncNonce, sentAt: performance.now() };
     this.writeSync(this.syncNonce);
@@ -317,10 +366,27 @@ export class Link {
       this.sizeChunk();
     }
     this.markHeld(e, held);
-    if (this.flight.some((p) => p.held)) {
+    const anyHeld = this.flight.some((p) => p.held);
+    if (anyHeld && !this.flight.some((p) => !p.held && this.tooBig(p))) {
       for (const p of this.flight) if (!p.held) this.resend(p);
-    } else this.refragment(e);
+    } else {
+      this.refragment(e);
+      // Held frames keep their seqs, so a missing frame too long for the line could not be split: drop the held
+      // ones with a HELLO (it clears the reorder buffer and sets expected), then send everything again, split.
+      if (anyHeld) this.queue.unshift(this.internal(REQ.HELLO));
+    }
     this.pump();
+  }
+
+  /** A frame that keeps getting lost and is much longer than the current chunk: worth a barrier to split it. */
+  private tooBig(p: Pending): boolean {
+    return (p.tries ?? 1) >= 3 && splittable(p) && p.body.length > 1.5 * this.chunk + 4;
+  }
+
+  /** A request of the link's own (no caller waits for it). */
+  private internal(type: number): Pending {
+    const noop = (): void => undefined;
+    return { type, body: new Uint8Array(0), wire: new Uint8Array(0), exclusive: isExclusive(type), seq: -1, sentAt: 0, resolve: noop, reject: noop, order: -1, resume: false };
   }
 
   /** Marks the in-flight frames the device holds; returns the latest first transmission among them. */
@@ -331,6 +397,7 @@ export class Link {
       p.held = !p.exclusive && k < 8 * held.length && ((held[k >> 3]! >> (k & 7)) & 1) === 1;
       if (p.held) t = Math.max(t, p.firstSentAt ?? p.sentAt);
     }
+    this.arrived(t);
     return t;
   }
 
@@ -339,6 +406,10 @@ export class Link {
     if (this.sync) return; // a barrier is out: nothing may follow the SYNC
     const lost = this.flight.filter((p) => !p.held && !p.exclusive && p.sentAt < t);
     if (!lost.length) return;
+    if (lost.some((p) => this.tooBig(p))) {
+      this.onLoss();
+      return this.sendSync();
+    }
     this.stats.retransmitRounds++;
     this.stats.selectiveRounds++;
     for (const p of lost) {
@@ -350,6 +421,7 @@ export class Link {
 
   private resend(p: Pending): void {
     this.lastResendAt = performance.now();
+    for (const q of this.flight) if (((q.seq - p.seq) & 0xff) < this.flight.length) q.behindLoss = true;
     this.send(p);
     this.stats.framesRetransmitted++;
   }
@@ -385,6 +457,7 @@ export class Link {
 
   private onFrame(f: Uint8Array): void {
     if (f.length < 2) return;
+    this.backoff = 1; // the line works: time out at the normal pace
     const type = f[0]!;
     if (type === NAK) {
       this.stats.naks++;
@@ -409,8 +482,10 @@ export class Link {
         this.bounceBefore(e);
       } else this.ackBefore(e);
       let t = this.markHeld(e, held);
+      if (process.env.LINK_DEBUG) console.log('NAK', Math.round(performance.now()), 'e', e, 'echo', JSON.stringify(echo), 'held', [...held].map((x) => x.toString(2).padStart(8, '0').split('').reverse().join('')).join(''), 'probe', JSON.stringify(this.probe), 'flight', this.flight.map((x) => `${x.seq}${x.held ? 'H' : ''}:${x.tries}@${Math.round(x.sentAt)}/${Math.round(x.firstSentAt ?? 0)}`).join(' '));
       if (this.probe && echo?.type === REQ.SYNC && echo.seq === this.probe.nonce) {
         t = Math.max(t, this.probe.sentAt);
+        this.arrived(t);
         this.probe = null;
       }
       this.resendLost(t);
@@ -432,6 +507,7 @@ export class Link {
     }
     this.ackBefore(seq);
     this.flight.shift();
+    this.arrived(p.firstSentAt);
     this.sampleRtt(p);
     this.progress();
     if (p.type === REQ.STREAM_WRITE) this.busyDelay = 1;
@@ -443,6 +519,7 @@ export class Link {
   private ackBefore(seq: number): void {
     while (this.flight.length && !this.flight[0]!.exclusive && this.flight[0]!.seq !== seq && ((seq - this.flight[0]!.seq) & 0xff) <= this.flight.length) {
       const p = this.flight.shift()!;
+      this.arrived(p.firstSentAt);
       this.progress();
       this.settle(p, { status: 0, payload: new Uint8Array(0) });
     }
@@ -452,10 +529,6 @@ export class Link {
     this.lastProgress = performance.now();
     this.rounds = 0;
     this.backoff = 1;
-    if (++this.cwndAcks >= this.cwnd) {
-      this.cwndAcks = 0;
-      this.cwnd = Math.min(64, this.cwnd + 1);
-    }
     if (++this.okStreak >= 8) {
       this.okStreak = 0;
       this.sizeChunk();

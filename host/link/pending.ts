@@ -6,6 +6,8 @@ export interface LinkOptions {
   rtoMs?: number;
   /** Retransmission rounds without progress before the link gives up. */
   maxRetries?: number;
+  /** Bytes not yet known to have arrived, in round trips of the line plus a frame (default 1.5). */
+  lineCapScale?: number;
   /** Cap on frames in flight (default: from the device). */
   windowFrames?: number;
   /** Besides maxRetries rounds, the link gives up only after this long without progress (ms, default 10000: a loaded simulator may pause). */
@@ -29,6 +31,8 @@ export interface Pending {
   tries?: number;
   /** The device's last NAK bitmap says it holds this frame in its reorder buffer. */
   held?: boolean;
+  /** Sent after a frame that was later resent (or before a barrier): its round trip is not a clean sample. */
+  behindLoss?: boolean;
   resolve: (r: Response) => void;
   reject: (e: Error) => void;
   signal?: AbortSignal;
