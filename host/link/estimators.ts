@@ -34,6 +34,46 @@ export class RttEstimator {
   }
 }
 
+/** The link's clock: line time at the transport's rate, the RTT estimate, and the delays built from them. */
+export class LineTiming {
+  readonly rtt = new RttEstimator();
+
+  constructor(
+    private readonly baud: () => number,
+    private readonly o: { rtoMs?: number; lineCapScale?: number } = {},
+  ) {}
+
+  lineMs(bytes: number): number {
+    return (bytes * 10 * 1000) / this.baud();
+  }
+
+  private latency(): number {
+    return Number.isFinite(this.rtt.minLatency) ? this.rtt.minLatency : 5;
+  }
+
+  /**
+   * Bytes allowed on the line unconfirmed: 1.5 (`lineCapScale`) round trips of it plus a frame, and two frames more.
+   * More would only queue in the transport, and a resend would wait behind it.
+   */
+  lineCap(frame: number): number {
+    return 2 * frame + (this.o.lineCapScale ?? 1.5) * ((this.latency() * this.baud()) / 10 / 1000 + frame);
+  }
+
+  /** When an answer to what was just sent is late (ms): 1.5 x (line time of the bytes ahead of it + latency) + 2. */
+  answerMs(unconfirmedBytes: number): number {
+    return 1.5 * (this.lineMs(unconfirmedBytes + 48) + this.latency()) + 2;
+  }
+
+  /** RTO for `queuedBytes` in flight and due as answers; before a sample, from the device FIFO size. */
+  rto(queuedBytes: number, fifoBytes: number): number {
+    return this.rtt.rto(this.lineMs(queuedBytes + 16), this.o.rtoMs ?? 150 + 2 * this.lineMs(fifoBytes * 2));
+  }
+
+  sample(ms: number, frameBytes: number): void {
+    this.rtt.sample(ms, this.lineMs(frameBytes + 16));
+  }
+}
+
 /**
  * Decaying counts (about the last 64 KiB) of wire bytes and frames sent and of frames lost, so the estimate follows
  * a changing line. A frame of n wire bytes is lost with probability 1-(1-p)^n, which gives the byte error rate p.

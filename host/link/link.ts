@@ -1,31 +1,26 @@
 /**
- * Host end of the link protocol (docs/protocol.md): selective repeat over any ByteTransport.
+ * Host end of the link protocol (docs/protocol.md#reliability): selective repeat over any ByteTransport.
  *
- * - Write-like requests are pipelined, at most maxFrames in flight: the device files every frame in the slot of its
- *   seq (its reorder buffer) and executes strictly in seq order, so a lost frame costs only its own resend.
- * - Requests that return data (HELLO, REG_READ, MEM_READ, STREAM_READ) are exclusive: sent alone, so a lost
- *   response is always the device's cached last response and a retransmission never executes twice.
- * - Responses and NAKs are cumulative acks. Every NAK carries the bitmap of frames the device holds. A held frame
- *   proves that everything sent before its first copy has arrived, so a frame still missing whose last copy went out
- *   earlier was lost: only those are resent. The device sends a NAK (a hole report) when a frame arrives ahead of a
- *   gap; the host sends a SYNC probe when it has resent frames and cannot send more, or when answers are late.
- * - A retransmission timer backs off exponentially; after `maxRetries` rounds or when a request's AbortSignal
- *   fires, every pending request fails with a TransportError naming the transport.
- * - Flow control: a STREAM_WRITE that does not fit its channel FIFO is answered BUSY, and the device then bounces
- *   every non-read request until one carries RESUME. The host collects the bounced requests, lets reads (e.g. event
- *   polls) through meanwhile, and resends the bounced ones in their original order, the first flagged RESUME.
- * - Timeouts end in a barrier: the host stops sending and sends SYNC, which the device always answers with a NAK
- *   echoing SYNC's nonce. Bytes travel in order, so when that answer arrives every frame sent before it has been
- *   filed, executed or lost, and nothing stale is left on the line. If the device holds none of the rest, they are
- *   renumbered from `expected` and split to the current chunk; otherwise the missing ones are resent as they are.
- *   A sequence number is never reused while an old frame carrying it may still arrive.
- * - Frame size adapts: bulk writes are split at transmission to a chunk sized from the measured byte error rate.
+ * - Write-like requests are pipelined, at most maxFrames in flight (the device's reorder window) and at most about
+ *   1.5 round trips of the line unconfirmed. Requests that return data are sent alone (a lost response is the
+ *   device's cached one, so nothing executes twice).
+ * - Responses and NAKs are cumulative acks; NAKs carry the held bitmap. A frame still missing whose last copy went out
+ *   before a copy that arrived was lost: only those are resent (hole reports, probes: selective.ts).
+ * - Pipelined writes never stop for a timeout: late answers draw a probe (a SYNC that stops nothing). A request sent
+ *   alone, or a frame too long for the line behind held ones, gets a barrier: stop, SYNC, then renumber from
+ *   `expected` (after a HELLO that empties the reorder buffer, if it held frames).
+ * - Flow control: bounced requests wait in `Bounced` (stall.ts) and go again in order, the first flagged RESUME.
+ * - Bulk writes are split at transmission to a chunk sized from the measured byte error rate (estimators.ts).
+ * - After `maxRetries` unanswered rounds and `giveUpMs`, or when a request's AbortSignal fires, every pending
+ *   request fails with a TransportError naming the transport.
  */
-import { NAK, NAK_FIXED_BYTES, REQ, REQ_HEADER, RESP_BIT, RESP_HEADER, RESUME_BIT, STATUS, STATUS_TEXT } from '../../generator/link/protocol';
+import { NAK, REQ, REQ_HEADER, RESP_BIT, RESP_HEADER, RESUME_BIT, STATUS } from '../../generator/link/protocol';
 import { encodeFrame, FrameDecoder } from './codec';
-import { LossEstimator, RttEstimator } from './estimators';
+import { LineTiming, LossEstimator } from './estimators';
 import { fragments, splitOff, splittable } from './fragment';
-import { TYPE_NAMES, isExclusive, isRead, type LinkOptions, type LinkStats, type Pending, type Response } from './pending';
+import { TYPE_NAMES, abortError, isExclusive, isRead, settle, type LinkOptions, type LinkStats, type Pending, type Response } from './pending';
+import { Bounced } from './stall';
+import { internalRequest, lostFrames, markHeld, parseNak, tooBig, unconfirmedBytes, type Nak } from './selective';
 import { TransportError, type ByteTransport } from './transport';
 
 export type { LinkOptions, LinkStats, Response } from './pending';
@@ -48,14 +43,11 @@ export class Link {
   private arrivedUpTo = -Infinity;
   private okStreak = 0;
   private orderCount = 0;
-  private bounced: Pending[] = [];
-  private resumeAt = 0;
-  private busyDelay = 1;
-  private resumeTimer: NodeJS.Timeout | null = null;
+  private readonly bounced = new Bounced();
   /** Outstanding SYNC barrier (nonce = its seq byte); nothing else is sent while it is set. */
   private sync: { nonce: number; sentAt: number } | null = null;
   private syncNonce = Math.floor(Math.random() * 256);
-  private readonly rtt = new RttEstimator();
+  private readonly clock: LineTiming;
   private readonly loss = new LossEstimator();
   private lastProgress = performance.now();
   /** Device limits; conservative until HELLO + link_caps are known. */
@@ -72,6 +64,7 @@ export class Link {
     readonly transport: ByteTransport,
     private readonly opts: LinkOptions = {},
   ) {
+    this.clock = new LineTiming(() => transport.baud, opts);
     this.decoder = new FrameDecoder((f) => this.onFrame(f), 8192);
     transport.onData((d) => {
       this.stats.bytesReceived += d.length;
@@ -93,34 +86,14 @@ export class Link {
     this.chunk = this.maxRequest;
   }
 
-  private lineMs(bytes: number): number {
-    return (bytes * 10 * 1000) / this.transport.baud;
-  }
-
-  /** Frames allowed in flight: the device's reorder window (seqs expected .. expected + maxFrames - 1). */
-  private windowFrames(): number {
-    return Math.min(this.opts.windowFrames ?? 64, this.maxFrames);
-  }
-
-  /**
-   * Bytes sent but not yet known to have arrived (not held, not acked), allowed on the line: 1.5 round trips of the
-   * line plus two frames. More would only queue in the transport, and a resend would wait behind it.
-   */
+  /** Unconfirmed bytes allowed on the line: more would only queue in the transport, and a resend would wait behind it. */
   private lineCap(): number {
-    const frame = this.chunk + REQ_HEADER + 8;
-    const lat = Number.isFinite(this.rtt.minLatency) ? this.rtt.minLatency : 5;
-    return 2 * frame + (this.opts.lineCapScale ?? 1.5) * ((lat * this.transport.baud) / 10 / 1000 + frame);
+    return this.clock.lineCap(this.chunk + REQ_HEADER + 8);
   }
 
-  /** Frames sent after the latest copy known to have arrived, and not held: what may still be on the line. */
   /** How long an answer to what was just sent may take: the line time of what is unconfirmed, and the latency. */
   private answerMs(): number {
-    const lat = Number.isFinite(this.rtt.minLatency) ? this.rtt.minLatency : 5;
-    return 1.5 * (this.lineMs(this.unconfirmedBytes() + 48) + lat) + 2;
-  }
-
-  private unconfirmedBytes(): number {
-    return this.flight.reduce((s, p) => s + (p.held || p.sentAt <= this.arrivedUpTo ? 0 : p.wire.length), 0);
+    return this.clock.answerMs(unconfirmedBytes(this.flight, this.arrivedUpTo));
   }
 
   /** A copy sent at t (or later) arrived: everything sent before t has arrived or was lost. */
@@ -128,18 +101,16 @@ export class Link {
     if (t !== undefined && t > this.arrivedUpTo) this.arrivedUpTo = t;
   }
 
+  /** Never below twice the line time of what is in flight and of the answers due (a paced line queues it all). */
   private rto(): number {
-    const initial = this.opts.rtoMs ?? 150 + 2 * this.lineMs(this.rxFifoBytes * 2);
-    // Never below twice the line time of what is in flight and of the answers due (a paced line queues it all),
-    // but no more: every timeout costs a round of this on a noisy line.
-    const answers = this.flight.reduce((n, p) => n + (p.exclusive ? this.maxPayload + 16 : 16), 0);
-    return this.rtt.rto(this.lineMs(this.inFlightBytes() + answers + 16), initial) * this.backoff;
+    const queued = this.flight.reduce((n, p) => n + p.wire.length + (p.exclusive ? this.maxPayload + 16 : 16), 0);
+    return this.clock.rto(queued, this.rxFifoBytes) * this.backoff;
   }
 
   /** Karn, and never behind a lost frame: a frame held behind a hole would sample the hole's repair time. */
   private sampleRtt(p: Pending): void {
     if ((p.tries ?? 1) !== 1 || p.held || p.behindLoss || this.lastResendAt >= p.sentAt) return;
-    this.rtt.sample(performance.now() - p.sentAt, this.lineMs(p.wire.length + 16));
+    this.clock.sample(performance.now() - p.sentAt, p.wire.length);
   }
 
   /** Sends one request; resolves with the device's response. */
@@ -151,8 +122,8 @@ export class Link {
     return new Promise<Response>((resolve, reject) => {
       const p: Pending = { type, body: payload, wire: new Uint8Array(0), exclusive, seq: -1, sentAt: 0, resolve, reject, signal: opts.signal, order: this.orderCount++, resume: false };
       if (opts.signal) {
-        if (opts.signal.aborted) return reject(this.abortError(p));
-        p.onAbort = () => this.fail(this.abortError(p));
+        if (opts.signal.aborted) return reject(abortError(p, this.name, this.rounds));
+        p.onAbort = () => this.fail(abortError(p, this.name, this.rounds));
         opts.signal.addEventListener('abort', p.onAbort, { once: true });
       }
       this.queue.push(p);
@@ -160,44 +131,26 @@ export class Link {
     });
   }
 
-  private abortError(p: Pending): Error {
-    const why = p.signal?.reason instanceof Error && p.signal.reason.name !== 'TimeoutError' && p.signal.reason.name !== 'AbortError' ? `: ${p.signal.reason.message}` : '';
-    const at = p.seq >= 0 ? ` (seq ${p.seq}, ${this.rounds} retransmission round(s))` : ' (never sent: window full)';
-    return new TransportError(this.name, `device did not answer ${TYPE_NAMES[p.type] ?? p.type}${at} before the deadline${why}; is the board running this design?`);
-  }
-
-  private inFlightBytes(): number {
-    return this.flight.reduce((s, p) => s + p.wire.length, 0);
-  }
-
   private pump(): void {
     if (this.sync) return this.arm();
     if (this.bounced.length && !this.failed) {
-      const now = performance.now();
-      if (this.flight.length === 0 && now >= this.resumeAt) {
-        this.bounced.sort((a, b) => a.order - b.order);
-        this.bounced[0]!.resume = true;
-        this.queue.unshift(...this.bounced);
-        this.bounced = [];
-      } else {
+      const due = this.bounced.takeDue(this.flight.length === 0);
+      if (due) this.queue.unshift(...due);
+      else {
         // Stalled: only reads pass (they drain the device's outputs, which is what frees its inputs).
         const i = this.queue.findIndex((q) => isRead(q));
         if (i >= 0 && this.flight.length === 0) this.transmit(this.queue.splice(i, 1)[0]!);
-        if (!this.resumeTimer)
-          this.resumeTimer = setTimeout(() => {
-            this.resumeTimer = null;
-            this.pump();
-          }, Math.max(1, this.resumeAt - now));
-        this.arm();
-        return;
+        this.bounced.wake(() => this.pump());
+        return this.arm();
       }
     }
     while (this.queue.length && !this.failed) {
       const p = this.queue[0]!;
       if (this.flight.length && (p.exclusive || this.flight[0]!.exclusive)) return;
-      if (this.flight.length >= this.windowFrames()) { (this as any).dbgW = ((this as any).dbgW ?? 0) + 1; break; }
+      // At most the device's reorder window (seqs expected .. expected + maxFrames - 1).
+      if (this.flight.length >= Math.min(this.opts.windowFrames ?? 64, this.maxFrames)) break;
       this.splitHead();
-      if (this.flight.length && this.unconfirmedBytes() + this.queue[0]!.body.length > this.lineCap()) { (this as any).dbgC = ((this as any).dbgC ?? 0) + 1; break; }
+      if (this.flight.length && unconfirmedBytes(this.flight, this.arrivedUpTo) + this.queue[0]!.body.length > this.lineCap()) break;
       this.transmit(this.queue.shift()!);
     }
     // Resent frames and no room for more: nothing new will draw a hole report, so ask for the held bitmap.
@@ -233,10 +186,7 @@ export class Link {
 
   private bounce(p: Pending): void {
     this.stats.busy++;
-    p.resume = false;
-    this.bounced.push(p);
-    this.resumeAt = performance.now() + this.busyDelay;
-    this.busyDelay = Math.min(20, this.busyDelay * 2);
+    this.bounced.add(p);
     this.progress();
   }
 
@@ -247,8 +197,12 @@ export class Link {
     this.stats.bytesSent += p.wire.length;
     this.sentSinceProbe = true;
     this.lastTxAt = p.sentAt;
+    this.write(p.wire);
+  }
+
+  private write(wire: Uint8Array): void {
     try {
-      this.transport.write(p.wire);
+      this.transport.write(wire);
     } catch (e) {
       this.fail(e instanceof Error ? e : new Error(String(e)));
     }
@@ -272,7 +226,7 @@ export class Link {
         if (!this.timeoutRound(now)) return;
       }
       const head = this.flight[0]!;
-      if (this.tooBig(head) && now - head.sentAt >= this.rto() / 2) {
+      if (tooBig(head, this.chunk) && now - head.sentAt >= this.rto() / 2) {
         this.onLoss();
         this.sendSync();
       } else if (!this.probe && now - this.lastTxAt >= this.answerMs() * this.backoff) {
@@ -333,11 +287,7 @@ export class Link {
   private writeSync(nonce: number): void {
     const wire = encodeFrame([REQ.SYNC, nonce]);
     this.stats.bytesSent += wire.length;
-    try {
-      this.transport.write(wire);
-    } catch (e) {
-      this.fail(e instanceof Error ? e : new Error(String(e)));
-    }
+    this.write(wire);
   }
 
   /**
@@ -367,36 +317,20 @@ export class Link {
     }
     this.markHeld(e, held);
     const anyHeld = this.flight.some((p) => p.held);
-    if (anyHeld && !this.flight.some((p) => !p.held && this.tooBig(p))) {
+    if (anyHeld && !this.flight.some((p) => !p.held && tooBig(p, this.chunk))) {
       for (const p of this.flight) if (!p.held) this.resend(p);
     } else {
       this.refragment(e);
       // Held frames keep their seqs, so a missing frame too long for the line could not be split: drop the held
       // ones with a HELLO (it clears the reorder buffer and sets expected), then send everything again, split.
-      if (anyHeld) this.queue.unshift(this.internal(REQ.HELLO));
+      if (anyHeld) this.queue.unshift(internalRequest(REQ.HELLO));
     }
     this.pump();
   }
 
-  /** A frame that keeps getting lost and is much longer than the current chunk: worth a barrier to split it. */
-  private tooBig(p: Pending): boolean {
-    return (p.tries ?? 1) >= 3 && splittable(p) && p.body.length > 1.5 * this.chunk + 4;
-  }
-
-  /** A request of the link's own (no caller waits for it). */
-  private internal(type: number): Pending {
-    const noop = (): void => undefined;
-    return { type, body: new Uint8Array(0), wire: new Uint8Array(0), exclusive: isExclusive(type), seq: -1, sentAt: 0, resolve: noop, reject: noop, order: -1, resume: false };
-  }
-
-  /** Marks the in-flight frames the device holds; returns the latest first transmission among them. */
+  /** Marks the frames the device holds; a held copy proves everything sent before its first copy arrived. */
   private markHeld(e: number, held: Uint8Array): number {
-    let t = -Infinity;
-    for (const p of this.flight) {
-      const k = (p.seq - e) & 0xff;
-      p.held = !p.exclusive && k < 8 * held.length && ((held[k >> 3]! >> (k & 7)) & 1) === 1;
-      if (p.held) t = Math.max(t, p.firstSentAt ?? p.sentAt);
-    }
+    const t = markHeld(this.flight, e, held);
     this.arrived(t);
     return t;
   }
@@ -404,9 +338,9 @@ export class Link {
   /** Resends every frame still missing whose last copy went out before `t` (bytes arrive in order: it was lost). */
   private resendLost(t: number): void {
     if (this.sync) return; // a barrier is out: nothing may follow the SYNC
-    const lost = this.flight.filter((p) => !p.held && !p.exclusive && p.sentAt < t);
+    const lost = lostFrames(this.flight, t);
     if (!lost.length) return;
-    if (lost.some((p) => this.tooBig(p))) {
+    if (lost.some((p) => tooBig(p, this.chunk))) {
       this.onLoss();
       return this.sendSync();
     }
@@ -455,42 +389,40 @@ export class Link {
     this.chunk = this.loss.chunk(this.maxRequest);
   }
 
+  private onNak({ expected: e, stalled, stallSeq, echo, held }: Nak): void {
+    const isSync = echo?.type === REQ.SYNC;
+    if (this.sync && isSync && echo.seq === this.sync.nonce) {
+      this.progress();
+      return this.barrier(e, stalled, stallSeq, held);
+    }
+    if (this.flight[0]?.exclusive) {
+      // A NAK cannot ack a request that returns data; only its (cached) response can. Resend it if it is due.
+      if (!this.sync && (this.flight[0].seq === e || this.flight[0].seq === ((e - 1) & 0xff))) this.fastRetransmit(e);
+      return;
+    }
+    if (stalled) {
+      // Stalled since stall_seq: before it done, from it up to `expected` bounced.
+      this.ackBefore(stallSeq);
+      this.bounceBefore(e);
+    } else this.ackBefore(e);
+    let t = this.markHeld(e, held);
+    if (this.probe && isSync && echo.seq === this.probe.nonce) {
+      // Everything sent before the probe has arrived or was lost.
+      t = Math.max(t, this.probe.sentAt);
+      this.arrived(t);
+      this.probe = null;
+    }
+    this.resendLost(t);
+  }
+
   private onFrame(f: Uint8Array): void {
     if (f.length < 2) return;
     this.backoff = 1; // the line works: time out at the normal pace
     const type = f[0]!;
     if (type === NAK) {
       this.stats.naks++;
-      const e = f[1]!;
-      const stalled = f.length >= 4 && f[2] !== 0;
-      const echo = f.length >= NAK_FIXED_BYTES ? { type: f[4]!, seq: f[5]! } : null;
-      const held = f.subarray(NAK_FIXED_BYTES);
-      if (this.sync && echo?.type === REQ.SYNC && echo.seq === this.sync.nonce) {
-        this.progress();
-        this.barrier(e, stalled, f[3]!, held);
-        return;
-      }
-      if (this.flight[0]?.exclusive) {
-        // A NAK cannot ack a request that returns data; only its (cached) response can. Resend it if it is due.
-        if (!this.sync && (this.flight[0].seq === e || this.flight[0].seq === ((e - 1) & 0xff))) this.fastRetransmit(e);
-        this.pump();
-        return;
-      }
-      if (stalled) {
-        // Stalled since stall_seq: before it done, from it up to `expected` bounced.
-        this.ackBefore(f[3]!);
-        this.bounceBefore(e);
-      } else this.ackBefore(e);
-      let t = this.markHeld(e, held);
-      if (process.env.LINK_DEBUG) console.log('NAK', Math.round(performance.now()), 'e', e, 'echo', JSON.stringify(echo), 'held', [...held].map((x) => x.toString(2).padStart(8, '0').split('').reverse().join('')).join(''), 'probe', JSON.stringify(this.probe), 'flight', this.flight.map((x) => `${x.seq}${x.held ? 'H' : ''}:${x.tries}@${Math.round(x.sentAt)}/${Math.round(x.firstSentAt ?? 0)}`).join(' '));
-      if (this.probe && echo?.type === REQ.SYNC && echo.seq === this.probe.nonce) {
-        t = Math.max(t, this.probe.sentAt);
-        this.arrived(t);
-        this.probe = null;
-      }
-      this.resendLost(t);
-      this.pump();
-      return;
+      this.onNak(parseNak(f));
+      return this.pump();
     }
     if (!(type & RESP_BIT) || f.length < RESP_HEADER) return;
     const seq = f[1]!;
@@ -502,16 +434,15 @@ export class Link {
       this.ackBefore(f[RESP_HEADER]!);
       this.bounceBefore(seq);
       this.bounce(this.flight.shift()!);
-      this.pump();
-      return;
+      return this.pump();
     }
     this.ackBefore(seq);
     this.flight.shift();
     this.arrived(p.firstSentAt);
     this.sampleRtt(p);
     this.progress();
-    if (p.type === REQ.STREAM_WRITE) this.busyDelay = 1;
-    this.settle(p, { status: f[2]!, payload: f.subarray(RESP_HEADER) });
+    if (p.type === REQ.STREAM_WRITE) this.bounced.ok();
+    settle(p, { status: f[2]!, payload: f.subarray(RESP_HEADER) }, this.name);
     this.pump();
   }
 
@@ -521,7 +452,7 @@ export class Link {
       const p = this.flight.shift()!;
       this.arrived(p.firstSentAt);
       this.progress();
-      this.settle(p, { status: 0, payload: new Uint8Array(0) });
+      settle(p, { status: 0, payload: new Uint8Array(0) }, this.name);
     }
   }
 
@@ -535,16 +466,6 @@ export class Link {
     }
   }
 
-  private settle(p: Pending, r: Response): void {
-    if (p.group) {
-      if (p.group.failed) return;
-      if (r.status !== 0) p.group.failed = true;
-      else if (--p.group.left > 0) return;
-    }
-    if (p.onAbort) p.signal?.removeEventListener('abort', p.onAbort);
-    if (r.status !== 0) p.reject(new Error(`link ${this.name}: device refused ${TYPE_NAMES[p.type] ?? p.type}: ${STATUS_TEXT[r.status] ?? `status ${r.status}`}`));
-    else p.resolve(r);
-  }
 
   /** Fails every pending request; the link is unusable afterwards. */
   fail(e: Error): void {
@@ -553,16 +474,13 @@ export class Link {
     this.sync = null;
     this.probe = null;
     if (this.timer) clearTimeout(this.timer);
-    if (this.resumeTimer) clearTimeout(this.resumeTimer);
     this.timer = null;
-    this.resumeTimer = null;
-    for (const p of [...this.flight, ...this.queue, ...this.bounced]) {
+    for (const p of [...this.flight, ...this.queue, ...this.bounced.clear()]) {
       if (p.onAbort) p.signal?.removeEventListener('abort', p.onAbort);
       p.reject(e);
     }
     this.flight.length = 0;
     this.queue.length = 0;
-    this.bounced = [];
   }
 
   /** Waits until everything queued has been acknowledged. */

@@ -1,5 +1,6 @@
 /** What the link keeps per request, and its options and counters (host/link/link.ts). */
-import { REQ } from '../../generator/link/protocol';
+import { REQ, STATUS_TEXT } from '../../generator/link/protocol';
+import { TransportError } from './transport';
 
 export interface LinkOptions {
   /** Base retransmission timeout in ms (default: derived from the line rate and the window). */
@@ -68,4 +69,23 @@ export function isExclusive(type: number): boolean {
 
 export function isRead(p: Pending): boolean {
   return p.type === REQ.REG_READ || p.type === REQ.MEM_READ || p.type === REQ.STREAM_READ;
+}
+
+/** Resolves or rejects a request; fragments share their request's promise, which settles with the last of them. */
+export function settle(p: Pending, r: Response, link: string): void {
+  if (p.group) {
+    if (p.group.failed) return;
+    if (r.status !== 0) p.group.failed = true;
+    else if (--p.group.left > 0) return;
+  }
+  if (p.onAbort) p.signal?.removeEventListener('abort', p.onAbort);
+  if (r.status !== 0) p.reject(new Error(`link ${link}: device refused ${TYPE_NAMES[p.type] ?? p.type}: ${STATUS_TEXT[r.status] ?? `status ${r.status}`}`));
+  else p.resolve(r);
+}
+
+/** The error of a request whose AbortSignal fired. */
+export function abortError(p: Pending, transport: string, rounds: number): Error {
+  const why = p.signal?.reason instanceof Error && p.signal.reason.name !== 'TimeoutError' && p.signal.reason.name !== 'AbortError' ? `: ${p.signal.reason.message}` : '';
+  const at = p.seq >= 0 ? ` (seq ${p.seq}, ${rounds} retransmission round(s))` : ' (never sent: window full)';
+  return new TransportError(transport, `device did not answer ${TYPE_NAMES[p.type] ?? p.type}${at} before the deadline${why}; is the board running this design?`);
 }
