@@ -52,11 +52,11 @@ export class LineTiming {
   }
 
   /**
-   * Bytes allowed on the line unconfirmed: 1.5 (`lineCapScale`) round trips of it plus a frame, and two frames more.
+   * Bytes allowed on the line unconfirmed: 4 (`lineCapScale`) x (a round trip of it plus a frame), and two frames more.
    * More would only queue in the transport, and a resend would wait behind it.
    */
   lineCap(frame: number): number {
-    return 2 * frame + (this.o.lineCapScale ?? 1.5) * ((this.latency() * this.baud()) / 10 / 1000 + frame);
+    return 2 * frame + (this.o.lineCapScale ?? 4) * ((this.latency() * this.baud()) / 10 / 1000 + frame);
   }
 
   /** When an answer to what was just sent is late (ms): 1.5 x (line time of the bytes ahead of it + latency) + 2. */

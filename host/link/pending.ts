@@ -7,7 +7,7 @@ export interface LinkOptions {
   rtoMs?: number;
   /** Retransmission rounds without progress before the link gives up. */
   maxRetries?: number;
-  /** Bytes not yet known to have arrived, in round trips of the line plus a frame (default 1.5). */
+  /** Bytes not yet known to have arrived, in round trips of the line plus a frame (default 4). */
   lineCapScale?: number;
   /** Cap on frames in flight (default: from the device). */
   windowFrames?: number;
