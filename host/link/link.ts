@@ -2,7 +2,7 @@
  * Host end of the link protocol (docs/protocol.md#reliability): selective repeat over any ByteTransport.
  *
  * - Write-like requests are pipelined, at most maxFrames in flight (the device's reorder window) and at most about
- *   1.5 round trips of the line unconfirmed. Requests that return data are sent alone (a lost response is the
+ *   4 round trips of the line unconfirmed. Requests that return data are sent alone (a lost response is the
  *   device's cached one, so nothing executes twice).
  * - Responses and NAKs are cumulative acks; NAKs carry the held bitmap. A frame still missing whose last copy went out
  *   before a copy that arrived was lost: only those are resent (hole reports, probes: selective.ts).
