@@ -7,7 +7,12 @@
  * simulate 12M cycles/s and measures the simulator instead; `bytes` bridges the pty bytes straight into the link's
  * frame receiver and out of its encoder (framing, CRC, sequence numbers, acks and flow control all in RTL), so the
  * pacing at the declared baud is the only line limit.
+ *
+ * Each row then sends numbered events (24-bit beats through the test core's +1 loopback) over the same faulty line
+ * and counts those lost, duplicated or reordered: the protocol's guarantees, measured where throughput is.
+ * `--frames N` / `--slot B` set the reorder buffer (maxFrames slots of B bytes; default: the link defaults).
  */
+import { LINK_DEFAULTS } from '../generator/link/config';
 import { linkTestCore } from '../generator/link/testcore';
 import { Device } from '../host/link/device';
 import { FramedOps } from '../host/link/ops';
@@ -28,10 +33,32 @@ interface Row {
   fractionOfLine: number;
   /** Simulated cycles per payload byte. */
   cyclesPerByte: number;
-  /** NAK-driven go-back rounds and SYNC barriers (timeouts). */
-  goBacks: number;
+  /** NAK-driven selective resend rounds, non-blocking SYNC probes, SYNC barriers (timeouts of lone requests). */
+  selectiveRounds: number;
+  probes: number;
   syncs: number;
   naks: number;
+  framesRetransmitted: number;
+  /** Numbered events sent after the transfer, and how many came back lost, duplicated or out of order. */
+  events: number;
+  lost: number;
+  duplicated: number;
+  reordered: number;
+}
+
+/** Sends n numbered beats through the +1 loopback and counts what comes back wrong. */
+async function checkEvents(dev: Device, n: number): Promise<Pick<Row, 'events' | 'lost' | 'duplicated' | 'reordered'>> {
+  const sent = Array.from({ length: n }, (_, i) => i);
+  const got: number[] = [];
+  const collect = dev.collectStream('words_out', n, { signal: AbortSignal.timeout(120_000), onBeats: (b) => got.push(...b.data.map((x) => Number(x) - 1)) }).catch(() => undefined);
+  await dev.writeStream('words_in', sent, { last: sent.map((i) => i % 6 === 5) });
+  await collect;
+  await new Promise((r) => setTimeout(r, 50));
+  got.push(...(await dev.readStream('words_out')).data.map((x) => Number(x) - 1)); // anything trailing is a duplicate
+  const seen = new Set(got);
+  let reordered = 0;
+  for (let i = 1; i < got.length; i++) if (got[i]! < got[i - 1]!) reordered++;
+  return { events: n, lost: sent.filter((i) => !seen.has(i)).length, duplicated: got.length - seen.size, reordered };
 }
 
 async function measure(b: VirtualBoardBuild, phy: Row['phy'], pty: PtyPair, baud: number, faultRate: number, bytes: number): Promise<Row> {
@@ -50,10 +77,12 @@ async function measure(b: VirtualBoardBuild, phy: Row['phy'], pty: PtyPair, baud
     await dev.writeMemory(0, words, { verify: false });
     const seconds = (performance.now() - t0) / 1000;
     const cycles = board.cycles - c0;
+    const st = { ...ops.link.stats }; // the transfer only (the checks below also use the link)
     // Spot-check the data (the tests verify everything; a bench must not report a fast wrong transfer).
     const at = rng.int(0, words.length - 64);
     const back = await dev.readMemory(at, 64);
     for (let i = 0; i < 64; i++) if (back[i] !== words[at + i]) throw new Error(`bench link: word ${at + i} read back wrong`);
+    const ev = await checkEvents(dev, 384);
     return {
       phy,
       baud,
@@ -62,9 +91,12 @@ async function measure(b: VirtualBoardBuild, phy: Row['phy'], pty: PtyPair, baud
       seconds,
       fractionOfLine: bytes / seconds / (baud / 10),
       cyclesPerByte: cycles / bytes,
-      goBacks: ops.link.stats.goBacks - s0.goBacks,
-      syncs: ops.link.stats.syncs - s0.syncs,
-      naks: ops.link.stats.naks - s0.naks,
+      selectiveRounds: st.selectiveRounds - s0.selectiveRounds,
+      probes: st.probes - s0.probes,
+      syncs: st.syncs - s0.syncs,
+      naks: st.naks - s0.naks,
+      framesRetransmitted: st.framesRetransmitted - s0.framesRetransmitted,
+      ...ev,
     };
   } finally {
     await dev.close();
@@ -75,9 +107,16 @@ async function measure(b: VirtualBoardBuild, phy: Row['phy'], pty: PtyPair, baud
 
 export async function main(argv: string[]): Promise<void> {
   const quick = argv.includes('--quick');
+  const arg = (name: string): number | undefined => {
+    const i = argv.indexOf(name);
+    return i >= 0 ? Number(argv[i + 1]) : undefined;
+  };
+  const frames = arg('--frames') ?? LINK_DEFAULTS.maxFrames;
+  const slot = arg('--slot') ?? LINK_DEFAULTS.rxFifoBytes / LINK_DEFAULTS.maxFrames;
+  const link = { simClocksPerBit: 4, maxFrames: frames, rxFifoBytes: frames * slot };
   const core = (): ReturnType<typeof linkTestCore> => linkTestCore({ memWords: 65536 });
-  const uart = await buildVirtualBoard(core(), { design: 'linktest', memWords: 65536 }, { simClocksPerBit: 4 });
-  const bytesBoard = await buildVirtualBoard(core(), { design: 'linktest', memWords: 65536, phy: 'bytes' }, { simClocksPerBit: 4 });
+  const uart = await buildVirtualBoard(core(), { design: 'linktest', memWords: 65536 }, link);
+  const bytesBoard = await buildVirtualBoard(core(), { design: 'linktest', memWords: 65536, phy: 'bytes' }, link);
   const pty = await PtyPair.open();
   const rows: Row[] = [];
   const slow = quick ? 16_384 : 65_536;
@@ -103,13 +142,14 @@ export async function main(argv: string[]): Promise<void> {
         { x: 'bytes corrupted / dropped / duplicated per direction (%)', y: 'fraction of line rate', logX: true, logY: true },
       ),
     );
-  report(argv, { bench: 'link', clocksPerBit: uart.cfg.clocksPerBit, rows, plot: plot ?? null }, () =>
+  report(argv, { bench: 'link', clocksPerBit: uart.cfg.clocksPerBit, reorderFrames: frames, slotBytes: slot, rows, plot: plot ?? null }, () =>
     [
       'bulk MEM_WRITE over serialport <-> socat pty <-> Verilator virtual board, bridge paced at the line rate',
+      `reorder buffer: ${frames} frames x ${slot} B; then ${rows[0]?.events ?? 0} numbered events per row through the faulty line`,
       `phy uart: the generated UART at ${uart.cfg.clocksPerBit} clocks/bit in the loop; phy bytes: pty bytes straight into the link RTL (no UART)`,
       table(
-        ['phy', 'baud', 'byte fault rate', 'payload B', 's', 'fraction of line rate', 'sim cycles/B', 'go-backs', 'syncs (timeouts)', 'NAKs'],
-        rows.map((r) => [r.phy, r.baud, r.faultRate, r.payloadBytes, r.seconds, r.fractionOfLine, r.cyclesPerByte, r.goBacks, r.syncs, r.naks]),
+        ['phy', 'baud', 'byte fault rate', 'payload B', 's', 'fraction of line rate', 'sim cycles/B', 'resend rounds', 'probes', 'syncs', 'NAKs', 'frames resent', 'lost', 'dup', 'reordered'],
+        rows.map((r) => [r.phy, r.baud, r.faultRate, r.payloadBytes, r.seconds, r.fractionOfLine, r.cyclesPerByte, r.selectiveRounds, r.probes, r.syncs, r.naks, r.framesRetransmitted, r.lost, r.duplicated, r.reordered]),
       ),
     ].join('\n'),
   );

@@ -15,9 +15,9 @@ export interface LinkParams {
   simClocksPerBit?: number;
   /** Largest request/response payload in bytes (after the header). */
   maxPayload?: number;
-  /** Receive FIFO (whole frames, before execution) in bytes; bounds the host's bytes in flight. */
+  /** Reorder buffer in bytes: maxFrames slots of rxFifoBytes / maxFrames bytes (the longest request body). */
   rxFifoBytes?: number;
-  /** Frames the receive FIFO can hold at once. */
+  /** Slots of the reorder buffer: the selective-repeat window in frames (docs/protocol.md#reliability). */
   maxFrames?: number;
 }
 
@@ -36,6 +36,8 @@ export interface LinkConfig {
   rxFifoBytes: number;
   fifoAddrBits: number;
   maxFrames: number;
+  /** Bytes per reorder slot (rxFifoBytes / maxFrames): the longest request body the device accepts. */
+  slotBytes: number;
   frameCountBits: number;
   /** Largest unstuffed frame: header + payload + CRC. */
   maxFrameBytes: number;
@@ -66,9 +68,11 @@ export function linkConfig(p: LinkParams = {}): LinkConfig {
   const rxFifoBytes = p.rxFifoBytes ?? LINK_DEFAULTS.rxFifoBytes;
   requirePow2('rxFifoBytes', rxFifoBytes);
   const maxFrameBytes = REQ_HEADER + maxPayload + CRC_BYTES;
-  if (rxFifoBytes < 2 * maxFrameBytes) throw new ConfigError('rxFifoBytes', `must hold two largest frames (>= ${2 * maxFrameBytes})`, rxFifoBytes);
   const maxFrames = p.maxFrames ?? LINK_DEFAULTS.maxFrames;
   requirePow2('maxFrames', maxFrames);
+  if (maxFrames < 2 || maxFrames > 64) throw new ConfigError('maxFrames', 'must be 2..64 (selective-repeat window; seqs are 8 bits)', maxFrames);
+  const slotBytes = rxFifoBytes / maxFrames;
+  if (slotBytes < 32) throw new ConfigError('rxFifoBytes', `gives ${slotBytes}-byte reorder slots for ${maxFrames} frames; needs >= 32 (rxFifoBytes >= ${32 * maxFrames})`, rxFifoBytes);
   let clocksPerBit: number;
   let simulated = false;
   if (p.simClocksPerBit !== undefined) {
@@ -89,6 +93,7 @@ export function linkConfig(p: LinkParams = {}): LinkConfig {
     rxFifoBytes,
     fifoAddrBits: clog2(rxFifoBytes),
     maxFrames,
+    slotBytes,
     frameCountBits: clog2(maxFrames),
     maxFrameBytes,
     lenBits: clog2(maxFrameBytes + 1) + 1,

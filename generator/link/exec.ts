@@ -8,12 +8,14 @@
  *   seq == expected - 1              resend the cached response
  *   anything else                    NAK carrying `expected` (all before it are done)
  *   SYNC (any seq)                   NAK echoing SYNC and its seq; nothing executes, the cache is kept
+ * Every NAK ends with the receiver's held bitmap (bit k: seq expected + k is in the reorder buffer). When idle with a
+ * hole pending (a frame was filed ahead of `expected`), it sends a NAK echoing NAK_HOLE and that frame's seq.
  */
 import { Module, cat, lit, mux, select, type Block, type Expr } from '../hdl';
 import { bitsFor } from '../util/errors';
 import type { LinkConfig } from './config';
 import { crcByte } from './crc';
-import { CRC_BITS, CRC_INIT, CRC_XOROUT, ESC, ESC_XOR, FLAG, MEM_WORD_BYTES, NAK, REQ, RESP_BIT, RESP_HEADER, RESUME_BIT, STATUS } from './protocol';
+import { CRC_BITS, CRC_INIT, CRC_XOROUT, ESC, ESC_XOR, FLAG, MEM_WORD_BYTES, NAK, NAK_FIXED_BYTES, NAK_HOLE, REQ, RESP_BIT, RESP_HEADER, RESUME_BIT, STATUS, nakBitmapBytes } from './protocol';
 
 /** Argument bytes each request type carries before its data. */
 export const ARG_BYTES: Record<number, number> = {
@@ -26,8 +28,6 @@ export const ARG_BYTES: Record<number, number> = {
   [REQ.STREAM_READ]: 3,
 };
 const MAX_ARGS = 6;
-/** NAK frame: [0xFF, expected, stalled, stall_seq, req_type, req_seq] (the last two echo the request, e.g. SYNC's nonce). */
-const NAK_BYTES = 6;
 
 export interface ExecChannels {
   /** Host-to-device channels (count only: bytes flow into the hub). */
@@ -50,12 +50,21 @@ const P = { IDLE: 0, FLAG0: 1, FETCH: 2, USE: 3, CRC: 4, FLAG1: 5 } as const;
 export function linkExecModule(cfg: LinkConfig, ch: ExecChannels, name = 'link_exec'): Module {
   const m = new Module(name, { doc: `link executor: ${ch.inCount} in / ${ch.outBytes.length} out channels, memory bus ${ch.hasMem ? 'yes' : 'no'}` });
   const L = cfg.lenBits;
+  const W = cfg.maxFrames;
+  /** NAK frame: [0xFF, expected, stalled, stall_seq, req_type, req_seq, held bitmap...] (req_* echo the request). */
+  const NAK_BYTES = NAK_FIXED_BYTES + nakBitmapBytes(W);
   // rx side
   const frameAvail = m.input('frame_avail', 1);
   const frameLen = m.input('frame_len', L);
   const rdData = m.input('rd_data', 8);
   const rdNext = m.output('rd_next', 1);
   const frameDone = m.output('frame_done', 1);
+  const held = m.input('held', W);
+  const holeIn = m.input('hole', 1);
+  const holeSeqIn = m.input('hole_seq', 8);
+  const expectedOut = m.output('expected_o', 8);
+  const execIdle = m.output('exec_idle', 1);
+  const helloClear = m.output('hello_clear', 1);
   // register bank
   const regWe = m.output('reg_we', 1);
   const regAddr = m.output('reg_addr', 16);
@@ -110,6 +119,8 @@ export function linkExecModule(cfg: LinkConfig, ch: ExecChannels, name = 'link_e
   const encNak = m.reg('enc_nak', 1, { init: 0 });
   const encLen = m.reg('enc_len', PW, { init: 0 });
   const txbuf = m.memory('txbuf', 8, cfg.maxPayload + RESP_HEADER);
+  const holePend = m.reg('hole_pend', 1, { init: 0 });
+  const holeSeq = m.reg('hole_seq_q', 8, { init: 0 });
 
   const inState = (s: number): Expr => state.eq(s);
   const typeIs = (t: number): Expr => type.eq(t);
@@ -131,6 +142,9 @@ export function linkExecModule(cfg: LinkConfig, ch: ExecChannels, name = 'link_e
   m.assign(rdNext, inState(S.TYPE).or(inState(S.SEQ)).or(inState(S.ARGS).and(argi.ne(needArgs)).and(rem.ne(0)))
     .or(inState(S.MEMW_BYTE).and(rem.ne(0))).or(inState(S.SW).and(rem.ne(0)).and(hReady)).or(inState(S.DRAIN).and(rem.ne(0))));
   m.assign(frameDone, inState(S.DRAIN).and(rem.eq(0)));
+  m.assign(expectedOut, expected);
+  m.assign(execIdle, inState(S.IDLE));
+  m.assign(helloClear, inState(S.FIN).and(fin.eq(2)).and(typeIs(REQ.HELLO)));
   m.assign(regWe, inState(S.REGW));
   m.assign(regAddr, mux(typeIs(REQ.REG_WRITE), argBytes(6, 0, 2), argBytes(2, 0, 2)));
   m.assign(regWdata, argBytes(6, 2, 4));
@@ -147,7 +161,17 @@ export function linkExecModule(cfg: LinkConfig, ch: ExecChannels, name = 'link_e
   m.sync((b) => {
     b.set(encStart, 0);
     b.switch(state, [
-      [S.IDLE, (c) => c.if(frameAvail.and(encIdle), (t) => go(t.set(rem, frameLen), S.TYPE))],
+      [
+        S.IDLE,
+        (c) =>
+          c.if(frameAvail.and(encIdle), (t) => go(t.set(rem, frameLen), S.TYPE), (e) =>
+            // Nothing to execute: report a hole, unless `expected` has passed the frame that drew it.
+            e.if(holePend.and(encIdle), (h) => {
+              h.set(holePend, 0);
+              h.if(holeSeq.sub(expected).lt(W), (x) => x.set(type, NAK_HOLE).set(seq, holeSeq).set(encStart, 1).set(encNak, 1).set(encLen, NAK_BYTES));
+            }),
+          ),
+      ],
       [S.TYPE, (c) => go(c.set(type, rdData.and(lit(0xff ^ RESUME_BIT, 8))).set(resume, rdData.bit(6)).set(rem, rem.sub(1)), S.SEQ)],
       [S.SEQ, (c) => go(c.set(seq, rdData).set(rem, rem.sub(1)), S.DECIDE)],
       [
@@ -301,6 +325,7 @@ export function linkExecModule(cfg: LinkConfig, ch: ExecChannels, name = 'link_e
         },
       ],
     ]);
+    b.if(holeIn, (t) => t.set(holePend, 1).set(holeSeq, holeSeqIn));
   }, 'exec');
 
   // ---- encoder: FLAG, stuffed(body, crc_hi, crc_lo), FLAG ----------------------------------------
@@ -317,9 +342,11 @@ export function linkExecModule(cfg: LinkConfig, ch: ExecChannels, name = 'link_e
   m.assign(out.valid, oValid);
   m.assign(out.data, oByte);
   m.assign(encIdle, pst.eq(P.IDLE).and(oValid.not()).and(encStart.not()));
-  m.assign(busy, state.ne(S.IDLE).or(encIdle.not()).or(frameAvail));
+  m.assign(busy, state.ne(S.IDLE).or(encIdle.not()).or(frameAvail).or(holePend));
   const accept = m.let('o_accept', oValid.not().or(out.ready.and(oHas2.not())));
-  const body = m.let('enc_body', mux(encNak, select(ei, [lit(NAK, 8), expected, stalled.zext(8), stallSeq, type, seq]), tbq));
+  const heldWide = W < 8 * nakBitmapBytes(W) ? held.zext(8 * nakBitmapBytes(W)) : held;
+  const heldBytes = Array.from({ length: nakBitmapBytes(W) }, (_, k) => heldWide.slice(8 * k + 7, 8 * k));
+  const body = m.let('enc_body', mux(encNak, select(ei, [lit(NAK, 8), expected, stalled.zext(8), stallSeq, type, seq, ...heldBytes]), tbq));
   const crcN = crcByte(m, 'enc_crc_next', ecrc, body);
   const special = (x: Expr): Expr => x.eq(FLAG).or(x.eq(ESC));
   /** Load a byte into the output stage, escaping it unless it is a delimiter. */

@@ -1,14 +1,14 @@
 /**
  * TS model of the device end of the link (link_rx + link_exec, docs/protocol.md), for fast, deterministic protocol
  * tests of the host without Verilator. It follows the RTL's rules exactly where they matter to the host:
- * the frame FIFO limits (bytes and frames; frames that do not fit are dropped), one response at a time, the
- * sequence rule with its one-frame response cache, BUSY/stall/RESUME, SYNC, and the status codes. Timing is left
- * to the caller (`LinkDeviceModel.frame()` executes one committed frame and returns the response body).
+ * the reorder buffer (maxFrames slots of slotBytes; `receive()` files a good frame by seq or drops it, exactly as
+ * link_rx), one response at a time, the sequence rule with its one-frame response cache, BUSY/stall/RESUME, SYNC,
+ * hole reports and the status codes. Timing is left to the caller (`next()` returns the next response body).
  *
  * The core behind it is the `linktest` core's behaviour (generator/link/testcore.ts): a word memory, the header
  * registers plus rw/ro registers, an 8-bit XOR loopback and a 24-bit +1 loopback with `last` through a FIFO.
  */
-import { MEM_WORD_BYTES, NAK, REQ, RESP_BIT, RESUME_BIT, STATUS } from './protocol';
+import { MEM_WORD_BYTES, NAK, NAK_HOLE, REQ, RESP_BIT, RESUME_BIT, STATUS, nakBitmapBytes } from './protocol';
 import { ARG_BYTES } from './exec';
 import type { RegMap } from '../regmap/regmap';
 import { linkCaps } from '../regmap/regmap';
@@ -22,6 +22,10 @@ export interface ModelStats {
   busy: number;
   /** Requests executed with status BAD_REQUEST (the host never sends one on purpose). */
   badRequests: number;
+  /** Good frames dropped: duplicates of a held frame, too long for a slot, control slot busy. */
+  dropped: number;
+  /** Hole reports sent. */
+  holes: number;
 }
 
 export class LinkDeviceModel {
@@ -36,7 +40,13 @@ export class LinkDeviceModel {
   readonly hubDepth: number;
   /** Device-to-host beats (bytes per beat) waiting for STREAM_READ. */
   readonly outs: number[][][];
-  readonly stats: ModelStats = { executed: 0, resent: 0, naks: 0, busy: 0, badRequests: 0 };
+  readonly stats: ModelStats = { executed: 0, resent: 0, naks: 0, busy: 0, badRequests: 0, dropped: 0, holes: 0 };
+  /** Reorder buffer: slot seq % maxFrames holds an in-window frame until it is executed. */
+  readonly slots: (Uint8Array | null)[];
+  /** The one control slot: HELLO, SYNC and frames outside the window (answered by the sequence rule). */
+  private ctl: Uint8Array | null = null;
+  /** A frame arrived ahead of `expected`: a hole report (NAK echoing NAK_HOLE and its seq) is due. */
+  private hole: number | null = null;
   /** Every executed STREAM_WRITE payload per channel, in execution order (tests check exactly-once delivery). */
   readonly delivered: number[][];
 
@@ -54,6 +64,66 @@ export class LinkDeviceModel {
     this.delivered = ins.map(() => []);
     this.outs = map.channels.filter((c) => c.dir === 'out').map(() => []);
     this.regs.set(this.addr('link_caps'), linkCaps(map.link));
+    this.slots = Array.from({ length: map.link.maxFrames }, () => null);
+  }
+
+  get slotBytes(): number {
+    return this.map.link.rxFifoBytes / this.map.link.maxFrames;
+  }
+
+  /** link_rx's filing rule for a good frame body: returns false when it is dropped. */
+  receive(body: Uint8Array): boolean {
+    const type = body[0]! & ~RESUME_BIT;
+    const seq = body[1]!;
+    const w = this.map.link.maxFrames;
+    const inWindow = type !== REQ.HELLO && type !== REQ.SYNC && ((seq - this.expected) & 0xff) < w;
+    if (inWindow) {
+      if (this.slots[seq % w] || body.length > this.slotBytes) return this.drop();
+      this.slots[seq % w] = body;
+      if (seq !== this.expected) this.hole = seq;
+      return true;
+    }
+    if (this.ctl) return this.drop();
+    this.ctl = body;
+    return true;
+  }
+
+  private drop(): boolean {
+    this.stats.dropped++;
+    return false;
+  }
+
+  /** Bit k: the frame with seq expected + k is held. */
+  held(): number[] {
+    const w = this.map.link.maxFrames;
+    const bits = new Array<number>(nakBitmapBytes(w)).fill(0);
+    for (let k = 0; k < w; k++) if (this.slots[(this.expected + k) % w]) bits[k >> 3]! |= 1 << (k & 7);
+    return bits;
+  }
+
+  /** link_exec's choice: the frame at `expected`, else the control slot, else a due hole report, else nothing. */
+  next(): Uint8Array | null {
+    const w = this.map.link.maxFrames;
+    const i = this.expected % w;
+    const f = this.slots[i];
+    if (f) {
+      this.slots[i] = null;
+      return this.frame(f);
+    }
+    if (this.ctl) {
+      const c = this.ctl;
+      this.ctl = null;
+      return this.frame(c);
+    }
+    // A hole report is stale once `expected` has passed the frame that drew it.
+    if (this.hole !== null && ((this.hole - this.expected) & 0xff) < w) {
+      const s = this.hole;
+      this.hole = null;
+      this.stats.holes++;
+      return this.nak(NAK_HOLE, s);
+    }
+    this.hole = null;
+    return null;
   }
 
   private addr(name: string): number {
@@ -111,12 +181,13 @@ export class LinkDeviceModel {
     if (status === STATUS.BAD_REQUEST) this.stats.badRequests++;
     this.stats.executed++;
     this.expected = type === REQ.HELLO ? (seq + 1) & 0xff : (this.expected + 1) & 0xff;
+    if (type === REQ.HELLO) this.slots.fill(null); // held frames were numbered for the old session
     this.cache = Uint8Array.from([type | RESP_BIT, seq, status, ...payload]);
     return this.cache;
   }
 
   private nak(type: number, seq: number): Uint8Array {
-    return Uint8Array.from([NAK, this.expected, this.stalled ? 1 : 0, this.stallSeq, type, seq]);
+    return Uint8Array.from([NAK, this.expected, this.stalled ? 1 : 0, this.stallSeq, type, seq, ...this.held()]);
   }
 
   private execute(type: number, resume: boolean, seq: number, a: Uint8Array): { status: number; payload: number[] } {

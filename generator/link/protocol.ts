@@ -81,7 +81,19 @@ export function crcBytes(body: ArrayLike<number>): number[] {
 export const CRC_RESIDUE = crcRaw([0xff, 0xff, 0xff, 0xff], 0);
 
 /** Bumped when the wire protocol changes; part of every register map's `version`. */
-export const PROTOCOL_REVISION = 2;
+export const PROTOCOL_REVISION = 3;
+
+/**
+ * Protocol revision 3 (selective repeat): the device keeps out-of-order frames in a reorder buffer of maxFrames
+ * slots and every NAK carries a bitmap of the slots held (bit k: seq expected + k), after the six bytes of
+ * revision 2. An unsolicited NAK whose echoed type is NAK_HOLE reports a hole: a frame arrived ahead of `expected`.
+ */
+export const NAK_HOLE = 0x00;
+export const NAK_FIXED_BYTES = 6;
+/** Bytes of the held-frames bitmap that follows a NAK's fixed part. */
+export function nakBitmapBytes(maxFrames: number): number {
+  return Math.ceil(maxFrames / 8);
+}
 
 /** Register word width and the memory bus word. */
 export const REG_BITS = 32;

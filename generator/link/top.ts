@@ -164,6 +164,12 @@ export function linkBoardTop(core: Module, cfg: LinkConfig, opts: LinkTopOptions
   top.assign(E.rd_data!, R.rd_data!);
   top.assign(R.rd_next!, E.rd_next!);
   top.assign(R.frame_done!, E.frame_done!);
+  top.assign(R.expected!, E.expected_o!);
+  top.assign(R.exec_idle!, E.exec_idle!);
+  top.assign(R.hello_clear!, E.hello_clear!);
+  top.assign(E.held!, R.held!);
+  top.assign(E.hole!, R.hole!);
+  top.assign(E.hole_seq!, R.hole_seq!);
   // executor <-> register bank
   top.assign(B.we!, E.reg_we!);
   top.assign(B.addr!, E.reg_addr!);

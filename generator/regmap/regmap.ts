@@ -89,6 +89,8 @@ export interface RegMapInput {
   channels: Array<{ name: string; dir: 'in' | 'out'; width: number; hasLast: boolean }>;
   memory: MemoryDesc | null;
   link: LinkInfo;
+  /** The link protocol revision hashed into `version` (default PROTOCOL_REVISION; tests emulate old bitstreams). */
+  linkRevision?: number;
 }
 
 export function buildRegMap(inp: RegMapInput): RegMap {
@@ -125,7 +127,7 @@ export function buildRegMap(inp: RegMapInput): RegMap {
     for (const c of inp.channels.filter((x) => x.dir === dir))
       channels.push({ ...c, index: index++, bytes: Math.ceil(c.width / 8) + (c.hasLast ? 1 : 0) });
   }
-  const layout = JSON.stringify({ r: regs.map((r) => [r.name, r.width, r.access]), c: channels.map((c) => [c.name, c.dir, c.width, c.hasLast]), m: inp.memory, rev: inp.revision ?? 1, link: PROTOCOL_REVISION });
+  const layout = JSON.stringify({ r: regs.map((r) => [r.name, r.width, r.access]), c: channels.map((c) => [c.name, c.dir, c.width, c.hasLast]), m: inp.memory, rev: inp.revision ?? 1, link: inp.linkRevision ?? PROTOCOL_REVISION });
   regs[0]!.value = fnv1a32(inp.design);
   regs[1]!.value = fnv1a32(layout);
   return { design: inp.design, designId: regs[0]!.value, version: regs[1]!.value, registers: regs, channels, memory: inp.memory, link: inp.link };

@@ -5,7 +5,7 @@
  * a noisy line is not cut short while it still advances. Either way a silent device ends in a TransportError
  * naming the transport.
  */
-import { MEM_WORD_BYTES } from '../../generator/link/protocol';
+import { MEM_WORD_BYTES, PROTOCOL_REVISION } from '../../generator/link/protocol';
 import { channel, reg, type ChannelDesc, type RegMap } from '../../generator/regmap/regmap';
 import type { DeviceOps, OpOptions } from './ops';
 import type { Progress } from './progress';
@@ -55,7 +55,10 @@ export class Device {
       if (id !== map.designId)
         throw new DeviceMismatchError(`device on ${ops.name} reports design id ${hex(id)}, not ${hex(map.designId)} ('${map.design}'); refusing to drive it (wrong bitstream or wrong --device?)`, { designId: id, version });
       if (version !== map.version)
-        throw new DeviceMismatchError(`device on ${ops.name} runs '${map.design}' version ${hex(version)}, host expects ${hex(map.version)}; rebuild the bitstream or the host register map`, { designId: id, version });
+        throw new DeviceMismatchError(
+          `device on ${ops.name} runs '${map.design}' version ${hex(version)}, host expects ${hex(map.version)} (this register layout with link protocol revision ${PROTOCOL_REVISION}, selective repeat); rebuild the bitstream or the host register map. A bitstream built before link protocol revision ${PROTOCOL_REVISION} cannot be driven by this host (docs/protocol.md#reliability)`,
+          { designId: id, version },
+        );
       ops.configure(await ops.readReg(reg(map, 'link_caps').addr, d.o()));
     } catch (e) {
       await ops.close().catch(() => undefined);

@@ -1,12 +1,11 @@
 /**
  * A ByteTransport to the TS device model (generator/link/model.ts) over an emulated serial line: bytes take
- * len x 10 / baud seconds each way plus a fixed latency, in order; the device frame FIFO has the RTL's limits
- * (bytes and frames; a frame that does not fit is dropped) and the device sends one response at a time.
+ * len x 10 / baud seconds each way plus a fixed latency, in order; the device files frames in its reorder buffer
+ * as link_rx does (generator/link/model.ts) and sends one response at a time.
  * Optional seeded byte faults each way. Everything runs on setTimeout and performance.now(), so under fake timers
  * a run is fully deterministic (tests/host/link-model.test.ts).
  */
 import { LinkDeviceModel } from '../../generator/link/model';
-import { CRC_BYTES } from '../../generator/link/protocol';
 import { encodeFrame, FrameDecoder } from './codec';
 import { FaultInjector, type FaultSpec } from './faults';
 import type { ByteTransport } from './transport';
@@ -28,14 +27,11 @@ export class ModelLine implements ByteTransport {
   readonly toHost: FaultInjector;
   private listener: ((d: Uint8Array) => void) | null = null;
   private readonly decoder: FrameDecoder;
-  /** Committed frames waiting for the executor, with their FIFO bytes. */
-  private readonly fifo: Uint8Array[] = [];
-  private fifoBytes = 0;
   private downFree = 0;
   private upFree = 0;
   private execTimer: NodeJS.Timeout | null = null;
   private closed = false;
-  /** Frames dropped because the device FIFO was full. */
+  /** Good frames the device dropped (duplicates of held frames, control slot busy, too long). */
   overflows = 0;
 
   constructor(
@@ -72,20 +68,13 @@ export class ModelLine implements ByteTransport {
   }
 
   private commit(body: Uint8Array): void {
-    const { rxFifoBytes, maxFrames } = this.model.map.link;
-    const bytes = body.length + CRC_BYTES;
-    if (this.fifo.length >= maxFrames || this.fifoBytes + bytes > rxFifoBytes) {
-      this.overflows++;
-      return;
-    }
-    this.fifo.push(body);
-    this.fifoBytes += bytes;
+    if (!this.model.receive(body)) this.overflows++;
     this.execute();
   }
 
   /** The executor takes the next frame once the previous response has left. */
   private execute(): void {
-    if (this.execTimer || !this.fifo.length || this.closed) return;
+    if (this.execTimer || this.closed) return;
     const wait = this.upFree - performance.now();
     if (wait > 0) {
       this.execTimer = setTimeout(() => {
@@ -94,9 +83,9 @@ export class ModelLine implements ByteTransport {
       }, wait);
       return;
     }
-    const body = this.fifo.shift()!;
-    this.fifoBytes -= body.length + CRC_BYTES;
-    const resp = encodeFrame(this.model.frame(body));
+    const r = this.model.next();
+    if (!r) return;
+    const resp = encodeFrame(r);
     this.upFree = this.carry(this.toHost.apply(resp), this.upFree, (x) => this.listener?.(x));
     this.execute();
   }

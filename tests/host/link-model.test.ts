@@ -8,45 +8,20 @@ import { linkConfig } from '../../generator/link/config';
 import { LinkDeviceModel } from '../../generator/link/model';
 import { linkTestCore } from '../../generator/link/testcore';
 import { linkBoardTop } from '../../generator/link/top';
-import { Device } from '../../host/link/device';
+import { buildRegMap } from '../../generator/regmap/regmap';
+import { Device, DeviceMismatchError } from '../../host/link/device';
 import { ModelLine, type ModelLineOptions } from '../../host/link/model-line';
 import { FramedOps } from '../../host/link/ops';
-import { workload } from './link-workload';
+import { runModel, simulated } from './link-sim';
 
 const map = linkBoardTop(linkTestCore(), linkConfig({ simClocksPerBit: 8 }), { design: 'linktest', memWords: 1024 }).regmap;
-
-/** Runs `fn` with fake timers, advancing simulated time until it settles (bounded, so a livelock fails). */
-async function simulated<T>(fn: () => Promise<T>, maxSimMs = 3_600_000): Promise<T> {
-  vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'setInterval', 'clearInterval', 'setImmediate', 'performance', 'Date'] });
-  let done = false;
-  const p = fn().finally(() => (done = true));
-  p.catch(() => undefined);
-  const t0 = performance.now();
-  while (!done) {
-    if (performance.now() - t0 > maxSimMs) throw new Error(`no result after ${maxSimMs} ms of simulated time (livelock?)`);
-    if (vi.getTimerCount()) await vi.advanceTimersToNextTimerAsync();
-    else await vi.advanceTimersByTimeAsync(1);
-  }
-  return p;
-}
 
 afterEach(() => {
   vi.useRealTimers();
   vi.restoreAllMocks();
 });
 
-async function run(line: ModelLineOptions, seed: number): Promise<{ model: LinkDeviceModel; ops: FramedOps; line: ModelLine }> {
-  vi.spyOn(Math, 'random').mockReturnValue(0.25); // the link's first seq and nonce: deterministic runs
-  const model = new LinkDeviceModel(map);
-  const ml = new ModelLine(model, line);
-  const ops = new FramedOps(ml);
-  await simulated(async () => {
-    const dev = await Device.open(ops, map);
-    await workload(dev, seed);
-    await dev.close();
-  });
-  return { model, ops, line: ml };
-}
+const run = (line: ModelLineOptions, seed: number): ReturnType<typeof runModel> => runModel(map, line, seed);
 
 describe('host link against the TS device model', () => {
   it('carries the workload on a clean line', async () => {
@@ -73,4 +48,31 @@ describe('host link against the TS device model', () => {
       const { model } = await run({ baud: 115_200, latencyMs: 1, faults: { corrupt: 0.01, drop: 0.01, duplicate: 0.01, seed } }, seed);
       expect(model.stats.badRequests).toBe(0);
     });
+
+  it('refuses a bitstream of link protocol revision 2 with a message naming the revision', async () => {
+    const input = { design: 'linktest', ports: [], channels: [], memory: null, link: map.link };
+    const old = new LinkDeviceModel(buildRegMap({ ...input, linkRevision: 2 }));
+    const host = buildRegMap(input);
+    expect(host.version).not.toBe(old.map.version);
+    vi.spyOn(Math, 'random').mockReturnValue(0.25);
+    const err = await simulated(() => Device.open(new FramedOps(new ModelLine(old, { baud: 115_200, latencyMs: 1 })), host).then(() => null, (e: unknown) => e));
+    expect(err).toBeInstanceOf(DeviceMismatchError);
+    expect(String(err)).toMatch(/link protocol revision 3, selective repeat\); rebuild the bitstream.*built before link protocol revision 3 cannot be driven/);
+  });
+
+  it('a frame ahead of a lost one is held, reported and executed in order (model filing rule)', () => {
+    const model = new LinkDeviceModel(map);
+    model.expected = 10;
+    const w = (seq: number, v: number): Uint8Array => Uint8Array.from([0x02, seq, 4, 0, v, 0, 0, 0]);
+    expect(model.receive(w(11, 0x11))).toBe(true);
+    expect([...model.next()!]).toEqual([0xff, 10, 0, 0, 0, 11, 0b10, 0]); // hole report
+    expect(model.receive(w(11, 0x99))).toBe(false); // a copy of a held frame
+    expect(model.receive(w(10 + map.link.maxFrames, 0x99))).toBe(true); // beyond the window: control slot
+    expect([...model.next()!]).toEqual([0xff, 10, 0, 0, 0x02, 10 + map.link.maxFrames, 0b10, 0]);
+    expect(model.receive(w(10, 0x10))).toBe(true);
+    expect([...model.next()!]).toEqual([0x82, 10, 0]);
+    expect([...model.next()!]).toEqual([0x82, 11, 0]);
+    expect(model.next()).toBeNull(); // the hole report is stale once `expected` passed 11
+    expect(model.regs.get(4)).toBe(0x11);
+  });
 });

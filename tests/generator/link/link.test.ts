@@ -103,7 +103,7 @@ describe('register map and virtual board', () => {
     await expect(Device.open(new FramedOps(new VirtualBoardTransport(b)), wrongId)).rejects.toThrow(DeviceMismatchError);
     await expect(Device.open(new FramedOps(new VirtualBoardTransport(b)), wrongId)).rejects.toThrow(/design id 0x[0-9a-f]{8}, not 0x[0-9a-f]{8} \('cellnet'\); refusing/);
     const wrongVersion = { ...b.regmap, version: (b.regmap.version + 1) >>> 0 };
-    await expect(Device.open(new FramedOps(new VirtualBoardTransport(b)), wrongVersion)).rejects.toThrow(/version 0x[0-9a-f]{8}, host expects/);
+    await expect(Device.open(new FramedOps(new VirtualBoardTransport(b)), wrongVersion)).rejects.toThrow(/version 0x[0-9a-f]{8}, host expects 0x[0-9a-f]{8} \(this register layout with link protocol revision 3, selective repeat\); rebuild the bitstream.*built before link protocol revision 3 cannot be driven/);
   });
 
   it('fuzz: random bytes into the RTL frame decoder never hang it, and it resynchronises', async () => {
@@ -176,7 +176,7 @@ describe('SYNC barrier in the RTL (same rules as generator/link/model.ts)', () =
       // SYNC with a nonce equal to `expected` and to `expected - 1`: neither executes anything.
       for (const nonce of [43, 42, 200]) {
         t.write(encodeFrame([REQ.SYNC, nonce]));
-        expect(await next()).toEqual([0xff, 43, 0, 0, REQ.SYNC, nonce]);
+        expect(await next()).toEqual([0xff, 43, 0, 0, REQ.SYNC, nonce, 0, 0]); // + the held bitmap (16 slots): empty
       }
       // The cached response of seq 42 survived the SYNCs.
       t.write(encodeFrame([REQ.REG_READ, 42, 4, 0]));
@@ -184,6 +184,55 @@ describe('SYNC barrier in the RTL (same rules as generator/link/model.ts)', () =
       // And seq 43 is still the next to execute.
       t.write(encodeFrame([REQ.REG_READ, 43, 0, 0]));
       expect((await next()).slice(0, 3)).toEqual([REQ.REG_READ | 0x80, 43, 0]);
+    } finally {
+      await t.close();
+    }
+  });
+
+  it('holds frames that arrive after a lost one, reports the hole, and executes them in seq order', async () => {
+    const t = new VirtualBoardTransport(b, { seed: 10 });
+    const frames: Uint8Array[] = [];
+    const dec = new FrameDecoder((f) => frames.push(f));
+    t.onData((d) => dec.feed(d));
+    const next = async (): Promise<number[]> => {
+      const t0 = performance.now();
+      while (!frames.length) {
+        if (performance.now() - t0 > 20_000) throw new Error('no answer from the RTL');
+        await new Promise((r) => setTimeout(r, 2));
+      }
+      return [...frames.shift()!];
+    };
+    const scratch = (seq: number, v: number): Uint8Array => encodeFrame([REQ.REG_WRITE, seq, 4, 0, v, 0, 0, 0]);
+    try {
+      t.write(encodeFrame([REQ.HELLO, 60]));
+      expect((await next()).slice(0, 3)).toEqual([REQ.HELLO | 0x80, 60, 0]);
+      // 61 is "lost": 62 and 63 are held, each arrival reports the hole (NAK_HOLE = 0, its seq, held bitmap).
+      t.write(scratch(62, 0x62));
+      expect(await next()).toEqual([0xff, 61, 0, 0, 0, 62, 0b10, 0]);
+      t.write(scratch(63, 0x63));
+      expect(await next()).toEqual([0xff, 61, 0, 0, 0, 63, 0b110, 0]);
+      // A copy of a held frame is dropped; a frame beyond the window (61 + 16) goes to the control slot and is NAKed.
+      t.write(scratch(62, 0x99));
+      t.write(scratch(61 + 16, 0x99));
+      expect(await next()).toEqual([0xff, 61, 0, 0, REQ.REG_WRITE, 61 + 16, 0b110, 0]);
+      t.write(encodeFrame([REQ.SYNC, 7]));
+      expect(await next()).toEqual([0xff, 61, 0, 0, REQ.SYNC, 7, 0b110, 0]);
+      // The resend of 61 fills the hole: 61, 62, 63 execute in order (the last write wins).
+      t.write(scratch(61, 0x61));
+      for (const seq of [61, 62, 63]) expect(await next()).toEqual([REQ.REG_WRITE | 0x80, seq, 0]);
+      t.write(encodeFrame([REQ.REG_READ, 64, 4, 0]));
+      expect(await next()).toEqual([REQ.REG_READ | 0x80, 64, 0, 0x63, 0, 0, 0]);
+      // HELLO empties the reorder buffer: a held frame of the old numbering never runs.
+      t.write(scratch(66, 0x66));
+      expect(await next()).toEqual([0xff, 65, 0, 0, 0, 66, 0b10, 0]);
+      t.write(encodeFrame([REQ.HELLO, 64]));
+      expect((await next()).slice(0, 3)).toEqual([REQ.HELLO | 0x80, 64, 0]);
+      t.write(scratch(65, 0x65));
+      expect(await next()).toEqual([REQ.REG_WRITE | 0x80, 65, 0]);
+      t.write(encodeFrame([REQ.SYNC, 8]));
+      expect(await next()).toEqual([0xff, 66, 0, 0, REQ.SYNC, 8, 0, 0]);
+      t.write(encodeFrame([REQ.REG_READ, 66, 4, 0]));
+      expect(await next()).toEqual([REQ.REG_READ | 0x80, 66, 0, 0x65, 0, 0, 0]);
     } finally {
       await t.close();
     }
