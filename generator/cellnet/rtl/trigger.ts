@@ -19,6 +19,12 @@
  *  - The event mode register selects which decisions push an event {frame, cls, score, sof S, timestamp T, fired,
  *    dropped}: all, fired only, or one in N (decisions 0, N, 2N, ... since reset). With the event FIFO full the event
  *    is lost and the saturating `events_lost` counter increments. `fired_count`/`dropped_count` count every decision.
+ *
+ * Timing (250 MHz rule, docs/cellnet.md#timing): no path chains two 32-bit compares. `now1` and `sof_due` =
+ * now1 - delay are registers (so late / due-now are one subtract of S each), the line's end is a widthBits count
+ * relative to now, both queues take their data early and their deep push/pop only steps a pointer, and an event is
+ * committed to the event FIFO the cycle after its decision (it reaches the `event` port one cycle later than the
+ * decision; its fields are unchanged). Pulse edges and event fields are those of trigger-golden.ts, unchanged.
  */
 import { Module, lit, mux, type Expr } from '../../hdl';
 import { fifoModule } from '../../lib/fifo';
@@ -77,10 +83,11 @@ export function triggerModule(hw: CellnetHw, name: string): Module {
   m.assign(armed, en);
 
   // ---- timestamp -------------------------------------------------------------------------------
+  // `now1` = ts + 1 is a register of its own, so no compare starts with an increment (docs/cellnet.md#timing)
   const ts = m.reg('ts', TS, { init: 0 });
-  m.sync((b) => b.set(ts, ts.add(1)), 'timestamp');
+  const now1 = m.reg('now1', TS, { init: 1 });
+  m.sync((b) => b.set(ts, ts.add(1)).set(now1, now1.add(1)), 'timestamp');
   m.assign(tsOut, ts);
-  const now1 = m.let('now1', ts.add(1));
   /** a <= b in modular time (b - a has its sign bit clear). */
   const notAfter = (a: Expr, b: Expr): Expr => b.sub(a).bit(TS - 1).not();
 
@@ -90,14 +97,21 @@ export function triggerModule(hw: CellnetHw, name: string): Module {
   for (let o = 0; o < K; o++) inMask = inMask.or(decCls.eq(o).and(mask.bit(o)));
   const matches = m.let('match_now', decValid.and(en).and(inMask).and(decScore.ge(thr)).and(width.ne(0)));
   const inStart = m.let('in_start', mux(decFromSof, decSof, now1).add(delay.zext(TS)));
-  const late = m.let('late', notAfter(now1, inStart).not());
+  // sof_due = now1 - delay, kept a cycle ahead (from the delay register's next value): a camera decision is late iff
+  // sof < sof_due and due now iff sof <= sof_due, modularly the same as S + delay < / <= now1 without the add
+  const delayNext = mux(cfg.valid.and(addr.eq(REGS.DELAY)), low(t.delayBits), delay);
+  const sofDue = m.reg('sof_due', TS, { init: 1 });
+  m.sync((b) => b.set(sofDue, now1.sub(delayNext.zext(TS).sub(1))), 'sof_due');
+  const delayZero = m.let('delay_zero', delay.eq(0));
+  const late = m.let('late', decFromSof.and(decSof.sub(sofDue).bit(TS - 1)));
   const qualify = m.let('qualify', matches.and(late.not()));
   const inEnd = m.let('in_end', inStart.add(width.zext(TS)));
 
   // ---- pending-pulse queue -------------------------------------------------------------------------
-  // Two or fewer wide entries cost fewer cells as flip-flops than the 4 iCE40 EBRs a 64-bit memory takes whatever its depth.
+  // Two or fewer wide entries cost fewer cells as flip-flops than the 4 iCE40 EBRs a 64-bit memory takes whatever its
+  // depth. Deeper queues are flip-flops too: the head feeds the pulse compares in the cycle after a push.
   const qDepth = qDepthPow2(t.queueDepth);
-  const q = fifoModule(`${name}_queue`, 2 * TS, qDepth, { clear: true, registers: qDepth <= 2 });
+  const q = fifoModule(`${name}_queue`, 2 * TS, qDepth, { clear: true, registers: qDepth <= 2, flops: qDepth > 2, earlyWrite: true, checkedHandshake: true });
   const qInValid = m.wire('q_in_valid', 1);
   const qOutReady = m.wire('q_out_ready', 1);
   const qOutValid = m.wire('q_out_valid', 1);
@@ -105,6 +119,7 @@ export function triggerModule(hw: CellnetHw, name: string): Module {
   const qInReady = m.wire('q_in_ready', 1);
   const qCount = m.wire('q_count', q.signals.get('count')!.width);
   m.instance(q, 'queue', {
+    in_write: decValid,
     in_valid: qInValid,
     in_ready: qInReady,
     in_data: inEnd.zext(2 * TS).shl(TS).or(inStart.zext(2 * TS)),
@@ -117,36 +132,42 @@ export function triggerModule(hw: CellnetHw, name: string): Module {
   const hStart = qOutData.slice(TS - 1, 0);
   const hEnd = qOutData.slice(2 * TS - 1, TS);
   const dueH = m.let('due_head', qOutValid.and(notAfter(hStart, now1)));
-  const dueIn = m.let('due_in', notAfter(inStart, now1));
+  // a replayed decision (inStart = now1 + delay) is due at once iff delay = 0
+  const dueIn = m.let('due_in', mux(decFromSof, notAfter(decSof, sofDue), delayZero));
   const full = m.let('queue_full', qCount.ge(lit(t.queueDepth, qCount.width)));
   const direct = m.let('direct', qualify.and(qOutValid.not()).and(dueIn));
-  const accepted = m.let('accepted', direct.or(qualify.and(full.not())));
+  // a full queue is never empty, so a direct start is always also "qualify and not full": dueIn is off this path
+  const accepted = m.let('accepted', qualify.and(full.not()));
   m.assign(qInValid, qualify.and(direct.not()).and(full.not()));
   m.assign(qOutReady, dueH.and(en));
 
   // ---- pulse generator -----------------------------------------------------------------------------
+  // The line's end is kept relative to now: `left` = end - now1 - 1 (< 2^widthBits while the line is high), so
+  // merging two pulses is a widthBits-wide max instead of 32-bit compares chained through muxes. In cycle c:
+  // still high = the end is after now1; a starting pulse is live iff its end is after now1.
+  const WB = t.widthBits;
   const active = m.reg('active', 1, { init: 0 });
-  const endT = m.reg('end_t', TS, { init: 0 });
+  const left = m.reg('left', WB, { init: 0 });
+  const stillHigh = m.let('still_high', active.and(left.ne(0)));
+  const hLeft = m.let('head_left', hEnd.add(now1.not()));
+  const hLive = hLeft.bit(TS - 1).not();
   const act = m.let('act', dueH.or(direct));
-  const xEnd = m.let('x_end', mux(dueH, hEnd, inEnd));
-  const stillHigh = m.let('still_high', active.and(notAfter(endT, now1).not()));
-  const newEnd = m.let('new_end', mux(stillHigh.and(notAfter(xEnd, endT)), endT, xEnd));
+  const xLive = m.let('x_live', mux(dueH, hLive, direct));
+  const xLeft = m.let('x_left', mux(dueH, hLeft.slice(WB - 1, 0), width.sub(1)));
+  const leftDec = m.let('left_dec', left.sub(1));
+  // both candidates are compared with the current end in parallel; dueH only picks the result
+  const xNotLater = m.let('x_not_later', mux(dueH, hLeft.slice(WB - 1, 0).le(leftDec), width.sub(1).le(leftDec)));
+  const takeX = m.let('take_x', act.and(xLive).and(stillHigh.and(xNotLater).not()));
   m.sync((b) => {
-    b.if(
-      en.not(),
-      (u) => u.set(active, 0),
-      (u) =>
-        u.if(
-          act,
-          (v) => v.set(endT, newEnd).set(active, notAfter(newEnd, now1).not()),
-          (v) => v.set(active, stillHigh),
-        ),
-    );
+    b.set(active, en.and(stillHigh.or(act.and(xLive))));
+    b.set(left, mux(takeX, xLeft, leftDec));
   }, 'pulse');
   m.assign(pulse, active);
 
   // ---- events ------------------------------------------------------------------------------------
-  const ef = fifoModule(`${name}_events`, hw.event.bits, t.eventDepth);
+  // the event word is written in the decision's cycle and committed in the next: `accepted` (late compare) reaches
+  // only a flag, not the FIFO's pointer adders
+  const ef = fifoModule(`${name}_events`, hw.event.bits, t.eventDepth, { lateCommit: true });
   const efReady = m.wire('ev_in_ready', 1);
   const fields: Record<string, Expr> = {
     frame: decFrame,
@@ -167,7 +188,10 @@ export function triggerModule(hw: CellnetHw, name: string): Module {
   const nCnt = m.reg('n_count', EVENT_N_BITS, { init: 0 });
   const nWrap = m.let('n_wrap', nCnt.add(1).ge(nth));
   m.sync((b) => b.if(decValid, (u) => u.set(nCnt, mux(nWrap, lit(0, EVENT_N_BITS), nCnt.add(1)))), 'one_in_n');
-  const push = m.let('event_push', decValid.and(mux(mode.eq(EVENT_MODES.FIRED), accepted, mux(mode.eq(EVENT_MODES.ONE_IN_N), nCnt.eq(0), lit(1, 1)))));
+  const fired = mode.eq(EVENT_MODES.FIRED);
+  const push = m.let('event_push', decValid.and(mux(fired, accepted, mux(mode.eq(EVENT_MODES.ONE_IN_N), nCnt.eq(0), lit(1, 1)))));
+  // the FIFO sees the push without the late compare, and a late fired-only decision cancels it a cycle later
+  const pushEarly = m.let('event_push_early', decValid.and(mux(fired, matches.and(full.not()), mux(mode.eq(EVENT_MODES.ONE_IN_N), nCnt.eq(0), lit(1, 1)))));
   const firedC = m.reg('fired_c', CB, { init: 0 });
   const droppedC = m.reg('dropped_c', CB, { init: 0 });
   m.sync((b) => {
@@ -177,7 +201,9 @@ export function triggerModule(hw: CellnetHw, name: string): Module {
   m.assign(firedOut, firedC);
   m.assign(droppedOut, droppedC);
   m.instance(ef, 'events', {
-    in_valid: push,
+    in_write: decValid,
+    in_valid: pushEarly,
+    in_cancel: fired.and(late),
     in_ready: efReady,
     in_data: word!,
     out_valid: ev.valid,

@@ -1,6 +1,6 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { cellnetConfig } from '../../../../generator/cellnet/config';
-import { cellnetHw, REGS, type CellnetHw } from '../../../../generator/cellnet/rtl';
+import { cellnetHw, EVENT_MODES, REGS, type CellnetHw } from '../../../../generator/cellnet/rtl';
 import { regWrites, triggerGolden, type Decision, type TriggerRegs } from '../../../../generator/cellnet/rtl/trigger-golden';
 import { printDesign } from '../../../../generator/hdl';
 import { Rng } from '../../../../generator/util/rng';
@@ -111,6 +111,39 @@ describe('trigger RTL (Verilator) vs the golden model', () => {
     }
     expect(merged).toBeGreaterThan(0); // the scenarios do exercise overlapping pulses
     expect(dropped).toBeGreaterThan(0); // and a full queue
+  }, 600_000);
+
+  it('fired-only events with late camera decisions (start of frame + delay already past) match the golden', async () => {
+    const regs = { enable: true, classMask: 0b111, threshold: 0, delay: 6, width: 2, eventMode: EVENT_MODES.FIRED };
+    const rng = new Rng(7);
+    const run = await sim.start({ seed: 7, stall: { default: 0, dec: 0.5, event: 0.3, edges: 0 }, stampInputs: true });
+    try {
+      const regList = regWrites(regs);
+      await run.push('cfg', regList.map((w) => regWord(hw3, w.addr, w.value)));
+      await run.run();
+      // the harness's start of frame is the decision timestamp minus `age`, the top field of a decision word
+      const ageLo = BigInt(16 + hw3.classBits + hw3.cfg.scoreBits);
+      const decs = Array.from({ length: 120 }, (_, i) => ({ frame: i, cls: rng.int(0, 2), score: rng.int(0, 300), age: rng.int(0, 12) }));
+      await run.push('dec', decs.map((d) => BigInt(d.frame) | (BigInt(d.cls) << 16n) | (BigInt(d.score) << BigInt(16 + hw3.classBits)) | (BigInt(d.age) << ageLo)));
+      await run.step(2000);
+      const events = run.take('event').data.map((w) => decodeEvent(hw3, w));
+      const pulses = decodeEdges(run.take('edges').data);
+      const decCycles = run.inputCycles('dec');
+      const cfgCycles = run.inputCycles('cfg');
+      await run.finish();
+      const golden = triggerGolden(
+        hw3,
+        decs.map((d, i) => ({ timestamp: decCycles[i]! + 1, sof: decCycles[i]! + 1 - d.age, fromSof: true, frame: d.frame, cls: d.cls, score: d.score })),
+        regList.map((w, i) => ({ ...w, cycle: cfgCycles[i]! })),
+      );
+      expect(golden.decisions.filter((e) => e.dropped).length).toBeGreaterThan(10); // the ages do make decisions late
+      expect(events.length).toBeGreaterThan(20);
+      expect(events.every((e) => e.fired)).toBe(true);
+      expect(events).toEqual(golden.events);
+      expect(pulses).toEqual(golden.pulses);
+    } finally {
+      run.kill();
+    }
   }, 600_000);
 
   it('fires exactly delay cycles after each qualifying decision, for width cycles, and never otherwise', async () => {
