@@ -8,7 +8,7 @@ import { ConfigError } from '../util/errors';
 import type { VerilogFile } from '../hdl';
 import { ICE40_MEMORY_ATTRS } from './memory-names';
 
-export { SPRAM_SUFFIX, REGISTERS_SUFFIX, ICE40_MEMORY_ATTRS } from './memory-names';
+export { SPRAM_SUFFIX, ICE40_MEMORY_ATTRS } from './memory-names';
 
 export const SYNTH_TARGETS = {
   xcup: { script: 'synth_xilinx -family xcup', family: 'xilinx', description: 'Xilinx UltraScale+ (Alveo U280 class)' },

@@ -5,13 +5,11 @@
  */
 import { Module, lit, mux, type Expr } from '../hdl';
 import { ConfigError, bitsFor, clog2 } from '../util/errors';
-import { REGISTERS_SUFFIX } from '../flow/memory-names';
 
 /**
- * opts.registers: keep the entries in flip-flops on families whose smallest block RAM would waste most of its bits
- * (generator/flow/memory-names.ts); for a few wide entries.
- * opts.flops: entries are flip-flops on every family (no LUT RAM, whose write port timing analysis by `ltp` cannot
- * tell from its read path: a deep push would count as if it reached out_data in the same cycle).
+ * opts.flops: entries are flip-flops on every family: for a few wide entries, which would each waste whole iCE40
+ * EBRs (narrowest shape 256 x 16), and where LUT RAM would hide timing (`ltp` cannot tell its write port from its
+ * read path: a deep push would count as if it reached out_data in the same cycle).
  * opts.lateCommit: an extra input `in_write` (early) writes in_data into the next free entry when there is room;
  * `in_valid` (which must imply in_write; it may come from deep logic) only sets a flag that commits the entry in the
  * next cycle, so out_valid rises one cycle later and in_valid reaches no pointer or count adder. `in_cancel` (deep
@@ -20,7 +18,7 @@ import { REGISTERS_SUFFIX } from '../flow/memory-names';
  * opts.checkedHandshake: the writer raises in_valid only with in_ready, the reader out_ready only with out_valid
  * (one logic level less on push and pop).
  */
-export function fifoModule(name: string, width: number, depth: number, opts: { clear?: boolean; registers?: boolean; flops?: boolean; lateCommit?: boolean; earlyWrite?: boolean; checkedHandshake?: boolean } = {}): Module {
+export function fifoModule(name: string, width: number, depth: number, opts: { clear?: boolean; flops?: boolean; lateCommit?: boolean; earlyWrite?: boolean; checkedHandshake?: boolean } = {}): Module {
   if (!Number.isInteger(depth) || depth < 2 || (depth & (depth - 1)) !== 0) throw new ConfigError(`${name}.depth`, 'must be a power of two >= 2', depth);
   const m = new Module(name, { doc: `FIFO ${width} bits x ${depth}, first word fall-through` });
   const inp = m.streamIn('in', width);
@@ -28,7 +26,7 @@ export function fifoModule(name: string, width: number, depth: number, opts: { c
   const clear = opts.clear ? m.input('clear', 1) : undefined;
   const count = m.output('count', bitsFor(depth));
   const ab = clog2(depth);
-  const mem = opts.flops ? undefined : m.memory(opts.registers ? `mem${REGISTERS_SUFFIX}` : 'mem', width, depth);
+  const mem = opts.flops ? undefined : m.memory('mem', width, depth);
   const cells = opts.flops ? Array.from({ length: depth }, (_, i) => m.reg(`entry${i}`, width)) : [];
   // flip-flop entries: the count is the difference of pointers one bit wider, so push and pop only step a pointer
   const pb = opts.flops ? ab + 1 : ab;

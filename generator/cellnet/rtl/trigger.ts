@@ -108,10 +108,9 @@ export function triggerModule(hw: CellnetHw, name: string): Module {
   const inEnd = m.let('in_end', inStart.add(width.zext(TS)));
 
   // ---- pending-pulse queue -------------------------------------------------------------------------
-  // Two or fewer wide entries cost fewer cells as flip-flops than the 4 iCE40 EBRs a 64-bit memory takes whatever its
-  // depth. Deeper queues are flip-flops too: the head feeds the pulse compares in the cycle after a push.
-  const qDepth = qDepthPow2(t.queueDepth);
-  const q = fifoModule(`${name}_queue`, 2 * TS, qDepth, { clear: true, registers: qDepth <= 2, flops: qDepth > 2, earlyWrite: true, checkedHandshake: true });
+  // Flip-flop entries: the head feeds the pulse compares in the cycle after a push, and a few 64-bit entries would
+  // otherwise take 4 iCE40 EBRs whatever the depth.
+  const q = fifoModule(`${name}_queue`, 2 * TS, qDepthPow2(t.queueDepth), { clear: true, flops: true, earlyWrite: true, checkedHandshake: true });
   const qInValid = m.wire('q_in_valid', 1);
   const qOutReady = m.wire('q_out_ready', 1);
   const qOutValid = m.wire('q_out_valid', 1);
