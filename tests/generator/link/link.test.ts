@@ -153,18 +153,7 @@ describe('SYNC barrier in the RTL (same rules as generator/link/model.ts)', () =
   });
 
   it('answers SYNC with a NAK echoing its nonce, executes nothing and keeps the response cache', async () => {
-    const t = new VirtualBoardTransport(b, { seed: 9 });
-    const frames: Uint8Array[] = [];
-    const dec = new FrameDecoder((f) => frames.push(f));
-    t.onData((d) => dec.feed(d));
-    const next = async (): Promise<number[]> => {
-      const t0 = performance.now();
-      while (!frames.length) {
-        if (performance.now() - t0 > 20_000) throw new Error('no answer from the RTL');
-        await new Promise((r) => setTimeout(r, 2));
-      }
-      return [...frames.shift()!];
-    };
+    const { t, next } = rawSession(b, 9);
     try {
       t.write(encodeFrame([REQ.HELLO, 40]));
       expect((await next()).slice(0, 3)).toEqual([REQ.HELLO | 0x80, 40, 0]);
@@ -190,18 +179,7 @@ describe('SYNC barrier in the RTL (same rules as generator/link/model.ts)', () =
   });
 
   it('holds frames that arrive after a lost one, reports the hole, and executes them in seq order', async () => {
-    const t = new VirtualBoardTransport(b, { seed: 10 });
-    const frames: Uint8Array[] = [];
-    const dec = new FrameDecoder((f) => frames.push(f));
-    t.onData((d) => dec.feed(d));
-    const next = async (): Promise<number[]> => {
-      const t0 = performance.now();
-      while (!frames.length) {
-        if (performance.now() - t0 > 20_000) throw new Error('no answer from the RTL');
-        await new Promise((r) => setTimeout(r, 2));
-      }
-      return [...frames.shift()!];
-    };
+    const { t, next } = rawSession(b, 10);
     const scratch = (seq: number, v: number): Uint8Array => encodeFrame([REQ.REG_WRITE, seq, 4, 0, v, 0, 0, 0]);
     try {
       t.write(encodeFrame([REQ.HELLO, 60]));
@@ -264,3 +242,20 @@ describe('TS frame decoder', () => {
     }
   });
 });
+
+/** A board transport whose answers are read frame by frame (`next` waits up to 20 s for the RTL's next frame). */
+function rawSession(b: VirtualBoardBuild, seed: number): { t: VirtualBoardTransport; next: () => Promise<number[]> } {
+  const t = new VirtualBoardTransport(b, { seed });
+  const frames: Uint8Array[] = [];
+  const dec = new FrameDecoder((f) => frames.push(f));
+  t.onData((d) => dec.feed(d));
+  const next = async (): Promise<number[]> => {
+    const t0 = performance.now();
+    while (!frames.length) {
+      if (performance.now() - t0 > 20_000) throw new Error('no answer from the RTL');
+      await new Promise((r) => setTimeout(r, 2));
+    }
+    return [...frames.shift()!];
+  };
+  return { t, next };
+}
