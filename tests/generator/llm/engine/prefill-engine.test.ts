@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { loadCheckpoint } from '../../../../generator/llm/checkpoint';
 import { llmPresetConfig } from '../../../../generator/llm/engine/hw-config';
-import { checkBlockStreams } from '../../../../generator/llm/engine/pack';
+import { checkBlockStreams, packBlockAux, packModel } from '../../../../generator/llm/engine/pack';
 import { blockOrder, unrolled } from '../../../../generator/llm/engine/schedule';
 import { shapeOf } from '../../../../generator/llm/model-spec';
 import { quantizeModel } from '../../../../generator/llm/quant/model';
@@ -27,6 +27,15 @@ describe.skipIf(!ckpt)('prefill blocks in the engine RTL on stories260K (sim-sma
     expect(ord.filter((o) => o.norm === 'final').map((o) => o.token)).toEqual([2]);
     expect(blockOrder(cfg, 1).map((o) => o.op)).toEqual(unrolled(cfg).map((o) => o.op));
     expect(() => checkBlockStreams(cfg, 4)).not.toThrow();
+  });
+
+  it('refuses a block whose per-token buffers do not fit the on-chip budget, naming prefillBlock and what fits', () => {
+    const decodeOnly = llmPresetConfig('sim-small', shape);
+    expect(decodeOnly.prefillBits).toBe(0);
+    const budget = decodeOnly.onChipBits + cfg.prefillBits;
+    expect(llmPresetConfig('sim-small', shape, { hw: { prefillBlock: 4, onChipBudgetBits: budget } }).onChipBits).toBe(budget);
+    expect(() => llmPresetConfig('sim-small', shape, { hw: { prefillBlock: 16, onChipBudgetBits: budget } })).toThrow(/prefillBlock.*shrink prefillBlock to 4 or less/);
+    expect(() => packBlockAux(cfg, qm, packModel(cfg, qm), [1, 2, 3, 4, 5])).toThrow(/1 to 4/);
   });
 
   it('the prompt in blocks of 4 (last one partial), then decode: every logit equals the token-by-token golden, with stalls', async () => {
