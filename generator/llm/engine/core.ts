@@ -74,7 +74,7 @@ export function engineCore(cfg: LlmEngineConfig, name: string) {
   const kh = m.reg('kh', CW, { init: 0 });
   const hk = m.reg('hk', CW, { init: 0 });
   const c = (v: number, w = CW) => lit(v, w);
-  // Prefill (docs/llm-engine.md#prefill-in-the-engine): the block holds nTok+1 tokens; tk is the token the per-token
+  // Prefill (docs/llm-engine.md#prefill-in-the-engine-rtl): the block holds nTok+1 tokens; tk is the token the per-token
   // ops work on, tslot its KV slot, wt the token the GEMV writer writes. All stay 0 (and tslot = slot_cur) in decode.
   const T = cfg.hw.prefillBlock;
   const tkb = cfg.tokCountBits || 1;
