@@ -122,8 +122,9 @@ async function runDevice(o: RunOpts, ckpt: LlamaCheckpoint, prompt: number[], to
     progress: !o.json,
   });
   const text = tok?.decode(r.ids, prompt[0]);
-  // The engine RTL has no prefill mode yet (docs/llm-engine.md#prefill-mode-issue-15): the prompt goes token by token.
-  const result = { engine: 'device', ...r, ...(text !== undefined && { text }), prefill: false, prefillNote: 'the engine RTL feeds prompts token by token (prefill is golden + DSP GEMM RTL only)' };
+  // The engine RTL has a prefill mode (prefillBlock), but the llmdev device does not hand it blocks yet
+  // (docs/llm-engine.md#prefill-mode-issue-15): the prompt goes token by token.
+  const result = { engine: 'device', ...r, ...(text !== undefined && { text }), prefill: false, prefillNote: 'the llmdev device feeds prompts token by token (engine prefill blocks run in simulation only: LlmSession.block)' };
   emit(o, result, () =>
     [
       `engine: device ${r.device} (${r.design}, preset ${r.preset}, ${r.config})`,
@@ -131,7 +132,7 @@ async function runDevice(o: RunOpts, ckpt: LlamaCheckpoint, prompt: number[], to
       `ids: ${r.ids.join(' ')}`,
       ...(text !== undefined ? [`text: ${text}`] : []),
       `device cycles/token: ${r.cyclesPerToken.join(' ')} (mean ${r.meanCyclesPerToken.toFixed(0)})`,
-      ...(prompt.length > 1 ? ['prompt fed token by token (the engine RTL has no prefill mode yet)'] : []),
+      ...(prompt.length > 1 ? ['prompt fed token by token (the llmdev device does not take prefill blocks yet)'] : []),
       `${r.tokensPerSecond.toFixed(2)} tok/s over the link`,
       r.golden ? (r.golden.match ? `ids${r.golden.logitsMatch ? ' and logits' : ''} equal the golden decoder's` : `GOLDEN MISMATCH: golden ids ${r.golden.ids.join(' ')}`) : 'golden check skipped',
     ].join('\n'),
