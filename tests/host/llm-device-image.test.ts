@@ -84,7 +84,7 @@ describe('LLM device image', () => {
   });
 
   it('the device core (both presets, memory latency 1 and 8, decode only and prefill blocks, block RAM and AXI) and its board top pass verilator --lint-only -Wall', async () => {
-    const cases = [['sim-small', 8, 1, 'bram'], ['tiny', 1, 4, 'bram'], ['sim-small', 3, 8, 'axi']] as const;
+    const cases = [['sim-small', 8, 1, 'bram'], ['tiny', 1, 4, 'bram'], ['sim-small', 3, 5, 'axi'], ['sim-small', 2, 5, 'bram']] as const;
     for (const [preset, latency, prefillBlock, mem] of cases) {
       const hbm = mem === 'axi' ? { mem, hbm: { masters: 4, axiBits: 64 } } : {};
       const d = llmDeviceConfig(llmPresetConfig(preset, STORIES260K_SHAPE, { hw: { prefillBlock } }), { latency, ...hbm });

@@ -122,7 +122,9 @@ export function llmDeviceModule(d: LlmDeviceConfig): Module {
   const rstReg = m.reg('blk_restart', 1, { init: 0 });
   const ids = T > 1 ? Array.from({ length: T }, (_, k) => m.reg(`blk_id${k}`, idBits, { init: 0 })) : [];
   const first = m.let('blk_first', kIn.eq(0));
-  const countIn = d.countBits ? tok.data.slice(idBits + d.countBits, idBits + 1) : lit(0, 1);
+  // count - 1 from the beat, clamped to the block's most (the host never sends more; a stray beat cannot overrun).
+  const rawCount = d.countBits ? tok.data.slice(idBits + d.countBits, idBits + 1) : lit(0, 1);
+  const countIn = T > 1 && 2 ** rawCount.width > T ? mux(rawCount.gt(lit(T - 1, rawCount.width)), lit(T - 1, rawCount.width), rawCount) : rawCount;
   const nNow = m.let('blk_n_now', mux(first, countIn.resize(kb), nReg));
   const start = m.let('blk_start', tok.fire.and(nNow.eq(kIn)));
   const blk: BlockCtl = {
