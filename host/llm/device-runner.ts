@@ -80,7 +80,7 @@ export interface DeviceStep {
   logits?: number[];
   /** Device cycles from accepting the token (a block's last beat) to the last logit (step_cycles register). */
   cycles: number;
-  /** Tokens the step consumed (a prefill block; 1 = a decode step) and the position of its last one. */
+  /** Tokens the step consumed (a prefill block; 1 = a decode step) and the position of its last one (the caller's `pos`; n − 1 if not given). */
   tokens: number;
   pos: number;
 }
