@@ -2,10 +2,10 @@
  * The LLM device core: the decode engine fed by a weight sequencer from the on-board weight memory.
  *
  *   link memory bus (mem_cmd / mem_rsp) ──► region memories w, s, a, e (32-bit limb memories, layout.ts)
- *   tok (host channel) ──► step control ──► engine tok
+ *   tok (host channel: a block of 1..prefillBlock token beats) ──► step control ──► engine tok (with the count)
  *                          └─ starts three prefetching readers: w words, s words, aux beats
- *                             (a[0], the token's embedding row from e, then a[1..]) ──► engine w / s / aux
- *   engine logits ──► argmax unit ──► next {id, top logit}    (one beat per step, cheap over a UART)
+ *                             (per token a[0] and its embedding row from e, then a[1..]) ──► engine w / s / aux
+ *   engine logits ──► argmax unit ──► next {id, top logit}    (one beat per step / block, cheap over a UART)
  *                 └─► logits channel when register logits_en = 1
  *
  * Each reader issues one read per cycle while it has credit (issued - consumed < fifoDepth); a read's data
