@@ -8,7 +8,7 @@ import { ConfigError } from './util/errors';
 import { GEMV_DEFAULTS, gemvConfig, gemvModule } from './llm/gemv';
 import { CELLNET_RTL_DEFAULTS, cellnetDesign } from './cellnet/rtl/design';
 import { ENGINE_DEFAULTS, type ModelShape } from './llm/model-spec';
-import { deviceEngineParams, llmDeviceConfig, llmDeviceModule, presetLatency } from './llm/device';
+import { deviceEngineParams, deviceHwParams, llmDeviceConfig, llmDeviceModule, presetLatency } from './llm/device';
 import { LLM_PRESETS, STORIES260K_SHAPE, llmPresetConfig, llmEngineModule, synthEngine, type LlmEngineConfig } from './llm/engine';
 
 export interface DesignEntry {
@@ -47,17 +47,18 @@ export const DESIGNS: Record<string, DesignEntry> = {
   },
   llmdev: {
     description: 'LLM decode device for `llm run --device`: the llm engine + weight memory + weight sequencer + argmax, behind the link',
-    defaults: { lanes: 4, simd: 8, vpar: 4, slotPar: 1, wFifo: 0, sinks: ENGINE_DEFAULTS.sinks, window: ENGINE_DEFAULTS.window, wGroup: ENGINE_DEFAULTS.wGroup, kvGroup: ENGINE_DEFAULTS.kvGroup, latency: 2, masters: 0, axiBits: 512 },
+    defaults: { lanes: 4, simd: 8, vpar: 4, slotPar: 1, wFifo: 0, sinks: ENGINE_DEFAULTS.sinks, window: ENGINE_DEFAULTS.window, wGroup: ENGINE_DEFAULTS.wGroup, kvGroup: ENGINE_DEFAULTS.kvGroup, latency: 2, masters: 0, axiBits: 512, prefillBlock: 0 },
     presets: Object.keys(LLM_PRESETS),
     build(params, preset = 'sim-small', shape = STORIES260K_SHAPE) {
       // Same split as `llm run --device`: the preset gives the hardware, engine parameters start from the golden
       // engine's defaults, so a generated board and the host decode the same model (the layout revision checks it).
       const hwKeys = ['lanes', 'simd', 'vpar', 'slotPar', 'wFifo'];
       // masters > 0: the weights live in HBM, read by that many AXI4 masters (one per pseudo-channel).
-      const { latency, masters, axiBits, ...rest } = params;
+      // prefillBlock 0: the preset's device block (DEVICE_PREFILL_BLOCK).
+      const { latency, masters, axiBits, prefillBlock, ...rest } = params;
       const hw = Object.fromEntries(Object.entries(rest).filter(([k]) => hwKeys.includes(k)));
       const engine = Object.fromEntries(Object.entries(rest).filter(([k]) => !hwKeys.includes(k)));
-      const cfg = llmPresetConfig(preset, shape, { hw, engine: deviceEngineParams(preset, engine) });
+      const cfg = llmPresetConfig(preset, shape, { hw: deviceHwParams(preset, { ...hw, ...(prefillBlock ? { prefillBlock } : {}) }), engine: deviceEngineParams(preset, engine) });
       const hbm = masters ? { mem: 'axi' as const, hbm: { masters, axiBits: axiBits ?? 512 } } : {};
       const config = llmDeviceConfig(cfg, { latency: latency ?? presetLatency(preset), ...hbm });
       return { config, module: llmDeviceModule(config) };

@@ -66,8 +66,8 @@ interface RunOpts {
   memory?: string;
   masters?: string;
   logits?: boolean;
-  /** Prefill block size (tokens per weight pass), or false for token-by-token prompts. */
-  prefill: string | false;
+  /** Prefill block size (tokens per weight pass; default: golden 32, device its prefill_block), or false for token-by-token prompts. */
+  prefill?: string | false;
   check: boolean;
   json?: boolean;
 }
@@ -118,20 +118,22 @@ async function runDevice(o: RunOpts, ckpt: LlamaCheckpoint, prompt: number[], to
     memory: memoryOf(o.memory),
     masters: o.masters !== undefined ? parseIntOpt('--masters', o.masters) : undefined,
     logits: !!o.logits,
+    prefill: o.prefill === false ? 1 : o.prefill !== undefined ? parseIntOpt('--prefill', o.prefill) : undefined,
     check: o.check,
     progress: !o.json,
   });
   const text = tok?.decode(r.ids, prompt[0]);
-  // The engine RTL has no prefill mode yet (docs/llm-engine.md#prefill-mode-issue-15): the prompt goes token by token.
-  const result = { engine: 'device', ...r, ...(text !== undefined && { text }), prefill: false, prefillNote: 'the engine RTL feeds prompts token by token (prefill is golden + DSP GEMM RTL only)' };
+  // The device takes the prompt in blocks of its prefill_block (one weight pass each), docs/llm-device.md#prefill-blocks.
+  const pu = r.promptConsumed;
+  const result = { engine: 'device', ...r, ...(text !== undefined && { text }), prefill: pu.block > 1 && pu.tokens > 1 ? { block: pu.block, blocks: pu.blocks } : false };
   emit(o, result, () =>
     [
       `engine: device ${r.device} (${r.design}, preset ${r.preset}, ${r.config})`,
       `weights: ${r.transfer.bytes} B written in ${r.transfer.seconds.toFixed(1)} s, verified by readback in ${r.transfer.verifySeconds.toFixed(1)} s`,
       `ids: ${r.ids.join(' ')}`,
       ...(text !== undefined ? [`text: ${text}`] : []),
-      `device cycles/token: ${r.cyclesPerToken.join(' ')} (mean ${r.meanCyclesPerToken.toFixed(0)})`,
-      ...(prompt.length > 1 ? ['prompt fed token by token (the engine RTL has no prefill mode yet)'] : []),
+      `prompt: ${pu.tokens} position(s) in ${pu.blocks} block(s) of up to ${pu.block}, ${pu.cycles} device cycles (${(pu.cycles / pu.tokens).toFixed(0)} per token)`,
+      `device cycles/token after the prompt: ${r.cyclesPerToken.join(' ')} (mean over all positions ${r.meanCyclesPerToken.toFixed(0)})`,
       `${r.tokensPerSecond.toFixed(2)} tok/s over the link`,
       r.golden ? (r.golden.match ? `ids${r.golden.logitsMatch ? ' and logits' : ''} equal the golden decoder's` : `GOLDEN MISMATCH: golden ids ${r.golden.ids.join(' ')}`) : 'golden check skipped',
     ].join('\n'),
@@ -150,7 +152,7 @@ export function register(program: Command): void {
       .option('--prompt <text>', 'prompt text, encoded with the tokenizer (BOS first); the output is decoded as it streams')
       .option('--prompt-ids <ids>', 'comma-separated prompt token ids (default: BOS = 1)')
       .option('--tokens <n>', 'positions to run (tokens printed after the first prompt token)', '64')
-      .option('--prefill <block>', 'golden engine: feed the prompt in blocks of this many tokens per weight pass (prefill mode)', '32')
+      .option('--prefill <block>', "feed the prompt in blocks of this many tokens per weight pass (prefill mode; default: golden 32, device its prefill_block register)")
       .option('--no-prefill', 'feed the prompt token by token (decode mode only)')
       .option('--engine <name>', `engine: ${[...LLM_ENGINES.keys()].join('|')}|device`, 'float')
       .option('--scheme <name>', `golden quantisation scheme: ${Object.keys(SCHEMES).join('|')}`, 'W2A8KV4')
@@ -189,7 +191,7 @@ export function register(program: Command): void {
     if (live) process.stdout.write(`engine: ${o.engine} (${config})\ntext: `);
     const t0 = performance.now();
     const onTok = live && ((id: number) => void process.stdout.write(live.push(id)));
-    const block = o.prefill === false ? 0 : parseIntOpt('--prefill', o.prefill);
+    const block = o.prefill === false ? 0 : parseIntOpt('--prefill', o.prefill ?? '32');
     const prefill = block > 0 && model instanceof GoldenDecoder && prompt.length > 1;
     const ids = prefill ? generateWithPrefill(model, prompt, steps, block, onTok) : generateGreedy(model, prompt, steps, onTok);
     const seconds = (performance.now() - t0) / 1000;

@@ -9,6 +9,7 @@ import { boardNamed } from '../../boards';
 import { loadCheckpoint } from '../../generator/llm/checkpoint';
 import { llmPresetConfig } from '../../generator/llm/engine/hw-config';
 import { presetLatency } from '../../generator/llm/device/layout';
+import { deviceHwParams } from '../../generator/llm/device/engine-params';
 import { ENGINE_DEFAULTS, SCHEMES, shapeOf, type SchemeName } from '../../generator/llm/model-spec';
 import { resolvePreset } from '../../generator/shell/presets';
 import { ConfigError, InputError } from '../../generator/util/errors';
@@ -59,7 +60,7 @@ function boardFor(o: VboardOpts): { build: () => Promise<VirtualBoardBuild>; run
     if (!(o.scheme in SCHEMES)) throw new ConfigError('scheme', `must be one of ${Object.keys(SCHEMES).join(', ')}`, o.scheme);
     const preset = o.preset ?? boardPreset ?? 'sim-small';
     const ckpt = loadCheckpoint(o.model);
-    const cfg = llmPresetConfig(preset, shapeOf(ckpt.dims), { engine: { ...ENGINE_DEFAULTS, ...SCHEMES[o.scheme as SchemeName] } });
+    const cfg = llmPresetConfig(preset, shapeOf(ckpt.dims), { hw: deviceHwParams(preset), engine: { ...ENGINE_DEFAULTS, ...SCHEMES[o.scheme as SchemeName] } });
     // The byte-bridged board, as `llm run --device sim` uses: the weight image is round-trip bound, not line bound.
     const linked = llmDeviceLinked(cfg, { latency: presetLatency(preset), phy: 'bytes' });
     return { build: linked.virtualBoard, run: { stepCycles: SIM_STEP_CYCLES }, what: `llmdev (preset ${preset})` };

@@ -6,16 +6,17 @@ import type { LlamaCheckpoint } from '../../generator/llm/checkpoint';
 import { describeEngine, shapeOf, type EngineConfig, type EngineParams } from '../../generator/llm/model-spec';
 import { llmPresetConfig } from '../../generator/llm/engine/hw-config';
 import { presetLatency } from '../../generator/llm/device/layout';
-import { deviceEngineParams } from '../../generator/llm/device/engine-params';
+import { deviceEngineParams, deviceHwParams } from '../../generator/llm/device/engine-params';
 import { generateGreedy } from '../../generator/llm/float-model';
 import { GoldenDecoder } from '../../generator/llm/golden/decoder';
 import type { QuantModel } from '../../generator/llm/quant/model';
+import { InputError } from '../../generator/util/errors';
 import { Device } from '../link/device';
 import { openDevice } from '../link/open';
 import { FramedOps } from '../link/ops';
 import { VirtualBoardTransport } from '../link/vboard';
 import { progressBar } from '../link/progress';
-import { llmDeviceLinked, LlmDeviceRunner } from './device-runner';
+import { llmDeviceLinked, LlmDeviceRunner, type PromptUse } from './device-runner';
 
 export const DEVICE_RUN_DEFAULTS = { preset: 'sim-small' } as const;
 
@@ -39,6 +40,8 @@ export interface DeviceRunOptions {
   memory?: 'bram' | 'hbm';
   masters?: number;
   logits?: boolean;
+  /** Prompt tokens per prefill block (default: the device's prefill_block; 1 = token by token). */
+  prefill?: number;
   check?: boolean;
   progress?: boolean;
 }
@@ -51,7 +54,11 @@ export interface DeviceRunResult {
   prompt: number[];
   ids: number[];
   transfer: { bytes: number; seconds: number; verifySeconds: number; bytesPerSecond: number; projectedGen3x16Seconds: number };
+  /** How the prompt was consumed: block size, blocks, prompt positions, device cycles for them (step_cycles). */
+  promptConsumed: PromptUse;
+  /** Device cycles of each token-by-token step after the prompt. */
   cyclesPerToken: number[];
+  /** All device cycles (prompt blocks and decode steps) per position run. */
   meanCyclesPerToken: number;
   memoryLatency: number;
   memory: 'bram' | 'hbm';
@@ -62,11 +69,14 @@ export interface DeviceRunResult {
 export async function runOnDevice(o: DeviceRunOptions): Promise<DeviceRunResult> {
   // The preset gives the hardware; engine parameters start from the golden engine's defaults, not the preset's,
   // so `--device` and `--engine golden` with the same flags decode the same model.
-  const cfg = llmPresetConfig(o.preset, shapeOf(o.ckpt.dims), { engine: deviceEngineParams(o.preset, o.engine) });
+  const cfg = llmPresetConfig(o.preset, shapeOf(o.ckpt.dims), { hw: deviceHwParams(o.preset), engine: deviceEngineParams(o.preset, o.engine) });
   const qm = o.quantize(cfg.engine);
   const latency = o.latency ?? presetLatency(o.preset);
   const hbm = o.memory === 'hbm' ? { masters: o.masters ?? (o.preset === 'u280' ? 32 : 4), axiBits: o.preset === 'u280' ? 512 : 64 } : undefined;
   const linked = llmDeviceLinked(cfg, { latency, phy: 'bytes', hbm });
+  const most = linked.d.prefillBlock;
+  if (o.prefill !== undefined && (!Number.isInteger(o.prefill) || o.prefill < 1 || o.prefill > most))
+    throw new InputError(`prefill block ${o.prefill}: the device takes 1 to ${most} tokens per block (its prefill_block; --no-prefill for token by token)`);
   // `sim`: the byte-bridged virtual board, stepped in short slices (the transfer is round-trip bound, not line bound).
   const dev =
     o.device === 'sim'
@@ -82,7 +92,7 @@ export async function runOnDevice(o: DeviceRunOptions): Promise<DeviceRunResult>
     const st = await runner.load(img, { progress: bar.update });
     bar.stop();
     const t0 = performance.now();
-    const gen = await runner.generate(o.prompt, o.steps, { logits: o.logits });
+    const gen = await runner.generate(o.prompt, o.steps, { logits: o.logits, prefill: o.prefill });
     const seconds = (performance.now() - t0) / 1000;
     let golden: DeviceRunResult['golden'] = null;
     if (o.check !== false) {
@@ -91,10 +101,11 @@ export async function runOnDevice(o: DeviceRunOptions): Promise<DeviceRunResult>
       // The decoder reuses its logits buffer: keep a copy per step.
       const ids = generateGreedy({ forward: (t, p) => (gl[p] = Float64Array.from(g.forward(t, p))) }, o.prompt, o.steps);
       const match = ids.length === gen.ids.length && ids.every((x, i) => x === gen.ids[i]);
-      const logitsMatch = o.logits ? gen.steps.every((s, p) => !!s.logits && s.logits.every((v, i) => v === gl[p]![i])) : undefined;
+      // A block's logits are its last token's: compare each step at its position.
+      const logitsMatch = o.logits ? gen.steps.every((s) => !!s.logits && s.logits.every((v, i) => v === gl[s.pos]![i])) : undefined;
       golden = { ids, match: match && logitsMatch !== false, ...(logitsMatch !== undefined && { logitsMatch }) };
     }
-    const cyc = gen.steps.map((s) => s.cycles);
+    const cyc = gen.steps.slice(gen.prompt.blocks).map((s) => s.cycles);
     return {
       device: o.device,
       design: linked.d.design,
@@ -104,8 +115,9 @@ export async function runOnDevice(o: DeviceRunOptions): Promise<DeviceRunResult>
       ids: gen.ids,
       // Write + readback of this image at PCIe Gen3 x16 DMA speed (~12 GB/s), for comparison with the measured link.
       transfer: { ...st, bytesPerSecond: st.bytes / Math.max(1e-9, st.seconds), projectedGen3x16Seconds: (2 * st.bytes) / 12e9 },
+      promptConsumed: gen.prompt,
       cyclesPerToken: cyc,
-      meanCyclesPerToken: cyc.reduce((a, b) => a + b, 0) / cyc.length,
+      meanCyclesPerToken: (gen.prompt.cycles + cyc.reduce((a, b) => a + b, 0)) / o.steps,
       memoryLatency: latency,
       memory: o.memory ?? 'bram',
       tokensPerSecond: o.steps / seconds,

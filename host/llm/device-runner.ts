@@ -78,7 +78,18 @@ export interface DeviceStep {
   logit: number;
   /** Full logits, when requested. */
   logits?: number[];
-  /** Device cycles from accepting the token to the last logit (step_cycles register). */
+  /** Device cycles from accepting the token (a block's last beat) to the last logit (step_cycles register). */
+  cycles: number;
+  /** Tokens the step consumed (a prefill block; 1 = a decode step) and the position of its last one (the caller's `pos`; n − 1 if not given). */
+  tokens: number;
+  pos: number;
+}
+
+/** How the prompt went in: block size, blocks (the last may be partial) and device cycles for the whole prompt. */
+export interface PromptUse {
+  block: number;
+  blocks: number;
+  tokens: number;
   cycles: number;
 }
 
@@ -117,12 +128,31 @@ export class LlmDeviceRunner {
     await this.dev.writeReg('logits_en', on ? 1 : 0, o);
   }
 
+  /** The device's prefill block (read-only register prefill_block: most tokens per block, 1 = token by token). */
+  async prefillBlock(o: OpOptions = {}): Promise<number> {
+    const b = await this.dev.readReg('prefill_block', o);
+    if (b !== this.d.prefillBlock) throw new InputError(`device reports prefill_block ${b}, the host's device config has ${this.d.prefillBlock}`);
+    return b;
+  }
+
   /** One decode step: token at the next position (restart = position 0). */
-  async step(token: number, restart: boolean, opts: { logits?: boolean; signal?: AbortSignal } = {}): Promise<DeviceStep> {
+  step(token: number, restart: boolean, opts: { logits?: boolean; signal?: AbortSignal; pos?: number } = {}): Promise<DeviceStep> {
+    return this.block([token], restart, opts);
+  }
+
+  /**
+   * A prefill block: tokens at the next positions in one weight pass (1..prefill_block of them; one token = a
+   * decode step). Each token is one tok beat {count - 1, restart, id}; the answer is the last token's argmax/logits.
+   */
+  async block(tokens: readonly number[], restart: boolean, opts: { logits?: boolean; signal?: AbortSignal; pos?: number } = {}): Promise<DeviceStep> {
     const cfg = this.d.engine;
     const V = cfg.engine.model.vocabSize;
-    if (!Number.isInteger(token) || token < 0 || token >= V) throw new InputError(`token ${token} is outside the vocabulary [0, ${V})`);
-    await this.dev.writeStream('tok', [BigInt(token) | (restart ? 1n << BigInt(this.d.idBits) : 0n)], { signal: opts.signal });
+    const n = tokens.length;
+    if (n < 1 || n > this.d.prefillBlock) throw new InputError(`a block of ${n} tokens: the device takes 1 to ${this.d.prefillBlock} (its prefill_block)`);
+    for (const token of tokens) if (!Number.isInteger(token) || token < 0 || token >= V) throw new InputError(`token ${token} is outside the vocabulary [0, ${V})`);
+    const ib = BigInt(this.d.idBits);
+    const head = (restart ? 1n << ib : 0n) | (BigInt(n - 1) << (ib + 1n));
+    await this.dev.writeStream('tok', tokens.map((t) => BigInt(t) | head), { signal: opts.signal });
     let logits: number[] | undefined;
     if (opts.logits) logits = unpackLogits(cfg, (await this.dev.collectStream('logits', logitBeats(cfg), { signal: opts.signal })).data);
     const r = (await this.dev.collectStream('next', 1, { signal: opts.signal })).data[0]!;
@@ -133,32 +163,50 @@ export class LlmDeviceRunner {
       const info = await this.dev.readReg('axi_err_info', { signal: opts.signal });
       throw new AxiError(info & 31, (info >> 7) & 3, ['w', 's', 'a', 'e'][(info >> 5) & 3]!);
     }
-    return { id, logit, logits, cycles };
+    return { id, logit, logits, cycles, tokens: n, pos: opts.pos ?? n - 1 };
   }
 
   /**
    * Greedy decode in run.c's loop (generateGreedy): prompt[0] at position 0, forced prompt tokens, then the
-   * device's argmax. Returns the `steps` ids that follow prompt[0] and every step's details.
+   * device's argmax. The prompt's positions (up to `steps`) go in blocks of `prefill` tokens (default: the device's
+   * prefill_block; 1 = token by token), then one token per step. Returns the `steps` ids that follow prompt[0],
+   * the details of every step that produced logits (a block's: its last token's), and how the prompt was consumed.
    */
   async generate(
     prompt: readonly number[],
     steps: number,
-    opts: { logits?: boolean; stepTimeoutMs?: number; onStep?: (i: number, s: DeviceStep) => void } = {},
-  ): Promise<{ ids: number[]; steps: DeviceStep[] }> {
+    opts: { logits?: boolean; prefill?: number; stepTimeoutMs?: number; onStep?: (i: number, s: DeviceStep) => void } = {},
+  ): Promise<{ ids: number[]; steps: DeviceStep[]; prompt: PromptUse }> {
     if (!prompt.length) throw new InputError('prompt must hold at least one token (e.g. BOS = 1)');
+    const max = await this.prefillBlock();
+    const B = opts.prefill ?? max;
+    if (!Number.isInteger(B) || B < 1 || B > max) throw new InputError(`prefill block ${B}: the device takes 1 to ${max} tokens per block (its prefill_block)`);
     await this.setLogits(!!opts.logits);
     const ids: number[] = [];
     const out: DeviceStep[] = [];
-    let token = prompt[0]!;
-    for (let pos = 0; pos < steps; pos++) {
-      const s = await this.step(token, pos === 0, { logits: opts.logits, signal: AbortSignal.timeout(opts.stepTimeoutMs ?? 600_000) });
+    const timeout = () => AbortSignal.timeout(opts.stepTimeoutMs ?? 600_000);
+    const L = Math.min(prompt.length, steps);
+    const use: PromptUse = { block: B, blocks: 0, tokens: L, cycles: 0 };
+    const record = (s: DeviceStep) => {
       out.push(s);
-      opts.onStep?.(pos, s);
-      const nxt = pos + 1 < prompt.length ? prompt[pos + 1]! : s.id;
-      ids.push(nxt);
-      token = nxt;
+      opts.onStep?.(s.pos, s);
+    };
+    // The prompt's positions 0..L-1 in blocks; the last block's logits give the token after position L-1.
+    let last: DeviceStep | undefined;
+    for (let p = 0; p < L; p += B) {
+      const blk = prompt.slice(p, Math.min(L, p + B));
+      last = await this.block(blk, p === 0, { logits: opts.logits, signal: timeout(), pos: p + blk.length - 1 });
+      use.blocks++;
+      use.cycles += last.cycles;
+      record(last);
     }
-    return { ids, steps: out };
+    for (let pos = 0; pos < L; pos++) ids.push(pos + 1 < prompt.length ? prompt[pos + 1]! : last!.id);
+    for (let pos = L; pos < steps; pos++) {
+      const s = await this.step(ids[pos - 1]!, false, { logits: opts.logits, signal: timeout(), pos });
+      record(s);
+      ids.push(pos + 1 < prompt.length ? prompt[pos + 1]! : s.id);
+    }
+    return { ids, steps: out, prompt: use };
   }
 
   /** Engine perf counters (cycles by op class, cumulative). */

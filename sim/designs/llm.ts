@@ -6,7 +6,7 @@
 import { Module, lit, mux, plainPorts, printDesign } from '../../generator/hdl';
 import { bitsFor } from '../../generator/util/errors';
 import type { MemoryModel, LlmEngineConfig } from '../../generator/llm/engine/hw-config';
-import { logitBeats, packEmbedding, packModel, unpackLogits, type TokenImage } from '../../generator/llm/engine/pack';
+import { logitBeats, packBlockAux, packModel, unpackLogits, type TokenImage } from '../../generator/llm/engine/pack';
 import { llmEngineModule } from '../../generator/llm/engine/rtl';
 import type { QuantModel } from '../../generator/llm/quant/model';
 import { buildSim, type Sim, type SimRun } from '../index';
@@ -128,17 +128,23 @@ export class LlmSession {
   }
 
   /** Decode one token; restart = true starts a new sequence at position 0. */
-  async step(token: number, restart = false): Promise<StepResult> {
+  step(token: number, restart = false): Promise<StepResult> {
+    return this.block([token], restart);
+  }
+
+  /**
+   * Prefill a block of 1..prefillBlock prompt tokens in one weight pass (one token = a decode step); the logits are
+   * the last token's. restart = true starts a new sequence at position 0.
+   */
+  async block(tokens: readonly number[], restart = false): Promise<StepResult> {
     const cfg = this.cfg;
     const run = this.run;
-    const idBits = cfg.tokBits - 1;
-    const emb = packEmbedding(cfg, this.qm, token);
-    await run.push('tok', [BigInt(token) | (restart ? 1n << BigInt(idBits) : 0n)]);
+    const idBits = cfg.tokBits - 1 - cfg.tokCountBits;
+    const aux = packBlockAux(cfg, this.qm, this.image, tokens);
+    const beat = BigInt(tokens[tokens.length - 1]!) | (restart ? 1n << BigInt(idBits) : 0n) | (BigInt(tokens.length - 1) << BigInt(idBits + 1));
+    await run.push('tok', [beat]);
     const t0 = await run.run();
     if (this.latency > 0) await run.step(this.latency);
-    const aux = new Uint32Array(emb.length + this.image.auxTail.length);
-    aux.set(emb);
-    aux.set(this.image.auxTail, emb.length);
     const col = run.collect('logits', logitBeats(cfg));
     await Promise.all([run.push('aux', aux), run.push('s', this.image.s), run.push('w', this.image.w)]);
     const beats = await col;

@@ -12,7 +12,7 @@ import { promisify } from 'node:util';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { loadCheckpoint } from '../../generator/llm/checkpoint';
 import { shapeOf } from '../../generator/llm/model-spec';
-import { deviceEngineParams } from '../../generator/llm/device/engine-params';
+import { deviceEngineParams, deviceHwParams } from '../../generator/llm/device/engine-params';
 import { generateGreedy } from '../../generator/llm/float-model';
 import { llmPresetConfig, type LlmEngineConfig } from '../../generator/llm/engine/hw-config';
 import { GoldenDecoder } from '../../generator/llm/golden/decoder';
@@ -36,7 +36,7 @@ describe.skipIf(!hasModel)('stories260K on the AXI llmdev with 4 HBM pseudo-chan
   let golden: GoldenDecoder;
   beforeAll(async () => {
     const ckpt = loadCheckpoint(MODEL);
-    cfg = llmPresetConfig('sim-small', shapeOf(ckpt.dims), { engine: deviceEngineParams('sim-small') });
+    cfg = llmPresetConfig('sim-small', shapeOf(ckpt.dims), { hw: deviceHwParams('sim-small'), engine: deviceEngineParams('sim-small') });
     qm = quantizeModel(ckpt, cfg.engine, { search: 'minmax' });
     // The configuration `llm run --device sim --memory hbm` builds.
     linked = llmDeviceLinked(cfg, { latency: 8, phy: 'bytes', hbm: { masters: 4, axiBits: 64 } });
@@ -60,6 +60,28 @@ describe.skipIf(!hasModel)('stories260K on the AXI llmdev with 4 HBM pseudo-chan
       const gen = await runner.generate([1], 4, { logits: true });
       expect(gen.ids).toEqual(ids);
       gen.steps.forEach((s, p) => expect(s.logits).toEqual(Array.from(gl[p]!)));
+      expect(await dev.readReg('axi_err')).toBe(0);
+    } finally {
+      await dev.close();
+    }
+  }, 900_000);
+
+  it('a 21-token prompt in blocks of 8, 8, 5 through the AXI readers under stalls, then 3 generated tokens: ids and logits equal the token-by-token golden decoder', async () => {
+    const { dev, runner } = await session({ ...SIM_HBM_KNOBS, hbm_seed: 9 });
+    try {
+      const prompt = [1, 403, 27, 300, 12, 499, 64, 8, 250, 111, 7, 350, 45, 200, 33, 90, 18, 402, 5, 77, 260];
+      const g = new GoldenDecoder(qm);
+      const gl: number[][] = [];
+      const forward = (t: number, p: number) => {
+        const l = g.forward(t, p);
+        gl[p] = Array.from(l);
+        return l;
+      };
+      const ids = generateGreedy({ forward }, prompt, prompt.length + 3);
+      const gen = await runner.generate(prompt, prompt.length + 3, { logits: true });
+      expect(gen.ids).toEqual(ids);
+      expect(gen.steps.map((s) => [s.pos, s.tokens])).toEqual([[7, 8], [15, 8], [20, 5], [21, 1], [22, 1], [23, 1]]);
+      for (const s of gen.steps) expect(s.logits, `position ${s.pos}`).toEqual(gl[s.pos]);
       expect(await dev.readReg('axi_err')).toBe(0);
     } finally {
       await dev.close();

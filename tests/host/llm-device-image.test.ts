@@ -4,10 +4,10 @@
  */
 import { describe, expect, it } from 'vitest';
 import { STORIES260K_SHAPE, llmPresetConfig } from '../../generator/llm/engine/hw-config';
-import { packEmbedding, packModel } from '../../generator/llm/engine/pack';
+import { packBlockAux, packEmbedding, packModel } from '../../generator/llm/engine/pack';
 import { randomQuantModel } from '../../generator/llm/engine/random';
 import { deviceImage } from '../../generator/llm/device/image';
-import { layoutRevision, llmDeviceConfig, REGIONS } from '../../generator/llm/device/layout';
+import { layoutRevision, llmDeviceConfig, LLMDEV_PROTOCOL, REGIONS } from '../../generator/llm/device/layout';
 import { llmDeviceModule } from '../../generator/llm/device/sequencer';
 import { printDesign } from '../../generator/hdl';
 import { linkConfig } from '../../generator/link/config';
@@ -15,15 +15,19 @@ import { linkBoardTop } from '../../generator/link/top';
 import { InputError } from '../../generator/util/errors';
 import { lintVerilog } from '../../sim/lint';
 
-/** What the sequencer streams on aux for `token`, read back out of the image (the RTL's address arithmetic in TS). */
-function auxFromImage(d: ReturnType<typeof llmDeviceConfig>, img: ReturnType<typeof deviceImage>, token: number): number[] {
+/**
+ * What the sequencer streams on aux for a block of `tokens` (one token = a decode step), read back out of the image
+ * (the RTL's address arithmetic in TS, aux-walk.ts): per token a[0] and its row of e, then a[1..] once.
+ */
+function auxFromImage(d: ReturnType<typeof llmDeviceConfig>, img: ReturnType<typeof deviceImage>, tokens: readonly number[]): number[] {
   const P = d.engine.P;
   const R = d.regions;
   const a = img.regions.find((r) => r.name === 'a')!.words;
   const e = img.regions.find((r) => r.name === 'e')!.words;
   const beatA = (i: number) => Array.from(a.subarray(i * R.a.stride, i * R.a.stride + P));
   const out: number[] = [];
-  for (let x = 0; x < d.auxBeats; x++) {
+  for (let k = 0, x = 0; x < d.auxBeats; x++) {
+    const token = tokens[k]!;
     if (x >= 1 && x <= d.rowBeats) {
       const off = (token * d.rowBeats + x - 1) * R.e.stride;
       const per = 32 / d.embLaneBits;
@@ -32,6 +36,7 @@ function auxFromImage(d: ReturnType<typeof llmDeviceConfig>, img: ReturnType<typ
         out.push(d.embLaneBits === 32 ? limb : (limb >>> (d.embLaneBits * (q % per))) & (2 ** d.embLaneBits - 1));
       }
     } else out.push(...beatA(x === 0 ? 0 : x - d.rowBeats));
+    if (x === d.rowBeats && k < tokens.length - 1) (k++, (x = -1));
   }
   return out;
 }
@@ -58,8 +63,14 @@ describe('LLM device image', () => {
       expect(Array.from(img.regions[1]!.words.filter((_, i) => i % R.s.stride < R.s.limbs))).toEqual(Array.from(ref.s));
       for (const token of [0, 1, 255, 511]) {
         const want = [...Array.from(packEmbedding(cfg, qm, token)), ...Array.from(ref.auxTail)];
-        expect(auxFromImage(d, img, token)).toEqual(want);
+        expect(auxFromImage(d, img, [token])).toEqual(want);
       }
+      // a prefill block: the order packBlockAux defines (every token's constant beat and row, then the tail)
+      const blkCfg = llmPresetConfig(preset, STORIES260K_SHAPE, { hw: { prefillBlock: 4 } });
+      const bd = llmDeviceConfig(blkCfg, { latency: 3 });
+      const blkImg = deviceImage(bd, qm);
+      for (const blk of [[5], [0, 511, 7], [3, 3, 200, 1]])
+        expect(auxFromImage(bd, blkImg, blk)).toEqual(Array.from(packBlockAux(blkCfg, qm, packModel(blkCfg, qm), blk)));
     });
 
   it('the layout revision follows the layout; a model of another shape is refused', () => {
@@ -72,12 +83,23 @@ describe('LLM device image', () => {
     expect(() => deviceImage(a, qm)).toThrow(InputError);
   });
 
-  it('the device core (both presets, memory latency 1 and 8) and its board top pass verilator --lint-only -Wall', async () => {
-    for (const [preset, latency] of [['sim-small', 8], ['tiny', 1]] as const) {
-      const d = llmDeviceConfig(llmPresetConfig(preset, STORIES260K_SHAPE), { latency });
+  it('the device core (both presets, memory latency 1 and 8, decode only and prefill blocks, block RAM and AXI) and its board top pass verilator --lint-only -Wall', async () => {
+    const cases = [['sim-small', 8, 1, 'bram'], ['tiny', 1, 4, 'bram'], ['sim-small', 3, 5, 'axi'], ['sim-small', 2, 5, 'bram']] as const;
+    for (const [preset, latency, prefillBlock, mem] of cases) {
+      const hbm = mem === 'axi' ? { mem, hbm: { masters: 4, axiBits: 64 } } : {};
+      const d = llmDeviceConfig(llmPresetConfig(preset, STORIES260K_SHAPE, { hw: { prefillBlock } }), { latency, ...hbm });
       const core = llmDeviceModule(d);
-      const p = printDesign(preset === 'tiny' ? core : linkBoardTop(core, linkConfig(), { design: d.design, memWords: d.memWords }).board);
+      const p = printDesign(preset === 'tiny' || mem === 'axi' ? core : linkBoardTop(core, linkConfig(), { design: d.design, memWords: d.memWords }).board);
       expect((await lintVerilog(p.files, p.top, { throwOnWarning: false })).messages).toEqual([]);
     }
-  }, 120_000);
+  }, 240_000);
+
+  it('the layout revision includes the prefill block and the llmdev protocol revision (2: blocks)', () => {
+    const one = llmDeviceConfig(llmPresetConfig('sim-small', STORIES260K_SHAPE));
+    const eight = llmDeviceConfig(llmPresetConfig('sim-small', STORIES260K_SHAPE, { hw: { prefillBlock: 8 } }));
+    expect(LLMDEV_PROTOCOL).toBe(2);
+    expect(layoutRevision(eight)).not.toBe(layoutRevision(one));
+    expect(layoutRevision(one, 1)).not.toBe(layoutRevision(one));
+    expect([one.idBits, one.countBits, eight.idBits, eight.countBits]).toEqual([9, 0, 9, 3]);
+  });
 });

@@ -14,6 +14,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadCheckpoint } from '../../generator/llm/checkpoint';
 import { ENGINE_DEFAULTS, shapeOf } from '../../generator/llm/model-spec';
 import { presetLatency } from '../../generator/llm/device/layout';
+import { deviceHwParams } from '../../generator/llm/device/engine-params';
 import { generateGreedy } from '../../generator/llm/float-model';
 import { llmPresetConfig, type LlmEngineConfig } from '../../generator/llm/engine/hw-config';
 import { GoldenDecoder } from '../../generator/llm/golden/decoder';
@@ -102,7 +103,7 @@ describe.skipIf(!hasModel)('stories260K decoded on the LLM device (weight sequen
   it('over xdma (file-backed virtual card): weights verified, ids past a prompt equal the golden decoder', async () => {
     // The configuration `llm run --device sim` builds (engine defaults on sim-small hardware, byte-bridged board).
     const ckpt = loadCheckpoint(MODEL);
-    const cfg2 = llmPresetConfig('sim-small', shapeOf(ckpt.dims), { engine: ENGINE_DEFAULTS });
+    const cfg2 = llmPresetConfig('sim-small', shapeOf(ckpt.dims), { hw: deviceHwParams('sim-small'), engine: ENGINE_DEFAULTS });
     const qm2 = quantizeModel(ckpt, cfg2.engine, { search: 'minmax' });
     const linked2 = llmDeviceLinked(cfg2, { latency: presetLatency('sim-small'), phy: 'bytes' });
     const dir = await mkdtemp(path.join(os.tmpdir(), 'lutforge-llm-xdma-'));
@@ -119,6 +120,7 @@ describe.skipIf(!hasModel)('stories260K decoded on the LLM device (weight sequen
       const prompt = [1, 403, 27];
       const gen = await runner.generate(prompt, 6);
       expect(gen.ids).toEqual(generateGreedy(new GoldenDecoder(qm2), prompt, 6));
+      expect(gen.prompt).toMatchObject({ block: 8, blocks: 1 });
       await dev.close();
     } finally {
       await card.close();
@@ -127,16 +129,27 @@ describe.skipIf(!hasModel)('stories260K decoded on the LLM device (weight sequen
     }
   }, 900_000);
 
-  it('`llm run --device sim` (the default transport) gives the ids of `llm run --engine golden`', async () => {
-    const common = ['--model', MODEL, '--tokens', '6', '--prompt-ids', '1,403,27', '--search', 'minmax', '--no-calib', '--json'];
+  it('`llm run --device sim` (the default transport) prefills --prompt-ids by default and gives the ids of --no-prefill and of `llm run --engine golden`', async () => {
+    const prompt = '1,403,27,300,12,499,64,8,250,111,7,350';
+    const common = ['--model', MODEL, '--tokens', '16', '--prompt-ids', prompt, '--search', 'minmax', '--no-calib', '--json'];
     const cli = (args: string[]) => run('npx', ['lutforge', 'llm', 'run', ...args], { cwd: REPO, maxBuffer: 1 << 24, timeout: 900_000 });
-    const golden = JSON.parse((await cli([...common, '--engine', 'golden'])).stdout);
+    const golden = JSON.parse((await cli([...common, '--engine', 'golden', '--no-prefill'])).stdout);
     const device = JSON.parse((await cli([...common, '--device', 'sim', '--preset', 'sim-small'])).stdout);
-    expect(golden.ids).toHaveLength(6);
+    const byToken = JSON.parse((await cli([...common, '--device', 'sim', '--preset', 'sim-small', '--no-prefill'])).stdout);
+    expect(golden.ids).toHaveLength(16);
     expect(device.ids).toEqual(golden.ids);
+    expect(byToken.ids).toEqual(golden.ids);
     expect(device.golden.match).toBe(true);
     expect(device.transfer.bytes).toBeGreaterThan(100_000);
-    expect(device.cyclesPerToken).toHaveLength(6);
+    // 12 prompt positions in blocks of the device's 8 (one partial), then 4 decode steps
+    expect(device.prefill).toEqual({ block: 8, blocks: 2 });
+    expect(device.promptConsumed).toMatchObject({ block: 8, blocks: 2, tokens: 12 });
+    expect(device.cyclesPerToken).toHaveLength(4);
+    expect(byToken.prefill).toBe(false);
+    expect(byToken.promptConsumed).toMatchObject({ block: 1, blocks: 12, tokens: 12 });
+    expect(device.promptConsumed.cycles).toBeLessThan(byToken.promptConsumed.cycles);
+    const bad = await cli([...common, '--device', 'sim', '--prefill', '16']).catch((e: { stdout: string }) => e);
+    expect(JSON.parse(bad.stdout).message).toMatch(/prefill block 16: the device takes 1 to 8/);
   }, 900_000);
 
   it('`llm run --device sim --quant` decodes the shipped QAT model with the ids of `llm run --engine golden --quant`', async () => {

@@ -51,7 +51,11 @@ export interface LlmDeviceConfig {
   readonly fifoDepth: number;
   /** Logits FIFO depth: one whole step (capped), so the host may read logits slower than the engine makes them. */
   readonly logitsFifo: number;
+  /** Token id bits (the tok beat: {count - 1, restart, id}, the engine's format). */
   readonly idBits: number;
+  /** Most tokens per block (the engine's prefillBlock; 1 = decode only) and the tok beat's count field width. */
+  readonly prefillBlock: number;
+  readonly countBits: number;
   /** Result stream: {id, top logit[31:0]}. */
   readonly resultBits: number;
   /** Weight bytes the host transfers (all regions, padding limbs included). */
@@ -92,7 +96,7 @@ export function llmDeviceConfig(cfg: LlmEngineConfig, p: LlmDeviceParams = {}, s
   const regionShift = clog2(Math.max(...Object.values(rs).map((r) => r.words * r.stride)));
   if (regionShift + 2 > 32) throw new ConfigError('model', 'weight image exceeds the 32-bit word address space of the link', regionShift);
   const regions = Object.fromEntries(REGIONS.map((n, i) => [n, { ...rs[n], base: i * 2 ** regionShift }])) as Record<RegionName, RegionLayout>;
-  const idBits = cfg.tokBits - 1;
+  const idBits = cfg.tokBits - 1 - cfg.tokCountBits;
   return Object.freeze({
     engine: cfg,
     design: p.design ?? 'llmdev',
@@ -109,6 +113,8 @@ export function llmDeviceConfig(cfg: LlmEngineConfig, p: LlmDeviceParams = {}, s
     fifoDepth: pow2ceil(latency + 3),
     logitsFifo: Math.max(2, Math.min(4096, pow2ceil(logitBeats(cfg)))),
     idBits,
+    prefillBlock: cfg.hw.prefillBlock,
+    countBits: cfg.tokCountBits,
     resultBits: 32 + idBits,
     imageBytes: 4 * REGIONS.reduce((a, n) => a + regions[n].words * regions[n].stride, 0),
     hbm: p.mem === 'axi' ? hbmLayout({ engine: cfg, regions, wWords: sizes.wWords, sWords: sizes.sWords, tailBeats: sizes.tailBeats, rowBeats }, p.hbm ?? { masters: 4, axiBits: 64 }) : null,
@@ -121,12 +127,19 @@ export function presetLatency(preset: string): number {
 }
 
 /**
+ * The device protocol's own revision, hashed into the layout revision: 2 = prefill blocks (the tok beat carries
+ * {count - 1, restart, id}, a block is `count` such beats, register `prefill_block`). A bitstream of revision 1
+ * (token by token only) is refused by `Device.open` instead of misreading a block's beats.
+ */
+export const LLMDEV_PROTOCOL = 2;
+
+/**
  * Register-map revision: changes whenever the memory layout or any engine number-format / attention setting does
  * (e.g. the window, which leaves the layout alone but changes every logit), so a host never drives a stale bitstream.
  */
-export function layoutRevision(d: LlmDeviceConfig): number {
+export function layoutRevision(d: LlmDeviceConfig, protocol = LLMDEV_PROTOCOL): number {
   const e = d.engine.engine as unknown as Record<string, unknown>;
   const engineKey = Object.keys(e).sort().map((k) => `${k}=${JSON.stringify(e[k])}`).join(';');
-  const key = REGIONS.map((n) => `${n}:${d.regions[n].words}x${d.regions[n].width}`).join(',') + `;e${d.embLaneBits};id${d.idBits};${engineKey}` + (d.hbm ? `;hbm${d.hbm.masters}x${d.hbm.axiBits}:${d.hbm.pcBytes}` : '');
+  const key = REGIONS.map((n) => `${n}:${d.regions[n].words}x${d.regions[n].width}`).join(',') + `;e${d.embLaneBits};id${d.idBits};dev${protocol};blk${d.prefillBlock};${engineKey}` + (d.hbm ? `;hbm${d.hbm.masters}x${d.hbm.axiBits}:${d.hbm.pcBytes}` : '');
   return fnv1a32(key);
 }

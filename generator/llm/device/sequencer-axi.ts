@@ -11,13 +11,15 @@ import { axiCmd, axiCmdBits, axiReadMasterModule } from '../../lib/axi-read';
 import { bitsFor } from '../../util/errors';
 import { HBM_ADDR_BITS } from './hbm-layout';
 import type { LlmDeviceConfig } from './layout';
+import { auxWalk, type BlockCtl } from './aux-walk';
 
 /** Streams of each master, in port order; a0 and at share the `a` FIFO. */
 const MASTER_STREAMS = ['w', 's', 'a', 'e'] as const;
 
 export const axiPrefix = (k: number): string => `m${k}_axi_`;
 
-export function axiBackend(m: Module, d: LlmDeviceConfig, E: Record<string, Signal>, start: Expr, tokId: Expr): Expr {
+export function axiBackend(m: Module, d: LlmDeviceConfig, E: Record<string, Signal>, blk: BlockCtl): Expr {
+  const start = blk.start;
   const h = d.hbm!;
   const cfg = d.engine;
   const N = h.masters;
@@ -42,8 +44,16 @@ export function axiBackend(m: Module, d: LlmDeviceConfig, E: Record<string, Sign
   const cmdLit = (name: keyof typeof R, beats: number, slices: number) => lit(axiCmd(ap, BigInt(R[name].offset), beats, slices), cb);
   // e row address: offset + id * rowBytes (a constant multiply).
   const rowBytes = h.eRowBeats * h.beatBytes;
-  const eAddr = lit(R.e.offset, A).add(tokId.resize(A).mul(lit(rowBytes, bitsFor(rowBytes))).resize(A));
-  const eCmd = cat(lit(d.rowBeats, h.lenBits), lit(h.eRowBeats, h.lenBits), eAddr);
+  const eCmd = (tokId: Expr): Expr => {
+    const eAddr = lit(R.e.offset, A).add(tokId.resize(A).mul(lit(rowBytes, bitsFor(rowBytes))).resize(A));
+    return cat(lit(d.rowBeats, h.lenBits), lit(h.eRowBeats, h.lenBits), eAddr);
+  };
+  // A block: the a stream gets a0 once per token, then the tail; the e stream one row per token (aux-walk.ts order).
+  const T = d.prefillBlock;
+  const tb = bitsFor(Math.max(1, T - 1));
+  const aTok = T > 1 ? m.reg('c_a_tok', tb, { init: 0 }) : lit(0, 1);
+  const eTok = T > 1 ? m.reg('c_e_tok', tb, { init: 0 }) : lit(0, 1);
+  const nLast = blk.nLast.resize(tb);
 
   const slicesOut: Record<string, { valid: Signal; ready: Signal; data: Signal }[]> = { w: [], s: [], a: [], e: [] };
   const errs: { err: Signal; resp: Signal; stream: Signal }[] = [];
@@ -75,9 +85,16 @@ export function axiBackend(m: Module, d: LlmDeviceConfig, E: Record<string, Sign
       const I = iss[n];
       b.if(I.v, (t) => t.set(I.acc, I.acc.or(firesVec(I))).if(done(I), (u) => u.set(I.v, 0).set(I.acc, 0)));
     }
-    // The a stream has two segments per step: the constant beat, then (when the step has one) the tail.
+    // The a stream per step: the constant beat once per token of the block, then (when the step has one) the tail.
+    const aNext = iss.a.v.and(done(iss.a)).and(aPhase.not());
+    if (T > 1) {
+      const [at, et] = [aTok as Signal, eTok as Signal];
+      b.if(aNext.and(at.ne(nLast)), (t) => t.set(iss.a.v, 1).set(at, at.add(1)));
+      b.if(iss.e.v.and(done(iss.e)).and(et.ne(nLast)), (t) => t.set(iss.e.v, 1).set(iss.e.data, eCmd(blk.idAt(et.add(1).resize(tb)))).set(et, et.add(1)));
+      b.if(start, (t) => t.set(at, 0).set(et, 0));
+    }
     if (d.tailBeats > 0)
-      b.if(iss.a.v.and(done(iss.a)).and(aPhase.not()), (t) => t.set(iss.a.v, 1).set(iss.a.data, cmdLit('at', h.atBeats, d.tailBeats)).set(aPhase, 1));
+      b.if(T > 1 ? aNext.and(aTok.eq(nLast)) : aNext, (t) => t.set(iss.a.v, 1).set(iss.a.data, cmdLit('at', h.atBeats, d.tailBeats)).set(aPhase, 1));
     b.if(start, (t) =>
       t
         .set(iss.w.v, 1)
@@ -88,7 +105,7 @@ export function axiBackend(m: Module, d: LlmDeviceConfig, E: Record<string, Sign
         .set(iss.a.data, cmdLit('a0', 1, 1))
         .set(aPhase, 0)
         .set(iss.e.v, 1)
-        .set(iss.e.data, eCmd),
+        .set(iss.e.data, eCmd(blk.firstId)),
     );
   });
 
@@ -106,9 +123,9 @@ export function axiBackend(m: Module, d: LlmDeviceConfig, E: Record<string, Sign
   const sj = join('s', cfg.sPortBits, E.s_ready!);
   m.assign(E.s_valid!, sj.valid);
   m.assign(E.s_data!, E.s_data!.signed ? sj.data.asSigned() : sj.data);
-  // aux: beat 0 = a0, beats 1..rowBeats = the embedding row (lanes zero-extended), then the tail.
-  const xCnt = m.reg('x_cnt', bitsFor(d.auxBeats), { init: 0 });
-  const isE = m.let('x_is_e', xCnt.ge(1).and(xCnt.le(d.rowBeats)));
+  // aux, per token: a0, the embedding row (lanes zero-extended); then the tail (aux-walk.ts).
+  const auxFire = m.wire('x_fire', 1);
+  const isE = auxWalk(m, d, 'x', blk, auxFire).isE;
   const aj = join('a', cfg.auxBits, E.aux_ready!.and(isE.not()));
   const eb = d.embLaneBits;
   const ej = join('e', cfg.P * eb, E.aux_ready!.and(isE));
@@ -116,10 +133,7 @@ export function axiBackend(m: Module, d: LlmDeviceConfig, E: Record<string, Sign
   m.assign(E.aux_valid!, mux(isE, ej.valid, aj.valid));
   const auxData = mux(isE, eWide, aj.data);
   m.assign(E.aux_data!, E.aux_data!.signed ? auxData.asSigned() : auxData);
-  m.sync((b) => {
-    b.if(E.aux_valid!.and(E.aux_ready!), (t) => t.set(xCnt, xCnt.add(1)));
-    b.if(start, (t) => t.set(xCnt, 0));
-  });
+  m.assign(auxFire, E.aux_valid!.and(E.aux_ready!));
 
   // ---- status: sticky error, first channel ------------------------------------------------------------------
   const anyErr = orAll(errs.map((e) => e.err as Expr));

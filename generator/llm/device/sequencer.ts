@@ -2,10 +2,10 @@
  * The LLM device core: the decode engine fed by a weight sequencer from the on-board weight memory.
  *
  *   link memory bus (mem_cmd / mem_rsp) ──► region memories w, s, a, e (32-bit limb memories, layout.ts)
- *   tok (host channel) ──► step control ──► engine tok
+ *   tok (host channel: a block of 1..prefillBlock token beats) ──► step control ──► engine tok (with the count)
  *                          └─ starts three prefetching readers: w words, s words, aux beats
- *                             (a[0], the token's embedding row from e, then a[1..]) ──► engine w / s / aux
- *   engine logits ──► argmax unit ──► next {id, top logit}    (one beat per step, cheap over a UART)
+ *                             (per token a[0] and its embedding row from e, then a[1..]) ──► engine w / s / aux
+ *   engine logits ──► argmax unit ──► next {id, top logit}    (one beat per step / block, cheap over a UART)
  *                 └─► logits channel when register logits_en = 1
  *
  * Each reader issues one read per cycle while it has credit (issued - consumed < fifoDepth); a read's data
@@ -18,6 +18,7 @@ import { fifoModule } from '../../lib/fifo';
 import { bitsFor, clog2 } from '../../util/errors';
 import { llmEngineModule } from '../engine/rtl';
 import { axiBackend } from './sequencer-axi';
+import { auxWalk, type BlockCtl } from './aux-walk';
 import { REGIONS, type LlmDeviceConfig, type RegionName } from './layout';
 
 const abits = (n: number): number => Math.max(1, clog2(n));
@@ -99,8 +100,9 @@ export function llmDeviceModule(d: LlmDeviceConfig): Module {
   m.instance(eng, 'engine', E);
   for (const n of ['perf_gemv', 'perf_attn', 'perf_other', 'perf_idle']) if (E[n]) m.assign(m.output(n, 32), E[n]!.asUnsigned().resize(32));
 
-  // ---- step control ------------------------------------------------------------------------------------------
+  // ---- step control: a block is `count` tok beats {count - 1, restart, id} (count and restart from its first) ----
   const idBits = d.idBits;
+  const T = d.prefillBlock;
   const stepActive = m.reg('step_active', 1, { init: 0 });
   const tokFull = m.reg('tok_q_full', 1, { init: 0 });
   const tokData = m.reg('tok_q', cfg.tokBits, { init: 0 });
@@ -110,10 +112,30 @@ export function llmDeviceModule(d: LlmDeviceConfig): Module {
   m.assign(stepsOut, steps);
   m.assign(cyclesOut, lastCycles);
   m.assign(busy, stepActive);
+  m.assign(m.output('prefill_block', 16), lit(T, 16));
   m.assign(E.tok_valid!, tokFull);
   m.assign(E.tok_data!, tokData);
-  const id = tok.data.slice(idBits - 1, 0);
-  const readerBusy = d.hbm ? axiBackend(m, d, E, tok.fire, id) : bramBackend(m, d, E, tok, id);
+  const idIn = tok.data.slice(idBits - 1, 0);
+  const kb = bitsFor(Math.max(1, T - 1));
+  const kIn = m.reg('blk_k', kb, { init: 0 });
+  const nReg = m.reg('blk_n', kb, { init: 0 });
+  const rstReg = m.reg('blk_restart', 1, { init: 0 });
+  const ids = T > 1 ? Array.from({ length: T }, (_, k) => m.reg(`blk_id${k}`, idBits, { init: 0 })) : [];
+  const first = m.let('blk_first', kIn.eq(0));
+  // count - 1 from the beat, clamped to the block's most (the host never sends more; a stray beat cannot overrun).
+  const rawCount = d.countBits ? tok.data.slice(idBits + d.countBits, idBits + 1) : lit(0, 1);
+  const countIn = T > 1 && 2 ** rawCount.width > T ? mux(rawCount.gt(lit(T - 1, rawCount.width)), lit(T - 1, rawCount.width), rawCount) : rawCount;
+  const nNow = m.let('blk_n_now', mux(first, countIn.resize(kb), nReg));
+  const start = m.let('blk_start', tok.fire.and(nNow.eq(kIn)));
+  const blk: BlockCtl = {
+    start,
+    firstId: T > 1 ? mux(first, idIn, ids[0]!) : idIn,
+    nLast: nReg,
+    idAt: (k) => select(k, ids),
+  };
+  // The engine's beat: the block's count and restart, the last token's id (the rows come on aux).
+  const engBeat = cat(...(d.countBits ? [nNow.resize(d.countBits)] : []), mux(first, tok.data.bit(idBits), rstReg), idIn);
+  const readerBusy = d.hbm ? axiBackend(m, d, E, blk) : bramBackend(m, d, E, blk);
   m.assign(tok.ready, stepActive.or(readerBusy).not());
   // ---- argmax over the logits stream (first index of the largest value, as run.c) ------------------------------
   const resFull = m.reg('res_full', 1, { init: 0 });
@@ -166,13 +188,11 @@ export function llmDeviceModule(d: LlmDeviceConfig): Module {
   m.sync((b) => {
     b.if(E.tok_ready!.and(tokFull), (t) => t.set(tokFull, 0));
     b.if(stepActive, (t) => t.set(cyc, cyc.add(1)));
-    b.if(tok.fire, (t) =>
-      t
-        .set(stepActive, 1)
-        .set(tokFull, 1)
-        .set(tokData, tok.data)
-        .set(cyc, 0),
-    );
+    b.if(tok.fire, (t) => {
+      ids.forEach((r, k) => t.if(kIn.eq(k), (u) => u.set(r, idIn)));
+      t.if(first, (u) => u.set(nReg, countIn.resize(kb)).set(rstReg, tok.data.bit(idBits)));
+      t.if(start, (u) => u.set(kIn, 0).set(stepActive, 1).set(tokFull, 1).set(tokData, engBeat).set(cyc, 0), (u) => u.set(kIn, kIn.add(1)));
+    });
     b.if(lgFire, (t) => t.set(bestV, finV).set(bestI, finI).set(baseIdx, baseIdx.add(lit(P, ib))));
     b.if(lastBeat, (t) =>
       t
@@ -190,7 +210,7 @@ export function llmDeviceModule(d: LlmDeviceConfig): Module {
 
 
 /** Region memories behind the link's memory bus, and three credit-based readers (the on-chip back-end). */
-function bramBackend(m: Module, d: LlmDeviceConfig, E: Record<string, Signal>, tok: ReturnType<Module['streamIn']>, id: Expr): Expr {
+function bramBackend(m: Module, d: LlmDeviceConfig, E: Record<string, Signal>, blk: BlockCtl): Expr {
   const cfg = d.engine;
   const P = cfg.P;
   const R = d.regions;
@@ -199,11 +219,10 @@ function bramBackend(m: Module, d: LlmDeviceConfig, E: Record<string, Signal>, t
   const xAct = m.reg('x_act', 1, { init: 0 });
   const wCnt = m.reg('w_cnt', bitsFor(d.wWords), { init: 0 });
   const sCnt = m.reg('s_cnt', bitsFor(d.sWords), { init: 0 });
-  const xCnt = m.reg('x_cnt', bitsFor(d.auxBeats), { init: 0 });
   const eAb = abits(R.e.words);
   const aAb = abits(R.a.words);
   const rowBase = m.reg('row_base', eAb, { init: 0 });
-  const rowOf = m.let('row_of_tok', id.mul(lit(d.rowBeats, bitsFor(d.rowBeats))).resize(eAb));
+  const rowOf = (id: Expr): Expr => id.mul(lit(d.rowBeats, bitsFor(d.rowBeats))).resize(eAb);
   const cmd = m.streamIn('mem_cmd', 65);
   const rsp = m.streamOut('mem_rsp', 32);
   const rs = d.regionShift;
@@ -281,13 +300,16 @@ function bramBackend(m: Module, d: LlmDeviceConfig, E: Record<string, Signal>, t
     assemble: (regs) => wide(regs, cfg.sPortBits),
     out: { valid: E.s_valid!, ready: E.s_ready!, data: E.s_data! },
   });
-  // aux: beat 0 = a[0] (embedding constant), beats 1..rowBeats = e[row + i], then a[1 + i].
-  const isE = m.let('x_is_e', xCnt.ge(1).and(xCnt.le(d.rowBeats)));
+  // aux, per token of the block: a[0] (embedding constant), e[row + i] for i < rowBeats; then a[1 + i] (aux-walk.ts).
+  const xIssueW = m.wire('x_issue_w', 1);
+  const walk = auxWalk(m, d, 'x', blk, xIssueW);
+  const xCnt = walk.cnt;
+  const isE = walk.isE;
   const aAddr = m.let('x_a_addr', mux(xCnt.eq(0), lit(0, aAb), xCnt.sub(d.rowBeats).resize(aAb)));
   const eAddr = m.let('x_e_addr', rowBase.add(xCnt.sub(1).resize(eAb)));
   const xw = Math.max(aAb, eAb);
   const eb = d.embLaneBits;
-  const xIssue = reader(m, d, {
+  const xIssue: Expr = reader(m, d, {
     name: 'x',
     width: cfg.auxBits,
     want: xAct,
@@ -303,11 +325,13 @@ function bramBackend(m: Module, d: LlmDeviceConfig, E: Record<string, Signal>, t
     out: { valid: E.aux_valid!, ready: E.aux_ready!, data: E.aux_data! },
   });
 
+  m.assign(xIssueW, xIssue);
   m.sync((b) => {
-    b.if(tok.fire, (t) => t.set(rowBase, rowOf).set(wAct, 1).set(sAct, 1).set(xAct, 1).set(wCnt, 0).set(sCnt, 0).set(xCnt, 0));
+    if (d.prefillBlock > 1) b.if(xIssue.and(walk.wraps), (t) => t.set(rowBase, rowOf(blk.idAt(walk.tok.add(1).resize(walk.tok.width)))));
+    b.if(blk.start, (t) => t.set(rowBase, rowOf(blk.firstId)).set(wAct, 1).set(sAct, 1).set(xAct, 1).set(wCnt, 0).set(sCnt, 0));
     b.if(wIssue, (t) => t.set(wCnt, wCnt.add(1)).if(wCnt.eq(d.wWords - 1), (u) => u.set(wAct, 0)));
     b.if(sIssue, (t) => t.set(sCnt, sCnt.add(1)).if(sCnt.eq(d.sWords - 1), (u) => u.set(sAct, 0)));
-    b.if(xIssue, (t) => t.set(xCnt, xCnt.add(1)).if(xCnt.eq(d.auxBeats - 1), (u) => u.set(xAct, 0)));
+    b.if(xIssue.and(walk.last), (t) => t.set(xAct, 0));
   });
   return wAct.or(sAct).or(xAct);
 }

@@ -10,7 +10,7 @@ import type { EngineCore } from './core';
 import { asS, catLanes, qcodeHw, qscaleHw } from './units';
 
 export function kvWritePath(core: EngineCore) {
-  const { m, A, e, cfg, md, P, G, hd, gph, CW, K, V, is, i, g, kh, layer, lin, amax, amax2, recipRom, maxTree, kvAw, slotCur, slotW, lgNS } = core;
+  const { m, A, e, cfg, md, P, G, hd, gph, CW, K, V, is, i, g, kh, layer, lin, amax, amax2, recipRom, maxTree, kvAw, tslot, slotW, lgNS } = core;
   const qk = cfg.qSites.kv;
   const kvBase = m.let('kv_base', kh.resize(CW + 8).mul(lit(hd / P, bitsFor(hd / P))).resize(CW + 8)
     .add(g.resize(CW + 8).mul(lit(G / P, bitsFor(G / P))).resize(CW + 8)).add(i.resize(CW + 8)));
@@ -53,15 +53,16 @@ export function kvWritePath(core: EngineCore) {
     const ss_ = row.resize(w_).mul(lit(gph, bitsFor(gph))).resize(w_);
     return lk.add(hh).add(ss_).add(g.resize(w_)).resize(kvAw);
   };
-  const slotCurX = slotCur.zext(slotW + lgNS);
-  const slotRowCur = lgNS === 0 ? slotCur : slotCurX.shr(lgNS);
+  // the slot of the token being written (tslot = slot_cur in decode; a prefill block walks its tokens' slots)
+  const slotCurX = tslot.zext(slotW + lgNS);
+  const slotRowCur = lgNS === 0 ? tslot : slotCurX.shr(lgNS);
   const kvWAddr = m.let('kv_waddr', cacheAddr(slotRowCur));
   const kvWBank = (b: number) => (lgNS === 0 ? lit(1, 1) : slotCurX.slice(lgNS - 1, 0).eq(b));
   return { kAmaxNext, vAmaxNext, kScale, vScale, kvSW, kR, kS, kM, kE, vR, vS, vM, vE, kAsm, vAsm, kAsmNext, vAsmNext, kExpNext, vExpNext, rowsSl, cacheAddr, kvWAddr, kvWBank, kvCodeBits };
 }
 
 export function attentionPath(core: EngineCore, kvw: ReturnType<typeof kvWritePath>, kkW: number) {
-  const { m, A, e, cfg, P, G, hd, gph, S, W, NS, lgNS, slots, tb, CW, Q, is, i, g, h, sl, pos, lin, amax, recipRom, exp2Rom, maxTree, kc, vc, scW, scMem, absOf, amaxWith } = core;
+  const { m, A, e, cfg, P, G, hd, gph, S, W, NS, lgNS, slots, tb, CW, Q, is, i, g, h, sl, tpos: pos, lin, amax, recipRom, exp2Rom, maxTree, kc, vc, scW, scMem, absOf, amaxWith } = core;
   const { cacheAddr, kvCodeBits, rowsSl } = kvw;
   const qq = cfg.qSites.q;
   const qBase = m.let('at_qbase', h.resize(CW + 8).mul(lit(hd / P, bitsFor(hd / P))).resize(CW + 8).add(i.resize(CW + 8)));

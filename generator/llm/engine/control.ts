@@ -26,24 +26,26 @@ export interface EngineParts {
 export function engineControl(core: EngineCore, parts: EngineParts): void {
   const { m, e, md, P, G, hd, gph, slots, S, NS, tb, sch, idBits, tok, aux, perf, auxLane, auxFire } = core;
   const { state, pc, layer, pos, slotCur, ph, i, k, g, sl, h, kh, hk, opc, mat, reuseX, running, is, at } = core;
-  const { X, N, Q, K, V, ATT, Y, H1, H3, LOG, kc, vc, scMem } = core;
-  const { cMul, cExp, qa, amax, xamax, amax2, actR, sW, actS, actMant, actExpW, actExp, xAsm, ss, normT, normS1 } = core;
+  const { T, tkb, nTok, tk, wt, tslot, tpos, seg, t0, firstTok } = core;
+  const { X, N, Q, K, V, ATT, Y, H1, H3, LOG, GM, kc, vc, scMem } = core;
+  const { cMul, cExp, qa, amax, xamax, amax2, actR, sW, actS, actMantV, actExpV, actExpW, xAsm, ssV, normT, normS1 } = core;
   const { embLanes } = parts.emb;
   const { tVal, s1Val, normLanes } = parts.norm;
   const { qFrac, qSteps, qsc, xAsmNext } = parts.quant;
   const { gJobReady, gXReady, gY, gYFire, nRowBlocks, rowOk, dstAddr, lastChunk, chunkGo, xWordDone, yBuf, yHeld, linLanes, logLanes } = parts.gemv;
-  const { phases, ropeLanes, rk, kkW } = parts.rope;
+  const { phases, ropeLanes, rk, rkRow, kkW, phaseStep } = parts.rope;
   const { residLanes, siluLanes } = parts.rs;
   const { ssNext, normAmax, siluAmax } = parts.red;
   const { kAmaxNext, vAmaxNext, kScale, vScale, kvSW, kR, kS, kM, kE, vR, vS, vM, vE, kAsm, vAsm, kAsmNext, vAsmNext, kExpNext, vExpNext, rowsSl, kvWAddr, kvWBank } = parts.kvw;
   const { qq, qAmaxA, qScaleA, qSW, qR, qS, qE, invW, qmInv, qCodesA, qcRegs, maxS, sumE, accW, rReg, psReg, lanesA, rowMax, scoreRow, eRow, eSum, pvSum, rVal, psVal, accRegs, qBase, attLanes, attAmax } = parts.attn;
-  for (const vm of [X, N, Q, K, V, ATT, Y, H1, H3, ...(LOG ? [LOG] : [])]) vm.finish();
+  GM?.readAt(is('NORM'), i);
+  for (const vm of [X, N, Q, K, V, ATT, Y, H1, H3, ...(LOG ? [LOG] : []), ...(GM ? [GM] : [])]) vm.finish();
 
   // ---- handshakes driven by the current op ---------------------------------------------------------------
   m.assign(tok.ready, state.eq(IDLE));
   m.assign(
     aux.ready,
-    at('EMBED', 0).or(at('EMBED', 1)).or(at('NORM', 0)).or(at('NORM', 1)).or(at('GEMV', 0)),
+    at('EMBED', 0).or(at('EMBED', 1)).or(at('NORM', 0).or(at('NORM', 1)).and(firstTok)).or(at('GEMV', 0)),
   );
 
   // ---- perf counters ----------------------------------------------------------------------------------
@@ -62,14 +64,29 @@ export function engineControl(core: EngineCore, parts: EngineParts): void {
   }, 'perf');
 
   // ---- the controller and every op -------------------------------------------------------------------------
-  const clearCounters = (b: Block) => b.set(ph, 0).set(i, 0).set(k, 0).set(g, 0).set(sl, 0).set(h, 0).set(kh, 0).set(hk, 0).set(rk, 0);
-  const next = (b: Block) => {
-    clearCounters(b);
+  const clearCounters = (b: Block) => {
+    b.set(ph, 0).set(i, 0).set(k, 0).set(g, 0).set(sl, 0).set(h, 0).set(kh, 0).set(hk, 0).set(rk, 0);
+    if (rkRow) b.set(rkRow, 0);
+  };
+  const ringNext = (s_: Expr) => mux(s_.eq(slots - 1), lit(S, s_.width), s_.add(1));
+  const advancePc = (b: Block) =>
     b.if(
       pc.eq(sch.bodyEnd).and(layer.ne(md.nLayers - 1)),
       (t) => t.set(pc, sch.bodyStart).set(layer, layer.add(1)),
       (el) => el.set(pc, pc.add(1)),
     );
+  // A segment's last op loops back over the block's tokens (schedule.ts blockOrder is the same walk); the last
+  // body segment of the last layer keeps the last token for the epilogue.
+  const next = (b: Block) => {
+    clearCounters(b);
+    if (T === 1) return advancePc(b);
+    const segEnd = seg.ne(0);
+    b.if(segEnd.and(tk.ne(nTok)), (t) => {
+      t.set(tk, tk.add(1)).set(tslot, ringNext(tslot)).set(pc, pc.sub(seg.resize(pc.width)).add(1));
+    }, (el) => {
+      el.if(segEnd.and(pc.eq(sch.bodyEnd).and(layer.eq(md.nLayers - 1)).not()), (r) => r.set(tk, 0).set(tslot, slotCur));
+      advancePc(el);
+    });
   };
   const lastSlot = sl.eq(rowsSl - 1);
   m.sync((b) => {
@@ -77,8 +94,10 @@ export function engineControl(core: EngineCore, parts: EngineParts): void {
       t.if(tok.valid, (u) => {
         u.set(state, RUN).set(pc, 0).set(layer, 0).set(xamax, 0);
         clearCounters(u);
+        if (T > 1) u.set(nTok, tok.data.slice(idBits + tkb, idBits + 1)).set(tk, 0).set(wt, 0).set(tslot, slotCur);
         u.if(tok.data.bit(idBits), (v) => {
           v.set(pos, 0).set(slotCur, 0);
+          if (T > 1) v.set(tslot, 0);
           for (const p_ of phases) v.set(p_, 0);
         });
       }),
@@ -90,8 +109,8 @@ export function engineControl(core: EngineCore, parts: EngineParts): void {
           (o) => {
             o.if(ph.eq(0).and(auxFire), (u) => u.set(cMul, auxLane(0).slice(15, 0)).set(cExp, auxLane(0).slice(31, 16).asSigned()).set(ph, 1));
             o.if(ph.eq(1).and(auxFire), (u) => {
-              u.write(X.mem, i.resize(X.aw), X.word(embLanes));
-              u.set(ss, ssNext);
+              u.write(X.mem, X.at(i), X.word(embLanes));
+              ssV.set(u, tk, ssNext);
               u.if(i.eq(md.dim / P - 1), next, (el) => el.set(i, i.add(1)));
             });
           },
@@ -99,10 +118,15 @@ export function engineControl(core: EngineCore, parts: EngineParts): void {
         [
           opCode('NORM'),
           (o) => {
-            // ss (Σ of squares) was accumulated by the EMBED / RESID that wrote x
-            o.if(ph.eq(0).and(auxFire), (u) => u.set(cExp, auxLane(0).slice(15, 0).asSigned()).set(normT, tVal).set(normS1, s1Val).set(ph, 1));
-            o.if(ph.eq(1).and(auxFire), (u) => {
-              u.write(N.mem, i.resize(N.aw), N.word(normLanes));
+            // ss (Σ of squares) was accumulated by the EMBED / RESID that wrote x; a block's later tokens reuse the
+            // exponent and the weights (GM) the first token read from aux
+            o.if(ph.eq(0).and(auxFire.or(firstTok.not())), (u) => {
+              u.if(firstTok, (v) => v.set(cExp, auxLane(0).slice(15, 0).asSigned()));
+              u.set(normT, tVal).set(normS1, s1Val).set(ph, 1);
+            });
+            o.if(ph.eq(1).and(auxFire.or(firstTok.not())), (u) => {
+              if (GM) u.if(firstTok, (v) => v.write(GM.mem, GM.at(i), catLanes(Array.from({ length: P }, (_, q) => auxLane(q).slice(e.normWBits - 1, 0)))));
+              u.write(N.mem, N.at(i), N.word(normLanes));
               u.set(xamax, normAmax);
               u.if(i.eq(md.dim / P - 1), next, (el) => el.set(i, i.add(1)));
             });
@@ -113,9 +137,11 @@ export function engineControl(core: EngineCore, parts: EngineParts): void {
           (o) => {
             // |max| was accumulated by the producer; scale, then issue the GEMV job (this QUANT carries its mat)
             o.if(ph.eq(0), (u) => {
-              u.set(actR, qsc.r).set(actS, qsc.s.resize(sW)).set(actMant, qsc.mant);
-              u.set(actExp, mux(qsc.zero, lit(0, actExpW, true), qsc.sh.resize(actExpW).sub(lit(e.aBits - 1, actExpW, true)).sub(qFrac)));
-              u.if(gJobReady, (v) => v.set(ph, 1).set(k, 0).set(i, 0).set(xamax, 0));
+              u.set(actR, qsc.r).set(actS, qsc.s.resize(sW));
+              actMantV.set(u, tk, qsc.mant);
+              actExpV.set(u, tk, mux(qsc.zero, lit(0, actExpW, true), qsc.sh.resize(actExpW).sub(lit(e.aBits - 1, actExpW, true)).sub(qFrac)));
+              // the block's first token issues the job (all tokens' x follow, token-major)
+              u.if(gJobReady.or(firstTok.not()), (v) => v.set(ph, 1).set(k, 0).set(i, 0).set(xamax, 0));
             });
             // code pass: each assembled word goes straight into the GEMV unit's x buffer
             o.if(ph.eq(1).and(xWordDone.not().or(gXReady)), (u) => {
@@ -129,7 +155,10 @@ export function engineControl(core: EngineCore, parts: EngineParts): void {
           opCode('GEMV'),
           (o) => {
             // the job was issued by the QUANT before (x streamed) or is issued here with the reuse bit
-            o.if(ph.eq(0).and(auxFire), (u) => u.set(cMul, auxLane(0).slice(15, 0)).set(cExp, auxLane(0).slice(31, 16).asSigned()).set(ph, mux(reuseX, lit(1, 3), lit(3, 3))));
+            o.if(ph.eq(0).and(auxFire), (u) => {
+              u.set(cMul, auxLane(0).slice(15, 0)).set(cExp, auxLane(0).slice(31, 16).asSigned()).set(ph, mux(reuseX, lit(1, 3), lit(3, 3)));
+              if (T > 1) u.set(wt, t0);
+            });
             o.if(ph.eq(1).and(gJobReady), (u) => u.set(ph, 3).set(i, 0).set(k, 0));
             o.if(ph.eq(3), (u) => {
               u.if(chunkGo, (v) => {
@@ -140,13 +169,21 @@ export function engineControl(core: EngineCore, parts: EngineParts): void {
                   ];
                   for (const [mt, vm, lanesE] of dests) {
                     if (!vm) continue;
-                    w_.if(mat.eq(MATS.indexOf(mt as (typeof MATS)[number])), (x_) => x_.write(vm.mem, dstAddr.resize(vm.aw), vm.word(lanesE)));
+                    w_.if(mat.eq(MATS.indexOf(mt as (typeof MATS)[number])), (x_) => x_.write(vm.mem, vm === LOG ? vm.at(dstAddr) : vm.at(dstAddr, wt), vm.word(lanesE)));
                   }
                 });
-                v.set(rk, mux(rk.eq(hd / P - 1), lit(0, kkW), rk.add(1)));
+                const rkNext = mux(rk.eq(hd / P - 1), lit(0, kkW), rk.add(1));
+                v.set(rk, rkNext);
+                // row block i: every token of the job in turn (RoPE restarts at the row block's first chunk)
+                const rowDone = (w_: Block) => w_.if(i.eq(nRowBlocks.sub(1)), next, (el) => el.set(i, i.add(1)));
                 v.if(lastChunk, (w_) => {
                   w_.set(k, 0);
-                  w_.if(i.eq(nRowBlocks.sub(1)), next, (el) => el.set(i, i.add(1)));
+                  if (T === 1) rowDone(w_);
+                  else
+                    w_.if(wt.eq(nTok), (x_) => {
+                      x_.set(wt, t0).set(rkRow!, rkNext);
+                      rowDone(x_);
+                    }, (x_) => x_.set(wt, wt.add(1)).set(rk, rkRow!));
                 }, (el) => el.set(k, k.add(1)));
               });
               u.if(gYFire, (v) => v.set(yBuf, gY).set(yHeld, 1), (el) => el.if(chunkGo.and(lastChunk), (w_) => w_.set(yHeld, 0)));
@@ -227,7 +264,7 @@ export function engineControl(core: EngineCore, parts: EngineParts): void {
                 (el) => el.set(g, g.add(1)));
               }],
               [7, (u) => {
-                u.write(ATT.mem, qBase.resize(ATT.aw), ATT.word(attLanes));
+                u.write(ATT.mem, ATT.at(qBase), ATT.word(attLanes));
                 u.set(xamax, attAmax);
                 u.if(lastHeadStep, (v) => {
                   v.set(i, 0).set(ph, 0);
@@ -241,15 +278,15 @@ export function engineControl(core: EngineCore, parts: EngineParts): void {
         [
           opCode('RESID'),
           (o) => {
-            o.write(X.mem, i.resize(X.aw), X.word(residLanes));
-            o.set(ss, ssNext);
+            o.write(X.mem, X.at(i), X.word(residLanes));
+            ssV.set(o, tk, ssNext);
             o.if(i.eq(md.dim / P - 1), next, (el) => el.set(i, i.add(1)));
           },
         ],
         [
           opCode('SILU'),
           (o) => {
-            o.write(H1.mem, i.resize(H1.aw), H1.word(siluLanes));
+            o.write(H1.mem, H1.at(i), H1.word(siluLanes));
             o.set(xamax, siluAmax);
             o.if(i.eq(ceilDiv(md.hiddenDim, P) - 1), next, (el) => el.set(i, i.add(1)));
           },
@@ -257,9 +294,11 @@ export function engineControl(core: EngineCore, parts: EngineParts): void {
         [
           opCode('END'),
           (o) => {
-            o.set(state, IDLE).set(pc, 0).set(layer, 0).set(pos, pos.add(1));
-            o.if(slotCur.eq(slots - 1), (u) => u.set(slotCur, S), (el) => el.set(slotCur, slotCur.add(1)));
-            phases.forEach((p_, j) => o.set(p_, p_.add(lit(tb.ropeFreq[j]!, 32))));
+            // the block's last token is tk: the next block / decode step starts one position after it
+            o.set(state, IDLE).set(pc, 0).set(layer, 0).set(pos, tpos.add(1));
+            o.set(slotCur, ringNext(tslot));
+            if (T > 1) o.set(tk, 0).set(wt, 0).set(tslot, ringNext(tslot));
+            phases.forEach((p_, j) => o.set(p_, p_.add(phaseStep(j))));
           },
         ],
       ], (o) => next(o)),

@@ -4,13 +4,13 @@
  * attention.ts) and the controller (control.ts) take the EngineCore this returns. Creation order is significant:
  * it fixes the printed names, so llmEngineModule calls the parts in one fixed order.
  */
-import { Module, lit, type Expr } from '../../hdl';
+import { Module, lit, mux, type Expr } from '../../hdl';
 import { Arith } from '../../lib/arith';
 import { bitsFor } from '../../util/errors';
 import { buildTables } from '../golden/tables';
 import { addrBits, type LlmEngineConfig } from './hw-config';
 import { INSTR_BITS, encodeInstr, opCode, schedule } from './schedule';
-import { VecMem, rom } from './units';
+import { TokVal, VecMem, rom } from './units';
 
 export const IDLE = 0;
 export const RUN = 1;
@@ -39,7 +39,7 @@ export function engineCore(cfg: LlmEngineConfig, name: string) {
   const lin = cfg.linBits;
 
   // ---- ports -----------------------------------------------------------------------------------
-  const idBits = cfg.tokBits - 1;
+  const idBits = cfg.tokBits - 1 - cfg.tokCountBits;
   const tok = m.streamIn('tok', cfg.tokBits);
   const aux = m.streamIn('aux', cfg.auxBits);
   const wIn = m.streamIn('w', gc.weightPortBits);
@@ -74,6 +74,15 @@ export function engineCore(cfg: LlmEngineConfig, name: string) {
   const kh = m.reg('kh', CW, { init: 0 });
   const hk = m.reg('hk', CW, { init: 0 });
   const c = (v: number, w = CW) => lit(v, w);
+  // Prefill (docs/llm-engine.md#prefill-in-the-engine-rtl): the block holds nTok+1 tokens; tk is the token the per-token
+  // ops work on, tslot its KV slot, wt the token the GEMV writer writes. All stay 0 (and tslot = slot_cur) in decode.
+  const T = cfg.hw.prefillBlock;
+  const tkb = cfg.tokCountBits || 1;
+  const nTok = m.reg('n_tok', tkb, { init: 0 });
+  const tk = m.reg('tk', tkb, { init: 0 });
+  const wt = m.reg('wt', tkb, { init: 0 });
+  const tslot = T > 1 ? m.reg('tslot', slotW, { init: 0 }) : slotCur;
+  const tpos = T > 1 ? m.let('tpos', pos.add(tk.zext(32))) : pos;
 
   const instrRom = rom(m, 'instr_rom', INSTR_BITS, sch.rom.map(encodeInstr));
   const instr = m.let('instr', instrRom.read(pc));
@@ -82,20 +91,27 @@ export function engineCore(cfg: LlmEngineConfig, name: string) {
   const plane = m.let('plane', instr.slice(9, 7));
   const qsrc = m.let('qsrc', instr.slice(11, 10));
   const reuseX = m.let('reuse_x', instr.bit(12));
+  /** Non-zero on the last op of a per-token segment: its length (the controller loops it over the block's tokens). */
+  const seg = m.let('seg', instr.slice(15, 13));
   const running = m.let('running', state.eq(RUN));
   const is = (op: Parameters<typeof opCode>[0]) => running.and(opc.eq(opCode(op)));
   const at = (op: Parameters<typeof opCode>[0], p: number) => is(op).and(ph.eq(p));
+  /** First token of the current op: 0 in the prologue and body, the block's last token in the epilogue. */
+  const t0 = T > 1 ? m.let('t0', mux(pc.gt(lit(sch.bodyEnd, pcW)), nTok, lit(0, tkb))) : lit(0, 1);
+  const firstTok = T > 1 ? m.let('first_tok', tk.eq(t0)) : lit(1, 1);
 
   // ---- memories ----------------------------------------------------------------------------------
-  const X = new VecMem(m, 'x', cfg.depth.x, P, cfg.resBits);
-  const N = new VecMem(m, 'n', cfg.depth.n, P, cfg.nBits);
-  const Q = new VecMem(m, 'q', cfg.depth.q, P, lin);
-  const K = new VecMem(m, 'k', cfg.depth.kv, P, lin);
-  const V = new VecMem(m, 'v', cfg.depth.kv, P, lin);
-  const ATT = new VecMem(m, 'att', cfg.depth.att, P, lin);
-  const Y = new VecMem(m, 'y', cfg.depth.y, P, lin);
-  const H1 = new VecMem(m, 'h1', cfg.depth.h, P, lin);
-  const H3 = new VecMem(m, 'h3', cfg.depth.h, P, lin);
+  const X = new VecMem(m, 'x', cfg.depth.x, P, cfg.resBits, T, tk);
+  const N = new VecMem(m, 'n', cfg.depth.n, P, cfg.nBits, T, tk);
+  const Q = new VecMem(m, 'q', cfg.depth.q, P, lin, T, tk);
+  const K = new VecMem(m, 'k', cfg.depth.kv, P, lin, T, tk);
+  const V = new VecMem(m, 'v', cfg.depth.kv, P, lin, T, tk);
+  const ATT = new VecMem(m, 'att', cfg.depth.att, P, lin, T, tk);
+  const Y = new VecMem(m, 'y', cfg.depth.y, P, lin, T, tk);
+  const H1 = new VecMem(m, 'h1', cfg.depth.h, P, lin, T, tk);
+  const H3 = new VecMem(m, 'h3', cfg.depth.h, P, lin, T, tk);
+  // RMSNorm weights of the running NORM, kept from its first token for the block's other tokens (prefill only)
+  const GM = T > 1 ? new VecMem(m, 'gamma', cfg.depth.x, P, e.normWBits) : undefined;
   const LOG = cfg.clsPasses > 1 ? new VecMem(m, 'log', cfg.depth.log, P, cfg.logAccBits) : undefined;
   // KV cache: slotPar banks each for K and V; slot s lives in bank s mod slotPar, row s div slotPar.
   const NS = cfg.hw.slotPar;
@@ -124,11 +140,14 @@ export function engineCore(cfg: LlmEngineConfig, name: string) {
   const actR = m.reg('act_r', recipRom.width);
   const sW = bitsFor(Math.max(Math.abs(qa.s.lo), Math.abs(qa.s.hi))) + 2;
   const actS = m.reg('act_s', sW, { signed: true });
-  const actMant = m.reg('act_mant', e.actMantBits);
   const actExpW = qa.expBits + 1;
-  const actExp = m.reg('act_exp', actExpW, { signed: true });
+  // the A8 scale of each token's x, set by its QUANT and read by the GEMV writer (token wt)
+  const actMantV = new TokVal(m, 'act_mant', e.actMantBits, false, T);
+  const actExpV = new TokVal(m, 'act_exp', actExpW, true, T);
   const xAsm = m.reg('x_asm', 8 * gc.simd);
-  const ss = m.reg('ss', e.ssBits);
+  // Σx² of each token's x, from the EMBED / RESID that wrote it to the NORM that reads it
+  const ssV = new TokVal(m, 'ss', e.ssBits, false, T);
+  const ss = T > 1 ? m.let('ss_cur', ssV.read(tk)) : ssV.read(tk);
   const normT = m.reg('norm_t', rsqrtRom.width);
   const s1W = bitsFor(Math.max(Math.abs(cfg.normS1.lo), Math.abs(cfg.normS1.hi))) + 2;
   const normS1 = m.reg('norm_s1', s1W, { signed: true });
@@ -152,10 +171,11 @@ export function engineCore(cfg: LlmEngineConfig, name: string) {
     cfg, name, m, A, e, md, P, G, hd, gph, slots, S, W, gc, lanes, tb, sch, lin, idBits,
     tok, aux, wIn, sIn, logits, perf, auxLane, auxFire,
     CW, state, pc, layer, pos, slotW, slotCur, ph, i, k, g, sl, h, kh, hk, c,
+    T, tkb, nTok, tk, wt, tslot, tpos, seg, t0, firstTok,
     instr, opc, mat, plane, qsrc, reuseX, running, is, at,
-    X, N, Q, K, V, ATT, Y, H1, H3, LOG, NS, lgNS, kvAw, kc, vc, scW, scMem,
+    X, N, Q, K, V, ATT, Y, H1, H3, LOG, GM, NS, lgNS, kvAw, kc, vc, scW, scMem,
     recipRom, rsqrtRom, cosW, cosRom, exp2Rom, sigRom,
-    cMul, cExp, qa, amax, xamax, amax2, actR, sW, actS, actMant, actExpW, actExp, xAsm, ss, normT, s1W, normS1,
+    cMul, cExp, qa, amax, xamax, amax2, actR, sW, actS, actMantV, actExpV, actExpW, xAsm, ssV, ss, normT, s1W, normS1,
     maxTree, absOf, amaxWith,
   };
 }

@@ -12,7 +12,7 @@ import type { EngineCore } from './core';
 import { asS, catLanes } from './units';
 
 export function gemvPath(core: EngineCore, quant: { xAsmNext: Expr; xStepsPerWord: number }) {
-  const { m, A, e, cfg, md, P, gc, lanes, name, wIn, sIn, reuseX, mat, plane, c, CW, i, k, at, is, logits, LOG, cMul, actMant, cExp, actExp, lin } = core;
+  const { m, A, e, cfg, md, P, gc, lanes, name, wIn, sIn, reuseX, mat, plane, c, CW, i, k, at, is, logits, LOG, cMul, actMantV, cExp, actExpV, lin, T, nTok, t0, wt, firstTok } = core;
   const { xAsmNext, xStepsPerWord } = quant;
   const matInfo = MATS.map((mt) => {
     const rows = { wq: md.dim, wk: md.kvDim, wv: md.kvDim, wo: md.dim, w1: md.hiddenDim, w3: md.hiddenDim, w2: md.dim, cls: md.vocabSize }[mt];
@@ -47,7 +47,7 @@ export function gemvPath(core: EngineCore, quant: { xAsmNext: Expr; xStepsPerWor
   const jobBase = gc.groupCountBits + gc.rowBlockCountBits;
   const jobWord = m.let(
     'g_job_data',
-    cat(reuseX, select(mat, matInfo.map((mi) => lit(BigInt(mi.nGroups) | (BigInt(mi.nRowBlocks) << BigInt(gc.groupCountBits)), jobBase)))),
+    cat(...(T > 1 ? [nTok.sub(t0)] : []), reuseX, select(mat, matInfo.map((mi) => lit(BigInt(mi.nGroups) | (BigInt(mi.nRowBlocks) << BigInt(gc.groupCountBits)), jobBase)))),
   );
   // QUANT streams each x word into the GEMV unit as it is assembled (the job was issued at the QUANT's start).
   const xData = xAsmNext;
@@ -88,11 +88,14 @@ export function gemvPath(core: EngineCore, quant: { xAsmNext: Expr; xStepsPerWor
   const wrEn = m.let('g_wr_en', at('GEMV', 3).and(yHeld));
   const chunkGo = m.let('g_chunk_go', wrEn.and(toLogits.not().or(rowOk.not()).or(logits.ready)));
   const xWordDone = m.let('q_word_done', k.eq(xStepsPerWord - 1));
-  m.assign(gJob, at('QUANT', 0).or(at('GEMV', 1)));
+  m.assign(gJob, at('QUANT', 0).and(firstTok).or(at('GEMV', 1)));
   m.assign(gXValid, at('QUANT', 1).and(xWordDone));
   m.assign(gYReady, at('GEMV', 3).and(yHeld.not().or(chunkGo.and(lastChunk))));
   const gYFire = m.let('g_y_fire', gYValid.and(gYReady));
   LOG?.readAt(is('GEMV'), dstAddr);
+  // the A8 scale of the token being written
+  const actMant = m.let('g_act_mant', actMantV.read(wt));
+  const actExp = m.let('g_act_exp', actExpV.read(wt));
   const kq = m.let('g_kq', cMul.mul(actMant.resize(16)));
   const rqW = bitsFor(Math.max(Math.abs(cfg.requantShift.lo), Math.abs(cfg.requantShift.hi))) + 2;
   const outFrac = mux(toLogits, lit(e.logitFrac, rqW, true), lit(e.linFrac, rqW, true));
@@ -124,7 +127,7 @@ export function gemvPath(core: EngineCore, quant: { xAsmNext: Expr; xStepsPerWor
 
 /** RoPE, fused into the GEMV writer: q and k chunks are rotated as wq / wk write them. */
 export function ropePath(core: EngineCore, linLanes: Expr[]) {
-  const { m, A, e, hd, P, lin, cosRom, cosW } = core;
+  const { m, A, e, hd, P, lin, cosRom, cosW, T, tb, wt, nTok } = core;
   const nPairs = hd / 2;
   const phases: Signal[] = Array.from({ length: nPairs }, (_, j) => m.reg(`rope_phase${j}`, 32, { init: 0 }));
   const NL = e.ropeLutBits;
@@ -133,8 +136,16 @@ export function ropePath(core: EngineCore, linLanes: Expr[]) {
   const kkW = bitsFor(hd / P);
   // chunk of P elements within the head being written (the writer visits chunks in order)
   const rk = m.reg('rope_chunk', kkW, { init: 0 });
+  // prefill: the chunk the writer restarts at for the row block's next token
+  const rkRow = T > 1 ? m.reg('rope_chunk_row', kkW, { init: 0 }) : undefined;
+  // phases hold position pos; token t of a block is at pos + t: its phase adds t * freq (mod 2^32)
+  const offs = (j: number, n: number) => Array.from({ length: n }, (_, t) => lit((BigInt(t) * BigInt(tb.ropeFreq[j]!)) % 2n ** 32n, 32));
+  const phaseStep = (j: number): Expr => (T > 1 ? select(nTok, offs(j, T + 1).slice(1)) : lit(tb.ropeFreq[j]!, 32));
   for (let q = 0; q < P / 2; q++) {
-    const cands = Array.from({ length: hd / P }, (_, cc) => phases[cc * (P / 2) + q]!);
+    const cands = Array.from({ length: hd / P }, (_, cc) => {
+      const j = cc * (P / 2) + q;
+      return T > 1 ? phases[j]!.add(select(wt, offs(j, T))) : phases[j]!;
+    });
     const phase = A.wire('rph', select(rk, cands));
     const idx = A.wire('ridx', phase.add(lit(2 ** (31 - NL), 32)).slice(31, 32 - NL));
     const co = A.wire('rcos', cosRom.read(idx).asSigned());
@@ -146,5 +157,5 @@ export function ropePath(core: EngineCore, linLanes: Expr[]) {
     const a1 = v0.mul(si).resize(pw).add(v1.mul(co).resize(pw));
     ropeLanes.push(A.sat(A.shrC(A.wire('ra0', a0), e.ropeFrac), lin), A.sat(A.shrC(A.wire('ra1', a1), e.ropeFrac), lin));
   }
-  return { phases, ropeLanes, rk, kkW };
+  return { phases, ropeLanes, rk, rkRow, kkW, phaseStep };
 }

@@ -26,6 +26,11 @@ export interface LlmHwParams {
    * 'throughput' moves 2*simd columns per cycle with the dense array's products (gemv/config.ts SparseUse).
    */
   sparseUse: SparseUse;
+  /**
+   * Prompt tokens the engine takes in one prefill block (1 = decode only). Each weight word is applied to every
+   * token of the block (per-token accumulators in the GEMV unit), so the on-chip vector buffers hold one set per token.
+   */
+  prefillBlock: number;
   /** On-chip memory budget in bits (vectors, KV cache, staging, tables); the config refuses models that need more. */
   onChipBudgetBits: number;
   /** Supported range of the per-matrix weight exponent (real weight = scale*level*mul*2^-exp); the packer checks models. */
@@ -57,6 +62,7 @@ const HW_DEFAULTS: Omit<LlmHwParams, 'lanes' | 'simd' | 'vpar' | 'onChipBudgetBi
   slotPar: 1,
   wFifo: 0,
   sparseUse: 'area',
+  prefillBlock: 1,
   wExpMin: -8,
   wExpMax: 40,
   normExpMin: -8,
@@ -165,6 +171,10 @@ export interface LlmEngineConfig {
   readonly auxLaneBits: number;
   readonly auxBits: number;
   readonly tokBits: number;
+  /** Bits of the tok beat's block field (tokens - 1, above the restart bit); 0 for a decode-only engine. */
+  readonly tokCountBits: number;
+  /** Bits the prefill block adds on chip (per-token vectors beyond the first, GEMV x and accumulators, kept norm weights). */
+  readonly prefillBits: number;
   readonly logitsBits: number;
 }
 
@@ -182,6 +192,7 @@ export function llmEngineConfig(model: ModelShape, hwIn: Partial<LlmHwParams> & 
   requireInt('slotPar', hw.slotPar, 1, 256);
   if (hw.slotPar & (hw.slotPar - 1)) throw new ConfigError('slotPar', 'must be a power of two (the KV cache is banked by slot)', hw.slotPar);
   requireInt('wFifo', hw.wFifo, 0, 1 << 16);
+  requireInt('prefillBlock', hw.prefillBlock, 1, 1024);
   if (hw.wFifo && (hw.wFifo < 2 || hw.wFifo & (hw.wFifo - 1))) throw new ConfigError('wFifo', 'must be 0 or a power of two >= 2', hw.wFifo);
   if (hw.vpar % 2) throw new ConfigError('vpar', 'must be even (RoPE rotates adjacent pairs in one cycle)', hw.vpar);
   if (e.wBits !== 2) throw new ConfigError('wBits', 'the engine implements W2 linear layers only', e.wBits);
@@ -207,6 +218,7 @@ export function llmEngineConfig(model: ModelShape, hwIn: Partial<LlmHwParams> & 
     maxCols: Math.max(m.dim, m.hiddenDim),
     maxRows: Math.max(m.dim, m.hiddenDim, m.vocabSize, m.kvDim),
     xReuse: true,
+    tokens: hw.prefillBlock,
   });
   const M = e.actMantBits;
   const nBits = e.normMidFrac + e.normWBits + 2;
@@ -248,8 +260,16 @@ export function llmEngineConfig(model: ModelShape, hwIn: Partial<LlmHwParams> & 
   const logAccBits = 32 + 2 * (clsPlanes - 1) + 2;
   const lin = e.linBits;
   const vectorBits = P * (depth.x * e.resBits + depth.n * nBits + (depth.q + 2 * depth.kv + depth.att + depth.y + 2 * depth.h) * lin);
+  // prefill: every token of the block has its own vectors (regions of 2^addrBits words), the GEMV unit its x and
+  // per-token group / row accumulators, and NORM keeps its weights for the block's later tokens
+  const T = hw.prefillBlock;
+  const pow2Vec = P * (2 ** addrBits(depth.x) * e.resBits + 2 ** addrBits(depth.n) * nBits +
+    (2 ** addrBits(depth.q) + 2 * 2 ** addrBits(depth.kv) + 2 ** addrBits(depth.att) + 2 ** addrBits(depth.y) + 2 * 2 ** addrBits(depth.h)) * lin);
+  const prefillPer = (t: number) => (t > 1 ? t * pow2Vec - vectorBits + (t - 1) * gemv.maxColSteps * gemv.xPortBits +
+    t * gemv.lanes * (gemv.groupSumBits + gemv.accBits) + depth.x * P * e.normWBits : 0);
+  const prefillBits = prefillPer(T);
   const onChipBits =
-    vectorBits +
+    vectorBits + prefillBits +
     (clsPlanes > 1 ? P * depth.log * logAccBits : 0) +
     2 * hw.slotPar * kvCacheWords * kvWordBits +
     hw.wFifo * gemv.weightPortBits + sFifo * gemv.scalePortBits +
@@ -260,6 +280,16 @@ export function llmEngineConfig(model: ModelShape, hwIn: Partial<LlmHwParams> & 
     3 * 2 ** e.rsqrtIndexBits * (e.rsqrtFrac + 1) +
     (2 ** (e.recipBits - 1) + 1) * (e.recipFrac - e.recipBits + 2) +
     (2 ** e.expLutBits + 1) * (e.expFrac + 1);
+  if (onChipBits > hw.onChipBudgetBits && onChipBits - prefillBits <= hw.onChipBudgetBits) {
+    let fit = T;
+    while (fit > 1 && onChipBits - prefillBits + prefillPer(fit) > hw.onChipBudgetBits) fit--;
+    throw new ConfigError(
+      'prefillBlock',
+      `a block of ${T} tokens needs ${(prefillBits / 8192).toFixed(1)} KiB of per-token vector buffers on top of the decode engine's ` +
+        `${((onChipBits - prefillBits) / 8192).toFixed(1)} KiB, over the preset's ${(hw.onChipBudgetBits / 8192).toFixed(1)} KiB; shrink prefillBlock to ${fit} or less`,
+      T,
+    );
+  }
   if (onChipBits > hw.onChipBudgetBits)
     throw new ConfigError(
       'model',
@@ -302,7 +332,9 @@ export function llmEngineConfig(model: ModelShape, hwIn: Partial<LlmHwParams> & 
     sPortBits: gemv.scalePortBits,
     auxLaneBits,
     auxBits: auxLaneBits * P,
-    tokBits: 1 + bitsFor(m.vocabSize - 1),
+    tokBits: 1 + bitsFor(m.vocabSize - 1) + (T > 1 ? bitsFor(T - 1) : 0),
+    tokCountBits: T > 1 ? bitsFor(T - 1) : 0,
+    prefillBits,
     logitsBits: 32 * P,
   });
 }

@@ -11,7 +11,7 @@ import { checkSparse24, QUAD_FIELD_BITS } from '../gemv/sparse';
 import type { QNorm, QuantModel } from '../quant/model';
 import type { QMatrix } from '../quant/weights';
 import { ceilDiv, type LlmEngineConfig, type MatName } from './hw-config';
-import { unrolled } from './schedule';
+import { blockOrder, unrolled, type Instr } from './schedule';
 
 export interface TokenImage {
   /** Weight words as limbs (ceil(wPortBits/32) per word). */
@@ -216,3 +216,41 @@ export function unpackLogits(cfg: LlmEngineConfig, beats: readonly bigint[]): nu
 
 /** Beats of the logits stream per decode step. */
 export const logitBeats = (cfg: LlmEngineConfig): number => ceilDiv(cfg.engine.model.vocabSize, cfg.P);
+
+/**
+ * The aux beats of a block of `tokens` (a prefill block, or one decode step): every token's embedding row, then the
+ * step's aux tail. The w / s words are the decode step's unchanged; both facts are checked against the controller's
+ * block order (schedule.ts blockOrder) rather than assumed.
+ */
+export function packBlockAux(cfg: LlmEngineConfig, qm: QuantModel, image: TokenImage, tokens: readonly number[]): Uint32Array {
+  if (tokens.length < 1 || tokens.length > cfg.hw.prefillBlock)
+    throw new InputError(`a block of ${tokens.length} tokens: the engine takes 1 to ${cfg.hw.prefillBlock} (its prefillBlock)`);
+  checkBlockStreams(cfg, tokens.length);
+  const rows = tokens.map((t) => packEmbedding(cfg, qm, t));
+  const out = new Uint32Array(rows.reduce((a, r) => a + r.length, 0) + image.auxTail.length);
+  let o = 0;
+  for (const r of rows) (out.set(r, o), (o += r.length));
+  out.set(image.auxTail, o);
+  return out;
+}
+
+const checked = new WeakMap<LlmEngineConfig, Set<number>>();
+
+/** A block reads w / s in the decode step's order, and aux as `tokens` embedding rows then the decode tail. */
+export function checkBlockStreams(cfg: LlmEngineConfig, tokens: number): void {
+  const done = checked.get(cfg) ?? new Set<number>();
+  if (done.has(tokens)) return;
+  const key = (i: Instr & { layer: number }) => `${i.op}:${i.mat ?? ''}:${i.plane ?? 0}:${i.norm ?? ''}:${i.layer}`;
+  const block = blockOrder(cfg, tokens);
+  const dec = unrolled(cfg);
+  const gemvs = (xs: Array<Instr & { layer: number }>) => xs.filter((i) => i.op === 'GEMV').map(key);
+  // aux readers: every EMBED, a NORM's first token (the others reuse its weights), every GEMV's constant beat
+  const first = (i: (typeof block)[number]) => i.op !== 'NORM' || i.token === 0 || i.layer === cfg.engine.model.nLayers - 1 && i.norm === 'final';
+  const auxOf = (xs: Array<Instr & { layer: number }>) => xs.filter((i) => ['EMBED', 'NORM', 'GEMV'].includes(i.op)).map(key);
+  const bAux = auxOf(block.filter(first));
+  const want = [...Array<string>(tokens - 1).fill(key({ op: 'EMBED', layer: 0 })), ...auxOf(dec)];
+  if (gemvs(block).join() !== gemvs(dec).join() || bAux.join() !== want.join())
+    throw new InputError(`the controller's ${tokens}-token block does not read the decode step's stream order`);
+  done.add(tokens);
+  checked.set(cfg, done);
+}

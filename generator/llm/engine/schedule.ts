@@ -31,6 +31,11 @@ export interface Instr {
    * QUANT just before it issued the job and streamed x (QUANT carries the GEMV's mat).
    */
   reuse?: boolean;
+  /**
+   * Last op of a per-token segment of `seg` ops: in a prefill block the controller runs the segment once per token
+   * (token-major inside it), then moves on; a GEMV between segments serves every token of the block at once.
+   */
+  seg?: number;
 }
 
 export interface Schedule {
@@ -43,35 +48,37 @@ export interface Schedule {
   bodyEnd: number;
 }
 
-export const INSTR_BITS = 4 + 3 + 3 + 2 + 1;
+export const INSTR_BITS = 4 + 3 + 3 + 2 + 1 + 3;
 
 export function encodeInstr(i: Instr): number {
-  return opCode(i.op) | (MATS.indexOf(i.mat ?? 'wq') << 4) | ((i.plane ?? 0) << 7) | (QSRC.indexOf(i.src ?? 'N') << 10) | ((i.reuse ? 1 : 0) << 12);
+  return opCode(i.op) | (MATS.indexOf(i.mat ?? 'wq') << 4) | ((i.plane ?? 0) << 7) | (QSRC.indexOf(i.src ?? 'N') << 10) | ((i.reuse ? 1 : 0) << 12) | ((i.seg ?? 0) << 13);
 }
 
 export function schedule(cfg: LlmEngineConfig): Schedule {
   const g = (mat: MatName, reuse = false): Instr => ({ op: 'GEMV', mat, reuse });
-  const quant = (src: QSrc, mat: MatName): Instr => ({ op: 'QUANT', src, mat });
-  const prologue: Instr[] = [{ op: 'EMBED' }];
+  const quant = (src: QSrc, mat: MatName, seg?: number): Instr => ({ op: 'QUANT', src, mat, seg });
+  // Segments (seg on their last op) are what a prefill block runs token by token: each keeps the fused Σx² / |max|
+  // of one token from its producer to its consumer, and KVW + ATTN interleave in position order (Λ eviction).
+  const prologue: Instr[] = [{ op: 'EMBED', seg: 1 }];
   const body: Instr[] = [
     { op: 'NORM', norm: 'attn' },
-    quant('N', 'wq'),
+    quant('N', 'wq', 2),
     g('wq'),
     g('wk', true),
     g('wv', true),
     { op: 'KVW' },
     { op: 'ATTN' },
-    quant('ATT', 'wo'),
+    quant('ATT', 'wo', 3),
     g('wo'),
     { op: 'RESID' },
     { op: 'NORM', norm: 'ffn' },
-    quant('N', 'w1'),
+    quant('N', 'w1', 3),
     g('w1'),
     g('w3', true),
     { op: 'SILU' },
-    quant('H1', 'w2'),
+    quant('H1', 'w2', 2),
     g('w2'),
-    { op: 'RESID' },
+    { op: 'RESID', seg: 1 },
   ];
   const epilogue: Instr[] = [{ op: 'NORM', norm: 'final' }, quant('N', 'cls')];
   for (let p = 0; p < cfg.clsPasses; p++) epilogue.push({ op: 'GEMV', mat: 'cls', plane: p, reuse: p > 0 });
@@ -87,4 +94,36 @@ export function unrolled(cfg: LlmEngineConfig): Array<Instr & { layer: number }>
   for (let l = 0; l < cfg.engine.model.nLayers; l++) for (const i of s.body) out.push({ ...i, layer: l });
   for (const i of s.epilogue) out.push({ ...i, layer: cfg.engine.model.nLayers - 1 });
   return out;
+}
+
+/** An op as a prefill block of `tokens` tokens executes it: the op, its layer and the token it works on (GEMVs: all). */
+export type BlockOp = Instr & { layer: number; token: number | 'all' };
+
+/**
+ * The controller's execution order for one block of `tokens` tokens (1 = a decode step), stepping the ROM with the
+ * same rules as control.ts: a segment's last op jumps back to the segment's first until every token ran it; the
+ * epilogue runs for the block's last token only. The packer checks the w / s order against `unrolled` with it.
+ */
+export function blockOrder(cfg: LlmEngineConfig, tokens: number): BlockOp[] {
+  const s = schedule(cfg);
+  const out: BlockOp[] = [];
+  const nL = cfg.engine.model.nLayers;
+  let pc = 0;
+  let layer = 0;
+  let tk = 0;
+  for (;;) {
+    const ins = s.rom[pc]!;
+    const epi = pc > s.bodyEnd;
+    out.push({ ...ins, layer, token: ins.op === 'GEMV' ? 'all' : epi ? tokens - 1 : tk });
+    if (ins.op === 'END') return out;
+    if (!epi && ins.seg && tk !== tokens - 1) {
+      tk++;
+      pc -= ins.seg - 1;
+      continue;
+    }
+    const lastBody = pc === s.bodyEnd && layer === nL - 1;
+    if (ins.seg && !lastBody) tk = 0;
+    if (pc === s.bodyEnd && !lastBody) (pc = s.bodyStart), layer++;
+    else pc++;
+  }
 }

@@ -3,7 +3,7 @@
  * port, ROMs printed from the golden decoder's tables, and the dynamic-scale quantiser (golden quantizeDynamic)
  * split into its scale part (once per vector/group, from |max|) and its per-element code part.
  */
-import { cat, lit, mux, type Expr, type Memory, type Module, type Signal } from '../../hdl';
+import { cat, lit, mux, type Block, type Expr, type Memory, type Module, type Signal } from '../../hdl';
 import { Arith } from '../../lib/arith';
 import { bitsFor } from '../../util/errors';
 import type { EngineConfig } from '../model-spec';
@@ -12,12 +12,19 @@ import { addrBits, type QuantSite } from './hw-config';
 /** Signed view of an unsigned value (one more bit). */
 export const asS = (e: Expr): Expr => (e.signed ? e : e.zext(e.width + 1).asSigned());
 
-/** A vector of n elements stored P per word; read combinationally at `raddr` (driven by the controller). */
+/**
+ * A vector of n elements stored P per word; read combinationally at `raddr` (driven by the controller). With
+ * `tokens` > 1 (prefill) it holds one vector per token of the block: token t's region starts at t * 2^aw, and
+ * every address is taken in the region of a token (`tok`, by default the controller's current token).
+ */
 export class VecMem {
   readonly mem: Memory;
   readonly raddr: Signal;
   readonly rdata: Signal;
+  /** Address bits within one token's vector. */
   readonly aw: number;
+  /** Address bits of the whole memory (token region above aw). */
+  readonly faw: number;
   readonly reads: Array<[Expr, Expr]> = [];
   constructor(
     readonly m: Module,
@@ -25,19 +32,27 @@ export class VecMem {
     readonly depth: number,
     readonly P: number,
     readonly elemBits: number,
+    readonly tokens = 1,
+    readonly tok?: Expr,
   ) {
     this.aw = addrBits(depth);
-    this.mem = m.memory(`${name}_mem`, P * elemBits, depth);
-    this.raddr = m.wire(`${name}_raddr`, this.aw, { init: 0 });
+    this.faw = tokens > 1 ? this.aw + tok!.width : this.aw;
+    this.mem = m.memory(`${name}_mem`, P * elemBits, tokens > 1 ? tokens * 2 ** this.aw : depth);
+    this.raddr = m.wire(`${name}_raddr`, this.faw, { init: 0 });
     this.rdata = m.let(`${name}_rdata`, this.mem.read(this.raddr));
+  }
+  /** Full address of word a of token t's vector. */
+  at(a: Expr, t: Expr | undefined = this.tok): Expr {
+    const fa = a.width >= this.aw ? a.slice(this.aw - 1, 0) : a.zext(this.aw);
+    return this.tokens > 1 ? cat(t!, fa) : fa;
   }
   /** Element k of the word being read, signed. */
   lane(k: number): Expr {
     return this.rdata.slice(this.elemBits * k + this.elemBits - 1, this.elemBits * k).asSigned();
   }
   /** Read this address when cond holds (first matching condition wins). */
-  readAt(cond: Expr, addr: Expr): void {
-    this.reads.push([cond, addr]);
+  readAt(cond: Expr, addr: Expr, tok: Expr | undefined = this.tok): void {
+    this.reads.push([cond, this.at(addr, tok)]);
   }
   /** Pack P signed lanes into a word (lane 0 in the low bits). */
   word(lanes: Expr[]): Expr {
@@ -47,7 +62,7 @@ export class VecMem {
   /** Print the read-address mux; call once after every readAt. */
   finish(): void {
     const m = this.m;
-    const fit = (a: Expr) => (a.width >= this.aw ? a.slice(this.aw - 1, 0) : a.zext(this.aw));
+    const fit = (a: Expr) => a;
     m.comb((b) => {
       const chain = (k: number, blk: typeof b) => {
         if (k >= this.reads.length) return;
@@ -122,3 +137,25 @@ export function qcodeHw(A: Arith, y: Expr, r: Expr, s: Expr, site: QuantSite): E
 
 /** bits wide enough for a signed range. */
 export const rangeBits = (lo: number, hi: number): number => bitsFor(Math.max(Math.abs(lo), Math.abs(hi))) + 1;
+
+/**
+ * A value kept per token of a prefill block (Σx² between the op that writes x and the next NORM, the A8 scale
+ * between a QUANT and the GEMV writer): a register when the engine holds one token, else a memory indexed by token.
+ */
+export class TokVal {
+  private readonly reg?: Signal;
+  private readonly mem?: Memory;
+  constructor(m: Module, name: string, readonly width: number, readonly signed: boolean, tokens: number) {
+    if (tokens > 1) this.mem = m.memory(`${name}_tok`, width, tokens);
+    else this.reg = m.reg(name, width, { signed });
+  }
+  read(t: Expr): Expr {
+    if (this.reg) return this.reg;
+    const v = this.mem!.read(t);
+    return this.signed ? v.asSigned() : v;
+  }
+  set(b: Block, t: Expr, v: Expr): void {
+    if (this.reg) b.set(this.reg, v);
+    else b.write(this.mem!, t, v.resize(this.width).asUnsigned());
+  }
+}

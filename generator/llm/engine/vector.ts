@@ -30,7 +30,7 @@ export function embedPath(core: EngineCore) {
 
 /** NORM: rsqrt lookup from the registered Σx², then x * t * gamma. */
 export function normPath(core: EngineCore) {
-  const { m, A, e, cfg, P, X, is, i, ss, rsqrtRom, s1W, cExp, normT, normS1, auxLane } = core;
+  const { m, A, e, cfg, P, X, is, i, ss, rsqrtRom, s1W, cExp, normT, normS1, auxLane, GM, firstTok } = core;
   X.readAt(is('NORM'), i);
   // rsqrt lookup from the registered ss.
   const L = e.rsqrtIndexBits;
@@ -51,7 +51,9 @@ export function normPath(core: EngineCore) {
   const normLanes: Expr[] = [];
   for (let q = 0; q < P; q++) {
     const t = A.shrDynRound(A.wire('nxt', X.lane(q).mul(asS(normT))), normS1, cfg.normS1.lo, cfg.normS1.hi);
-    const gm = auxLane(q).slice(e.normWBits - 1, 0).asSigned();
+    // weights from aux for the block's first token, from GM (kept as it read them) for the others
+    const gmA = auxLane(q).slice(e.normWBits - 1, 0);
+    const gm = (GM ? mux(firstTok, gmA, GM.rdata.slice(e.normWBits * q + e.normWBits - 1, e.normWBits * q)) : gmA).asSigned();
     const y = A.shrDynRound(A.wire('ntg', t.mul(gm)), normS2, cfg.normS2.lo, cfg.normS2.hi);
     normLanes.push(y.resize(cfg.nBits));
   }

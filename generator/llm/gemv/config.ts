@@ -33,6 +33,12 @@ export interface GemvOptions {
    * lane multiplies only the simd/2 kept weights (half the dense unit's products per column).
    */
   sparse?: boolean;
+  /**
+   * Most tokens per job (prefill, weights stationary): the job carries a token count, x holds that many vectors
+   * (token-major), each weight word is held while every token's x passes it (one token per cycle), and the group /
+   * row accumulators are kept per token. 1 (default) is the decode unit, unchanged.
+   */
+  tokens?: number;
 }
 
 /**
@@ -52,6 +58,9 @@ export function sparseSimd(denseSimd: number, use: SparseUse): number {
 export interface GemvConfig extends GemvParams {
   readonly xReuse: boolean;
   readonly sparse: boolean;
+  readonly tokens: number;
+  /** Bits of the job's token-count field (count - 1), above the reuse bit; 0 when tokens = 1. */
+  readonly tokenCountBits: number;
   /** Multiplications (2-bit x int8 products) per lane per cycle: simd dense, simd/2 with 2:4 weights. */
   readonly macsPerLane: number;
   /** Bits of one weight word: lanes * simd 2-bit codes (dense), lanes * simd/4 7-bit quad fields (2:4). */
@@ -98,6 +107,10 @@ export function gemvConfig(params: Partial<GemvParams> & GemvOptions = {}): Gemv
   requireInt('outShift', p.outShift, 0, p.accBits - 2);
   requireInt('maxCols', p.maxCols, 1, 1 << 20);
   requireInt('maxRows', p.maxRows, 1, 1 << 20);
+  const tokens = p.tokens ?? 1;
+  requireInt('tokens', tokens, 1, 4096);
+  if (tokens > 1 && !p.xReuse) throw new ConfigError('tokens', 'a multi-token unit needs xReuse (the job word carries the token count above the reuse bit)', tokens);
+  const tokenCountBits = tokens > 1 ? bitsFor(tokens - 1) : 0;
   if (p.group % p.simd !== 0)
     throw new ConfigError('group', `must be a multiple of simd (${p.simd}) so a group spans whole cycles`, p.group);
   if (p.sparse && p.simd % 4) throw new ConfigError('simd', 'must be a multiple of 4 for 2:4 weights (whole quads per cycle)', p.simd);
@@ -123,6 +136,8 @@ export function gemvConfig(params: Partial<GemvParams> & GemvOptions = {}): Gemv
     ...p,
     xReuse: Boolean(p.xReuse),
     sparse: Boolean(p.sparse),
+    tokens,
+    tokenCountBits,
     macsPerLane: p.sparse ? p.simd / 2 : p.simd,
     weightPortBits,
     xPortBits: 8 * p.simd,
@@ -134,7 +149,7 @@ export function gemvConfig(params: Partial<GemvParams> & GemvOptions = {}): Gemv
     maxRowBlocks,
     groupCountBits,
     rowBlockCountBits,
-    jobBits: groupCountBits + rowBlockCountBits + (p.xReuse ? 1 : 0),
+    jobBits: groupCountBits + rowBlockCountBits + (p.xReuse ? 1 : 0) + tokenCountBits,
     groupSumBits: bitsFor(MAX_PRODUCT * p.group) + 1,
     accBound,
   });

@@ -8,6 +8,9 @@
  *   w    in   lanes*simd 2-bit codes per beat           nRowBlocks * nGroups * stepsPerGroup beats
  *   s    in   lanes scale codes per beat                consumed together with the last w beat of each group
  *   y    out  lanes signed outputs per beat             one beat per row block
+ * With cfg.tokens > 1 (prefill) the job also carries count-1 above the reuse bit: x holds that many vectors
+ * (token-major), every w word is held while each token's x passes it (one token per cycle) and y gives one beat
+ * per row block and token (token order); the group and row accumulators are small memories indexed by token.
  *
  * Pipeline (all stages advance together while `en`; en drops only when a finished y word cannot leave):
  *   S0 handshake w(+s), read x buffer   S1 per-lane 2q-3 dot product over simd columns   S2 group accumulate
@@ -78,6 +81,13 @@ export function gemvModule(cfg: GemvConfig, name = 'gemv'): Module {
   const groupIdx = m.reg('group_idx', gcb, { init: 0 });
   const colStep = m.reg('col_step', addrBits, { init: 0 });
   const rowBlock = m.reg('row_block', rcb, { init: 0 });
+  const multi = cfg.tokens > 1;
+  const tkb = Math.max(1, cfg.tokenCountBits);
+  const tokIdx = m.reg('tok_idx', tkb, { init: 0 });
+  const lastTok = m.reg('last_tok', tkb, { init: 0 });
+  /** Held: a later token of the block passes the weight word fetched for token 0. */
+  const hold = multi ? m.let('hold_w', tokIdx.ne(0)) : lit(0, 1);
+  const lastTokNow = multi ? m.let('last_tok_now', tokIdx.eq(lastTok)) : lit(1, 1);
 
   const yValid = m.reg('y_valid_r', 1, { init: 0 });
   const yData = m.reg('y_data_r', cfg.yPortBits);
@@ -93,9 +103,11 @@ export function gemvModule(cfg: GemvConfig, name = 'gemv'): Module {
   m.assign(job.ready, inState(IDLE));
   m.assign(x.ready, inState(LOADX));
   const running = m.let('running', inState(RUN).and(en));
-  m.assign(w.ready, running.and(lastInGroup.not().or(s.valid)));
-  m.assign(s.ready, running.and(lastInGroup).and(w.valid));
+  m.assign(w.ready, running.and(hold.not()).and(lastInGroup.not().or(s.valid)));
+  m.assign(s.ready, running.and(hold.not()).and(lastInGroup).and(w.valid));
   const fireW = m.let('fire_w', w.valid.and(w.ready));
+  // one product step: a fetched weight word (token 0) or a held one (later tokens)
+  const go = multi ? m.let('go', fireW.or(running.and(hold))) : fireW;
 
   const jobGroups = job.data.slice(gcb - 1, 0);
   const jobRows = job.data.slice(gcb + rcb - 1, gcb);
@@ -107,7 +119,19 @@ export function gemvModule(cfg: GemvConfig, name = 'gemv'): Module {
     b.if(lastInGroup, (t) => t.if(lastGroup, (u) => u.set(groupIdx, 0), (u) => u.set(groupIdx, groupIdx.add(1))));
   };
 
-  const xbuf = m.memory('xbuf', cfg.xPortBits, cfg.maxColSteps);
+  const xbuf = m.memory('xbuf', cfg.xPortBits, cfg.tokens * cfg.maxColSteps);
+  const xaW = Math.max(1, clog2(cfg.tokens * cfg.maxColSteps));
+  const xAddr = multi
+    ? m.let('x_addr', tokIdx.zext(xaW).mul(lit(cfg.maxColSteps, xaW)).resize(xaW).add(colStep.zext(xaW)))
+    : colStep;
+  /** After the last column of a row: the next token's x (LOADX) or product steps (RUN), or done with the tokens. */
+  const nextTok = (b: Block, done: (d: Block) => void) => {
+    if (!multi) return done(b);
+    b.if(lastTokNow, (t) => {
+      t.set(tokIdx, 0);
+      done(t);
+    }, (e) => e.set(tokIdx, tokIdx.add(1)));
+  };
   m.sync((b) => {
     b.switch(state, [
       [
@@ -117,6 +141,7 @@ export function gemvModule(cfg: GemvConfig, name = 'gemv'): Module {
             t.set(lastGroupIdx, jobGroups.sub(1));
             t.set(lastRowBlock, jobRows.sub(1));
             t.set(step, 0).set(groupIdx, 0).set(colStep, 0).set(rowBlock, 0);
+            if (multi) t.set(lastTok, job.data.slice(gcb + rcb + tkb, gcb + rcb + 1)).set(tokIdx, 0);
             if (cfg.xReuse) t.if(job.data.bit(gcb + rcb), (u) => u.set(state, RUN), (u) => u.set(state, LOADX));
             else t.set(state, LOADX);
           }),
@@ -125,20 +150,22 @@ export function gemvModule(cfg: GemvConfig, name = 'gemv'): Module {
         LOADX,
         (c) =>
           c.if(x.valid, (t) => {
-            t.write(xbuf, colStep, x.data);
+            t.write(xbuf, xAddr, x.data);
             advance(t);
-            t.if(endOfRow, (u) => u.set(state, RUN));
+            t.if(endOfRow, (u) => nextTok(u, (d) => d.set(state, RUN)));
           }),
       ],
       [
         RUN,
         (c) =>
-          c.if(fireW, (t) => {
-            advance(t);
-            t.if(endOfRow, (u) =>
-              u.if(rowBlock.eq(lastRowBlock), (v) => v.set(rowBlock, 0).set(state, IDLE), (v) => v.set(rowBlock, rowBlock.add(1))),
-            );
-          }),
+          c.if(go, (t) =>
+            nextTok(t, (d) => {
+              advance(d);
+              d.if(endOfRow, (u) =>
+                u.if(rowBlock.eq(lastRowBlock), (v) => v.set(rowBlock, 0).set(state, IDLE), (v) => v.set(rowBlock, rowBlock.add(1))),
+              );
+            }),
+          ),
       ],
     ]);
   }, 'control');
@@ -152,13 +179,19 @@ export function gemvModule(cfg: GemvConfig, name = 'gemv'): Module {
   const firstG1 = m.reg('first_group1', 1);
   const lastG1 = m.reg('last_group1', 1);
   const x1 = m.reg('x1', cfg.xPortBits);
+  // token index of each pipeline stage (prefill units only)
+  const tk = (n: number) => (multi ? m.reg(`tok${n}`, tkb, { init: 0 }) : undefined);
+  const [t1, t2, t3, t4] = [tk(1), tk(2), tk(3), tk(4)];
   m.sync((b) =>
     b.if(en, (t) => {
-      t.set(v1, fireW);
-      t.set(w1, w.data).set(s1, s.data);
+      t.set(v1, go);
+      if (multi) {
+        t.if(hold.not(), (u) => u.set(w1, w.data).set(s1, s.data));
+        t.set(t1!, tokIdx);
+      } else t.set(w1, w.data).set(s1, s.data);
       t.set(first1, step.eq(0)).set(last1, lastInGroup);
       t.set(firstG1, groupIdx.eq(0)).set(lastG1, lastGroup);
-      t.set(x1, xbuf.read(colStep));
+      t.set(x1, xbuf.read(xAddr));
     }),
   'stage0');
 
@@ -191,6 +224,7 @@ export function gemvModule(cfg: GemvConfig, name = 'gemv'): Module {
   m.sync((b) =>
     b.if(en, (t) => {
       t.set(v2, v1).set(first2, first1).set(last2, last1).set(firstG2, firstG1).set(lastG2, lastG1).set(s2, s1);
+      if (multi) t.set(t2!, t1!);
       p2.forEach((p, l) => t.set(p, pNext[l]!));
     }),
   'stage1');
@@ -204,16 +238,22 @@ export function gemvModule(cfg: GemvConfig, name = 'gemv'): Module {
   const gacc: Signal[] = [];
   const gd3: Signal[] = [];
   const gsum: Expr[] = [];
+  // per-token accumulators (prefill): one word of every lane's sum per token, read and written at the stage's token
+  const gMem = multi ? m.memory('gacc_mem', lanes * gBits, cfg.tokens) : undefined;
+  const gRd = gMem ? m.let('gacc_rd', gMem.read(t2!)) : undefined;
   for (let l = 0; l < lanes; l++) {
-    gacc.push(m.reg(`gacc_${l}`, gBits, { signed: true }));
+    if (!gRd) gacc.push(m.reg(`gacc_${l}`, gBits, { signed: true }));
     gd3.push(m.reg(`gd3_${l}`, gBits, { signed: true }));
-    gsum.push(m.let(`gsum_${l}`, mux(first2, lit(0, gBits, true), gacc[l]!).add(p2[l]!.sext(gBits))));
+    const prev = gRd ? gRd.slice(gBits * l + gBits - 1, gBits * l).asSigned() : gacc[l]!;
+    gsum.push(m.let(`gsum_${l}`, mux(first2, lit(0, gBits, true), prev).add(p2[l]!.sext(gBits))));
   }
   m.sync((b) =>
     b.if(en, (t) => {
       t.set(v3, v2.and(last2)).set(firstG3, firstG2).set(lastG3, lastG2).set(s3, s2);
+      if (multi) t.set(t3!, t2!);
+      if (gMem) t.if(v2, (u) => u.write(gMem, t2!, cat(...[...gsum].reverse().map((g) => g.asUnsigned()))));
       for (let l = 0; l < lanes; l++) {
-        t.if(v2, (u) => u.set(gacc[l]!, gsum[l]!));
+        if (!gMem) t.if(v2, (u) => u.set(gacc[l]!, gsum[l]!));
         t.set(gd3[l]!, gsum[l]!);
       }
     }),
@@ -229,6 +269,7 @@ export function gemvModule(cfg: GemvConfig, name = 'gemv'): Module {
   m.sync((b) =>
     b.if(en, (t) => {
       t.set(v4, v3).set(firstG4, firstG3).set(lastG4, lastG3);
+      if (multi) t.set(t4!, t3!);
       for (let l = 0; l < lanes; l++) {
         const scale = s3.slice(sb * l + sb - 1, sb * l).zext(sb + 1).asSigned();
         t.set(m4[l]!, gd3[l]!.mul(scale).resize(cfg.accBits));
@@ -241,18 +282,24 @@ export function gemvModule(cfg: GemvConfig, name = 'gemv'): Module {
   const v5 = m.reg('v5', 1, { init: 0 });
   const racc: Signal[] = [];
   const r5: Signal[] = [];
+  const rMem = multi ? m.memory('racc_mem', lanes * A, cfg.tokens) : undefined;
+  const rRd = rMem ? m.let('racc_rd', rMem.read(t4!)) : undefined;
   for (let l = 0; l < lanes; l++) {
-    racc.push(m.reg(`racc_${l}`, A, { signed: true }));
+    if (!rRd) racc.push(m.reg(`racc_${l}`, A, { signed: true }));
     r5.push(m.reg(`r5_${l}`, A, { signed: true }));
   }
   m.sync((b) =>
     b.if(en, (t) => {
       t.set(v5, v4.and(lastG4));
+      const sums: Expr[] = [];
       for (let l = 0; l < lanes; l++) {
-        const sum = m.let(`rsum_${l}`, mux(firstG4, lit(0, A, true), racc[l]!).add(m4[l]!));
-        t.if(v4, (u) => u.set(racc[l]!, sum));
+        const prev = rRd ? rRd.slice(A * l + A - 1, A * l).asSigned() : racc[l]!;
+        const sum = m.let(`rsum_${l}`, mux(firstG4, lit(0, A, true), prev).add(m4[l]!));
+        sums.push(sum);
+        if (!rMem) t.if(v4, (u) => u.set(racc[l]!, sum));
         t.set(r5[l]!, sum);
       }
+      if (rMem) t.if(v4, (u) => u.write(rMem, t4!, cat(...[...sums].reverse().map((x) => x.asUnsigned()))));
     }),
   'stage4');
 

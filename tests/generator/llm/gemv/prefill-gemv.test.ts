@@ -1,0 +1,53 @@
+import { describe, expect, it } from 'vitest';
+import { gemvConfig, gemvModule, gemvOutput, packJob, packX, randomInt8, randomSparse24Matrix, randomW2Matrix, unpackY, type GemvConfig, type W2Matrix } from '../../../../generator/llm/gemv';
+import { w2GemmAcc } from '../../../../generator/llm/gemv/golden';
+import { printDesign } from '../../../../generator/hdl';
+import { Rng } from '../../../../generator/util/rng';
+import { buildGemvSim } from '../../../../sim/designs/gemv';
+import { lintVerilog } from '../../../../sim/lint';
+
+/** A multi-token job word, written from the documented layout: groups | rowBlocks | reuse | tokens - 1. */
+function jobWord(cfg: GemvConfig, m: W2Matrix, tokens: number, reuse: boolean): bigint {
+  const ng = Math.ceil(m.cols / cfg.group);
+  const rb = Math.ceil(m.rows / cfg.lanes);
+  const base = cfg.groupCountBits + cfg.rowBlockCountBits;
+  return BigInt(ng) | (BigInt(rb) << BigInt(cfg.groupCountBits)) | (BigInt(reuse ? 1 : 0) << BigInt(base)) | (BigInt(tokens - 1) << BigInt(base + 1));
+}
+
+describe('GEMV unit with per-token accumulators (prefill: each weight word held for the block\'s tokens)', () => {
+  const cases: GemvConfig[] = [
+    gemvConfig({ lanes: 3, simd: 8, group: 16, maxCols: 96, maxRows: 20, xReuse: true, tokens: 4 }),
+    gemvConfig({ lanes: 2, simd: 8, group: 8, maxCols: 64, maxRows: 12, xReuse: true, sparse: true, tokens: 3 }),
+  ];
+  for (const cfg of cases)
+    it(`${cfg.sparse ? '2:4' : 'dense'} lanes=${cfg.lanes} tokens=${cfg.tokens}: a full and a partial block, then a reuse job, with stalls, equal w2GemmAcc`, async () => {
+      const d = printDesign(gemvModule(cfg));
+      expect((await lintVerilog(d.files, d.top, { throwOnWarning: false })).messages).toEqual([]);
+      const sim = await buildGemvSim(cfg);
+      const rng = new Rng(cfg.tokens);
+      const mk = (rows: number, cols: number) => (cfg.sparse ? randomSparse24Matrix(rng, cfg, rows, cols) : randomW2Matrix(rng, cfg, rows, cols));
+      for (const [j, n] of [cfg.tokens, cfg.tokens - 1].entries()) {
+        const cols = cfg.maxCols - 8 * j - 3;
+        const [a, b] = [mk(cfg.maxRows - 1, cols), mk(cfg.lanes + 1, cols)];
+        const xs = Array.from({ length: n }, () => randomInt8(rng, cols));
+        const [pa, pb] = [packJob(cfg, a, xs[0]!), packJob(cfg, b, xs[0]!)];
+        const res = await sim.run({
+          seed: 3 + j,
+          stall: j ? { default: 0.3 } : { default: 0.1, w: 0.5, y: 0.6, s: 0.2 },
+          inputs: { job: [jobWord(cfg, a, n, false), jobWord(cfg, b, n, true)], x: xs.flatMap((x) => packX(cfg, x, cols)), w: [...pa.weights, ...pb.weights], s: [...pa.scales, ...pb.scales] },
+          outputs: { y: (pa.yWords + pb.yWords) * n },
+        });
+        // y: one beat per row block and token (token order inside a row block)
+        const beats = res.outputs.y!.data;
+        for (const [mi, m] of [a, b].entries()) {
+          const want = w2GemmAcc(m, xs);
+          const off = mi ? pa.yWords * n : 0;
+          const nrb = Math.ceil(m.rows / cfg.lanes);
+          for (let t = 0; t < n; t++) {
+            const got = unpackY(cfg, Array.from({ length: nrb }, (_, r) => beats[off + r * n + t]!), m.rows);
+            expect(got, `matrix ${mi} token ${t} of ${n}`).toEqual(Array.from(want[t]!, (v) => gemvOutput(cfg, v)));
+          }
+        }
+      }
+    }, 300_000);
+});
