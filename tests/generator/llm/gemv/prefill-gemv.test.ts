@@ -18,9 +18,12 @@ describe('GEMV unit with per-token accumulators (prefill: each weight word held 
   const cases: GemvConfig[] = [
     gemvConfig({ lanes: 3, simd: 8, group: 16, maxCols: 96, maxRows: 20, xReuse: true, tokens: 4 }),
     gemvConfig({ lanes: 2, simd: 8, group: 8, maxCols: 64, maxRows: 12, xReuse: true, sparse: true, tokens: 3 }),
+    // the DSP half: 3 tokens per held word (LUT lanes + two per DSP); blocks 7 / 6 and 5 / 4 end in full and partial steps
+    gemvConfig({ lanes: 3, simd: 8, group: 16, maxCols: 96, maxRows: 20, xReuse: true, tokens: 7, dspTokens: 2 }),
+    gemvConfig({ lanes: 2, simd: 8, group: 8, maxCols: 64, maxRows: 12, xReuse: true, sparse: true, tokens: 5, dspTokens: 2 }),
   ];
   for (const cfg of cases)
-    it(`${cfg.sparse ? '2:4' : 'dense'} lanes=${cfg.lanes} tokens=${cfg.tokens}: a full and a partial block, then a reuse job, with stalls, equal w2GemmAcc`, async () => {
+    it(`${cfg.sparse ? '2:4' : 'dense'} lanes=${cfg.lanes} tokens=${cfg.tokens}${cfg.dspTokens ? ' with the DSP half' : ''}: a full and a partial block, then a reuse job, with stalls, equal w2GemmAcc`, async () => {
       const d = printDesign(gemvModule(cfg));
       expect((await lintVerilog(d.files, d.top, { throwOnWarning: false })).messages).toEqual([]);
       const sim = await buildGemvSim(cfg);
