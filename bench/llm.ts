@@ -13,7 +13,8 @@
  *  4. Prefill on the 7B projection (bench/llm-prefill.ts): TTFT token by token vs prefill (dense, 2:4), prefill tok/s,
  *     MAC utilisation (cycle model), and the U280 resources of the 2:4 configuration (Yosys slices).
  *  5. Prefill measured in the engine RTL (bench/llm-prefill-rtl.ts): stories260K on sim-small in Verilator, cycles per
- *     prompt token token by token vs prefill blocks 4 and 8, at full memory rate and at 2 B/cycle (--no-rtl-prefill skips).
+ *     prompt token token by token vs prefill blocks 4 and 8 (LUT array alone and with the DSP half), at full memory rate
+ *     and at 2 B/cycle (--no-rtl-prefill skips).
  */
 import { loadCheckpoint } from '../generator/llm/checkpoint';
 import { shapeOf, type ModelShape } from '../generator/llm/model-spec';
@@ -337,10 +338,10 @@ export async function main(argv: string[]): Promise<void> {
     }
     if (rtlPrefill.length)
       out.push(
-        `Prefill measured in the engine RTL (LUT GEMV array only): stories260K, sim-small, ${rtlPrefill[0]!.promptTokens}-token prompt (S + W = 12), memory latency ${rtlPrefill[0]!.memLatency}, Verilator, every block's logits checked against the golden decoder`,
+        `Prefill measured in the engine RTL (LUT GEMV array, alone and with the DSP half): stories260K, sim-small, ${rtlPrefill[0]!.promptTokens}-token prompt (S + W = 12), memory latency ${rtlPrefill[0]!.memLatency}, Verilator, every block's logits checked against the golden decoder`,
         table(
-          ['block', 'memory B/cycle (w + s)', 'cycles / prompt token, token by token', 'cycles / prompt token, prefill', '  of which GEMV / attn+KV / other', 'speedup', 'bit-exact'],
-          rtlPrefill.map((r) => [r.block, r.memBytesPerCycle ?? 'full (one word per port per cycle)', r.tokenByTokenCyclesPerToken, r.cyclesPerPromptToken, `${fmt(r.prefillPerf.gemv)} / ${fmt(r.prefillPerf.attn)} / ${fmt(r.prefillPerf.other)}`, r.speedup, String(r.bitExact)]),
+          ['block', 'array', 'memory B/cycle (w + s)', 'cycles / prompt token, token by token', 'cycles / prompt token, prefill', '  of which GEMV / attn+KV / other', 'speedup', 'bit-exact'],
+          rtlPrefill.map((r) => [r.block, r.prefillDsp ? 'LUT + DSP half' : 'LUT', r.memBytesPerCycle ?? 'full (one word per port per cycle)', r.tokenByTokenCyclesPerToken, r.cyclesPerPromptToken, `${fmt(r.prefillPerf.gemv)} / ${fmt(r.prefillPerf.attn)} / ${fmt(r.prefillPerf.other)}`, r.speedup, String(r.bitExact)]),
         ),
       );
     return out.join('\n');
