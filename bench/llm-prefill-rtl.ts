@@ -10,6 +10,7 @@ import { GoldenDecoder } from '../generator/llm/golden/decoder';
 import type { ModelShape } from '../generator/llm/model-spec';
 import type { QuantModel } from '../generator/llm/quant/model';
 import { buildLlmSim, LlmSession } from '../sim/designs/llm';
+import { engineGemvBlockCycles } from '../generator/llm/prefill/cycles';
 
 export interface EngineRtlPrefillRow {
   block: number;
@@ -24,6 +25,8 @@ export interface EngineRtlPrefillRow {
   speedup: number;
   /** Prefill's cycles per prompt token by the engine's perf counters: GEMV ops, attention + KV write, other ops. */
   prefillPerf: { gemv: number; attn: number; other: number };
+  /** The prefill cycle model's engine GEMV time per prompt token (cycles.ts engineGemvBlockCycles), full-rate memory only. */
+  gemvModelCyclesPerPromptToken: number | null;
   bitExact: boolean;
 }
 
@@ -71,7 +74,8 @@ export async function engineRtlPrefill(shape: ModelShape, qm: QuantModel, opts: 
           b.kill();
         }
         const n = RTL_PROMPT.length;
-        rows.push({ block, prefillDsp: dsp, memBytesPerCycle: bpc, memLatency: memory.latency, promptTokens: n, cyclesPerPromptToken: pre / n, tokenByTokenCyclesPerToken: tbt / n, speedup: tbt / pre, prefillPerf: { gemv: perf.gemv / n, attn: perf.attn / n, other: perf.other / n }, bitExact: exact });
+        rows.push({ block, prefillDsp: dsp, memBytesPerCycle: bpc, memLatency: memory.latency, promptTokens: n, cyclesPerPromptToken: pre / n, tokenByTokenCyclesPerToken: tbt / n, speedup: tbt / pre, prefillPerf: { gemv: perf.gemv / n, attn: perf.attn / n, other: perf.other / n },
+          gemvModelCyclesPerPromptToken: bpc === null && n % block === 0 ? engineGemvBlockCycles(cfg, block) / block : null, bitExact: exact });
       }
   return rows;
 }
