@@ -54,3 +54,32 @@ describe('GEMV unit with per-token accumulators (prefill: each weight word held 
       }
     }, 300_000);
 });
+
+describe('the DSP half at the extremes of its packed operand', () => {
+  // every level +3 / -3 at scale 255 over the largest column count, the two DSP tokens of a step at -128 / 127 and
+  // mixed signs, so the packed low field reaches its largest |sum q x| and the high field needs the borrow
+  const cfg = gemvConfig({ lanes: 2, simd: 16, group: 16, maxCols: 64, maxRows: 4, xReuse: true, tokens: 6, dspTokens: 2 });
+  it('dense lanes=2 simd=16 tokens=6: equal w2GemmAcc, with stalls', async () => {
+    const sim = await buildGemvSim(cfg);
+    const cols = cfg.maxCols;
+    const rows = 4;
+    const codes = new Uint8Array(rows * cols).map((_, i) => (Math.floor(i / cols) % 2 ? 3 : 0));
+    const a: W2Matrix = { rows, cols, group: cfg.group, codes, scales: new Uint32Array(rows * (cols / cfg.group)).fill(255) };
+    // the DSP pairs are tokens (1, 2) and (4, 5): x_a = -128 makes the low field negative (the high field borrows)
+    const vals = [127, -128, 127, 127, -128, 127];
+    const xs = vals.map((v, t) => Int8Array.from({ length: cols }, (_, j) => (t === 5 && j % 2 ? -128 : v)));
+    const pa = packJob(cfg, a, xs[0]!);
+    const res = await sim.run({
+      seed: 9,
+      stall: { default: 0.3 },
+      inputs: { job: [jobWord(cfg, a, xs.length, false)], x: xs.flatMap((x) => packX(cfg, x, cols)), w: pa.weights, s: pa.scales },
+      outputs: { y: pa.yWords * xs.length },
+    });
+    const want = w2GemmAcc(a, xs);
+    const nrb = Math.ceil(rows / cfg.lanes);
+    for (let t = 0; t < xs.length; t++) {
+      const got = unpackY(cfg, Array.from({ length: nrb }, (_, r) => res.outputs.y!.data[r * xs.length + t]!), rows);
+      expect(got, `token ${t}`).toEqual(Array.from(want[t]!, (v) => gemvOutput(cfg, v)));
+    }
+  }, 300_000);
+});
