@@ -4,6 +4,7 @@ import { w2GemmAcc } from '../../../../generator/llm/gemv/golden';
 import { printDesign } from '../../../../generator/hdl';
 import { Rng } from '../../../../generator/util/rng';
 import { buildGemvSim } from '../../../../sim/designs/gemv';
+import { compileIcarus } from '../../../../sim/icarus';
 import { lintVerilog } from '../../../../sim/lint';
 
 /** A multi-token job word, written from the documented layout: groups | rowBlocks | reuse | tokens - 1. */
@@ -26,6 +27,7 @@ describe('GEMV unit with per-token accumulators (prefill: each weight word held 
     it(`${cfg.sparse ? '2:4' : 'dense'} lanes=${cfg.lanes} tokens=${cfg.tokens}${cfg.dspTokens ? ' with the DSP half' : ''}: a full and a partial block, then a reuse job, with stalls, equal w2GemmAcc`, async () => {
       const d = printDesign(gemvModule(cfg));
       expect((await lintVerilog(d.files, d.top, { throwOnWarning: false })).messages).toEqual([]);
+      if (cfg.dspTokens) expect((await compileIcarus(d.files, d.top)).vvp).toMatch(/\.vvp$/);
       const sim = await buildGemvSim(cfg);
       const rng = new Rng(cfg.tokens);
       const mk = (rows: number, cols: number) => (cfg.sparse ? randomSparse24Matrix(rng, cfg, rows, cols) : randomW2Matrix(rng, cfg, rows, cols));
