@@ -12,6 +12,9 @@
  * --group7b=N, --fifo7b=N, --prefill-block=N, --no-synth (skip the prefill resource slices), --json.
  *  4. Prefill on the 7B projection (bench/llm-prefill.ts): TTFT token by token vs prefill (dense, 2:4), prefill tok/s,
  *     MAC utilisation (cycle model), and the U280 resources of the 2:4 configuration (Yosys slices).
+ *  5. Prefill measured in the engine RTL (bench/llm-prefill-rtl.ts): stories260K on sim-small in Verilator, cycles per
+ *     prompt token token by token vs prefill blocks 4 and 8 (LUT array alone and with the DSP half), at full memory rate
+ *     and at 2 B/cycle (--no-rtl-prefill skips).
  */
 import { loadCheckpoint } from '../generator/llm/checkpoint';
 import { shapeOf, type ModelShape } from '../generator/llm/model-spec';
@@ -25,6 +28,7 @@ import { fmt, plotPath, report, table } from './table';
 import { argmax } from '../generator/llm/float-model';
 import { runHbmLayer } from './llm-hbm';
 import { gemmCycleCheck, gemvJobCycles, prefillProjection, prefillResources } from './llm-prefill';
+import { engineRtlPrefill } from './llm-prefill-rtl';
 import { tokenOpCycles } from '../generator/llm/prefill/cycles';
 
 /** Shuhai's measured U280 HBM throughput (FCCM 2020) and its tok/s bound for Llama-2-7B at W2 (reference.md 5). */
@@ -223,6 +227,7 @@ export async function main(argv: string[]): Promise<void> {
   const prefillRes = argv.includes('--no-synth') ? null : await prefillResources();
   const gemmCheck = await gemmCycleCheck(8);
   const gemmCheckShort = await gemmCycleCheck(1);
+  const rtlPrefill = argv.includes('--no-rtl-prefill') ? [] : await engineRtlPrefill(shapeOf(ckpt.dims), quantizeModel(ckpt, llmPresetConfig('sim-small', shapeOf(ckpt.dims)).engine, { search: 'mse' }));
   const plot = plotPath(argv);
   if (plot) {
     // tok/s against the ceilings, and where each preset's cycles go.
@@ -251,6 +256,7 @@ export async function main(argv: string[]): Promise<void> {
     prefillFits: prefillRes ? (prefillRes.fits as boolean) : null,
     prefillSpeedup: prefill.prefillSpeedup,
     prefillMacUtilisation: prefill.prefillMacUtilisation,
+    engineRtlPrefill: rtlPrefill,
     plot: plot ?? null,
   };
   report(argv, json, () => {
@@ -330,6 +336,14 @@ export async function main(argv: string[]): Promise<void> {
         ),
       );
     }
+    if (rtlPrefill.length)
+      out.push(
+        `Prefill measured in the engine RTL (LUT GEMV array, alone and with the DSP half): stories260K, sim-small, ${rtlPrefill[0]!.promptTokens}-token prompt (S + W = 12), memory latency ${rtlPrefill[0]!.memLatency}, Verilator, every block's logits checked against the golden decoder`,
+        table(
+          ['block', 'array', 'memory B/cycle (w + s)', 'cycles / prompt token, token by token', 'cycles / prompt token, prefill', '  of which GEMV / attn+KV / other', 'GEMV model (cycles.ts)', 'speedup', 'bit-exact'],
+          rtlPrefill.map((r) => [r.block, r.prefillDsp ? 'LUT + DSP half' : 'LUT', r.memBytesPerCycle ?? 'full (one word per port per cycle)', r.tokenByTokenCyclesPerToken, r.cyclesPerPromptToken, `${fmt(r.prefillPerf.gemv)} / ${fmt(r.prefillPerf.attn)} / ${fmt(r.prefillPerf.other)}`, r.gemvModelCyclesPerPromptToken ?? '', r.speedup, String(r.bitExact)]),
+        ),
+      );
     return out.join('\n');
   });
   void fmt;

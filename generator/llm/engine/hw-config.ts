@@ -31,6 +31,12 @@ export interface LlmHwParams {
    * token of the block (per-token accumulators in the GEMV unit), so the on-chip vector buffers hold one set per token.
    */
   prefillBlock: number;
+  /**
+   * The DSP half of the prefill array (gemv/dsp-half.ts): a DSP48E2 per kept weight of the GEMV word (lanes x simd
+   * dense, lanes x simd/2 with 2:4) takes two more tokens of each held word per cycle beside the LUT lanes' one, so a
+   * block's GEMV passes take ceil(n / 3) cycles per word instead of n. Needs prefillBlock >= 2; decode is unchanged.
+   */
+  prefillDsp: boolean;
   /** On-chip memory budget in bits (vectors, KV cache, staging, tables); the config refuses models that need more. */
   onChipBudgetBits: number;
   /** Supported range of the per-matrix weight exponent (real weight = scale*level*mul*2^-exp); the packer checks models. */
@@ -63,6 +69,7 @@ const HW_DEFAULTS: Omit<LlmHwParams, 'lanes' | 'simd' | 'vpar' | 'onChipBudgetBi
   wFifo: 0,
   sparseUse: 'area',
   prefillBlock: 1,
+  prefillDsp: false,
   wExpMin: -8,
   wExpMax: 40,
   normExpMin: -8,
@@ -193,6 +200,7 @@ export function llmEngineConfig(model: ModelShape, hwIn: Partial<LlmHwParams> & 
   if (hw.slotPar & (hw.slotPar - 1)) throw new ConfigError('slotPar', 'must be a power of two (the KV cache is banked by slot)', hw.slotPar);
   requireInt('wFifo', hw.wFifo, 0, 1 << 16);
   requireInt('prefillBlock', hw.prefillBlock, 1, 1024);
+  if (hw.prefillDsp && hw.prefillBlock < 2) throw new ConfigError('prefillDsp', 'the DSP half works on prefill blocks: set prefillBlock >= 2', hw.prefillDsp);
   if (hw.wFifo && (hw.wFifo < 2 || hw.wFifo & (hw.wFifo - 1))) throw new ConfigError('wFifo', 'must be 0 or a power of two >= 2', hw.wFifo);
   if (hw.vpar % 2) throw new ConfigError('vpar', 'must be even (RoPE rotates adjacent pairs in one cycle)', hw.vpar);
   if (e.wBits !== 2) throw new ConfigError('wBits', 'the engine implements W2 linear layers only', e.wBits);
@@ -219,6 +227,7 @@ export function llmEngineConfig(model: ModelShape, hwIn: Partial<LlmHwParams> & 
     maxRows: Math.max(m.dim, m.hiddenDim, m.vocabSize, m.kvDim),
     xReuse: true,
     tokens: hw.prefillBlock,
+    ...(hw.prefillDsp && { dspTokens: 2 }),
   });
   const M = e.actMantBits;
   const nBits = e.normMidFrac + e.normWBits + 2;
@@ -265,8 +274,10 @@ export function llmEngineConfig(model: ModelShape, hwIn: Partial<LlmHwParams> & 
   const T = hw.prefillBlock;
   const pow2Vec = P * (2 ** addrBits(depth.x) * e.resBits + 2 ** addrBits(depth.n) * nBits +
     (2 ** addrBits(depth.q) + 2 * 2 ** addrBits(depth.kv) + 2 ** addrBits(depth.att) + 2 ** addrBits(depth.y) + 2 * 2 ** addrBits(depth.h)) * lin);
-  const prefillPer = (t: number) => (t > 1 ? t * pow2Vec - vectorBits + (t - 1) * gemv.maxColSteps * gemv.xPortBits +
-    t * gemv.lanes * (gemv.groupSumBits + gemv.accBits) + depth.x * P * e.normWBits : 0);
+  // (with the DSP half the x buffer and accumulators round up to whole steps of 3 tokens, plus 2 held y words)
+  const K = gemv.tokensPerStep;
+  const prefillPer = (t: number) => (t > 1 ? t * pow2Vec - vectorBits + (ceilDiv(t, K) * K - 1) * gemv.maxColSteps * gemv.xPortBits +
+    ceilDiv(t, K) * K * gemv.lanes * (gemv.groupSumBits + gemv.accBits) + (K - 1) * gemv.yPortBits + depth.x * P * e.normWBits : 0);
   const prefillBits = prefillPer(T);
   const onChipBits =
     vectorBits + prefillBits +

@@ -39,6 +39,11 @@ export interface GemvOptions {
    * row accumulators are kept per token. 1 (default) is the decode unit, unchanged.
    */
   tokens?: number;
+  /**
+   * The DSP half (prefill, gemv/dsp-half.ts): besides the LUT lanes' one token, a DSP48E2 per kept weight of the held
+   * word takes two more tokens per cycle, so a word is held ceil(n / 3) cycles instead of n. 0 (default) = LUT only.
+   */
+  dspTokens?: number;
 }
 
 /**
@@ -59,6 +64,9 @@ export interface GemvConfig extends GemvParams {
   readonly xReuse: boolean;
   readonly sparse: boolean;
   readonly tokens: number;
+  readonly dspTokens: number;
+  /** Tokens that pass a held weight word per cycle: 1 (the LUT lanes) + dspTokens. */
+  readonly tokensPerStep: number;
   /** Bits of the job's token-count field (count - 1), above the reuse bit; 0 when tokens = 1. */
   readonly tokenCountBits: number;
   /** Multiplications (2-bit x int8 products) per lane per cycle: simd dense, simd/2 with 2:4 weights. */
@@ -95,6 +103,9 @@ export const GEMV_DEFAULTS: GemvParams = {
 
 /** Largest |(2q-3) * x| for a 2-bit code q and int8 x. */
 export const MAX_PRODUCT = 3 * 128;
+/** The DSP half's packing shift (gemv/dsp-half.ts) and the most kept weights per lane its low field holds. */
+export const DSP_PACK_SHIFT = 18;
+export const DSP_MAX_KEPT = Math.floor((2 ** (DSP_PACK_SHIFT - 1) - 1) / MAX_PRODUCT);
 
 export function gemvConfig(params: Partial<GemvParams> & GemvOptions = {}): GemvConfig {
   const p: GemvParams & GemvOptions = { ...GEMV_DEFAULTS, ...params };
@@ -111,6 +122,11 @@ export function gemvConfig(params: Partial<GemvParams> & GemvOptions = {}): Gemv
   requireInt('tokens', tokens, 1, 4096);
   if (tokens > 1 && !p.xReuse) throw new ConfigError('tokens', 'a multi-token unit needs xReuse (the job word carries the token count above the reuse bit)', tokens);
   const tokenCountBits = tokens > 1 ? bitsFor(tokens - 1) : 0;
+  const dspTokens = p.dspTokens ?? 0;
+  if (dspTokens !== 0 && dspTokens !== 2) throw new ConfigError('dspTokens', 'must be 0 (LUT only) or 2 (one DSP48E2 per kept weight, two tokens each)', dspTokens);
+  if (dspTokens && tokens < 2) throw new ConfigError('dspTokens', 'the DSP half needs a multi-token (prefill) unit: tokens >= 2', tokens);
+  if (dspTokens && (p.sparse ? p.simd / 2 : p.simd) > DSP_MAX_KEPT)
+    throw new ConfigError('simd', `with the DSP half a lane keeps at most ${DSP_MAX_KEPT} weights per word (the packed low field is 18 bits)`, p.simd);
   if (p.group % p.simd !== 0)
     throw new ConfigError('group', `must be a multiple of simd (${p.simd}) so a group spans whole cycles`, p.group);
   if (p.sparse && p.simd % 4) throw new ConfigError('simd', 'must be a multiple of 4 for 2:4 weights (whole quads per cycle)', p.simd);
@@ -137,6 +153,8 @@ export function gemvConfig(params: Partial<GemvParams> & GemvOptions = {}): Gemv
     xReuse: Boolean(p.xReuse),
     sparse: Boolean(p.sparse),
     tokens,
+    dspTokens,
+    tokensPerStep: 1 + dspTokens,
     tokenCountBits,
     macsPerLane: p.sparse ? p.simd / 2 : p.simd,
     weightPortBits,

@@ -20,6 +20,7 @@
 import { Module, cat, lit, mux, sumTree, type Block, type Expr, type Signal } from '../../hdl';
 import { bitsFor, clog2 } from '../../util/errors';
 import { MAX_PRODUCT, type GemvConfig } from './config';
+import { dspLanePair } from './dsp-half';
 import { QUAD, QUAD_FIELD_BITS } from './sparse';
 
 const IDLE = 0;
@@ -88,12 +89,21 @@ export function gemvModule(cfg: GemvConfig, name = 'gemv'): Module {
   /** Held: a later token of the block passes the weight word fetched for token 0. */
   const hold = multi ? m.let('hold_w', tokIdx.ne(0)) : lit(0, 1);
   const lastTokNow = multi ? m.let('last_tok_now', tokIdx.eq(lastTok)) : lit(1, 1);
+  // DSP half: K tokens per product step (token tokIdx on the LUT lanes, the next ones on the DSPs); slot = step index
+  const K = cfg.tokensPerStep;
+  const slotBits = K > 1 ? Math.max(1, clog2(Math.ceil(cfg.tokens / K))) : tkb;
+  const slot = K > 1 ? m.reg('slot_idx', slotBits, { init: 0 }) : undefined;
+  const lastSlotNow = K > 1 ? m.let('last_slot_now', tokIdx.zext(tkb + 2).add(lit(K - 1, tkb + 2)).ge(lastTok.zext(tkb + 2))) : lastTokNow;
 
   const yValid = m.reg('y_valid_r', 1, { init: 0 });
   const yData = m.reg('y_data_r', cfg.yPortBits);
   m.assign(y.valid, yValid);
   m.assign(y.data, yData);
-  const en = m.let('en', yValid.and(y.ready.not()).not());
+  // DSP half: the step's tokens still to leave through y after the first (K - 1 bits)
+  const rem = cfg.tokensPerStep > 1 ? m.reg('y_rem', cfg.tokensPerStep - 1, { init: 0 }) : undefined;
+  const en = rem
+    ? m.let('en', yValid.and(y.ready.not()).not().and(rem.any().not()))
+    : m.let('en', yValid.and(y.ready.not()).not());
 
   const inState = (v: number) => state.eq(v);
   const lastInGroup = m.let('last_in_group', step.eq(cfg.stepsPerGroup - 1));
@@ -119,8 +129,9 @@ export function gemvModule(cfg: GemvConfig, name = 'gemv'): Module {
     b.if(lastInGroup, (t) => t.if(lastGroup, (u) => u.set(groupIdx, 0), (u) => u.set(groupIdx, groupIdx.add(1))));
   };
 
-  const xbuf = m.memory('xbuf', cfg.xPortBits, cfg.tokens * cfg.maxColSteps);
-  const xaW = Math.max(1, clog2(cfg.tokens * cfg.maxColSteps));
+  const xDepth = Math.ceil(cfg.tokens / K) * K * cfg.maxColSteps;
+  const xbuf = m.memory('xbuf', cfg.xPortBits, xDepth);
+  const xaW = Math.max(1, clog2(xDepth));
   const xAddr = multi
     ? m.let('x_addr', tokIdx.zext(xaW).mul(lit(cfg.maxColSteps, xaW)).resize(xaW).add(colStep.zext(xaW)))
     : colStep;
@@ -132,6 +143,14 @@ export function gemvModule(cfg: GemvConfig, name = 'gemv'): Module {
       done(t);
     }, (e) => e.set(tokIdx, tokIdx.add(1)));
   };
+  /** RUN with the DSP half: the next K tokens, or done with the tokens. */
+  const nextSlot = (b: Block, done: (d: Block) => void) => {
+    if (K === 1) return nextTok(b, done);
+    b.if(lastSlotNow, (t) => {
+      t.set(tokIdx, 0).set(slot!, 0);
+      done(t);
+    }, (e) => e.set(tokIdx, tokIdx.zext(tkb + 2).add(lit(K, tkb + 2)).resize(tkb)).set(slot!, slot!.add(1)));
+  };
   m.sync((b) => {
     b.switch(state, [
       [
@@ -142,6 +161,7 @@ export function gemvModule(cfg: GemvConfig, name = 'gemv'): Module {
             t.set(lastRowBlock, jobRows.sub(1));
             t.set(step, 0).set(groupIdx, 0).set(colStep, 0).set(rowBlock, 0);
             if (multi) t.set(lastTok, job.data.slice(gcb + rcb + tkb, gcb + rcb + 1)).set(tokIdx, 0);
+            if (slot) t.set(slot, 0);
             if (cfg.xReuse) t.if(job.data.bit(gcb + rcb), (u) => u.set(state, RUN), (u) => u.set(state, LOADX));
             else t.set(state, LOADX);
           }),
@@ -159,7 +179,7 @@ export function gemvModule(cfg: GemvConfig, name = 'gemv'): Module {
         RUN,
         (c) =>
           c.if(go, (t) =>
-            nextTok(t, (d) => {
+            nextSlot(t, (d) => {
               advance(d);
               d.if(endOfRow, (u) =>
                 u.if(rowBlock.eq(lastRowBlock), (v) => v.set(rowBlock, 0).set(state, IDLE), (v) => v.set(rowBlock, rowBlock.add(1))),
@@ -180,18 +200,26 @@ export function gemvModule(cfg: GemvConfig, name = 'gemv'): Module {
   const lastG1 = m.reg('last_group1', 1);
   const x1 = m.reg('x1', cfg.xPortBits);
   // token index of each pipeline stage (prefill units only)
-  const tk = (n: number) => (multi ? m.reg(`tok${n}`, tkb, { init: 0 }) : undefined);
+  const tk = (n: number) => (multi ? m.reg(`tok${n}`, slotBits, { init: 0 }) : undefined);
   const [t1, t2, t3, t4] = [tk(1), tk(2), tk(3), tk(4)];
+  // DSP half: the other tokens' x and which of them exist (a partial last step), per stage
+  const xd1 = Array.from({ length: K - 1 }, (_, j) => m.reg(`x1_d${j + 1}`, cfg.xPortBits));
+  const mk = (n: number) => (K > 1 ? m.reg(`dmask${n}`, K - 1, { init: 0 }) : undefined);
+  const [dm1, dm2, dm3, dm4, dm5] = [mk(1), mk(2), mk(3), mk(4), mk(5)];
+  const dMaskNow =
+    K > 1 ? cat(...Array.from({ length: K - 1 }, (_, j) => tokIdx.zext(tkb + 2).add(lit(j + 1, tkb + 2)).le(lastTok.zext(tkb + 2))).reverse()) : undefined;
   m.sync((b) =>
     b.if(en, (t) => {
       t.set(v1, go);
       if (multi) {
         t.if(hold.not(), (u) => u.set(w1, w.data).set(s1, s.data));
-        t.set(t1!, tokIdx);
+        t.set(t1!, slot ?? tokIdx);
       } else t.set(w1, w.data).set(s1, s.data);
       t.set(first1, step.eq(0)).set(last1, lastInGroup);
       t.set(firstG1, groupIdx.eq(0)).set(lastG1, lastGroup);
       t.set(x1, xbuf.read(xAddr));
+      xd1.forEach((r, j) => t.set(r, xbuf.read(xAddr.add(lit((j + 1) * cfg.maxColSteps, xaW)))));
+      if (dm1) t.set(dm1, dMaskNow!);
     }),
   'stage0');
 
@@ -221,41 +249,65 @@ export function gemvModule(cfg: GemvConfig, name = 'gemv'): Module {
     }
     p2.push(m.reg(`p2_${l}`, pBits, { signed: true }));
   }
+  // DSP half: tokens 1..K-1 of the step, two per DSP (p2d[k-1][lane])
+  const p2d: Signal[][] = [];
+  const pdNext: Expr[][] = [];
+  for (let k = 1; k < K; k += 2) {
+    const xsOf = (r: Signal, tag: string) => Array.from({ length: simd }, (_, j) => m.let(`${tag}_j${j}`, r.slice(8 * j + 7, 8 * j).asSigned()));
+    const [xa, xb] = [xsOf(xd1[k - 1]!, `xd${k}`), xsOf(xd1[k]!, `xd${k + 1}`)];
+    const pair = Array.from({ length: lanes }, (_, l) => dspLanePair(m, cfg, l, w1, xa, xb, pBits, `dsp${k}`));
+    for (const t of [0, 1]) {
+      pdNext.push(pair.map((p) => p[t]!));
+      p2d.push(Array.from({ length: lanes }, (_, l) => m.reg(`p2_d${k + t}_${l}`, pBits, { signed: true })));
+    }
+  }
   m.sync((b) =>
     b.if(en, (t) => {
       t.set(v2, v1).set(first2, first1).set(last2, last1).set(firstG2, firstG1).set(lastG2, lastG1).set(s2, s1);
       if (multi) t.set(t2!, t1!);
       p2.forEach((p, l) => t.set(p, pNext[l]!));
+      p2d.forEach((row, k) => row.forEach((p, l) => t.set(p, pdNext[k]![l]!)));
+      if (dm2) t.set(dm2, dm1!);
     }),
   'stage1');
 
   // ---- S2 -> S3: accumulate over the group; emit the group sum at its last step -----------------
+  // (with the DSP half every per-token register and accumulator word below exists for each of the step's K tokens)
+  const nm = (base: string, k: number, l: number) => (k ? `${base}_d${k}_${l}` : `${base}_${l}`);
+  const pAll = [p2, ...p2d];
   const gBits = cfg.groupSumBits;
   const v3 = m.reg('v3', 1, { init: 0 });
   const firstG3 = m.reg('first_group3', 1);
   const lastG3 = m.reg('last_group3', 1);
   const s3 = m.reg('s3', cfg.scalePortBits);
   const gacc: Signal[] = [];
-  const gd3: Signal[] = [];
+  const gd3: Signal[][] = [];
   const gsum: Expr[] = [];
-  // per-token accumulators (prefill): one word of every lane's sum per token, read and written at the stage's token
-  const gMem = multi ? m.memory('gacc_mem', lanes * gBits, cfg.tokens) : undefined;
+  // per-token accumulators (prefill): one word of every lane's sum per token (per step: K tokens), read and written
+  // at the stage's token
+  const gMem = multi ? m.memory('gacc_mem', K * lanes * gBits, Math.ceil(cfg.tokens / K)) : undefined;
   const gRd = gMem ? m.let('gacc_rd', gMem.read(t2!)) : undefined;
-  for (let l = 0; l < lanes; l++) {
-    if (!gRd) gacc.push(m.reg(`gacc_${l}`, gBits, { signed: true }));
-    gd3.push(m.reg(`gd3_${l}`, gBits, { signed: true }));
-    const prev = gRd ? gRd.slice(gBits * l + gBits - 1, gBits * l).asSigned() : gacc[l]!;
-    gsum.push(m.let(`gsum_${l}`, mux(first2, lit(0, gBits, true), prev).add(p2[l]!.sext(gBits))));
+  for (let k = 0; k < K; k++) {
+    gd3.push([]);
+    for (let l = 0; l < lanes; l++) {
+      if (!gRd) gacc.push(m.reg(`gacc_${l}`, gBits, { signed: true }));
+      gd3[k]!.push(m.reg(nm('gd3', k, l), gBits, { signed: true }));
+      const at = gBits * (k * lanes + l);
+      const prev = gRd ? gRd.slice(at + gBits - 1, at).asSigned() : gacc[l]!;
+      gsum.push(m.let(nm('gsum', k, l), mux(first2, lit(0, gBits, true), prev).add(pAll[k]![l]!.sext(gBits))));
+    }
   }
   m.sync((b) =>
     b.if(en, (t) => {
       t.set(v3, v2.and(last2)).set(firstG3, firstG2).set(lastG3, lastG2).set(s3, s2);
       if (multi) t.set(t3!, t2!);
+      if (dm3) t.set(dm3, dm2!);
       if (gMem) t.if(v2, (u) => u.write(gMem, t2!, cat(...[...gsum].reverse().map((g) => g.asUnsigned()))));
-      for (let l = 0; l < lanes; l++) {
-        if (!gMem) t.if(v2, (u) => u.set(gacc[l]!, gsum[l]!));
-        t.set(gd3[l]!, gsum[l]!);
-      }
+      for (let k = 0; k < K; k++)
+        for (let l = 0; l < lanes; l++) {
+          if (!gMem) t.if(v2, (u) => u.set(gacc[l]!, gsum[l]!));
+          t.set(gd3[k]![l]!, gsum[k * lanes + l]!);
+        }
     }),
   'stage2');
 
@@ -264,16 +316,18 @@ export function gemvModule(cfg: GemvConfig, name = 'gemv'): Module {
   const v4 = m.reg('v4', 1, { init: 0 });
   const firstG4 = m.reg('first_group4', 1);
   const lastG4 = m.reg('last_group4', 1);
-  const m4: Signal[] = [];
-  for (let l = 0; l < lanes; l++) m4.push(m.reg(`m4_${l}`, cfg.accBits, { signed: true }));
+  const m4: Signal[][] = [];
+  for (let k = 0; k < K; k++) m4.push(Array.from({ length: lanes }, (_, l) => m.reg(nm('m4', k, l), cfg.accBits, { signed: true })));
   m.sync((b) =>
     b.if(en, (t) => {
       t.set(v4, v3).set(firstG4, firstG3).set(lastG4, lastG3);
       if (multi) t.set(t4!, t3!);
-      for (let l = 0; l < lanes; l++) {
-        const scale = s3.slice(sb * l + sb - 1, sb * l).zext(sb + 1).asSigned();
-        t.set(m4[l]!, gd3[l]!.mul(scale).resize(cfg.accBits));
-      }
+      if (dm4) t.set(dm4, dm3!);
+      for (let k = 0; k < K; k++)
+        for (let l = 0; l < lanes; l++) {
+          const scale = s3.slice(sb * l + sb - 1, sb * l).zext(sb + 1).asSigned();
+          t.set(m4[k]![l]!, gd3[k]![l]!.mul(scale).resize(cfg.accBits));
+        }
     }),
   'stage3');
 
@@ -281,43 +335,82 @@ export function gemvModule(cfg: GemvConfig, name = 'gemv'): Module {
   const A = cfg.accBits;
   const v5 = m.reg('v5', 1, { init: 0 });
   const racc: Signal[] = [];
-  const r5: Signal[] = [];
-  const rMem = multi ? m.memory('racc_mem', lanes * A, cfg.tokens) : undefined;
+  const r5: Signal[][] = [];
+  const rMem = multi ? m.memory('racc_mem', K * lanes * A, Math.ceil(cfg.tokens / K)) : undefined;
   const rRd = rMem ? m.let('racc_rd', rMem.read(t4!)) : undefined;
-  for (let l = 0; l < lanes; l++) {
-    if (!rRd) racc.push(m.reg(`racc_${l}`, A, { signed: true }));
-    r5.push(m.reg(`r5_${l}`, A, { signed: true }));
+  for (let k = 0; k < K; k++) {
+    r5.push([]);
+    for (let l = 0; l < lanes; l++) {
+      if (!rRd) racc.push(m.reg(`racc_${l}`, A, { signed: true }));
+      r5[k]!.push(m.reg(nm('r5', k, l), A, { signed: true }));
+    }
   }
   m.sync((b) =>
     b.if(en, (t) => {
       t.set(v5, v4.and(lastG4));
+      if (dm5) t.set(dm5, dm4!.and(mux(v4.and(lastG4), lit((1 << (K - 1)) - 1, K - 1), lit(0, K - 1))));
       const sums: Expr[] = [];
-      for (let l = 0; l < lanes; l++) {
-        const prev = rRd ? rRd.slice(A * l + A - 1, A * l).asSigned() : racc[l]!;
-        const sum = m.let(`rsum_${l}`, mux(firstG4, lit(0, A, true), prev).add(m4[l]!));
-        sums.push(sum);
-        if (!rMem) t.if(v4, (u) => u.set(racc[l]!, sum));
-        t.set(r5[l]!, sum);
-      }
+      for (let k = 0; k < K; k++)
+        for (let l = 0; l < lanes; l++) {
+          const at = A * (k * lanes + l);
+          const prev = rRd ? rRd.slice(at + A - 1, at).asSigned() : racc[l]!;
+          const sum = m.let(nm('rsum', k, l), mux(firstG4, lit(0, A, true), prev).add(m4[k]![l]!));
+          sums.push(sum);
+          if (!rMem) t.if(v4, (u) => u.set(racc[l]!, sum));
+          t.set(r5[k]![l]!, sum);
+        }
       if (rMem) t.if(v4, (u) => u.write(rMem, t4!, cat(...[...sums].reverse().map((x) => x.asUnsigned()))));
     }),
   'stage4');
 
-  const outWords: Expr[] = [];
   const hi = 2n ** BigInt(cfg.outBits - 1) - 1n;
-  for (let l = lanes - 1; l >= 0; l--) {
-    const wide = r5[l]!.sext(A + 1);
-    const rounded = cfg.outShift === 0 ? wide : wide.add(lit(1n << BigInt(cfg.outShift - 1), A + 1, true)).shr(cfg.outShift);
-    const sat = mux(rounded.gt(lit(hi, A + 1, true)), lit(hi, A + 1, true), mux(rounded.lt(lit(-hi - 1n, A + 1, true)), lit(-hi - 1n, A + 1, true), rounded));
-    outWords.push(m.let(`y_lane${l}`, sat.slice(cfg.outBits - 1, 0)));
+  const outWord = (k: number) => {
+    const outWords: Expr[] = [];
+    for (let l = lanes - 1; l >= 0; l--) {
+      const wide = r5[k]![l]!.sext(A + 1);
+      const rounded = cfg.outShift === 0 ? wide : wide.add(lit(1n << BigInt(cfg.outShift - 1), A + 1, true)).shr(cfg.outShift);
+      const sat = mux(rounded.gt(lit(hi, A + 1, true)), lit(hi, A + 1, true), mux(rounded.lt(lit(-hi - 1n, A + 1, true)), lit(-hi - 1n, A + 1, true), rounded));
+      outWords.push(m.let(k ? `y_d${k}_lane${l}` : `y_lane${l}`, sat.slice(cfg.outBits - 1, 0)));
+    }
+    return cat(...outWords);
+  };
+  const yNext = outWord(0);
+  if (K === 1) {
+    m.sync((b) =>
+      b.if(en, (t) => {
+        t.set(yValid, v5);
+        t.if(v5, (u) => u.set(yData, yNext));
+      }),
+    'output');
+    return m;
   }
-  const yNext = cat(...outWords);
+  // DSP half: a step's K row results leave one token per beat (token order); the pipeline waits while they do
+  // (captured with token 0's: the next step's results overwrite r5 while these wait)
+  const yDsp = Array.from({ length: K - 1 }, (_, j) => outWord(j + 1));
+  const yHeld = Array.from({ length: K - 1 }, (_, j) => m.reg(`y_held${j + 1}`, cfg.yPortBits));
   m.sync((b) =>
-    b.if(en, (t) => {
-      t.set(yValid, v5);
-      t.if(v5, (u) => u.set(yData, yNext));
-    }),
+    b.if(
+      en,
+      (t) => {
+        t.set(yValid, v5);
+        t.if(v5, (u) => {
+          u.set(yData, yNext);
+          yHeld.forEach((r, j) => u.set(r, yDsp[j]!));
+        });
+        t.set(rem!, dm5!);
+      },
+      (e) =>
+        e.if(rem!.any().and(yValid.not().or(y.ready)), (u) => {
+          u.set(yValid, 1);
+          // the lowest pending token goes next
+          const pick = (c: Block, j: number): void => {
+            if (j === K - 1) return;
+            const keep = rem!.and(lit(((1 << (K - 1)) - 1) ^ (1 << j), K - 1));
+            c.if(rem!.bit(j), (v) => v.set(yData, yHeld[j]!).set(rem!, keep), (o) => pick(o, j + 1));
+          };
+          pick(u, 0);
+        }),
+    ),
   'output');
   return m;
 }
-

@@ -45,6 +45,24 @@ export const rowBlockCycles = {
   dsp: (steps: number, n: number): number => Math.max(steps * ceilDiv(n, 2), n + 1),
 };
 
+/**
+ * The engine RTL's prefill GEMV time for a block of n tokens (one block at a time, docs/llm-engine.md#prefill-in-the-engine-rtl):
+ * the engine's GEMV unit holds each word for ceil(n / K) steps of K tokens (K = 1 on the LUT array, 3 with the DSP
+ * half); at a row end a step's K results leave y one per cycle while the pipeline pauses (n - ceil(n / K) cycles per
+ * row block); each pass adds the same fill and writer drain as gemmPassCycles; the last token's classifier is a
+ * decode pass. Checked against the engine's perf_gemv counter by `bench llm` (engineRtlPrefill).
+ */
+export function engineGemvBlockCycles(cfg: LlmEngineConfig, n: number): number {
+  const m = cfg.engine.model;
+  const g = cfg.gemv;
+  const K = g.tokensPerStep;
+  const steps = (cols: number) => ceilDiv(cols, cfg.engine.wGroup) * g.stepsPerGroup;
+  const rowBlock = (s: number) => Math.max(s * ceilDiv(n, K) + n - ceilDiv(n, K), n + 1);
+  const pass = (rows: number, cols: number) => ceilDiv(rows, g.lanes) * rowBlock(steps(cols)) + 16 + ceilDiv(n * g.lanes, cfg.P);
+  const layer = 2 * pass(m.dim, m.dim) + 2 * pass(m.kvDim, m.dim) + 2 * pass(m.hiddenDim, m.dim) + pass(m.dim, m.hiddenDim);
+  return m.nLayers * layer + cfg.clsPasses * ceilDiv(m.vocabSize, g.lanes) * steps(m.dim);
+}
+
 /** Cycles of one weight pass of a rows x cols matrix for `tokens` tokens, rows split between the LUT and DSP arrays. */
 export function gemmPassCycles(pc: PrefillConfig, cfg: LlmEngineConfig, rows: number, cols: number, tokens: number, bytesPerCycle: number): { cycles: number; compute: number; memory: number; lutRows: number } {
   const lutSteps = ceilDiv(cols, pc.lut.cols);

@@ -4,6 +4,7 @@ import { w2GemmAcc } from '../../../../generator/llm/gemv/golden';
 import { printDesign } from '../../../../generator/hdl';
 import { Rng } from '../../../../generator/util/rng';
 import { buildGemvSim } from '../../../../sim/designs/gemv';
+import { compileIcarus } from '../../../../sim/icarus';
 import { lintVerilog } from '../../../../sim/lint';
 
 /** A multi-token job word, written from the documented layout: groups | rowBlocks | reuse | tokens - 1. */
@@ -18,11 +19,15 @@ describe('GEMV unit with per-token accumulators (prefill: each weight word held 
   const cases: GemvConfig[] = [
     gemvConfig({ lanes: 3, simd: 8, group: 16, maxCols: 96, maxRows: 20, xReuse: true, tokens: 4 }),
     gemvConfig({ lanes: 2, simd: 8, group: 8, maxCols: 64, maxRows: 12, xReuse: true, sparse: true, tokens: 3 }),
+    // the DSP half: 3 tokens per held word (LUT lanes + two per DSP); blocks 7 / 6 and 5 / 4 end in full and partial steps
+    gemvConfig({ lanes: 3, simd: 8, group: 16, maxCols: 96, maxRows: 20, xReuse: true, tokens: 7, dspTokens: 2 }),
+    gemvConfig({ lanes: 2, simd: 8, group: 8, maxCols: 64, maxRows: 12, xReuse: true, sparse: true, tokens: 5, dspTokens: 2 }),
   ];
   for (const cfg of cases)
-    it(`${cfg.sparse ? '2:4' : 'dense'} lanes=${cfg.lanes} tokens=${cfg.tokens}: a full and a partial block, then a reuse job, with stalls, equal w2GemmAcc`, async () => {
+    it(`${cfg.sparse ? '2:4' : 'dense'} lanes=${cfg.lanes} tokens=${cfg.tokens}${cfg.dspTokens ? ' with the DSP half' : ''}: a full and a partial block, then a reuse job, with stalls, equal w2GemmAcc`, async () => {
       const d = printDesign(gemvModule(cfg));
       expect((await lintVerilog(d.files, d.top, { throwOnWarning: false })).messages).toEqual([]);
+      if (cfg.dspTokens) expect((await compileIcarus(d.files, d.top)).vvp).toMatch(/\.vvp$/);
       const sim = await buildGemvSim(cfg);
       const rng = new Rng(cfg.tokens);
       const mk = (rows: number, cols: number) => (cfg.sparse ? randomSparse24Matrix(rng, cfg, rows, cols) : randomW2Matrix(rng, cfg, rows, cols));
@@ -50,4 +55,33 @@ describe('GEMV unit with per-token accumulators (prefill: each weight word held 
         }
       }
     }, 300_000);
+});
+
+describe('the DSP half at the extremes of its packed operand', () => {
+  // every level +3 / -3 at scale 255 over the largest column count, the two DSP tokens of a step at -128 / 127 and
+  // mixed signs, so the packed low field reaches its largest |sum q x| and the high field needs the borrow
+  const cfg = gemvConfig({ lanes: 2, simd: 16, group: 16, maxCols: 64, maxRows: 4, xReuse: true, tokens: 6, dspTokens: 2 });
+  it('dense lanes=2 simd=16 tokens=6: equal w2GemmAcc, with stalls', async () => {
+    const sim = await buildGemvSim(cfg);
+    const cols = cfg.maxCols;
+    const rows = 4;
+    const codes = new Uint8Array(rows * cols).map((_, i) => (Math.floor(i / cols) % 2 ? 3 : 0));
+    const a: W2Matrix = { rows, cols, group: cfg.group, codes, scales: new Uint32Array(rows * (cols / cfg.group)).fill(255) };
+    // the DSP pairs are tokens (1, 2) and (4, 5): x_a = -128 makes the low field negative (the high field borrows)
+    const vals = [127, -128, 127, 127, -128, 127];
+    const xs = vals.map((v, t) => Int8Array.from({ length: cols }, (_, j) => (t === 5 && j % 2 ? -128 : v)));
+    const pa = packJob(cfg, a, xs[0]!);
+    const res = await sim.run({
+      seed: 9,
+      stall: { default: 0.3 },
+      inputs: { job: [jobWord(cfg, a, xs.length, false)], x: xs.flatMap((x) => packX(cfg, x, cols)), w: pa.weights, s: pa.scales },
+      outputs: { y: pa.yWords * xs.length },
+    });
+    const want = w2GemmAcc(a, xs);
+    const nrb = Math.ceil(rows / cfg.lanes);
+    for (let t = 0; t < xs.length; t++) {
+      const got = unpackY(cfg, Array.from({ length: nrb }, (_, r) => res.outputs.y!.data[r * xs.length + t]!), rows);
+      expect(got, `token ${t}`).toEqual(Array.from(want[t]!, (v) => gemvOutput(cfg, v)));
+    }
+  }, 300_000);
 });
