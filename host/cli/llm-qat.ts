@@ -5,7 +5,7 @@ import { resolve } from 'node:path';
 import { loadModel } from '../../generator/llm/model-file';
 import { describeEngine, engineConfig, SCHEMES, shapeOf, type SchemeName } from '../../generator/llm/model-spec';
 import { checkpointFingerprint, serializeQuantModel } from '../../generator/llm/quant/qmodel-file';
-import { QAT_DEFAULTS, runQat } from '../../generator/llm/qat/train';
+import { QAT_DEFAULTS, QAT_RATES, qatRates, runQat } from '../../generator/llm/qat/train';
 import { ROTATION_KINDS, rotationLabel, type Rotation, type RotationKind } from '../../generator/llm/rotate';
 import { ConfigError } from '../../generator/util/errors';
 import { writeFileAtomic } from '../../generator/util/files';
@@ -22,8 +22,8 @@ interface QatOpts {
   steps: string;
   batch: string;
   length: string;
-  lr: string;
-  lrScale: string;
+  lr?: string;
+  lrScale?: string;
   lrNorm: string;
   lrFinal: string;
   hiddenWeight: string;
@@ -36,6 +36,8 @@ interface QatOpts {
   backend: string;
   json?: boolean;
 }
+
+const lrHelp = (k: 'lr' | 'lrScale') => Object.entries(QAT_RATES).map(([b, r]) => `${r[k]} at W${b}`).join(', ') + ' and above';
 
 function num(option: string, text: string): number {
   const n = Number(text);
@@ -57,8 +59,8 @@ export function registerQat(llm: Command): void {
       .option('--steps <n>', 'optimiser steps', String(QAT_DEFAULTS.steps))
       .option('--batch <n>', 'sequences per step', String(QAT_DEFAULTS.batch))
       .option('--length <n>', 'tokens per training sequence', String(QAT_DEFAULTS.length))
-      .option('--lr <x>', 'Adam learning rate of the latent weights (units of the matrix step)', String(QAT_DEFAULTS.lr))
-      .option('--lr-scale <x>', 'Adam learning rate of the group scale codes', String(QAT_DEFAULTS.lrScale))
+      .option('--lr <x>', `Adam learning rate of the latent weights (units of the matrix step; default ${lrHelp('lr')})`)
+      .option('--lr-scale <x>', `Adam learning rate of the group scale codes (default ${lrHelp('lrScale')})`)
       .option('--lr-norm <x>', 'Adam learning rate of the RMSNorm gains', String(QAT_DEFAULTS.lrNorm))
       .option('--lr-final <f>', 'learning rates decay linearly to this fraction at the last step', String(QAT_DEFAULTS.lrFinal))
       .option('--hidden-weight <x>', 'weight of hidden-state matching (normalised MSE of each layer\'s residual stream) added to the KL; 0 = off', String(QAT_DEFAULTS.hiddenWeight))
@@ -92,8 +94,8 @@ export function registerQat(llm: Command): void {
       steps,
       batch: parseIntOpt('--batch', o.batch),
       length,
-      lr: num('lr', o.lr),
-      lrScale: num('lr-scale', o.lrScale),
+      lr: o.lr !== undefined ? num('lr', o.lr) : qatRates(cfg.wBits).lr,
+      lrScale: o.lrScale !== undefined ? num('lr-scale', o.lrScale) : qatRates(cfg.wBits).lrScale,
       lrNorm: num('lr-norm', o.lrNorm),
       lrFinal: num('lr-final', o.lrFinal),
       hiddenWeight: num('hidden-weight', o.hiddenWeight),
@@ -110,7 +112,7 @@ export function registerQat(llm: Command): void {
     bar?.stop();
     const tail = r.losses.slice(-20);
     const finalLoss = tail.reduce((a, b) => a + b, 0) / Math.max(1, tail.length);
-    const info = { steps: r.steps, resumedFrom: r.resumedFrom, trainSeconds: Math.round(r.seconds), firstLoss: r.losses[0], finalLoss, config: describeEngine(cfg), rotation: rotate ? rotationLabel(rotate) : 'none' };
+    const info = { steps: r.steps, resumedFrom: r.resumedFrom, trainSeconds: Math.round(r.seconds), firstLoss: r.losses[0], finalLoss, config: describeEngine(cfg), rotation: rotate ? rotationLabel(rotate) : 'none', hiddenWeight: num('hidden-weight', o.hiddenWeight) };
     const producer = `lutforge llm qat ${process.argv.slice(4).join(' ')}`.trim();
     await writeFileAtomic(o.out, serializeQuantModel(r.qm, { source: checkpointFingerprint(ckpt), producer, info }));
     emit(o, { out: o.out, checkpoint, ...info }, () =>

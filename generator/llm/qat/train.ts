@@ -17,7 +17,7 @@ import { exportStudent } from './export';
 import { loadResume, restoreResume, saveResume } from './resume';
 import { disposeContext, disposeStudent, forwardContext, initStudent, MATS, studentForward, type Student } from './student';
 import { teacherBatch, type TeacherBatch } from './teacher';
-import { residualRotator, rotateCheckpoint, rotationLabel, type Rotation } from '../rotate';
+import { DEFAULT_ROTATION, residualRotator, rotateCheckpoint, rotationLabel, type Rotation } from '../rotate';
 
 export interface QatOptions {
   seed: number;
@@ -61,20 +61,32 @@ export interface QatOptions {
 
 export const QAT_DEFAULTS: Omit<QatOptions, 'onStep' | 'checkpoint' | 'maxSeconds' | 'rotate'> & { rotate?: Rotation } = {
   seed: 1,
-  steps: 150,
+  steps: 600,
   batch: 8,
   length: 128,
   lr: 20,
   lrScale: 2,
   lrNorm: 2e-3,
   lrFinal: 0.1,
-  hiddenWeight: 0,
+  hiddenWeight: 1,
+  rotate: DEFAULT_ROTATION,
   calibSeed: 1234 + 7919,
   calibSequences: 8,
   calibLength: 256,
   backend: 'wasm',
   checkpointEvery: 25,
 };
+
+/**
+ * Learning rates of the latent weights and scale codes by weight bits (the key at or below wBits): both are in units
+ * of the matrix step, and a W4 level is ~5x narrower than a W2 one, so W4 needs smaller steps (docs/llm-fidelity.md).
+ */
+export const QAT_RATES: Record<number, { lr: number; lrScale: number }> = { 2: { lr: 20, lrScale: 2 }, 4: { lr: 5, lrScale: 0.5 } };
+
+export function qatRates(wBits: number): { lr: number; lrScale: number } {
+  const k = Math.max(...Object.keys(QAT_RATES).map(Number).filter((b) => b <= wBits), 2);
+  return QAT_RATES[k]!;
+}
 
 export interface QatResult {
   qm: QuantModel;
