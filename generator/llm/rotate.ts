@@ -100,7 +100,7 @@ function perLayer(t: Float32Array, L: number, f: (slice: Float32Array, l: number
 
 /** Block-diagonal per-KV-head rotation of the value space: wv rows (R_h ·) and wo columns (· R_hᵀ). */
 function rotateValues(wv: Float32Array, wo: Float32Array, ck: LlamaCheckpoint, rot: Rotation, l: number): [Float32Array, Float32Array] {
-  const { dim, headDim: hd, nHeads, nKvHeads, kvDim } = ck.dims;
+  const { dim, headDim: hd, nHeads, nKvHeads } = ck.dims;
   const kvMul = nHeads / nKvHeads;
   const v = new Float32Array(wv);
   const o = new Float32Array(wo);
@@ -116,7 +116,6 @@ function rotateValues(wv: Float32Array, wo: Float32Array, ck: LlamaCheckpoint, r
       for (let i = 0; i < dim; i++) for (let c = 0; c < hd; c++) o[i * dim + c0 + c] = rb[i * hd + c]!;
     }
   }
-  void kvDim;
   return [v, o];
 }
 
