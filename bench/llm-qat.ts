@@ -5,7 +5,7 @@ import { evaluate, EVAL_DEFAULTS } from '../generator/llm/eval';
 import { loadModel } from '../generator/llm/model-file';
 import { describeEngine, engineConfig, SCHEMES, shapeOf, type SchemeName } from '../generator/llm/model-spec';
 import { checkpointFingerprint, serializeQuantModel } from '../generator/llm/quant/qmodel-file';
-import { QAT_DEFAULTS, qatInit, runQat } from '../generator/llm/qat/train';
+import { QAT_DEFAULTS, qatInit, qatRates, runQat } from '../generator/llm/qat/train';
 import { report, table } from './table';
 
 const arg = (argv: string[], name: string): string | undefined => {
@@ -29,7 +29,7 @@ export async function main(argv: string[]): Promise<void> {
   const t0 = performance.now();
   const init = qatInit(ckpt, cfg, QAT_DEFAULTS);
   const initSeconds = (performance.now() - t0) / 1000;
-  const r = await runQat(ckpt, cfg, { ...QAT_DEFAULTS, steps, backend }, init);
+  const r = await runQat(ckpt, cfg, { ...QAT_DEFAULTS, ...qatRates(cfg.wBits), steps, backend }, init);
   const totalMinutes = (performance.now() - t0) / 60000;
   const dir = mkdtempSync(join(tmpdir(), 'lutforge-bench-qat-'));
   try {

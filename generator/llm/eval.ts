@@ -8,6 +8,7 @@ import { quantizeModel } from './quant/model';
 import { loadQuantModelFor } from './quant/qmodel-file';
 import type { ScaleSearch } from './quant/weights';
 import { sampleSequence, softmax64 } from './sample';
+import { DEFAULT_ROTATION, rotateCheckpoint, rotationLabel, type Rotation } from './rotate';
 
 export interface EvalSetting {
   scheme: SchemeName;
@@ -23,6 +24,8 @@ export interface EvalSetting {
   quant?: string;
   /** Also measure the greedy-loop rate (see greedyLoopRate). */
   loops?: boolean;
+  /** Quantise the rotated, gain-folded checkpoint (rotate.ts) instead of the checkpoint itself. */
+  rotate?: Rotation;
 }
 
 export interface EvalRow extends EvalSetting {
@@ -51,21 +54,24 @@ export interface EvalOptions {
 export const EVAL_DEFAULTS: Omit<EvalOptions, 'onProgress'> = { seed: 1234, sequences: 4, length: 256, calibSequences: 8 };
 
 export function settingLabel(s: EvalSetting): string {
-  const how = s.quant ? `qat (${basename(s.quant)})` : `${s.search}${s.calibrated ? '+calib' : ''}`;
+  const how = s.quant ? `qat (${basename(s.quant)})` : `${s.search}${s.calibrated ? '+calib' : ''}${s.rotate ? ` ${rotationLabel(s.rotate)}` : ''}`;
   return `${s.scheme}${s.sparsity ? ` ${s.sparsity}` : ''} G=${s.group} S=${s.sinks} W=${s.window} ${how}`;
 }
 
 /**
- * `llm eval --rows qat`: W2A8KV4 and W4A8KV4, GPTQ + calibration against the QAT models in `quant` (scheme -> file),
- * at full attention and at sinks 4 + window 60, with greedy-loop rates.
+ * `llm eval --rows qat`: W2A8KV4 and W4A8KV4, GPTQ + calibration (also on the rotated checkpoint, full attention only)
+ * against the QAT models in `quant` (scheme -> file), at full attention and at sinks 4 + window 60, with greedy-loop
+ * rates.
  */
-export function qatComparison(seqLen: number, length: number, quant: Partial<Record<SchemeName, { path: string; group: number }>>): EvalSetting[] {
+export function qatComparison(seqLen: number, length: number, quant: Partial<Record<SchemeName, { path: string; group: number }>>, rotate: Rotation = DEFAULT_ROTATION): EvalSetting[] {
   const full = Math.max(1, Math.min(seqLen, length) - 4);
   const out: EvalSetting[] = [];
   for (const scheme of ['W2A8KV4', 'W4A8KV4'] as const)
     for (const [sinks, window] of [[4, full], [4, 60]] as const) {
       const base = { scheme, group: 32, sinks, window, search: 'gptq' as ScaleSearch, calibrated: true, loops: true };
       out.push(base);
+      // GPTQ on the rotated checkpoint (the QAT starting point), at full attention.
+      if (window === full) out.push({ ...base, rotate });
       const q = quant[scheme];
       if (q) out.push({ ...base, group: q.group, quant: q.path });
     }
@@ -132,14 +138,22 @@ export function evaluate(ckpt: LlamaCheckpoint, settings: EvalSetting[], o: Eval
   const ref = new FloatModel(ckpt);
   const seqs = evalSequences(ckpt, o);
   const refProbs = seqs.map((s) => s.map((t, p) => softmax64(ref.forward(t, p))));
-  const needCalib = settings.some((s) => s.calibrated && !s.quant);
-  const calib: Calibration | undefined = needCalib ? calibrate(ckpt, o.seed + 7919, o.calibSequences, o.length) : undefined;
+  // The checkpoint each setting quantises (rotated or not) and its calibration, made once per distinct rotation.
+  const sources = new Map<string, { ck: LlamaCheckpoint; calib?: Calibration }>();
+  const sourceOf = (s: EvalSetting) => {
+    const key = s.rotate ? rotationLabel(s.rotate) : '';
+    let e = sources.get(key);
+    if (!e) sources.set(key, (e = { ck: s.rotate ? rotateCheckpoint(ckpt, s.rotate) : ckpt }));
+    if (s.calibrated && !e.calib) e.calib = calibrate(e.ck, o.seed + 7919, o.calibSequences, o.length);
+    return e;
+  };
   const total = settings.length * o.sequences * o.length;
   let done = 0;
   return settings.map((s) => {
     const params: Partial<EngineParams> = { ...SCHEMES[s.scheme], wGroup: s.group, sinks: s.sinks, window: s.window, ...(s.sparsity ? { wSparsity: s.sparsity } : {}) };
     const cfg = engineConfig(shapeOf(ckpt.dims), params);
-    const qm = s.quant ? loadQuantModelFor(s.quant, cfg, ckpt) : quantizeModel(ckpt, cfg, { search: s.search, calib: s.calibrated ? calib : undefined });
+    const src = s.quant ? undefined : sourceOf(s);
+    const qm = s.quant ? loadQuantModelFor(s.quant, cfg, ckpt) : quantizeModel(src!.ck, cfg, { search: s.search, calib: s.calibrated ? src!.calib : undefined });
     const g = new GoldenDecoder(qm);
     const scale = 2 ** -cfg.logitFrac;
     let agree = 0, kl = 0, nll = 0, nllF = 0, n = 0;

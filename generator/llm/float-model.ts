@@ -27,6 +27,8 @@ export class FloatModel {
   private readonly ropeTheta: number;
   /** Optional per-step activation tap (the quantizer uses it for calibration statistics). */
   onMatmulInput?: (name: string, layer: number, x: Float32Array) => void;
+  /** Optional tap of the residual stream after each layer (QAT's hidden-state matching). */
+  onResidual?: (layer: number, x: Float32Array) => void;
 
   constructor(ckpt: LlamaCheckpoint) {
     this.dims = ckpt.dims;
@@ -107,6 +109,7 @@ export class FloatModel {
       this.onMatmulInput?.('w2', l, this.hb);
       matmul(this.xb, this.hb, w.w2, l * dim * hid, hid, dim);
       for (let i = 0; i < dim; i++) x[i] = f(x[i]! + this.xb[i]!);
+      this.onResidual?.(l, x);
     }
     rmsnorm(x, x, w.rmsFinal, 0, dim, this.eps);
     this.onMatmulInput?.('cls', 0, x);

@@ -5,7 +5,8 @@ import { resolve } from 'node:path';
 import { loadModel } from '../../generator/llm/model-file';
 import { describeEngine, engineConfig, SCHEMES, shapeOf, type SchemeName } from '../../generator/llm/model-spec';
 import { checkpointFingerprint, serializeQuantModel } from '../../generator/llm/quant/qmodel-file';
-import { QAT_DEFAULTS, runQat } from '../../generator/llm/qat/train';
+import { QAT_DEFAULTS, QAT_RATES, qatRates, runQat } from '../../generator/llm/qat/train';
+import { ROTATION_KINDS, rotationLabel, type Rotation, type RotationKind } from '../../generator/llm/rotate';
 import { ConfigError } from '../../generator/util/errors';
 import { writeFileAtomic } from '../../generator/util/files';
 import { emit, parseIntOpt, withJson } from './common';
@@ -21,15 +22,22 @@ interface QatOpts {
   steps: string;
   batch: string;
   length: string;
-  lr: string;
-  lrScale: string;
+  lr?: string;
+  lrScale?: string;
   lrNorm: string;
+  lrFinal: string;
+  hiddenWeight: string;
+  rotate: string;
+  rotateSeed: string;
+  rotateValues: boolean;
   seed: string;
   checkpoint?: string;
   minutes?: string;
   backend: string;
   json?: boolean;
 }
+
+const lrHelp = (k: 'lr' | 'lrScale') => Object.entries(QAT_RATES).map(([b, r]) => `${r[k]} at W${b}`).join(', ') + ' and above';
 
 function num(option: string, text: string): number {
   const n = Number(text);
@@ -51,9 +59,14 @@ export function registerQat(llm: Command): void {
       .option('--steps <n>', 'optimiser steps', String(QAT_DEFAULTS.steps))
       .option('--batch <n>', 'sequences per step', String(QAT_DEFAULTS.batch))
       .option('--length <n>', 'tokens per training sequence', String(QAT_DEFAULTS.length))
-      .option('--lr <x>', 'Adam learning rate of the latent weights (units of the matrix step)', String(QAT_DEFAULTS.lr))
-      .option('--lr-scale <x>', 'Adam learning rate of the group scale codes', String(QAT_DEFAULTS.lrScale))
+      .option('--lr <x>', `Adam learning rate of the latent weights (units of the matrix step; default ${lrHelp('lr')})`)
+      .option('--lr-scale <x>', `Adam learning rate of the group scale codes (default ${lrHelp('lrScale')})`)
       .option('--lr-norm <x>', 'Adam learning rate of the RMSNorm gains', String(QAT_DEFAULTS.lrNorm))
+      .option('--lr-final <f>', 'learning rates decay linearly to this fraction at the last step', String(QAT_DEFAULTS.lrFinal))
+      .option('--hidden-weight <x>', 'weight of hidden-state matching (normalised MSE of each layer\'s residual stream) added to the KL; 0 = off', String(QAT_DEFAULTS.hiddenWeight))
+      .option('--rotate <kind>', `rotate the gain-folded residual stream before GPTQ: ${ROTATION_KINDS.join(' | ')} | none`, QAT_DEFAULTS.rotate?.kind ?? 'none')
+      .option('--rotate-seed <n>', 'seed of the rotation', String(QAT_DEFAULTS.rotate?.seed ?? 1))
+      .option('--no-rotate-values', 'do not also rotate each KV head\'s value space')
       .option('--seed <n>', 'sampling seed of the training sequences', String(QAT_DEFAULTS.seed))
       .option('--checkpoint <file>', 'resume file (default: OUT.resume); resumed from when present, rewritten as training goes')
       .option('--minutes <m>', 'stop after this much training time and write the model of that step')
@@ -61,6 +74,8 @@ export function registerQat(llm: Command): void {
   ).action(async (o: QatOpts) => {
     if (!(o.scheme in SCHEMES)) throw new ConfigError('scheme', `must be one of ${Object.keys(SCHEMES).join(', ')}`, o.scheme);
     if (o.backend !== 'wasm' && o.backend !== 'cpu') throw new ConfigError('backend', "must be 'wasm' or 'cpu'", o.backend);
+    if (o.rotate !== 'none' && !ROTATION_KINDS.includes(o.rotate as RotationKind)) throw new ConfigError('rotate', `must be one of ${ROTATION_KINDS.join(', ')}, none`, o.rotate);
+    const rotate: Rotation | undefined = o.rotate === 'none' ? undefined : { kind: o.rotate as RotationKind, seed: parseIntOpt('--rotate-seed', o.rotateSeed), values: o.rotateValues };
     const { ckpt } = await loadModel(o.model);
     const length = parseIntOpt('--length', o.length);
     const cfg = engineConfig(shapeOf(ckpt.dims), {
@@ -72,16 +87,19 @@ export function registerQat(llm: Command): void {
     const checkpoint = resolve(o.checkpoint ?? `${o.out}.resume`);
     const steps = parseIntOpt('--steps', o.steps);
     const bar = o.json ? undefined : new cliProgress.SingleBar({ stream: process.stderr, format: 'qat [{bar}] {value}/{total} steps | loss {loss} nats | {eta_formatted} left' }, cliProgress.Presets.shades_classic);
-    if (!o.json) process.stderr.write(`qat: ${describeEngine(cfg)}; GPTQ + calibration start, then ${steps} steps\n`);
+    if (!o.json) process.stderr.write(`qat: ${describeEngine(cfg)}; ${rotate ? `${rotationLabel(rotate)}, ` : ''}GPTQ + calibration start, then ${steps} steps\n`);
     const r = await runQat(ckpt, cfg, {
       ...QAT_DEFAULTS,
       seed: parseIntOpt('--seed', o.seed),
       steps,
       batch: parseIntOpt('--batch', o.batch),
       length,
-      lr: num('lr', o.lr),
-      lrScale: num('lr-scale', o.lrScale),
+      lr: o.lr !== undefined ? num('lr', o.lr) : qatRates(cfg.wBits).lr,
+      lrScale: o.lrScale !== undefined ? num('lr-scale', o.lrScale) : qatRates(cfg.wBits).lrScale,
       lrNorm: num('lr-norm', o.lrNorm),
+      lrFinal: num('lr-final', o.lrFinal),
+      hiddenWeight: num('hidden-weight', o.hiddenWeight),
+      rotate,
       backend: o.backend,
       checkpoint,
       ...(o.minutes !== undefined && { maxSeconds: 60 * num('minutes', o.minutes) }),
@@ -94,7 +112,7 @@ export function registerQat(llm: Command): void {
     bar?.stop();
     const tail = r.losses.slice(-20);
     const finalLoss = tail.reduce((a, b) => a + b, 0) / Math.max(1, tail.length);
-    const info = { steps: r.steps, resumedFrom: r.resumedFrom, trainSeconds: Math.round(r.seconds), firstLoss: r.losses[0], finalLoss, config: describeEngine(cfg) };
+    const info = { steps: r.steps, resumedFrom: r.resumedFrom, trainSeconds: Math.round(r.seconds), firstLoss: r.losses[0], finalLoss, config: describeEngine(cfg), rotation: rotate ? rotationLabel(rotate) : 'none', hiddenWeight: num('hidden-weight', o.hiddenWeight) };
     const producer = `lutforge llm qat ${process.argv.slice(4).join(' ')}`.trim();
     await writeFileAtomic(o.out, serializeQuantModel(r.qm, { source: checkpointFingerprint(ckpt), producer, info }));
     emit(o, { out: o.out, checkpoint, ...info }, () =>

@@ -147,8 +147,8 @@ function rope(v: tf.Tensor, ctx: ForwardContext): tf.Tensor {
   return v.mul(ctx.cos).add(swapped.mul(ctx.sin));
 }
 
-/** Logits [B*T, vocab] for teacher-forced token ids [B][T]. */
-export function studentForward(s: Student, tokens: tf.Tensor2D, ctx: ForwardContext): tf.Tensor2D {
+/** Logits [B*T, vocab] for teacher-forced token ids [B][T]; `hidden` collects the residual after each layer [B*T, dim]. */
+export function studentForward(s: Student, tokens: tf.Tensor2D, ctx: ForwardContext, hidden?: tf.Tensor[]): tf.Tensor2D {
   const c = s.cfg;
   const m = c.model;
   const [B, T] = tokens.shape;
@@ -177,6 +177,7 @@ export function studentForward(s: Student, tokens: tf.Tensor2D, ctx: ForwardCont
     const h1 = linear(s, h2, L.mats.w1);
     const g = siluTable(h1, c.sigStepFrac, c.sigRangeLog2).mul(linear(s, h2, L.mats.w3));
     x = x.add(linear(s, act(g), L.mats.w2));
+    hidden?.push(x);
   }
   const xf = act(rmsnorm(s, x, s.finalNorm));
   return tf.matMul(xf as tf.Tensor2D, s.cls, false, true);

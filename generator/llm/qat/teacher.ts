@@ -11,6 +11,8 @@ export interface TeacherBatch {
   tokens: Int32Array;
   /** Float reference logits at every position [B*T][vocab]. */
   logits: Float32Array;
+  /** With `hidden`: the residual stream after each layer [layer][B*T][dim]. */
+  hidden?: Float32Array[];
 }
 
 /**
@@ -18,16 +20,20 @@ export interface TeacherBatch {
  * reference, sequence i of step k seeded with QAT_SEED_BASE + seed·2^20 + k·batch + i (so a resumed run sees the
  * same batches), with the reference's logits at every position.
  */
-export function teacherBatch(ckpt: LlamaCheckpoint, seed: number, step: number, batch: number, length: number): TeacherBatch {
-  const V = ckpt.dims.vocabSize;
+export function teacherBatch(ckpt: LlamaCheckpoint, seed: number, step: number, batch: number, length: number, hidden = false): TeacherBatch {
+  const { vocabSize: V, dim, nLayers } = ckpt.dims;
   const tokens = new Int32Array(batch * length);
   const logits = new Float32Array(batch * length * V);
   const model = new FloatModel(ckpt);
+  const hs = hidden ? Array.from({ length: nLayers }, () => new Float32Array(batch * length * dim)) : undefined;
+  let at = 0;
+  if (hs) model.onResidual = (l, x) => hs[l]!.set(x, at * dim);
   for (let b = 0; b < batch; b++) {
     const rng = new Rng(QAT_SEED_BASE + seed * 2 ** 20 + step * batch + b);
     let tok = BOS;
     for (let p = 0; p < length; p++) {
       tokens[b * length + p] = tok;
+      at = b * length + p;
       const l = model.forward(tok, p);
       logits.set(l, (b * length + p) * V);
       const pr = softmax64(l);
@@ -37,5 +43,5 @@ export function teacherBatch(ckpt: LlamaCheckpoint, seed: number, step: number, 
       for (let i = 0; i < V; i++) if (r < (cdf += pr[i]!)) { tok = i; break; }
     }
   }
-  return { tokens, logits };
+  return { tokens, logits, ...(hs && { hidden: hs }) };
 }

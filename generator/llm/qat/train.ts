@@ -16,7 +16,8 @@ import { useQatBackend, type QatBackend } from './backend';
 import { exportStudent } from './export';
 import { loadResume, restoreResume, saveResume } from './resume';
 import { disposeContext, disposeStudent, forwardContext, initStudent, MATS, studentForward, type Student } from './student';
-import { teacherBatch } from './teacher';
+import { teacherBatch, type TeacherBatch } from './teacher';
+import { DEFAULT_ROTATION, residualRotator, rotateCheckpoint, rotationLabel, type Rotation } from '../rotate';
 
 export interface QatOptions {
   seed: number;
@@ -30,6 +31,18 @@ export interface QatOptions {
   lrScale: number;
   /** Adam learning rate of the RMSNorm gains. */
   lrNorm: number;
+  /** Learning rates decay linearly from their value to this fraction of it at the last step. */
+  lrFinal: number;
+  /**
+   * Start from the rotated, gain-folded checkpoint (rotate.ts): GPTQ and the student work in its basis; the teacher
+   * stays the checkpoint itself (same logits in exact arithmetic).
+   */
+  rotate?: Rotation;
+  /**
+   * Weight of hidden-state matching added to the KL: mean over layers of Σ(h_student − h_float)² / Σ h_float² on the
+   * residual stream after each layer (0 = KL only).
+   */
+  hiddenWeight: number;
   /** Calibration for the GPTQ initialisation: sequences x calibLength tokens sampled with calibSeed. */
   calibSeed: number;
   calibSequences: number;
@@ -46,20 +59,34 @@ export interface QatOptions {
   onStep?: (step: number, steps: number, loss: number) => void;
 }
 
-export const QAT_DEFAULTS: Omit<QatOptions, 'onStep' | 'checkpoint' | 'maxSeconds'> = {
+export const QAT_DEFAULTS: Omit<QatOptions, 'onStep' | 'checkpoint' | 'maxSeconds' | 'rotate'> & { rotate?: Rotation } = {
   seed: 1,
-  steps: 150,
+  steps: 600,
   batch: 8,
   length: 128,
   lr: 20,
   lrScale: 2,
   lrNorm: 2e-3,
+  lrFinal: 0.1,
+  hiddenWeight: 1,
+  rotate: DEFAULT_ROTATION,
   calibSeed: 1234 + 7919,
   calibSequences: 8,
   calibLength: 256,
   backend: 'wasm',
   checkpointEvery: 25,
 };
+
+/**
+ * Learning rates of the latent weights and scale codes by weight bits (the key at or below wBits): both are in units
+ * of the matrix step, and a W4 level is ~5x narrower than a W2 one, so W4 needs smaller steps (docs/llm-fidelity.md).
+ */
+export const QAT_RATES: Record<number, { lr: number; lrScale: number }> = { 2: { lr: 20, lrScale: 2 }, 4: { lr: 5, lrScale: 0.5 } };
+
+export function qatRates(wBits: number): { lr: number; lrScale: number } {
+  const k = Math.max(...Object.keys(QAT_RATES).map(Number).filter((b) => b <= wBits), 2);
+  return QAT_RATES[k]!;
+}
 
 export interface QatResult {
   qm: QuantModel;
@@ -73,9 +100,16 @@ export interface QatResult {
 }
 
 /** The GPTQ + calibration model QAT starts from (also `llm eval`'s gptq rows at the same calibration). */
-export function qatInit(ckpt: LlamaCheckpoint, cfg: EngineConfig, o: Pick<QatOptions, 'calibSeed' | 'calibSequences' | 'calibLength'>): QuantModel {
-  const calib = calibrate(ckpt, o.calibSeed, o.calibSequences, Math.min(o.calibLength, ckpt.dims.seqLen));
-  return quantizeModel(ckpt, cfg, { search: 'gptq', calib });
+export function qatInit(ckpt: LlamaCheckpoint, cfg: EngineConfig, o: Pick<QatOptions, 'calibSeed' | 'calibSequences' | 'calibLength' | 'rotate'>): QuantModel {
+  const ck = o.rotate ? rotateCheckpoint(ckpt, o.rotate) : ckpt;
+  const calib = calibrate(ck, o.calibSeed, o.calibSequences, Math.min(o.calibLength, ck.dims.seqLen));
+  return quantizeModel(ck, cfg, { search: 'gptq', calib });
+}
+
+/** Σ over layers of Σ(h_s − h_t)² / Σ h_t², divided by the number of layers. */
+export function hiddenLoss(student: tf.Tensor[], teacher: tf.Tensor[]): tf.Scalar {
+  const terms = student.map((h, l) => h.sub(teacher[l]!).square().sum().div(teacher[l]!.square().sum()));
+  return tf.addN(terms).div(terms.length) as tf.Scalar;
 }
 
 /** Mean KL(P_teacher || P_student) per position. */
@@ -90,6 +124,8 @@ function checkOptions(o: QatOptions, seqLen: number): void {
   requireInt('length', o.length, 2, seqLen);
   requireInt('checkpointEvery', o.checkpointEvery, 1);
   for (const k of ['lr', 'lrScale', 'lrNorm'] as const) if (!(o[k] > 0 && Number.isFinite(o[k]))) throw new ConfigError(k, 'must be a positive number', o[k]);
+  if (!(o.lrFinal > 0 && o.lrFinal <= 1)) throw new ConfigError('lrFinal', 'must be in (0, 1]', o.lrFinal);
+  if (!(o.hiddenWeight >= 0 && Number.isFinite(o.hiddenWeight))) throw new ConfigError('hiddenWeight', 'must be a number >= 0', o.hiddenWeight);
 }
 
 function allFinite(vars: tf.Variable[]): boolean {
@@ -101,7 +137,8 @@ export async function runQat(ckpt: LlamaCheckpoint, cfg: EngineConfig, o: QatOpt
   if (cfg.wSparsity !== 'dense') throw new ConfigError('wSparsity', 'QAT trains dense weights only', cfg.wSparsity);
   await useQatBackend(o.backend);
   const start = init ?? qatInit(ckpt, cfg, o);
-  const s = initStudent(ckpt, start);
+  const s = initStudent(o.rotate ? rotateCheckpoint(ckpt, o.rotate) : ckpt, start);
+  const toStudentBasis = o.rotate ? residualRotator(ckpt.dims.dim, o.rotate) : (x: Float32Array) => x;
   const ctx = forwardContext(s, o.length);
   const groups = varGroups(s);
   const vars = groups.flat();
@@ -110,7 +147,7 @@ export async function runQat(ckpt: LlamaCheckpoint, cfg: EngineConfig, o: QatOpt
   const fingerprint = {
     source: checkpointFingerprint(ckpt),
     codes: [cfg.wBits, cfg.wGroup, cfg.scaleBits, cfg.mulBits, cfg.clsBits, cfg.aBits, cfg.kvBits, cfg.kvGroup, cfg.sinks, cfg.window],
-    run: [o.seed, o.batch, o.length, o.lr, o.lrScale, o.lrNorm, o.calibSeed, o.calibSequences, o.calibLength],
+    run: [o.seed, o.batch, o.length, o.lr, o.lrScale, o.lrNorm, o.lrFinal, o.hiddenWeight, o.calibSeed, o.calibSequences, o.calibLength, o.rotate ? rotationLabel(o.rotate) : 'none'],
   };
   let losses: number[] = [];
   let step = 0;
@@ -132,9 +169,10 @@ export async function runQat(ckpt: LlamaCheckpoint, cfg: EngineConfig, o: QatOpt
   try {
     while (step < o.steps) {
       const frac = step / o.steps;
-      const decay = 1 - 0.9 * frac;
+      const decay = 1 - (1 - o.lrFinal) * frac;
       opts.forEach((op, i) => ((op as unknown as { learningRate: number }).learningRate = rates[i]! * decay));
-      const data = teacherBatch(ckpt, o.seed, step, o.batch, o.length);
+      const data = teacherBatch(ckpt, o.seed, step, o.batch, o.length, o.hiddenWeight > 0);
+      if (data.hidden) data.hidden = data.hidden.map(toStudentBasis);
       const loss = trainStep(s, ctx, data, o, groups, opts);
       if (!Number.isFinite(loss))
         throw new Error(`QAT: the loss became ${loss} at step ${step + 1} (try a lower --lr)${o.checkpoint ? `; the last good checkpoint ${o.checkpoint} is kept` : ''}`);
@@ -160,13 +198,24 @@ function varGroups(s: Student): tf.Variable[][] {
   return [mats.map((m) => m.u), mats.map((m) => m.sc), [...s.layers.flatMap((L) => [L.attnNorm, L.ffnNorm]), s.finalNorm]];
 }
 
-function trainStep(s: Student, ctx: ReturnType<typeof forwardContext>, data: ReturnType<typeof teacherBatch>, o: QatOptions, groups: tf.Variable[][], opts: tf.Optimizer[]): number {
+/** One optimiser step; returns the KL part of the loss (the hidden-state term, if any, is not included). */
+function trainStep(s: Student, ctx: ReturnType<typeof forwardContext>, data: TeacherBatch, o: QatOptions, groups: tf.Variable[][], opts: tf.Optimizer[]): number {
   return tf.tidy(() => {
+    const N = o.batch * o.length;
     const tokens = tf.tensor2d(data.tokens, [o.batch, o.length], 'int32');
-    const teacher = tf.tensor2d(data.logits, [o.batch * o.length, s.cfg.model.vocabSize]);
-    const { value, grads } = tf.variableGrads(() => klLoss(studentForward(s, tokens, ctx), teacher), groups.flat());
+    const teacher = tf.tensor2d(data.logits, [N, s.cfg.model.vocabSize]);
+    const hidT = data.hidden?.map((h) => tf.tensor2d(h, [N, s.cfg.model.dim]));
+    let kl: tf.Scalar | undefined;
+    const { value, grads } = tf.variableGrads(() => {
+      const hidS: tf.Tensor[] = [];
+      kl = tf.keep(klLoss(studentForward(s, tokens, ctx, hidT && hidS), teacher));
+      return hidT ? kl.add(hiddenLoss(hidS, hidT).mul(o.hiddenWeight)) : kl;
+    }, groups.flat());
     groups.forEach((g, i) => opts[i]!.applyGradients(Object.fromEntries(g.map((v) => [v.name, grads[v.name]!]))));
-    return value.dataSync()[0]!;
+    const total = value.dataSync()[0]!;
+    const klv = kl!.dataSync()[0]!;
+    kl!.dispose();
+    return Number.isFinite(total) ? klv : total;
   });
 }
 

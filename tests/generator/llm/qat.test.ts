@@ -119,6 +119,38 @@ describe('llm qat (tiny random model)', () => {
   }, 60_000);
 });
 
+describe('llm qat from the rotated checkpoint with hidden-state matching (tiny random model)', () => {
+  it('lowers the loss, and the integer decoder on the export follows the fake-quant model (untied classifier)', async () => {
+    const rotate = { kind: 'hadamard' as const, seed: 3, values: true };
+    const o: QatOptions = { ...opts, rotate, hiddenWeight: 1 };
+    const rinit = qatInit(ckpt, cfg, o);
+    expect(rinit.emb).not.toBe(rinit.cls);
+    // Rotation changes the weights GPTQ sees, so the starting codes differ from the unrotated start.
+    expect(Array.from(rinit.layers[0]!.wq.codes)).not.toEqual(Array.from(init.layers[0]!.wq.codes));
+    const r = await runQat(ckpt, cfg, o, rinit);
+    const first = r.losses.slice(0, 3).reduce((a, b) => a + b) / 3;
+    const last = r.losses.slice(-3).reduce((a, b) => a + b) / 3;
+    expect(last).toBeLessThan(0.8 * first);
+    const tb = teacherBatch(ckpt, 78, 0, 4, 16);
+    const seqs = Array.from({ length: 4 }, (_, b) => Array.from(tb.tokens.subarray(b * 16, (b + 1) * 16)));
+    const fq = await fakeQuantLogits(ckpt, r.qm, seqs);
+    const V = ckpt.dims.vocabSize;
+    let agree = 0;
+    seqs.forEach((seq, b) => {
+      const g = new GoldenDecoder(r.qm);
+      seq.forEach((tok, p) => {
+        if (argmax(g.forward(tok, p)) === argmax(fq.subarray((b * 16 + p) * V, (b * 16 + p + 1) * V))) agree++;
+      });
+    });
+    expect(agree / 64).toBeGreaterThan(0.9);
+  }, 60_000);
+
+  it('refuses a bad hidden-state weight or final learning-rate fraction', async () => {
+    await expect(runQat(ckpt, cfg, { ...opts, hiddenWeight: -1 }, init)).rejects.toThrow(ConfigError);
+    await expect(runQat(ckpt, cfg, { ...opts, lrFinal: 0 }, init)).rejects.toThrow(ConfigError);
+  });
+});
+
 describe('greedy-loop rate', () => {
   const onehot = (i: number) => Float64Array.from({ length: 16 }, (_, j) => (j === i ? 1 : 0));
   it('counts continuations whose last 64 tokens repeat with a period of at most 32', () => {
