@@ -9,7 +9,7 @@
 import { llmPresetConfig, LLM_PRESETS, type LlmEngineConfig } from '../generator/llm/engine/hw-config';
 import type { ModelShape } from '../generator/llm/model-spec';
 import { prefillConfig, U280_PREFILL, type PrefillParams } from '../generator/llm/prefill/config';
-import { prefillCycles, tokenOpCycles } from '../generator/llm/prefill/cycles';
+import { engineGemvBlockCycles, prefillCycles, tokenOpCycles } from '../generator/llm/prefill/cycles';
 
 export const LLAMA7B: ModelShape = { dim: 4096, hiddenDim: 11008, nLayers: 32, nHeads: 32, nKvHeads: 32, headDim: 128, kvDim: 4096, vocabSize: 32000, seqLen: 4096 };
 const ENGINE_7B = { kvGroup: 128, sinks: 4, window: 124 } as const;
@@ -48,6 +48,29 @@ export interface PrefillProjection {
   prefillMacUtilisation: number;
   prefillTokPerS: number;
   opCycles: ReturnType<typeof tokenOpCycles>;
+  /** The engine RTL as built (one block at a time, LUT array + DSP half, vector work not overlapped), same prompt. */
+  engineAsBuilt: ReturnType<typeof engineAsBuiltProjection>;
+}
+
+/**
+ * TTFT of the engine RTL as built (docs/llm-engine.md#the-dsp-half-in-the-engine) on the 7B shape: blocks of `block`
+ * tokens one at a time, each block's GEMV time from engineGemvBlockCycles (checked against the RTL's perf counter by
+ * engineRtlPrefill) or the weight pass's memory time if longer, plus every token's vector and attention ops in series.
+ */
+export function engineAsBuiltProjection(n: number, block: number, clockHz: number, tokenByTokenCycles: number) {
+  const bpc = LLM_PRESETS.u280.memory.bytesPerCycle!;
+  const rows = ([false, true] as const).map((dsp) => {
+    const cfg = llmPresetConfig('u280', LLAMA7B, { engine: { ...ENGINE_7B, wSparsity: '2:4' }, hw: { prefillBlock: block, prefillDsp: dsp } });
+    const op = tokenOpCycles(cfg);
+    const L = LLAMA7B.nLayers;
+    const vecPerToken = op.embed + L * (2 * op.norm + 3 * op.quantDim + op.kvw + op.attn + 2 * op.resid + op.silu + op.quantHid);
+    const perBlock = (k: number) => Math.max(engineGemvBlockCycles(cfg, k), tokenBytes(cfg) / bpc) + k * vecPerToken;
+    let cycles = 0;
+    for (let t = 0; t < n; t += block) cycles += perBlock(Math.min(block, n - t));
+    const kept = cfg.gemv.lanes * cfg.gemv.macsPerLane;
+    return { prefillDsp: dsp, block, cycles, ttftS: cycles / clockHz, speedupVsTokenByToken: (n * tokenByTokenCycles) / cycles, dsps: dsp ? kept : 0 };
+  });
+  return rows;
 }
 
 export function prefillProjection(opts: { promptTokens?: number; clockMHz: number; measuredDenseTokenCycles?: number; params?: Partial<PrefillParams> }): PrefillProjection {
@@ -97,6 +120,7 @@ export function prefillProjection(opts: { promptTokens?: number; clockMHz: numbe
     prefillMacUtilisation: sparse.macUtilisation,
     prefillTokPerS: sparse.prefillTokPerS,
     opCycles: tokenOpCycles(cfg),
+    engineAsBuilt: engineAsBuiltProjection(n, { ...U280_PREFILL, ...opts.params }.block, clockHz, dense.decodeTokenCycles),
   };
 }
 

@@ -316,6 +316,7 @@ export async function main(argv: string[]): Promise<void> {
           ['on-chip activation storage / left, Mbit', `${fmt(pr('dense').storageMbit as number)} / ${fmt(pr('dense').storageBudgetMbit as number)}`, `${fmt(pr('sparse').storageMbit as number)} / ${fmt(pr('sparse').storageBudgetMbit as number)}`],
           ['speedup vs token by token (same weights)', pr('dense').speedupVsTokenByToken as number, pr('sparse').speedupVsTokenByToken as number],
           ['prefillSpeedup (token-by-token dense / prefill 2:4)', '', prefill.prefillSpeedup],
+          ...prefill.engineAsBuilt.map((e) => [`engine RTL as built, 2:4 area, block ${e.block}${e.prefillDsp ? ` + DSP half (${e.dsps} DSPs)` : ', LUT array only'}: TTFT s / speedup`, '', `${fmt(e.ttftS)} / ${fmt(e.speedupVsTokenByToken)}`]),
           ...[gemmCheck, gemmCheckShort].map((g) => [`GEMM RTL row block (${g.colSteps} steps x ${g.tokens} tokens): Verilator / model cycles`, '', `${g.measured} / ${g.model}`]),
         ],
       ),
