@@ -24,6 +24,7 @@ import { XdmaOps } from '../../host/link/xdma';
 import { XdmaVirtualBoard } from '../../host/link/xdma-board';
 import { SIM_HBM_KNOBS, SIM_STEP_CYCLES } from '../../host/llm/device-run';
 import { AxiError, llmDeviceLinked, LlmDeviceRunner, type LlmDeviceLinked } from '../../host/llm/device-runner';
+import { goldenGreedyLogits } from '../generator/llm/golden-run';
 import { hasModel, MODEL, REPO } from '../generator/llm/helpers';
 
 const run = promisify(execFile);
@@ -33,7 +34,6 @@ describe.skipIf(!hasModel)('stories260K on the AXI llmdev with 4 HBM pseudo-chan
   let qm: QuantModel;
   let linked: LlmDeviceLinked;
   let vb: VirtualBoardBuild;
-  let golden: GoldenDecoder;
   beforeAll(async () => {
     const ckpt = loadCheckpoint(MODEL);
     cfg = llmPresetConfig('sim-small', shapeOf(ckpt.dims), { hw: deviceHwParams('sim-small'), engine: deviceEngineParams('sim-small') });
@@ -41,7 +41,6 @@ describe.skipIf(!hasModel)('stories260K on the AXI llmdev with 4 HBM pseudo-chan
     // The configuration `llm run --device sim --memory hbm` builds.
     linked = llmDeviceLinked(cfg, { latency: 8, phy: 'bytes', hbm: { masters: 4, axiBits: 64 } });
     vb = await linked.virtualBoard();
-    golden = new GoldenDecoder(qm);
   }, 1_500_000);
 
   async function session(knobs: Record<string, number>): Promise<{ dev: Device; runner: LlmDeviceRunner }> {
@@ -55,11 +54,10 @@ describe.skipIf(!hasModel)('stories260K on the AXI llmdev with 4 HBM pseudo-chan
   it('loads and verifies every pseudo-channel, then decodes with ids and logits equal to the golden decoder under AXI stalls', async () => {
     const { dev, runner } = await session({ ...SIM_HBM_KNOBS, hbm_seed: 7 });
     try {
-      const gl: Float64Array[] = [];
-      const ids = generateGreedy({ forward: (t, p) => (gl[p] = Float64Array.from(golden.forward(t, p))) }, [1], 4);
+      const { ids, logits: gl } = goldenGreedyLogits(qm, [1], 4);
       const gen = await runner.generate([1], 4, { logits: true });
       expect(gen.ids).toEqual(ids);
-      gen.steps.forEach((s, p) => expect(s.logits).toEqual(Array.from(gl[p]!)));
+      gen.steps.forEach((s, p) => expect(s.logits).toEqual(gl[p]));
       expect(await dev.readReg('axi_err')).toBe(0);
     } finally {
       await dev.close();
@@ -70,14 +68,7 @@ describe.skipIf(!hasModel)('stories260K on the AXI llmdev with 4 HBM pseudo-chan
     const { dev, runner } = await session({ ...SIM_HBM_KNOBS, hbm_seed: 9 });
     try {
       const prompt = [1, 403, 27, 300, 12, 499, 64, 8, 250, 111, 7, 350, 45, 200, 33, 90, 18, 402, 5, 77, 260];
-      const g = new GoldenDecoder(qm);
-      const gl: number[][] = [];
-      const forward = (t: number, p: number) => {
-        const l = g.forward(t, p);
-        gl[p] = Array.from(l);
-        return l;
-      };
-      const ids = generateGreedy({ forward }, prompt, prompt.length + 3);
+      const { ids, logits: gl } = goldenGreedyLogits(qm, prompt, prompt.length + 3);
       const gen = await runner.generate(prompt, prompt.length + 3, { logits: true });
       expect(gen.ids).toEqual(ids);
       expect(gen.steps.map((s) => [s.pos, s.tokens])).toEqual([[7, 8], [15, 8], [20, 5], [21, 1], [22, 1], [23, 1]]);

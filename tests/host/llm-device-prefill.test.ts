@@ -22,6 +22,7 @@ import { FramedOps } from '../../host/link/ops';
 import { VirtualBoardTransport, type VirtualBoardBuild } from '../../host/link/vboard';
 import { SIM_STEP_CYCLES } from '../../host/llm/device-run';
 import { llmDeviceLinked, LlmDeviceRunner, type LlmDeviceLinked } from '../../host/llm/device-runner';
+import { goldenGreedyLogits } from '../generator/llm/golden-run';
 import { hasModel, MODEL } from '../generator/llm/helpers';
 
 /** A fixed pseudo-random prompt: BOS, then ids in [2, 511]. */
@@ -63,14 +64,7 @@ describe.skipIf(!hasModel)('prompts prefilled in blocks on the LLM device (sim-s
     const prompt = promptOf(cfg.engine.cacheSlots + 5, 7); // 133 = 16 blocks of 8 + 5
     const steps = prompt.length + 4;
     expect(await runner.prefillBlock()).toBe(8);
-    const g = new GoldenDecoder(qm);
-    const gl: number[][] = [];
-    const forward = (t: number, p: number) => {
-      const l = g.forward(t, p);
-      gl[p] = Array.from(l);
-      return l;
-    };
-    const ids = generateGreedy({ forward }, prompt, steps);
+    const { ids, logits: gl } = goldenGreedyLogits(qm, prompt, steps);
     const gen = await runner.generate(prompt, steps, { logits: true });
     expect(gen.prompt).toMatchObject({ block: 8, blocks: 17, tokens: prompt.length });
     expect(gen.steps.map((s) => s.tokens)).toEqual([...Array<number>(16).fill(8), 5, 1, 1, 1, 1]);

@@ -3,7 +3,7 @@ import { gunzipSync, gzipSync } from 'node:zlib';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import type { LlamaCheckpoint, LlamaDims } from '../../../generator/llm/checkpoint';
+import type { LlamaCheckpoint } from '../../../generator/llm/checkpoint';
 import { argmax } from '../../../generator/llm/float-model';
 import { greedyLoopRate } from '../../../generator/llm/eval';
 import { GoldenDecoder } from '../../../generator/llm/golden/decoder';
@@ -13,21 +13,10 @@ import { teacherBatch } from '../../../generator/llm/qat/teacher';
 import { fakeQuantLogits, QAT_DEFAULTS, qatInit, runQat, type QatOptions } from '../../../generator/llm/qat/train';
 import { ConfigError, InputError } from '../../../generator/util/errors';
 import { Rng } from '../../../generator/util/rng';
+import { tinyLlama } from './golden-run';
 
 /** A tiny random llama with peaked outputs (large classifier weights), so the distillation target is not uniform. */
-function tinyCheckpoint(seed: number): LlamaCheckpoint {
-  const dims: LlamaDims = { dim: 32, hiddenDim: 40, nLayers: 2, nHeads: 4, nKvHeads: 2, vocabSize: 48, seqLen: 32, headDim: 8, kvDim: 16 };
-  const rng = new Rng(seed);
-  const t = (n: number, s: number) => Float32Array.from({ length: n }, () => rng.normal() * s);
-  const ones = (n: number) => Float32Array.from({ length: n }, () => 1 + 0.1 * rng.normal());
-  const { dim, hiddenDim: h, nLayers: L, kvDim, vocabSize: V } = dims;
-  const emb = t(V * dim, 1);
-  const weights = {
-    tokenEmbedding: emb, rmsAtt: ones(L * dim), wq: t(L * dim * dim, 0.3), wk: t(L * kvDim * dim, 0.3), wv: t(L * kvDim * dim, 0.3),
-    wo: t(L * dim * dim, 0.2), rmsFfn: ones(L * dim), w1: t(L * h * dim, 0.3), w2: t(L * dim * h, 0.2), w3: t(L * h * dim, 0.3), rmsFinal: ones(dim), wcls: emb,
-  };
-  return { dims, weights, version: 0, sharedClassifier: true, source: 'tiny' };
-}
+const tinyCheckpoint = (seed: number): LlamaCheckpoint => tinyLlama(seed, (rng) => 1 + 0.1 * rng.normal());
 
 const ckpt = tinyCheckpoint(5);
 const cfg = engineConfig(shapeOf(ckpt.dims), { wBits: 2, kvBits: 4, sinks: 2, window: 16 });

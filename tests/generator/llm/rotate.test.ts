@@ -1,28 +1,16 @@
 import { describe, expect, it } from 'vitest';
-import { loadCheckpoint, type LlamaCheckpoint, type LlamaDims } from '../../../generator/llm/checkpoint';
+import { loadCheckpoint, type LlamaCheckpoint } from '../../../generator/llm/checkpoint';
 import { FloatModel } from '../../../generator/llm/float-model';
 import { GoldenDecoder } from '../../../generator/llm/golden/decoder';
 import { engineConfig, SCHEMES, shapeOf } from '../../../generator/llm/model-spec';
 import { quantizeModel } from '../../../generator/llm/quant/model';
 import { orthogonalMatrix, rotateCheckpoint, type Rotation } from '../../../generator/llm/rotate';
 import { ConfigError } from '../../../generator/util/errors';
-import { Rng } from '../../../generator/util/rng';
+import { tinyLlama } from './golden-run';
 import { hasModel, MODEL } from './helpers';
 
 /** A small random llama whose RMSNorm gains are far from 1, so a missing or wrong fold shows in the logits. */
-function tiny(): LlamaCheckpoint {
-  const dims: LlamaDims = { dim: 32, hiddenDim: 40, nLayers: 2, nHeads: 4, nKvHeads: 2, vocabSize: 48, seqLen: 32, headDim: 8, kvDim: 16 };
-  const rng = new Rng(11);
-  const t = (n: number, s: number) => Float32Array.from({ length: n }, () => rng.normal() * s);
-  const gains = (n: number) => Float32Array.from({ length: n }, () => 0.3 + 1.5 * rng.next());
-  const { dim, hiddenDim: h, nLayers: L, kvDim, vocabSize: V } = dims;
-  const emb = t(V * dim, 1);
-  const weights = {
-    tokenEmbedding: emb, rmsAtt: gains(L * dim), wq: t(L * dim * dim, 0.3), wk: t(L * kvDim * dim, 0.3), wv: t(L * kvDim * dim, 0.3),
-    wo: t(L * dim * dim, 0.2), rmsFfn: gains(L * dim), w1: t(L * h * dim, 0.3), w2: t(L * dim * h, 0.2), w3: t(L * h * dim, 0.3), rmsFinal: gains(dim), wcls: emb,
-  };
-  return { dims, weights, version: 0, sharedClassifier: true, source: 'tiny' };
-}
+const tiny = (): LlamaCheckpoint => tinyLlama(11, (rng) => 0.3 + 1.5 * rng.next());
 
 /** Largest |logit difference| between two checkpoints over `steps` positions of a fixed token walk, and the logit RMS. */
 function logitGap(a: LlamaCheckpoint, b: LlamaCheckpoint, steps: number): { gap: number; rms: number } {
