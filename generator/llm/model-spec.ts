@@ -14,6 +14,11 @@ export interface EngineParams {
    * formats: docs/formats.md "2:4 sparse W2"). The embedding and classifier stay dense.
    */
   wSparsity: 'dense' | '2:4';
+  /**
+   * Mixed precision: linear matrices stored with 4-bit codes in a W2 model, as `"<layer>.<mat>"` (e.g. `"0.wq"`),
+   * sorted. The engine runs each as two 2-bit digit planes through the W2 GEMV (docs/llm-engine.md#mixed-precision).
+   */
+  w4Matrices: readonly string[];
   /** Weights per scale along the input dimension; rows are zero-padded to a multiple. */
   wGroup: number;
   /** Width of the unsigned per-group scale code. */
@@ -112,6 +117,7 @@ const SS_BITS = 48; // one DSP48 accumulator
 export const ENGINE_DEFAULTS: EngineParams = {
   wBits: 2,
   wSparsity: 'dense',
+  w4Matrices: [],
   wGroup: 32,
   scaleBits: 8,
   mulBits: 8,
@@ -171,6 +177,7 @@ export function engineConfig(model: ModelShape, params: Partial<EngineParams> = 
     if (![2, 4, 8].includes(p[k])) throw new ConfigError(k, 'must be 2, 4 or 8', p[k]);
   if (![4, 8].includes(p.kvBits)) throw new ConfigError('kvBits', 'must be 4 or 8', p.kvBits);
   requireInt('wGroup', p.wGroup, 1, 1 << 16);
+  checkW4Matrices(p, model);
   if (p.wSparsity !== 'dense' && p.wSparsity !== '2:4') throw new ConfigError('wSparsity', "must be 'dense' or '2:4'", p.wSparsity);
   if (p.wSparsity === '2:4' && p.wGroup % 4) throw new ConfigError('wGroup', 'must be a multiple of 4 with 2:4 sparsity (whole quads per scale group)', p.wGroup);
   requireInt('scaleBits', p.scaleBits, 1, 16);
@@ -235,6 +242,55 @@ export function engineConfig(model: ModelShape, params: Partial<EngineParams> = 
   return Object.freeze(cfg);
 }
 
+/** The linear matrices of a layer, in checkpoint order. */
+export const LINEAR_MATS = ['wq', 'wk', 'wv', 'wo', 'w1', 'w2', 'w3'] as const;
+export type LinearMat = (typeof LINEAR_MATS)[number];
+
+/** Code width of one linear matrix: 4 when it is listed in w4Matrices, otherwise wBits. */
+export function matrixBits(c: Pick<EngineParams, 'wBits' | 'w4Matrices'>, layer: number, mat: LinearMat): number {
+  return c.w4Matrices.includes(`${layer}.${mat}`) ? 4 : c.wBits;
+}
+
+/**
+ * Expand a mixed-precision spec into the sorted w4Matrices list: comma-separated `<layer>.<mat>` where either side may
+ * be `*` (`0.*` = every matrix of layer 0, `*.wq` = wq of every layer); empty = none.
+ */
+export function expandW4Spec(spec: string, nLayers: number): string[] {
+  const out = new Set<string>();
+  for (const raw of spec.split(',').map((t) => t.trim()).filter(Boolean)) {
+    const m = /^(\*|\d+)\.(\*|wq|wk|wv|wo|w1|w2|w3)$/.exec(raw);
+    if (!m) throw new ConfigError('w4Matrices', `'${raw}' is not <layer>.<matrix> (layer a number or *, matrix one of ${LINEAR_MATS.join(' ')} or *)`, spec);
+    const layers = m[1] === '*' ? Array.from({ length: nLayers }, (_, l) => l) : [Number(m[1])];
+    for (const l of layers) {
+      if (l >= nLayers) throw new ConfigError('w4Matrices', `layer ${l} does not exist (the model has ${nLayers})`, spec);
+      for (const mat of m[2] === '*' ? LINEAR_MATS : [m[2] as LinearMat]) out.add(`${l}.${mat}`);
+    }
+  }
+  return sortW4([...out]);
+}
+
+const sortW4 = (a: readonly string[]) =>
+  [...a].sort((x, y) => {
+    const [lx, mx] = x.split('.');
+    const [ly, my] = y.split('.');
+    return Number(lx) - Number(ly) || LINEAR_MATS.indexOf(mx as LinearMat) - LINEAR_MATS.indexOf(my as LinearMat);
+  });
+
+function checkW4Matrices(p: EngineParams, model: ModelShape): void {
+  const list = p.w4Matrices;
+  if (!Array.isArray(list)) throw new ConfigError('w4Matrices', 'must be a list of "<layer>.<mat>" names', list);
+  if (!list.length) return;
+  if (p.wBits !== 2) throw new ConfigError('w4Matrices', `4-bit matrices are a W2 model's exceptions; wBits is ${p.wBits}`, list.join(','));
+  if (p.wSparsity !== 'dense') throw new ConfigError('w4Matrices', 'mixed precision is implemented for dense weights only (not with 2:4)', list.join(','));
+  for (const n of list) {
+    const [l, mat] = n.split('.');
+    if (!/^\d+$/.test(l ?? '') || Number(l) >= model.nLayers || !LINEAR_MATS.includes(mat as LinearMat))
+      throw new ConfigError('w4Matrices', `'${n}' is not <layer>.<matrix> of this model (layers 0-${model.nLayers - 1}, matrices ${LINEAR_MATS.join(' ')})`, list.join(','));
+  }
+  const sorted = sortW4([...new Set(list)]);
+  if (sorted.join(',') !== list.join(',')) throw new ConfigError('w4Matrices', 'must be sorted and without repeats (use expandW4Spec)', list.join(','));
+}
+
 /** Worst-case magnitudes of the widest products/sums; they must stay exact (< 2^53) and hence well defined. */
 function checkExactness(c: EngineConfig): void {
   const m = c.model;
@@ -244,7 +300,8 @@ function checkExactness(c: EngineConfig): void {
   const maxLevel = (b: number) => 2 ** b - 1;
   // The linear layers read up to max(dim, hidden) columns; the classifier reads dim columns.
   const padOf = (cols: number) => Math.ceil(cols / c.wGroup) * c.wGroup;
-  for (const [bits, param, cols] of [[c.wBits, 'wBits', Math.max(m.dim, m.hiddenDim)], [c.clsBits, 'clsBits', m.dim]] as const) {
+  const linBitsMax = Math.max(c.wBits, c.w4Matrices.length ? 4 : 0);
+  for (const [bits, param, cols] of [[linBitsMax, 'wBits', Math.max(m.dim, m.hiddenDim)], [c.clsBits, 'clsBits', m.dim]] as const) {
     const acc = maxLevel(bits) * (c.aMax + 1) * (2 ** c.scaleBits - 1) * padOf(cols);
     need('GEMV accumulator times the combined (mul * activation mantissa) multiplier', param, acc * 2 ** (c.mulBits + c.actMantBits + 1));
   }

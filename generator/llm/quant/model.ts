@@ -1,7 +1,7 @@
 import type { LlamaCheckpoint } from '../checkpoint';
 import { layerSlice } from '../checkpoint';
 import { ConfigError } from '../../util/errors';
-import type { EngineConfig } from '../model-spec';
+import { matrixBits, type EngineConfig, type LinearMat } from '../model-spec';
 import { quantizeMatrix, type QMatrix, type ScaleSearch } from './weights';
 import type { Calibration } from './calibrate';
 
@@ -58,10 +58,10 @@ export function quantizeModel(ckpt: LlamaCheckpoint, cfg: EngineConfig, opts: Qu
   const search = opts.search ?? 'mse';
   const w = ckpt.weights;
   const base = { group: cfg.wGroup, scaleBits: cfg.scaleBits, mulBits: cfg.mulBits, search };
-  const lin = (t: Float32Array, l: number, rows: number, cols: number, site: string) =>
+  const lin = (t: Float32Array, l: number, rows: number, cols: number, site: string, mat: LinearMat) =>
     quantizeMatrix(layerSlice(t, l, rows * cols), rows, cols, {
       ...base,
-      bits: cfg.wBits,
+      bits: matrixBits(cfg, l, mat),
       colWeights: opts.calib?.get(site, l),
       gram: opts.calib?.gram(site, l),
       sparsity: cfg.wSparsity,
@@ -71,14 +71,14 @@ export function quantizeModel(ckpt: LlamaCheckpoint, cfg: EngineConfig, opts: Qu
   for (let l = 0; l < d.nLayers; l++)
     layers.push({
       attnNorm: quantizeNorm(layerSlice(w.rmsAtt, l, dim), dim, cfg.normWBits),
-      wq: lin(w.wq, l, dim, dim, 'attn'),
-      wk: lin(w.wk, l, kvDim, dim, 'attn'),
-      wv: lin(w.wv, l, kvDim, dim, 'attn'),
-      wo: lin(w.wo, l, dim, dim, 'wo'),
+      wq: lin(w.wq, l, dim, dim, 'attn', 'wq'),
+      wk: lin(w.wk, l, kvDim, dim, 'attn', 'wk'),
+      wv: lin(w.wv, l, kvDim, dim, 'attn', 'wv'),
+      wo: lin(w.wo, l, dim, dim, 'wo', 'wo'),
       ffnNorm: quantizeNorm(layerSlice(w.rmsFfn, l, dim), dim, cfg.normWBits),
-      w1: lin(w.w1, l, hid, dim, 'ffn'),
-      w2: lin(w.w2, l, dim, hid, 'w2'),
-      w3: lin(w.w3, l, hid, dim, 'ffn'),
+      w1: lin(w.w1, l, hid, dim, 'ffn', 'w1'),
+      w2: lin(w.w2, l, dim, hid, 'w2', 'w2'),
+      w3: lin(w.w3, l, hid, dim, 'ffn', 'w3'),
     });
   const cls = quantizeMatrix(w.wcls, d.vocabSize, dim, { ...base, bits: cfg.clsBits, colWeights: opts.calib?.get('cls', 0), gram: opts.calib?.gram('cls', 0) });
   // A separate embedding table is read one row per token; plain per-row error is the right objective there.

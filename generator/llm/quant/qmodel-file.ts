@@ -9,7 +9,7 @@ import { readFileSync } from 'node:fs';
 import { gunzipSync, gzipSync } from 'node:zlib';
 import type { LlamaCheckpoint } from '../checkpoint';
 import { ConfigError, InputError } from '../../util/errors';
-import type { EngineConfig, ModelShape } from '../model-spec';
+import { LINEAR_MATS, matrixBits, type EngineConfig, type ModelShape } from '../model-spec';
 import type { QLayer, QNorm, QuantModel } from './model';
 import type { QMatrix, ScaleSearch } from './weights';
 
@@ -17,7 +17,7 @@ export const QMODEL_FORMAT = 'lutforge-qmodel';
 export const QMODEL_VERSION = 1;
 const SHAPE_KEYS = ['dim', 'hiddenDim', 'nLayers', 'nHeads', 'nKvHeads', 'headDim', 'kvDim', 'vocabSize'] as const;
 const CODE_KEYS = ['wBits', 'wGroup', 'scaleBits', 'mulBits', 'clsBits', 'normWBits'] as const;
-const MATS = ['wq', 'wk', 'wv', 'wo', 'w1', 'w2', 'w3'] as const;
+const MATS = LINEAR_MATS;
 
 /** sha256 of a checkpoint's float weights (identifies the source model of a quantised file or a QAT resume file). */
 export function checkpointFingerprint(ckpt: LlamaCheckpoint): string {
@@ -59,7 +59,7 @@ export function serializeQuantModel(qm: QuantModel, meta: QModelMeta): Uint8Arra
     version: QMODEL_VERSION,
     ...meta,
     shape: Object.fromEntries(SHAPE_KEYS.map((k) => [k, c.model[k]])),
-    codes: Object.fromEntries(CODE_KEYS.map((k) => [k, c[k]])),
+    codes: { ...Object.fromEntries(CODE_KEYS.map((k) => [k, c[k]])), ...(c.w4Matrices.length && { w4Matrices: c.w4Matrices }) },
     search: qm.search,
     tied: qm.emb === qm.cls,
     layers: qm.layers.map((L) => ({ attnNorm: normJson(L.attnNorm), ffnNorm: normJson(L.ffnNorm), ...Object.fromEntries(MATS.map((n) => [n, matJson(L[n])])) })),
@@ -94,6 +94,9 @@ export function parseQuantModel(bytes: Uint8Array, cfg: EngineConfig, source = '
   for (const k of CODE_KEYS)
     if (o.codes?.[k] !== cfg[k])
       throw new ConfigError('quant', `${source} holds ${k}=${o.codes?.[k]} codes; the engine is configured with ${k}=${cfg[k]} (choose the matching --scheme / --w-group)`);
+  const fileW4 = Array.isArray(o.codes?.w4Matrices) ? (o.codes.w4Matrices as string[]).join(',') : '';
+  if (fileW4 !== cfg.w4Matrices.join(','))
+    throw new ConfigError('quant', `${source} has 4-bit matrices [${fileW4 || 'none'}]; the engine is configured with [${cfg.w4Matrices.join(',') || 'none'}] (--w4 must match the file)`);
   if (cfg.wSparsity !== 'dense') throw new ConfigError('quant', `${source} holds dense weights; the engine is configured for ${cfg.wSparsity}`);
   const m = cfg.model;
   const mat = (j: any, rows: number, cols: number, bits: number, what: string): QMatrix => {
@@ -120,12 +123,23 @@ export function parseQuantModel(bytes: Uint8Array, cfg: EngineConfig, source = '
   const layers: QLayer[] = o.layers.map((L: any, l: number) => ({
     attnNorm: norm(L.attnNorm, `layer ${l} attnNorm`),
     ffnNorm: norm(L.ffnNorm, `layer ${l} ffnNorm`),
-    ...(Object.fromEntries(MATS.map((n) => [n, mat(L[n], dims[n][0], dims[n][1], cfg.wBits, `layer ${l} ${n}`)])) as Record<(typeof MATS)[number], QMatrix>),
+    ...(Object.fromEntries(MATS.map((n) => [n, mat(L[n], dims[n][0], dims[n][1], matrixBits(cfg, l, n), `layer ${l} ${n}`)])) as Record<(typeof MATS)[number], QMatrix>),
   }));
   const cls = mat(o.cls, m.vocabSize, m.dim, cfg.clsBits, 'classifier');
   const emb = o.tied ? cls : mat(o.emb, m.vocabSize, m.dim, cfg.clsBits, 'embedding');
   const qm: QuantModel = { cfg, layers, finalNorm: norm(o.finalNorm, 'final norm'), cls, emb, search: o.search as ScaleSearch };
   return { qm, meta: { source: String(o.source), producer: String(o.producer), ...(o.info && { info: o.info }) } };
+}
+
+/** The engine parameters a quantised model file's codes fix (today: its 4-bit matrices), for configs built before loading it. */
+export function quantModelCodeParams(path: string): { w4Matrices: string[] } {
+  let o: Record<string, any>;
+  try {
+    o = JSON.parse(gunzipSync(readFileSync(path)).toString('utf8'));
+  } catch (e) {
+    throw new InputError(`quantised model ${path}: cannot read (${(e as Error).message})`);
+  }
+  return { w4Matrices: Array.isArray(o.codes?.w4Matrices) ? o.codes.w4Matrices.map(String) : [] };
 }
 
 export function loadQuantModel(path: string, cfg: EngineConfig): LoadedQuantModel {
