@@ -25,7 +25,7 @@ export interface EngineParts {
 
 export function engineControl(core: EngineCore, parts: EngineParts): void {
   const { m, e, md, P, G, hd, gph, slots, S, NS, tb, sch, idBits, tok, aux, perf, auxLane, auxFire } = core;
-  const { state, pc, layer, pos, slotCur, ph, i, k, g, sl, h, kh, hk, opc, mat, reuseX, running, is, at } = core;
+  const { state, pc, layer, pos, slotCur, ph, i, k, g, sl, h, kh, hk, opc, mat, reuseX, more, layerEnd, running, is, at } = core;
   const { T, tkb, nTok, tk, wt, tslot, tpos, seg, t0, firstTok } = core;
   const { X, N, Q, K, V, ATT, Y, H1, H3, LOG, GM, kc, vc, scMem } = core;
   const { cMul, cExp, qa, amax, xamax, amax2, actR, sW, actS, actMantV, actExpV, actExpW, xAsm, ssV, normT, normS1 } = core;
@@ -69,12 +69,15 @@ export function engineControl(core: EngineCore, parts: EngineParts): void {
     if (rkRow) b.set(rkRow, 0);
   };
   const ringNext = (s_: Expr) => mux(s_.eq(slots - 1), lit(S, s_.width), s_.add(1));
+  // one body repeated per layer, or (layers differing in 4-bit matrices) every layer's body, each ending in layerEnd
   const advancePc = (b: Block) =>
-    b.if(
-      pc.eq(sch.bodyEnd).and(layer.ne(md.nLayers - 1)),
-      (t) => t.set(pc, sch.bodyStart).set(layer, layer.add(1)),
-      (el) => el.set(pc, pc.add(1)),
-    );
+    sch.loop || !layerEnd
+      ? b.if(
+        pc.eq(sch.bodyEnd).and(layer.ne(md.nLayers - 1)),
+        (t) => t.set(pc, sch.bodyStart).set(layer, layer.add(1)),
+        (el) => el.set(pc, pc.add(1)),
+      )
+      : b.set(pc, pc.add(1)).if(layerEnd.and(layer.ne(md.nLayers - 1)), (t) => t.set(layer, layer.add(1)));
   // A segment's last op loops back over the block's tokens (schedule.ts blockOrder is the same walk); the last
   // body segment of the last layer keeps the last token for the epilogue.
   const next = (b: Block) => {
@@ -167,10 +170,15 @@ export function engineControl(core: EngineCore, parts: EngineParts): void {
                     ['wq', Q, ropeLanes], ['wk', K, ropeLanes], ['wv', V, linLanes], ['wo', Y, linLanes],
                     ['w1', H1, linLanes], ['w3', H3, linLanes], ['w2', Y, linLanes], ['cls', LOG, logLanes],
                   ];
-                  for (const [mt, vm, lanesE] of dests) {
-                    if (!vm) continue;
-                    w_.if(mat.eq(MATS.indexOf(mt as (typeof MATS)[number])), (x_) => x_.write(vm.mem, vm === LOG ? vm.at(dstAddr) : vm.at(dstAddr, wt), vm.word(lanesE)));
-                  }
+                  const writeDests = (x: Block) => {
+                    for (const [mt, vm, lanesE] of dests) {
+                      if (!vm) continue;
+                      x.if(mat.eq(MATS.indexOf(mt as (typeof MATS)[number])), (x_) => x_.write(vm.mem, vm === LOG ? vm.at(dstAddr) : vm.at(dstAddr, wt), vm.word(lanesE)));
+                    }
+                  };
+                  // a 4-bit linear matrix's plane 0 only leaves its partial sums in LOG; its last plane writes as usual
+                  if (more && LOG) w_.if(more, (x) => x.write(LOG.mem, LOG.at(dstAddr), LOG.word(logLanes)), writeDests);
+                  else writeDests(w_);
                 });
                 const rkNext = mux(rk.eq(hd / P - 1), lit(0, kkW), rk.add(1));
                 v.set(rk, rkNext);

@@ -9,7 +9,7 @@ import { Arith } from '../../lib/arith';
 import { bitsFor } from '../../util/errors';
 import { buildTables } from '../golden/tables';
 import { addrBits, type LlmEngineConfig } from './hw-config';
-import { INSTR_BITS, encodeInstr, opCode, schedule } from './schedule';
+import { encodeInstr, instrBits, opCode, schedule } from './schedule';
 import { TokVal, VecMem, rom } from './units';
 
 export const IDLE = 0;
@@ -33,7 +33,8 @@ export function engineCore(cfg: LlmEngineConfig, name: string) {
   const sch = schedule(cfg);
   const m = new Module(name, {
     doc: `W2A8KV4 decode engine: dim=${md.dim} hidden=${md.hiddenDim} layers=${md.nLayers} heads=${md.nHeads}/${md.nKvHeads} vocab=${md.vocabSize} ` +
-      `S=${S} W=${W} lanes=${lanes} simd=${gc.simd} vpar=${P}`,
+      `S=${S} W=${W} lanes=${lanes} simd=${gc.simd} vpar=${P}` +
+      (cfg.linPlanes > 1 ? ` 4-bit linear matrices as 2-bit planes: ${e.w4Matrices.length ? e.w4Matrices.join(',') : 'all'}` : ''),
   });
   const A = new Arith(m, 'a');
   const lin = cfg.linBits;
@@ -84,7 +85,7 @@ export function engineCore(cfg: LlmEngineConfig, name: string) {
   const tslot = T > 1 ? m.reg('tslot', slotW, { init: 0 }) : slotCur;
   const tpos = T > 1 ? m.let('tpos', pos.add(tk.zext(32))) : pos;
 
-  const instrRom = rom(m, 'instr_rom', INSTR_BITS, sch.rom.map(encodeInstr));
+  const instrRom = rom(m, 'instr_rom', instrBits(cfg), sch.rom.map(encodeInstr));
   const instr = m.let('instr', instrRom.read(pc));
   const opc = m.let('opc', instr.slice(3, 0));
   const mat = m.let('mat', instr.slice(6, 4));
@@ -93,6 +94,10 @@ export function engineCore(cfg: LlmEngineConfig, name: string) {
   const reuseX = m.let('reuse_x', instr.bit(12));
   /** Non-zero on the last op of a per-token segment: its length (the controller loops it over the block's tokens). */
   const seg = m.let('seg', instr.slice(15, 13));
+  // 4-bit linear matrices (linPlanes > 1): a plane pass another plane of the same matrix follows (it only
+  // accumulates into LOG), and the last op of a layer's body in a ROM that lists every layer (schedule.ts)
+  const more = cfg.linPlanes > 1 ? m.let('more', instr.bit(16)) : undefined;
+  const layerEnd = cfg.linPlanes > 1 ? m.let('layer_end', instr.bit(17)) : undefined;
   const running = m.let('running', state.eq(RUN));
   const is = (op: Parameters<typeof opCode>[0]) => running.and(opc.eq(opCode(op)));
   const at = (op: Parameters<typeof opCode>[0], p: number) => is(op).and(ph.eq(p));
@@ -112,7 +117,7 @@ export function engineCore(cfg: LlmEngineConfig, name: string) {
   const H3 = new VecMem(m, 'h3', cfg.depth.h, P, lin, T, tk);
   // RMSNorm weights of the running NORM, kept from its first token for the block's other tokens (prefill only)
   const GM = T > 1 ? new VecMem(m, 'gamma', cfg.depth.x, P, e.normWBits) : undefined;
-  const LOG = cfg.clsPasses > 1 ? new VecMem(m, 'log', cfg.depth.log, P, cfg.logAccBits) : undefined;
+  const LOG = cfg.clsPasses > 1 || cfg.linPlanes > 1 ? new VecMem(m, 'log', cfg.depth.log, P, cfg.logAccBits) : undefined;
   // KV cache: slotPar banks each for K and V; slot s lives in bank s mod slotPar, row s div slotPar.
   const NS = cfg.hw.slotPar;
   const lgNS = Math.log2(NS);
@@ -172,7 +177,7 @@ export function engineCore(cfg: LlmEngineConfig, name: string) {
     tok, aux, wIn, sIn, logits, perf, auxLane, auxFire,
     CW, state, pc, layer, pos, slotW, slotCur, ph, i, k, g, sl, h, kh, hk, c,
     T, tkb, nTok, tk, wt, tslot, tpos, seg, t0, firstTok,
-    instr, opc, mat, plane, qsrc, reuseX, running, is, at,
+    instr, opc, mat, plane, qsrc, reuseX, more, layerEnd, running, is, at,
     X, N, Q, K, V, ATT, Y, H1, H3, LOG, GM, NS, lgNS, kvAw, kc, vc, scW, scMem,
     recipRom, rsqrtRom, cosW, cosRom, exp2Rom, sigRom,
     cMul, cExp, qa, amax, xamax, amax2, actR, sW, actS, actMantV, actExpV, actExpW, xAsm, ssV, ss, normT, s1W, normS1,

@@ -1,7 +1,7 @@
 /**
  * The GEMV path of the decode engine: the optional w / s prefetch FIFOs, the GEMV unit instance fed by QUANT's x
- * words, and its writer, which requantises each row chunk (accumulating classifier planes) and rotates q / k
- * chunks (RoPE fused into the writer) as wq / wk write them.
+ * words, and its writer, which requantises each row chunk (accumulating the digit planes of the classifier and of
+ * 4-bit linear matrices in the LOG memory) and rotates q / k chunks (RoPE fused into the writer) as wq / wk write them.
  */
 import { cat, lit, mux, select, type Expr, type Signal } from '../../hdl';
 import { fifoModule } from '../../lib/fifo';
@@ -112,7 +112,8 @@ export function gemvPath(core: EngineCore, quant: { xAsmNext: Expr; xStepsPerWor
       const old = mux(plane.eq(0), lit(0, cfg.logAccBits, true), LOG.lane(q));
       const sum = A.wire('glog', old.add(shifted));
       logLanes.push(sum);
-      val = mux(isCls, sum, val);
+      // with 4-bit linear matrices every GEMV goes through the plane sum (a single-pass matrix is plane 0: old = 0)
+      val = cfg.linPlanes > 1 ? sum : mux(isCls, sum, val);
     }
     const prod = A.wire('grq', val.mul(asS(kq)));
     const shr = A.shrDynRound(prod, rqS, cfg.requantShift.lo, cfg.requantShift.hi);

@@ -4,7 +4,7 @@
  * (widths, depths, shift ranges, the GEMV unit config, the on-chip memory total) is derived here.
  */
 import { ConfigError, bitsFor, clog2, requireInt } from '../../util/errors';
-import { engineConfig, type EngineConfig, type EngineParams, type ModelShape } from '../model-spec';
+import { LINEAR_MATS, engineConfig, matrixBits, type EngineConfig, type EngineParams, type ModelShape } from '../model-spec';
 import { gemvConfig, sparseSimd, type GemvConfig, type SparseUse } from '../gemv/config';
 
 export interface LlmHwParams {
@@ -144,6 +144,11 @@ export interface LlmEngineConfig {
    * the sum of two fixed-pattern halves (positions 0,1 and 2,3 of every quad).
    */
   readonly clsPasses: number;
+  /**
+   * Most 2-bit digit planes of any linear matrix: 1 (W2), 2 when a matrix is 4-bit (w4Matrices, or wBits 4). A 4-bit
+   * matrix runs as two GEMV passes accumulated in the LOG memory like the classifier's planes (docs/llm-engine.md#mixed-precision).
+   */
+  readonly linPlanes: number;
   /** Element widths. */
   readonly nBits: number;
   readonly linBits: number;
@@ -203,7 +208,8 @@ export function llmEngineConfig(model: ModelShape, hwIn: Partial<LlmHwParams> & 
   if (hw.prefillDsp && hw.prefillBlock < 2) throw new ConfigError('prefillDsp', 'the DSP half works on prefill blocks: set prefillBlock >= 2', hw.prefillDsp);
   if (hw.wFifo && (hw.wFifo < 2 || hw.wFifo & (hw.wFifo - 1))) throw new ConfigError('wFifo', 'must be 0 or a power of two >= 2', hw.wFifo);
   if (hw.vpar % 2) throw new ConfigError('vpar', 'must be even (RoPE rotates adjacent pairs in one cycle)', hw.vpar);
-  if (e.wBits !== 2) throw new ConfigError('wBits', 'the engine implements W2 linear layers only', e.wBits);
+  if (e.wBits !== 2 && e.wBits !== 4) throw new ConfigError('wBits', 'the engine runs 2-bit linear layers, and 4-bit ones as two 2-bit digit planes; use wBits 2 or 4', e.wBits);
+  if (e.wBits === 4 && e.wSparsity !== 'dense') throw new ConfigError('wSparsity', "4-bit linear layers run as digit planes of dense weights only; use wSparsity 'dense' or wBits 2", e.wSparsity);
   if (e.aBits !== 8) throw new ConfigError('aBits', 'the GEMV unit takes int8 activations', e.aBits);
   if (e.clsBits % 2) throw new ConfigError('clsBits', 'must be even', e.clsBits);
   if (hw.lanes % hw.vpar) throw new ConfigError('vpar', `must divide lanes (${hw.lanes})`, hw.vpar);
@@ -257,16 +263,27 @@ export function llmEngineConfig(model: ModelShape, hwIn: Partial<LlmHwParams> & 
     throw new ConfigError('normExpMin', `must be >= normOutFrac - normMidFrac (${e.normOutFrac - e.normMidFrac}) so RMSNorm outputs stay ${nBits} bits`, hw.normExpMin);
 
   const clsPlanes = e.clsBits / 2;
+  let linPlanes = 1;
+  for (let l = 0; l < m.nLayers; l++) for (const mt of LINEAR_MATS) linPlanes = Math.max(linPlanes, matrixBits(e, l, mt) / 2);
+  if (linPlanes > 1 && hw.prefillBlock > 1)
+    throw new ConfigError(
+      'prefillBlock',
+      `4-bit linear matrices (${e.w4Matrices.length ? `w4Matrices ${e.w4Matrices.join(',')}` : 'wBits 4'}) run as two digit-plane passes accumulated in one token's LOG memory, ` +
+        'which prefill blocks do not have: set prefillBlock 1 (decode only) or make every linear matrix 2-bit',
+      hw.prefillBlock,
+    );
   const sFifo = hw.wFifo ? 2 ** Math.max(1, Math.ceil(Math.log2(hw.wFifo / gemv.stepsPerGroup))) : 0;
   const lanesPad = (n: number) => Math.max(roundUp(n, hw.lanes), roundUp(n, e.wGroup));
   const d = (n: number) => ceilDiv(lanesPad(n), P);
-  const depth = { x: d(m.dim), n: d(m.dim), q: d(m.dim), kv: d(m.kvDim), att: d(m.dim), y: d(m.dim), h: d(m.hiddenDim), log: d(m.vocabSize) };
+  // with 4-bit linear matrices the LOG memory also holds a plane's partial rows of the largest linear matrix
+  const logRows = linPlanes > 1 ? Math.max(m.vocabSize, m.dim, m.kvDim, m.hiddenDim) : m.vocabSize;
+  const depth = { x: d(m.dim), n: d(m.dim), q: d(m.dim), kv: d(m.kvDim), att: d(m.dim), y: d(m.dim), h: d(m.hiddenDim), log: d(logRows) };
   const kvWordBits = e.kvGroup * e.kvBits + e.kvMantBits + qKv.expBits;
   const slotRows = ceilDiv(e.cacheSlots, hw.slotPar);
   /** Words per bank (hw.slotPar banks for K and for V). */
   const kvCacheWords = m.nLayers * m.nKvHeads * slotRows * e.kvGroupsPerHead;
   const clsPasses = e.wSparsity === '2:4' ? 2 * clsPlanes : clsPlanes;
-  const logAccBits = 32 + 2 * (clsPlanes - 1) + 2;
+  const logAccBits = 32 + 2 * (Math.max(clsPlanes, linPlanes) - 1) + 2;
   const lin = e.linBits;
   const vectorBits = P * (depth.x * e.resBits + depth.n * nBits + (depth.q + 2 * depth.kv + depth.att + depth.y + 2 * depth.h) * lin);
   // prefill: every token of the block has its own vectors (regions of 2^addrBits words), the GEMV unit its x and
@@ -281,7 +298,7 @@ export function llmEngineConfig(model: ModelShape, hwIn: Partial<LlmHwParams> & 
   const prefillBits = prefillPer(T);
   const onChipBits =
     vectorBits + prefillBits +
-    (clsPlanes > 1 ? P * depth.log * logAccBits : 0) +
+    (clsPlanes > 1 || linPlanes > 1 ? P * depth.log * logAccBits : 0) +
     2 * hw.slotPar * kvCacheWords * kvWordBits +
     hw.wFifo * gemv.weightPortBits + sFifo * gemv.scalePortBits +
     slotRows * hw.slotPar * 34 +
@@ -317,6 +334,7 @@ export function llmEngineConfig(model: ModelShape, hwIn: Partial<LlmHwParams> & 
     P,
     clsPlanes,
     clsPasses,
+    linPlanes,
     nBits,
     linBits: lin,
     resBits: e.resBits,

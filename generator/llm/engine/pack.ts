@@ -10,6 +10,7 @@ import { sparseStep } from '../gemv/pack';
 import { checkSparse24, QUAD_FIELD_BITS } from '../gemv/sparse';
 import type { QNorm, QuantModel } from '../quant/model';
 import type { QMatrix } from '../quant/weights';
+import { matrixBits, type LinearMat } from '../model-spec';
 import { ceilDiv, type LlmEngineConfig, type MatName } from './hw-config';
 import { blockOrder, unrolled, type Instr } from './schedule';
 
@@ -181,6 +182,12 @@ export function packModel(cfg: LlmEngineConfig, qm: QuantModel): TokenImage {
             `(quantise and build with the same --sparsity)`,
         );
       if (ins.mat !== 'cls' && mq.keep) checkSparse24(mq);
+      const bits = ins.mat === 'cls' ? e.clsBits : matrixBits(e, ins.layer, ins.mat as LinearMat);
+      if (mq.bits !== bits)
+        throw new InputError(
+          `${ins.mat} (layer ${ins.layer}) has ${mq.bits}-bit codes but the engine was built for ${bits}-bit ` +
+            `(wBits ${e.wBits}, w4Matrices ${e.w4Matrices.join(',') || 'none'}): quantise and build with the same mixed-precision spec`,
+        );
       beat([u16(mq.mul) | (u16(mq.exp) << 16)]);
       packMatrix(cfg, mq, ins.plane ?? 0, w, s, ins.mat === 'cls');
     }

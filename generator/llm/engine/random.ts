@@ -3,7 +3,7 @@
  * float weights drawn at realistic scales, then quantised by the real quantizer, so every op sees typical magnitudes.
  */
 import { Rng } from '../../util/rng';
-import { engineConfig, type EngineParams, type ModelShape } from '../model-spec';
+import { engineConfig, matrixBits, type EngineParams, type LinearMat, type ModelShape } from '../model-spec';
 import { quantizeNorm, type QLayer, type QuantModel } from '../quant/model';
 import { quantizeMatrix } from '../quant/weights';
 import type { LlmHwParams } from './hw-config';
@@ -20,20 +20,22 @@ export function randomQuantModel(model: ModelShape, params: Partial<EngineParams
   const rng = new Rng(seed);
   const { dim, hiddenDim: hid, kvDim, vocabSize } = model;
   const base = { group: cfg.wGroup, scaleBits: cfg.scaleBits, mulBits: cfg.mulBits, search: 'minmax' as const };
-  const lin = (rows: number, cols: number) => quantizeMatrix(gaussian(rng, rows * cols, 1 / Math.sqrt(cols)), rows, cols, { ...base, bits: cfg.wBits, sparsity: cfg.wSparsity });
+  let layer = 0;
+  const lin = (rows: number, cols: number, mat: LinearMat) =>
+    quantizeMatrix(gaussian(rng, rows * cols, 1 / Math.sqrt(cols)), rows, cols, { ...base, bits: matrixBits(cfg, layer, mat), sparsity: cfg.wSparsity });
   const norm = () => quantizeNorm(gaussian(rng, dim, 0.25, 1), dim, cfg.normWBits);
   const layers: QLayer[] = [];
-  for (let l = 0; l < model.nLayers; l++)
+  for (; layer < model.nLayers; layer++)
     layers.push({
       attnNorm: norm(),
-      wq: lin(dim, dim),
-      wk: lin(kvDim, dim),
-      wv: lin(kvDim, dim),
-      wo: lin(dim, dim),
+      wq: lin(dim, dim, 'wq'),
+      wk: lin(kvDim, dim, 'wk'),
+      wv: lin(kvDim, dim, 'wv'),
+      wo: lin(dim, dim, 'wo'),
       ffnNorm: norm(),
-      w1: lin(hid, dim),
-      w2: lin(dim, hid),
-      w3: lin(hid, dim),
+      w1: lin(hid, dim, 'w1'),
+      w2: lin(dim, hid, 'w2'),
+      w3: lin(hid, dim, 'w3'),
     });
   const cls = quantizeMatrix(gaussian(rng, vocabSize * dim, 1), vocabSize, dim, { ...base, bits: cfg.clsBits });
   return { cfg, layers, finalNorm: norm(), cls, emb: cls, search: 'minmax' };

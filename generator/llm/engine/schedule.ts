@@ -3,6 +3,7 @@
  * repeats nLayers times, epilogue). The RTL prints it into the instruction ROM; the packer walks the same list to
  * lay out the weight, scale and aux streams, so the two can never disagree about order.
  */
+import { matrixBits, type LinearMat } from '../model-spec';
 import { MATS, type LlmEngineConfig, type MatName } from './hw-config';
 
 /** ROPE is kept for stable op codes; RoPE is applied by the GEMV writer as wq / wk rows are written. */
@@ -20,8 +21,18 @@ export interface Instr {
   op: OpName;
   /** GEMV: matrix. */
   mat?: MatName;
-  /** GEMV on the classifier: pass index = 2-bit digit plane (0 = least significant); on a 2:4 unit 2*plane + half. */
+  /**
+   * GEMV: pass index = 2-bit digit plane (0 = least significant) of the classifier or of a 4-bit linear matrix; on a
+   * 2:4 unit the classifier's is 2*plane + half.
+   */
   plane?: number;
+  /**
+   * GEMV of a 4-bit linear matrix's plane 0 (engines with linPlanes > 1 only): another plane of the same matrix
+   * follows, so this pass only accumulates into the LOG memory (no destination write, no RoPE).
+   */
+  more?: boolean;
+  /** Last op of a layer's body in a ROM that lists every layer's body (the controller moves to the next layer). */
+  layerEnd?: boolean;
   /** QUANT: source vector. */
   src?: QSrc;
   /** NORM: which weight vector (documentation and packer only; the hardware reads it from the aux stream). */
@@ -40,59 +51,84 @@ export interface Instr {
 
 export interface Schedule {
   prologue: Instr[];
+  /** Layer 0's body (every layer's, when `loop`). */
   body: Instr[];
   epilogue: Instr[];
-  /** ROM image: prologue, body, epilogue. */
+  /**
+   * The ROM holds one body the controller repeats for every layer; false when layers differ (4-bit matrices in
+   * some layers only): the ROM then lists every layer's body, each ending in a layerEnd op.
+   */
+  loop: boolean;
+  /** ROM image: prologue, body (or every layer's body), epilogue. */
   rom: Instr[];
   bodyStart: number;
+  /** Last body op in the ROM (of the last layer when not `loop`). */
   bodyEnd: number;
 }
 
+/** Instruction word: op, mat, plane, src, reuse, seg; engines with 4-bit linear matrices add more and layerEnd. */
 export const INSTR_BITS = 4 + 3 + 3 + 2 + 1 + 3;
+export const instrBits = (cfg: LlmEngineConfig): number => INSTR_BITS + (cfg.linPlanes > 1 ? 2 : 0);
 
 export function encodeInstr(i: Instr): number {
-  return opCode(i.op) | (MATS.indexOf(i.mat ?? 'wq') << 4) | ((i.plane ?? 0) << 7) | (QSRC.indexOf(i.src ?? 'N') << 10) | ((i.reuse ? 1 : 0) << 12) | ((i.seg ?? 0) << 13);
+  return opCode(i.op) | (MATS.indexOf(i.mat ?? 'wq') << 4) | ((i.plane ?? 0) << 7) | (QSRC.indexOf(i.src ?? 'N') << 10) | ((i.reuse ? 1 : 0) << 12) | ((i.seg ?? 0) << 13) |
+    ((i.more ? 1 : 0) << 16) | ((i.layerEnd ? 1 : 0) << 17);
 }
 
-export function schedule(cfg: LlmEngineConfig): Schedule {
-  const g = (mat: MatName, reuse = false): Instr => ({ op: 'GEMV', mat, reuse });
+/** The body of layer `l`: a 4-bit linear matrix takes two GEMV passes, plane 0 (more) then plane 1 reusing x. */
+export function layerBody(cfg: LlmEngineConfig, l: number): Instr[] {
+  const g = (mat: LinearMat, reuse = false): Instr[] =>
+    matrixBits(cfg.engine, l, mat) === 4
+      ? [{ op: 'GEMV', mat, plane: 0, more: true, reuse }, { op: 'GEMV', mat, plane: 1, reuse: true }]
+      : [{ op: 'GEMV', mat, reuse }];
   const quant = (src: QSrc, mat: MatName, seg?: number): Instr => ({ op: 'QUANT', src, mat, seg });
   // Segments (seg on their last op) are what a prefill block runs token by token: each keeps the fused Σx² / |max|
   // of one token from its producer to its consumer, and KVW + ATTN interleave in position order (Λ eviction).
-  const prologue: Instr[] = [{ op: 'EMBED', seg: 1 }];
-  const body: Instr[] = [
+  return [
     { op: 'NORM', norm: 'attn' },
     quant('N', 'wq', 2),
-    g('wq'),
-    g('wk', true),
-    g('wv', true),
+    ...g('wq'),
+    ...g('wk', true),
+    ...g('wv', true),
     { op: 'KVW' },
     { op: 'ATTN' },
     quant('ATT', 'wo', 3),
-    g('wo'),
+    ...g('wo'),
     { op: 'RESID' },
     { op: 'NORM', norm: 'ffn' },
     quant('N', 'w1', 3),
-    g('w1'),
-    g('w3', true),
+    ...g('w1'),
+    ...g('w3', true),
     { op: 'SILU' },
     quant('H1', 'w2', 2),
-    g('w2'),
+    ...g('w2'),
     { op: 'RESID', seg: 1 },
   ];
-  const epilogue: Instr[] = [{ op: 'NORM', norm: 'final' }, quant('N', 'cls')];
-  for (let p = 0; p < cfg.clsPasses; p++) epilogue.push({ op: 'GEMV', mat: 'cls', plane: p, reuse: p > 0 });
-  epilogue.push({ op: 'END' });
-  const rom = [...prologue, ...body, ...epilogue];
-  return { prologue, body, epilogue, rom, bodyStart: prologue.length, bodyEnd: prologue.length + body.length - 1 };
 }
 
-/** The instructions of one whole decode step in execution order, with their layer. */
+const sameOps = (a: Instr[], b: Instr[]) => a.length === b.length && a.every((x, j) => encodeInstr(x) === encodeInstr(b[j]!));
+
+export function schedule(cfg: LlmEngineConfig): Schedule {
+  const nL = cfg.engine.model.nLayers;
+  const prologue: Instr[] = [{ op: 'EMBED', seg: 1 }];
+  const bodies = Array.from({ length: nL }, (_, l) => layerBody(cfg, l));
+  const body = bodies[0]!;
+  const loop = bodies.every((b) => sameOps(b, body));
+  const epilogue: Instr[] = [{ op: 'NORM', norm: 'final' }, { op: 'QUANT', src: 'N', mat: 'cls' }];
+  for (let p = 0; p < cfg.clsPasses; p++) epilogue.push({ op: 'GEMV', mat: 'cls', plane: p, reuse: p > 0 });
+  epilogue.push({ op: 'END' });
+  const romBody = loop ? body : bodies.flatMap((b) => b.map((x, j) => (j === b.length - 1 ? { ...x, layerEnd: true } : x)));
+  const rom = [...prologue, ...romBody, ...epilogue];
+  return { prologue, body, epilogue, loop, rom, bodyStart: prologue.length, bodyEnd: prologue.length + romBody.length - 1 };
+}
+
+/** The instructions of one whole decode step in execution order, with their layer (built from layerBody, not the ROM). */
 export function unrolled(cfg: LlmEngineConfig): Array<Instr & { layer: number }> {
   const s = schedule(cfg);
+  const nL = cfg.engine.model.nLayers;
   const out: Array<Instr & { layer: number }> = s.prologue.map((i) => ({ ...i, layer: 0 }));
-  for (let l = 0; l < cfg.engine.model.nLayers; l++) for (const i of s.body) out.push({ ...i, layer: l });
-  for (const i of s.epilogue) out.push({ ...i, layer: cfg.engine.model.nLayers - 1 });
+  for (let l = 0; l < nL; l++) for (const i of layerBody(cfg, l)) out.push({ ...i, layer: l });
+  for (const i of s.epilogue) out.push({ ...i, layer: nL - 1 });
   return out;
 }
 
@@ -123,7 +159,10 @@ export function blockOrder(cfg: LlmEngineConfig, tokens: number): BlockOp[] {
     }
     const lastBody = pc === s.bodyEnd && layer === nL - 1;
     if (ins.seg && !lastBody) tk = 0;
-    if (pc === s.bodyEnd && !lastBody) (pc = s.bodyStart), layer++;
-    else pc++;
+    if (s.loop && pc === s.bodyEnd && !lastBody) (pc = s.bodyStart), layer++;
+    else {
+      if (!s.loop && ins.layerEnd && layer !== nL - 1) layer++;
+      pc++;
+    }
   }
 }
