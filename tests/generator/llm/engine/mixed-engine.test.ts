@@ -8,6 +8,11 @@ import { blockOrder, encodeInstr, instrBits, schedule, unrolled } from '../../..
 import { quantizeModel } from '../../../../generator/llm/quant/model';
 import { ConfigError, InputError } from '../../../../generator/util/errors';
 import { buildLlmSim } from '../../../../sim/designs/llm';
+import { lintVerilog } from '../../../../sim/lint';
+import { compileIcarus } from '../../../../sim/icarus';
+import { printDesign } from '../../../../generator/hdl';
+import { llmEngineModule } from '../../../../generator/llm/engine/rtl';
+import { loadQuantModelFor } from '../../../../generator/llm/quant/qmodel-file';
 import { hasModel, MODEL } from '../helpers';
 import { decodeAndCompare } from './helpers';
 
@@ -107,6 +112,15 @@ describe('mixed-precision schedule and config (4-bit linear matrices as two 2-bi
 });
 
 describe('decode engine with 4-bit linear matrices in Verilator', () => {
+  it('passes verilator --lint-only -Wall and compiles in Icarus (per-layer ROM bodies, and wBits 4 with one body)', async () => {
+    for (const cfg of [mixed('0.*,*.wq'), llmPresetConfig('tiny', STORIES260K_SHAPE, { engine: { wBits: 4 } })]) {
+      const d = printDesign(llmEngineModule(cfg));
+      const lint = await lintVerilog(d.files, d.top, { throwOnWarning: false });
+      expect(lint.messages).toEqual([]);
+      await compileIcarus(d.files, d.top);
+    }
+  }, 300_000);
+
   it('a random 2-layer model with 4-bit w1 / w2 in layer 1 only (LOG deeper than the vocabulary): bit-exact with stalls', async () => {
     const shape: ModelShape = { dim: 16, hiddenDim: 40, nLayers: 2, nHeads: 2, nKvHeads: 1, headDim: 8, kvDim: 8, vocabSize: 24, seqLen: 64 };
     const eng = { wGroup: 16, kvGroup: 4, sinks: 1, window: 3, w4Matrices: ['1.w1', '1.w2'] };
@@ -126,5 +140,13 @@ describe('decode engine with 4-bit linear matrices in Verilator', () => {
     expect([qm.layers[0]!.w2.bits, qm.layers[3]!.wq.bits, qm.layers[3]!.wk.bits]).toEqual([4, 4, 2]);
     const sim = await buildLlmSim(cfg);
     await decodeAndCompare(sim, cfg, qm, [1, 403, 27], 6, { seed: 9, memory: { latency: 3, stall: 0.3 }, logitStall: 0.3 });
+  }, 600_000);
+
+  const qat = new URL('../../../../models/stories260K-W4A8KV4-qat.lfq', import.meta.url).pathname;
+  it.skipIf(!ckpt)('wBits 4: the shipped W4A8KV4 QAT model runs bit-exact (every linear matrix as two planes)', async () => {
+    const cfg = llmPresetConfig('sim-small', shapeOf(ckpt!.dims), { engine: { wBits: 4 } });
+    const qm = loadQuantModelFor(qat, cfg.engine, ckpt!);
+    const sim = await buildLlmSim(cfg);
+    await decodeAndCompare(sim, cfg, qm, [1], 3, { seed: 4, memory: { latency: 3, stall: 0.2 }, logitStall: 0.2 });
   }, 600_000);
 });
