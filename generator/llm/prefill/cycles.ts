@@ -12,6 +12,7 @@
  * behind the other group's GEMV.
  */
 import { ceilDiv, type LlmEngineConfig } from '../engine/hw-config';
+import { LINEAR_MATS, matrixBits, type LinearMat } from '../model-spec';
 import type { PrefillConfig } from './config';
 
 /** Decode-engine op lengths per token (cycles), the RTL's (docs/llm-engine.md "Controller and schedule"). */
@@ -50,7 +51,8 @@ export const rowBlockCycles = {
  * the engine's GEMV unit holds each word for ceil(n / K) steps of K tokens (K = 1 on the LUT array, 3 with the DSP
  * half); at a row end a step's K results leave y one per cycle while the pipeline pauses (n - ceil(n / K) cycles per
  * row block); each pass adds the same fill and writer drain as gemmPassCycles; the last token's classifier is a
- * decode pass. Checked against the engine's perf_gemv counter by `bench llm` (engineRtlPrefill).
+ * decode pass. Checked against the engine's perf_gemv counter by `bench llm` (engineRtlPrefill); n = 1 is a decode step
+ * (`bench llm-mixed` compares it with W2, mixed and W4 decode).
  */
 export function engineGemvBlockCycles(cfg: LlmEngineConfig, n: number): number {
   const m = cfg.engine.model;
@@ -59,8 +61,13 @@ export function engineGemvBlockCycles(cfg: LlmEngineConfig, n: number): number {
   const steps = (cols: number) => ceilDiv(cols, cfg.engine.wGroup) * g.stepsPerGroup;
   const rowBlock = (s: number) => Math.max(s * ceilDiv(n, K) + n - ceilDiv(n, K), n + 1);
   const pass = (rows: number, cols: number) => ceilDiv(rows, g.lanes) * rowBlock(steps(cols)) + 16 + ceilDiv(n * g.lanes, cfg.P);
-  const layer = 2 * pass(m.dim, m.dim) + 2 * pass(m.kvDim, m.dim) + 2 * pass(m.hiddenDim, m.dim) + pass(m.dim, m.hiddenDim);
-  return m.nLayers * layer + cfg.clsPasses * ceilDiv(m.vocabSize, g.lanes) * steps(m.dim);
+  // a 4-bit matrix (w4Matrices / wBits 4, decode only) is two passes, one per 2-bit digit plane
+  const shape: Record<LinearMat, [number, number]> = {
+    wq: [m.dim, m.dim], wk: [m.kvDim, m.dim], wv: [m.kvDim, m.dim], wo: [m.dim, m.dim], w1: [m.hiddenDim, m.dim], w2: [m.dim, m.hiddenDim], w3: [m.hiddenDim, m.dim],
+  };
+  let linear = 0;
+  for (let l = 0; l < m.nLayers; l++) for (const mt of LINEAR_MATS) linear += (matrixBits(cfg.engine, l, mt) / 2) * pass(...shape[mt]);
+  return linear + cfg.clsPasses * ceilDiv(m.vocabSize, g.lanes) * steps(m.dim);
 }
 
 /** Cycles of one weight pass of a rows x cols matrix for `tokens` tokens, rows split between the LUT and DSP arrays. */
