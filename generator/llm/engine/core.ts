@@ -34,7 +34,7 @@ export function engineCore(cfg: LlmEngineConfig, name: string) {
   const m = new Module(name, {
     doc: `W2A8KV4 decode engine: dim=${md.dim} hidden=${md.hiddenDim} layers=${md.nLayers} heads=${md.nHeads}/${md.nKvHeads} vocab=${md.vocabSize} ` +
       `S=${S} W=${W} lanes=${lanes} simd=${gc.simd} vpar=${P}` +
-      (cfg.linPlanes > 1 ? ` 4-bit linear matrices as 2-bit planes: ${e.w4Matrices.length ? e.w4Matrices.join(',') : 'all'}` : ''),
+      (cfg.linPlanes > 1 ? ` 4-bit linear matrices as 2-bit planes: ${!e.w4Matrices.length ? 'all' : e.w4Matrices.length > 8 ? `${e.w4Matrices.length} (w4Matrices)` : e.w4Matrices.join(',')}` : ''),
   });
   const A = new Arith(m, 'a');
   const lin = cfg.linBits;
