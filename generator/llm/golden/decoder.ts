@@ -160,8 +160,9 @@ export class GoldenDecoder {
     this.s = ts[ts.length - 1]!;
     rmsnormFixed(c, this.tables, this.s.x, this.qm.finalNorm, this.s.y);
     const a = this.quantAct(this.s.y, c.normOutFrac, this.s.ax);
-    this.gemv('cls', 0, this.qm.cls, this.s.ax, this.accVocab);
-    requantGemv(this.accVocab, this.qm.cls, a, c.logitFrac, c.logitBits, this.logits);
+    // a 2-bit classifier's accumulator is w2GemvAcc's own array, not accVocab: use the returned one
+    const clsAcc = this.gemv('cls', 0, this.qm.cls, this.s.ax, this.accVocab);
+    requantGemv(clsAcc, this.qm.cls, a, c.logitFrac, c.logitBits, this.logits);
     this.pos += tokens.length;
     return this.logits;
   }

@@ -104,6 +104,17 @@ describe.skipIf(!ckpt)('integer golden decoder', () => {
     expect(() => dec.forward(9999, 0)).toThrow(/outside the vocabulary/);
   });
 
+  it('a 2-bit classifier produces its own logits (its accumulator is the W2 GEMV result, not the shared buffer)', () => {
+    const q2 = quantizeModel(ckpt!, engineConfig(shapeOf(ckpt!.dims), { clsBits: 2, sinks: 4, window: 28 }), { search: 'mse' });
+    let clsOut: Float64Array | undefined;
+    const dec = new GoldenDecoder(q2);
+    dec.onGemv = (name, _l, _w, _x, out) => { if (name === 'cls') clsOut = Float64Array.from(out); };
+    const logits = Array.from(dec.forward(TOKENS[0]!, 0));
+    expect(new Set(logits).size).toBeGreaterThan(1);
+    // same order as the accumulator: requantisation is monotonic with a positive scale
+    expect(argmax(Float32Array.from(logits))).toBe(argmax(Float32Array.from(clsOut!)));
+  });
+
   it('W8A8KV8 stays close to the float reference (catches gross datapath errors)', () => {
     const q8 = quantizeModel(ckpt!, engineConfig(shapeOf(ckpt!.dims), { wBits: 8, kvBits: 8, window: 124 }), { search: 'mse' });
     const dec = new GoldenDecoder(q8);
