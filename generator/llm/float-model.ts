@@ -73,25 +73,8 @@ export class FloatModel {
       this.keyCache.set(this.k, loff + pos * kvDim);
       this.valueCache.set(this.v, loff + pos * kvDim);
 
-      for (let h = 0; h < d.nHeads; h++) {
-        const qo = h * hs;
-        const ko = loff + Math.floor(h / kvMul) * hs;
-        const att = this.att;
-        for (let t = 0; t <= pos; t++) {
-          let score = 0;
-          const kb = ko + t * kvDim;
-          for (let i = 0; i < hs; i++) score = f(score + f(this.q[qo + i]! * this.keyCache[kb + i]!));
-          att[t] = f(score / sqrtHs);
-        }
-        softmax(att, pos + 1);
-        const xb = this.xb;
-        xb.fill(0, qo, qo + hs);
-        for (let t = 0; t <= pos; t++) {
-          const a = att[t]!;
-          const vb = ko + t * kvDim;
-          for (let i = 0; i < hs; i++) xb[qo + i] = f(xb[qo + i]! + f(a * this.valueCache[vb + i]!));
-        }
-      }
+      for (let h = 0; h < d.nHeads; h++)
+        attendHead(this.xb, this.q, h * hs, this.keyCache, this.valueCache, loff + Math.floor(h / kvMul) * hs, kvDim, hs, pos, this.att, sqrtHs);
       this.onMatmulInput?.('wo', l, this.xb);
       matmul(this.xb2, this.xb, w.wo, l * dim * dim, dim, dim);
       for (let i = 0; i < dim; i++) x[i] = f(x[i]! + this.xb2[i]!);
@@ -128,13 +111,67 @@ function rmsnorm(o: Float32Array, x: Float32Array, weight: Float32Array, wOff: n
   for (let j = 0; j < size; j++) o[j] = f(weight[wOff + j]! * f(ss * x[j]!));
 }
 
-/** xout[d] = W[d][n] x[n], W starting at wOff; sequential float32 accumulation per row. */
+/**
+ * xout[d] = W[d][n] x[n], W starting at wOff; sequential float32 accumulation per row. Eight rows at a time: the
+ * same per-row order (so the same bits), but eight independent rounding chains and one load of x[j] for all of them
+ * (≈ 2.5x faster in V8 than one row at a time).
+ */
 function matmul(xout: Float32Array, x: Float32Array, w: Float32Array, wOff: number, n: number, d: number): void {
-  for (let i = 0; i < d; i++) {
+  let i = 0;
+  for (; i + 8 <= d; i += 8) {
+    let v0 = 0, v1 = 0, v2 = 0, v3 = 0, v4 = 0, v5 = 0, v6 = 0, v7 = 0;
+    const b0 = wOff + i * n;
+    for (let j = 0; j < n; j++) {
+      const xj = x[j]!;
+      let b = b0 + j;
+      v0 = f(v0 + f(w[b]! * xj)); b += n;
+      v1 = f(v1 + f(w[b]! * xj)); b += n;
+      v2 = f(v2 + f(w[b]! * xj)); b += n;
+      v3 = f(v3 + f(w[b]! * xj)); b += n;
+      v4 = f(v4 + f(w[b]! * xj)); b += n;
+      v5 = f(v5 + f(w[b]! * xj)); b += n;
+      v6 = f(v6 + f(w[b]! * xj)); b += n;
+      v7 = f(v7 + f(w[b]! * xj));
+    }
+    xout[i] = v0; xout[i + 1] = v1; xout[i + 2] = v2; xout[i + 3] = v3;
+    xout[i + 4] = v4; xout[i + 5] = v5; xout[i + 6] = v6; xout[i + 7] = v7;
+  }
+  for (; i < d; i++) {
     let val = 0;
     const base = wOff + i * n;
     for (let j = 0; j < n; j++) val = f(val + f(w[base + j]! * x[j]!));
     xout[i] = val;
+  }
+}
+
+/**
+ * One head's attention over positions 0..pos into xb[qo, qo+hs): scores, softmax, weighted sum of values, in run.c's
+ * order (each output element accumulates over t ascending from 0). Arguments, not fields, so V8 keeps them in registers.
+ */
+function attendHead(xb: Float32Array, q: Float32Array, qo: number, kc: Float32Array, vc: Float32Array, ko: number, kvDim: number, hs: number, pos: number, att: Float32Array, sqrtHs: number): void {
+  for (let t = 0; t <= pos; t++) {
+    let score = 0;
+    const kb = ko + t * kvDim;
+    for (let i = 0; i < hs; i++) score = f(score + f(q[qo + i]! * kc[kb + i]!));
+    att[t] = f(score / sqrtHs);
+  }
+  softmax(att, pos + 1);
+  let i = 0;
+  for (; i + 4 <= hs; i += 4) {
+    let a0 = 0, a1 = 0, a2 = 0, a3 = 0;
+    for (let t = 0, vb = ko + i; t <= pos; t++, vb += kvDim) {
+      const a = att[t]!;
+      a0 = f(a0 + f(a * vc[vb]!));
+      a1 = f(a1 + f(a * vc[vb + 1]!));
+      a2 = f(a2 + f(a * vc[vb + 2]!));
+      a3 = f(a3 + f(a * vc[vb + 3]!));
+    }
+    xb[qo + i] = a0; xb[qo + i + 1] = a1; xb[qo + i + 2] = a2; xb[qo + i + 3] = a3;
+  }
+  for (; i < hs; i++) {
+    let acc = 0;
+    for (let t = 0, vb = ko + i; t <= pos; t++, vb += kvDim) acc = f(acc + f(att[t]! * vc[vb]!));
+    xb[qo + i] = acc;
   }
 }
 

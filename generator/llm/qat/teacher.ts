@@ -1,5 +1,6 @@
 import type { LlamaCheckpoint } from '../checkpoint';
 import { FloatModel } from '../float-model';
+import { residualRotator, type Rotation } from '../rotate';
 import { BOS, softmax64 } from '../sample';
 import { Rng } from '../../util/rng';
 
@@ -44,4 +45,22 @@ export function teacherBatch(ckpt: LlamaCheckpoint, seed: number, step: number, 
     }
   }
   return { tokens, logits, ...(hs && { hidden: hs }) };
+}
+
+/** What a training run asks of the teacher at every step (the worker in teacher-feed.ts gets it once). */
+export interface TeacherSpec {
+  seed: number;
+  batch: number;
+  length: number;
+  /** Keep the residual stream after each layer (hidden-state matching). */
+  hidden: boolean;
+  /** Rotate the kept residual stream into the student's basis (rotate.ts's residualRotator). */
+  rotate?: Rotation;
+}
+
+/** The teacher batch of one training step as the student sees it: teacherBatch, its hidden states rotated. */
+export function teacherStep(ckpt: LlamaCheckpoint, spec: TeacherSpec, step: number): TeacherBatch {
+  const data = teacherBatch(ckpt, spec.seed, step, spec.batch, spec.length, spec.hidden);
+  if (data.hidden && spec.rotate) data.hidden = data.hidden.map(residualRotator(ckpt.dims.dim, spec.rotate));
+  return data;
 }

@@ -16,8 +16,9 @@ import { useQatBackend, type QatBackend } from './backend';
 import { exportStudent } from './export';
 import { loadResume, restoreResume, saveResume } from './resume';
 import { disposeContext, disposeStudent, forwardContext, initStudent, MATS, studentForward, type Student } from './student';
-import { teacherBatch, type TeacherBatch } from './teacher';
-import { DEFAULT_ROTATION, residualRotator, rotateCheckpoint, rotationLabel, type Rotation } from '../rotate';
+import type { TeacherBatch } from './teacher';
+import { TeacherFeed } from './teacher-feed';
+import { DEFAULT_ROTATION, rotateCheckpoint, rotationLabel, type Rotation } from '../rotate';
 
 export interface QatOptions {
   seed: number;
@@ -138,7 +139,6 @@ export async function runQat(ckpt: LlamaCheckpoint, cfg: EngineConfig, o: QatOpt
   await useQatBackend(o.backend);
   const start = init ?? qatInit(ckpt, cfg, o);
   const s = initStudent(o.rotate ? rotateCheckpoint(ckpt, o.rotate) : ckpt, start);
-  const toStudentBasis = o.rotate ? residualRotator(ckpt.dims.dim, o.rotate) : (x: Float32Array) => x;
   const ctx = forwardContext(s, o.length);
   const groups = varGroups(s);
   const vars = groups.flat();
@@ -160,6 +160,8 @@ export async function runQat(ckpt: LlamaCheckpoint, cfg: EngineConfig, o: QatOpt
     }
   }
   const resumedFrom = step;
+  // The float reference samples the next steps' batches in a worker while this thread trains (teacher-feed.ts).
+  const feed = new TeacherFeed(ckpt, { seed: o.seed, batch: o.batch, length: o.length, hidden: o.hiddenWeight > 0, rotate: o.rotate }, o.steps);
   const t0 = performance.now();
   const save = async () => {
     if (!o.checkpoint) return;
@@ -171,8 +173,7 @@ export async function runQat(ckpt: LlamaCheckpoint, cfg: EngineConfig, o: QatOpt
       const frac = step / o.steps;
       const decay = 1 - (1 - o.lrFinal) * frac;
       opts.forEach((op, i) => ((op as unknown as { learningRate: number }).learningRate = rates[i]! * decay));
-      const data = teacherBatch(ckpt, o.seed, step, o.batch, o.length, o.hiddenWeight > 0);
-      if (data.hidden) data.hidden = data.hidden.map(toStudentBasis);
+      const data = await feed.next(step);
       const loss = trainStep(s, ctx, data, o, groups, opts);
       if (!Number.isFinite(loss))
         throw new Error(`QAT: the loss became ${loss} at step ${step + 1} (try a lower --lr)${o.checkpoint ? `; the last good checkpoint ${o.checkpoint} is kept` : ''}`);
@@ -186,6 +187,7 @@ export async function runQat(ckpt: LlamaCheckpoint, cfg: EngineConfig, o: QatOpt
     if (!allFinite(vars)) throw new Error('QAT: weights became non-finite');
     return { qm: exportStudent(s, start), init: start, losses, steps: step, resumedFrom, seconds: (performance.now() - t0) / 1000 };
   } finally {
+    await feed.close();
     disposeContext(ctx);
     disposeStudent(s);
     for (const op of opts) op.dispose();

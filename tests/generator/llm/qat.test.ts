@@ -10,6 +10,7 @@ import { GoldenDecoder } from '../../../generator/llm/golden/decoder';
 import { engineConfig, shapeOf } from '../../../generator/llm/model-spec';
 import { checkpointFingerprint, parseQuantModel, serializeQuantModel } from '../../../generator/llm/quant/qmodel-file';
 import { teacherBatch } from '../../../generator/llm/qat/teacher';
+import { TeacherFeed } from '../../../generator/llm/qat/teacher-feed';
 import { fakeQuantLogits, QAT_DEFAULTS, qatInit, runQat, type QatOptions } from '../../../generator/llm/qat/train';
 import { ConfigError, InputError } from '../../../generator/util/errors';
 import { Rng } from '../../../generator/util/rng';
@@ -104,6 +105,7 @@ describe('llm qat (tiny random model)', () => {
     const poisoned = gzipSync(JSON.stringify(state));
     writeFileSync(ck, poisoned);
     await expect(runQat(ckpt, cfg, o, init)).rejects.toThrow(/loss became NaN at step 2.*last good checkpoint/);
+    expect(TeacherFeed.live).toBe(0); // the teacher worker is stopped on the error too
     expect(Buffer.compare(readFileSync(ck), poisoned)).toBe(0);
   }, 60_000);
 });
