@@ -24,16 +24,12 @@ import { SIM_STEP_CYCLES } from '../../host/llm/device-run';
 import { llmDeviceLinked, LlmDeviceRunner, type LlmDeviceLinked } from '../../host/llm/device-runner';
 import { goldenGreedyLogits } from '../generator/llm/golden-run';
 import { hasModel, MODEL } from '../generator/llm/helpers';
+import { Rng } from '../../generator/util/rng';
 
 /** A fixed pseudo-random prompt: BOS, then ids in [2, 511]. */
 function promptOf(n: number, seed: number): number[] {
-  const out = [1];
-  let x = seed;
-  while (out.length < n) {
-    x = (Math.imul(x, 1103515245) + 12345) >>> 0;
-    out.push(2 + ((x >>> 8) % 510));
-  }
-  return out;
+  const rng = new Rng(seed);
+  return [1, ...Array.from({ length: n - 1 }, () => rng.int(2, 511))];
 }
 
 describe.skipIf(!hasModel)('prompts prefilled in blocks on the LLM device (sim-small, device block 8)', () => {
