@@ -15,7 +15,7 @@ interface MixedOpts {
   sequences: string;
   length: string;
   budgets: string;
-  singles: boolean;
+  singles?: boolean;
   rotate: boolean;
   json?: boolean;
 }
@@ -30,7 +30,7 @@ export function registerMixedSearch(llm: Command): void {
       .option('--sequences <n>', 'evaluation sequences sampled from the float model', '2')
       .option('--length <n>', 'tokens per sequence', String(EVAL_DEFAULTS.length))
       .option('--budgets <list>', 'extra linear-layer weight bytes allowed, % of the all-W2 bytes, comma-separated', '25,50')
-      .option('--no-singles', 'measure matrix types and layers only (not each single matrix)')
+      .option('--singles', 'also measure each single matrix (nLayers x 7 more evaluations, ~3x the time) and build budget sets from them too; their gains are mostly below the noise of a few sequences (docs/llm-fidelity.md)')
       .option('--no-rotate', 'search on the unrotated checkpoint (QAT runs with --rotate none start there)'),
   ).action(async (o: MixedOpts) => {
     const { ckpt } = await loadModel(o.model);
@@ -49,7 +49,7 @@ export function registerMixedSearch(llm: Command): void {
       calibSeed: QAT_DEFAULTS.calibSeed,
       calibSequences: QAT_DEFAULTS.calibSequences,
       calibLength: QAT_DEFAULTS.calibLength,
-      singles: o.singles,
+      singles: !!o.singles,
       budgets,
       sinks: 4,
       window: length - 4,
