@@ -1,76 +1,104 @@
 /**
- * Mixed precision in the decode engine (docs/llm-engine.md#mixed-precision): stories260K on `sim-small` in Verilator,
- * greedy from BOS, every step checked bit for bit against the golden decoder, with
- *   (a) every linear matrix W2, (b) layer 0 and every wq 4-bit (two digit-plane passes each), (c) wBits 4 (every
- *   linear matrix two passes).
- * Prints cycles per token, the GEMV share (perf counter) beside the cycle model (prefill/cycles.ts
- * engineGemvBlockCycles with one token, which counts a pass per plane), and the w + s bytes per token.
- * Options: --tokens=N (default 6), --json.
+ * `npm run bench -- llm-mixed [--model FILE] [--sequences N] [--json]`: what mixed precision buys and costs
+ * (docs/llm-fidelity.md "Mixed precision"). Fidelity: top-1 / KL / perplexity of the shipped QAT models (uniform W2,
+ * mixed W2 + W4, uniform W4) on `llm eval`'s default sequences at full attention. Cost: a 4-bit matrix runs as two
+ * 2-bit planes through the W2 GEMV (docs/llm-engine.md#mixed-precision), so it streams its W2 words again and takes
+ * a second pass. Here that cost comes from the engine's cycle model (prefill/cycles.ts: GEMV passes from the array
+ * geometry, vector/attention op lengths from the RTL table; per token the larger of GEMV cycles and the memory time
+ * of the w + s bytes, plus the vector ops), for stories260K on each preset; `bench llm-mixed-rtl` measures the
+ * two-plane engine in Verilator (sim-small: the model reads 2-3% above its perf counter). Uniform W4 is priced the
+ * same way (every matrix twice).
  */
-import { loadCheckpoint } from '../generator/llm/checkpoint';
-import { expandW4Spec, shapeOf, type EngineParams } from '../generator/llm/model-spec';
-import { llmPresetConfig, LLM_PRESETS } from '../generator/llm/engine/hw-config';
-import { GoldenDecoder } from '../generator/llm/golden/decoder';
-import { quantizeModel } from '../generator/llm/quant/model';
-import { engineGemvBlockCycles } from '../generator/llm/prefill/cycles';
-import { argmax } from '../generator/llm/float-model';
-import { buildLlmSim, LlmSession, type StepResult } from '../sim/designs/llm';
+import { resolve } from 'node:path';
+import { evaluate, EVAL_DEFAULTS, type EvalSetting } from '../generator/llm/eval';
+import { llmPresetConfig, presetNamed, type LlmEngineConfig } from '../generator/llm/engine/hw-config';
+import { loadModel } from '../generator/llm/model-file';
+import { engineConfig, expandW4Spec, shapeOf, type LinearMat } from '../generator/llm/model-spec';
+import { engineGemvBlockCycles, engineGemvPassCycles, vectorCyclesPerToken } from '../generator/llm/prefill/cycles';
+import { linearDims, w4Cost } from '../generator/llm/quant/mixed-search';
+import { shippedQuantModels } from '../generator/llm/qat/shipped';
+import { gemvJobBytes, tokenBytes } from './llm-prefill';
 import { report, table } from './table';
 
-const MODEL = new URL('../../shared/models/stories260K.bin', import.meta.url).pathname;
+const arg = (argv: string[], name: string): string | undefined => {
+  const i = argv.indexOf(name);
+  return i >= 0 ? argv[i + 1] : undefined;
+};
+
+const PRESETS = ['sim-small', 'tiny', 'u280'] as const;
+const CLOCK_MHZ = 225;
+
+/** Decode cost of a W2 model with `w4` matrices as second 2-bit planes, on one preset (cycle model). */
+export function mixedDecodeCost(preset: string, cfg: LlmEngineConfig, w4: readonly string[]) {
+  const m = cfg.engine.model;
+  const dims = (n: string) => linearDims(m, n.split('.')[1] as LinearMat);
+  const extraGemv = w4.reduce((a, n) => a + engineGemvPassCycles(cfg, ...dims(n), 1), 0);
+  const extraBytes = w4.reduce((a, n) => a + gemvJobBytes(cfg, ...dims(n)).bytes, 0);
+  const bpc = presetNamed(preset).memory.bytesPerCycle;
+  const gemv = engineGemvBlockCycles(cfg, 1) + extraGemv;
+  const bytes = tokenBytes(cfg) + extraBytes;
+  const cycles = Math.max(gemv, bpc ? bytes / bpc : 0) + vectorCyclesPerToken(cfg);
+  return { gemvCycles: gemv, bytesPerToken: bytes, cyclesPerToken: cycles };
+}
 
 export async function main(argv: string[]): Promise<void> {
-  const steps = Number(argv.find((a) => a.startsWith('--tokens='))?.slice(9) ?? 6);
-  const ckpt = loadCheckpoint(MODEL);
+  const model = arg(argv, '--model') ?? resolve(process.cwd(), '../shared/models/stories260K.bin');
+  const sequences = Number(arg(argv, '--sequences') ?? EVAL_DEFAULTS.sequences);
+  const { ckpt } = await loadModel(model);
   const shape = shapeOf(ckpt.dims);
-  const variants: Array<[string, Partial<EngineParams>]> = [
-    ['W2 (all linear matrices 2-bit)', {}],
-    ['mixed: 0.*,*.wq 4-bit', { w4Matrices: expandW4Spec('0.*,*.wq', shape.nLayers) }],
-    ['W4 (wBits 4: all linear matrices 4-bit)', { wBits: 4 }],
+  const shipped = shippedQuantModels(ckpt);
+  const w2 = shipped.find((f) => f.wBits === 2 && !f.w4Matrices.length);
+  const w4 = shipped.find((f) => f.wBits === 4);
+  const mixed = shipped.filter((f) => f.wBits === 2 && f.w4Matrices.length);
+  if (!w2 || !w4 || !mixed.length) throw new Error(`bench llm-mixed needs the shipped W2, W4 and mixed QAT models of ${model} in models/`);
+  const all = expandW4Spec('*.*', shape.nLayers);
+  const models = [
+    { name: 'W2 QAT', file: w2, w4: [] as readonly string[] },
+    ...mixed.map((f) => ({ name: `W2 + W4[${f.w4Matrices.length}] QAT`, file: f, w4: f.w4Matrices })),
+    { name: 'W4 QAT (as two W2 planes)', file: w4, w4: all },
   ];
-  const memory = LLM_PRESETS['sim-small'].memory;
-  const rows = [];
-  for (const [name, engine] of variants) {
-    const cfg = llmPresetConfig('sim-small', shape, { engine });
-    const qm = quantizeModel(ckpt, cfg.engine, { search: 'mse' });
-    const sim = await buildLlmSim(cfg);
-    const ses = await LlmSession.start(sim, cfg, qm, { memory });
-    const gold = new GoldenDecoder(qm);
-    const res: StepResult[] = [];
-    let exact = true;
-    let tok = 1;
-    for (let p = 0; p < steps; p++) {
-      const r = await ses.step(tok, p === 0);
-      const g = gold.forward(tok, p);
-      if (r.logits.some((v, j) => v !== g[j])) exact = false;
-      res.push(r);
-      tok = argmax(g);
-    }
-    await ses.finish();
-    ses.kill();
-    const mean = (f: (r: StepResult) => number) => res.reduce((a, r) => a + f(r), 0) / res.length;
-    const linPasses = cfg.engine.w4Matrices.length + (cfg.engine.wBits === 4 ? 7 * shape.nLayers : 0) + 7 * shape.nLayers;
-    rows.push({
-      variant: name,
-      bitExact: exact,
-      linearPasses: linPasses,
-      cyclesPerToken: mean((r) => r.cycles),
-      gemvCycles: mean((r) => r.perf.gemv),
-      gemvModel: engineGemvBlockCycles(cfg, 1),
-      attnCycles: mean((r) => r.perf.attn),
-      otherCycles: mean((r) => r.perf.other),
-      wsBytesPerToken: mean((r) => (r.wBeats * cfg.wPortBits + r.sBeats * cfg.sPortBits) / 8),
-    });
-  }
-  const base = rows[0]!;
-  const out = rows.map((r) => ({ ...r, cyclesVsW2: r.cyclesPerToken / base.cyclesPerToken, bytesVsW2: r.wsBytesPerToken / base.wsBytesPerToken }));
-  report(argv, { bench: 'llm-mixed', preset: 'sim-small', steps, memory, rows: out }, () =>
-    [
-      `stories260K on sim-small (4 x 8 GEMV, memory latency ${memory.latency}, port-rate memory), ${steps} greedy steps from BOS, every logit checked against the golden decoder`,
+  const length = EVAL_DEFAULTS.length;
+  const full = length - 4;
+  const settings: EvalSetting[] = models.map((x) => ({ scheme: x.file.wBits === 4 ? 'W4A8KV4' : 'W2A8KV4', group: x.file.wGroup, sinks: 4, window: full, search: 'gptq', calibrated: true, quant: x.file.path }));
+  const t0 = performance.now();
+  const rows = evaluate(ckpt, settings, { ...EVAL_DEFAULTS, sequences, length });
+  const evalSeconds = (performance.now() - t0) / 1000;
+  const cfgs = PRESETS.map((p) => ({ preset: p, cfg: llmPresetConfig(p, shape) }));
+  const w2Bits = engineConfig(shape, { wBits: 2 });
+  const out = models.map((x, i) => {
+    const r = rows[i]!;
+    const cost = cfgs.map((c) => ({ preset: c.preset, ...mixedDecodeCost(c.preset, c.cfg, x.w4) }));
+    const base = cfgs.map((c) => mixedDecodeCost(c.preset, c.cfg, []));
+    return {
+      name: x.name,
+      file: x.file.path,
+      w4Matrices: x.w4,
+      extraLinearBytesFrac: w4Cost(w2Bits, x.w4).extraBytes / w4Cost(w2Bits, []).baseBytes,
+      top1: r.top1,
+      meanKl: r.meanKl,
+      ppl: r.ppl,
+      perPreset: cost.map((c, k) => ({ ...c, bytesRatio: c.bytesPerToken / base[k]!.bytesPerToken, tokPerSRatio: base[k]!.cyclesPerToken / c.cyclesPerToken, ...(c.preset === 'u280' && { tokPerSAt225MHz: (CLOCK_MHZ * 1e6) / c.cyclesPerToken }) })),
+    };
+  });
+  const w2Row = out[0]!;
+  const result = { model, sequences, length, window: full, evalSeconds, costModel: 'cycle model (prefill/cycles.ts), each 4-bit matrix = a second W2 pass and its W2 words again', models: out.map((o) => ({ ...o, klRemoved: w2Row.meanKl - o.meanKl })) };
+  report(argv, result, () => {
+    const pct = (v: number) => `${(100 * v).toFixed(1)}%`;
+    return (
+      `fidelity: llm eval sequences (seed ${EVAL_DEFAULTS.seed}, ${sequences} x ${length}, S=4 W=${full}); cost: ${result.costModel}\n` +
       table(
-        ['variant', 'bit-exact', 'linear passes', 'cycles/token', 'x W2', 'GEMV (perf)', 'GEMV model', 'attn+KV', 'other', 'w+s bytes/token', 'x W2'],
-        out.map((r) => [r.variant, String(r.bitExact), r.linearPasses, r.cyclesPerToken, r.cyclesVsW2, r.gemvCycles, r.gemvModel, r.attnCycles, r.otherCycles, Math.round(r.wsBytesPerToken), r.bytesVsW2]),
-      ),
-    ].join('\n'),
-  );
+        ['model', 'extra linear bytes', 'top-1', 'mean KL', 'KL removed', 'ppl', ...PRESETS.flatMap((p) => [`${p} cycles/tok`, `${p} tok/s ratio`]), 'u280 bytes/tok'],
+        result.models.map((o) => [
+          o.name,
+          pct(o.extraLinearBytesFrac),
+          pct(o.top1),
+          o.meanKl.toFixed(3),
+          o.klRemoved.toFixed(3),
+          o.ppl.toFixed(1),
+          ...o.perPreset.flatMap((c) => [String(Math.round(c.cyclesPerToken)), c.tokPerSRatio.toFixed(3)]),
+          String(Math.round(o.perPreset[2]!.bytesPerToken)),
+        ]),
+      )
+    );
+  });
 }

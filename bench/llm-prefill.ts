@@ -9,7 +9,7 @@
 import { llmPresetConfig, LLM_PRESETS, type LlmEngineConfig } from '../generator/llm/engine/hw-config';
 import type { ModelShape } from '../generator/llm/model-spec';
 import { prefillConfig, U280_PREFILL, type PrefillParams } from '../generator/llm/prefill/config';
-import { engineGemvBlockCycles, prefillCycles, tokenOpCycles } from '../generator/llm/prefill/cycles';
+import { engineGemvBlockCycles, prefillCycles, tokenOpCycles, vectorCyclesPerToken } from '../generator/llm/prefill/cycles';
 
 export const LLAMA7B: ModelShape = { dim: 4096, hiddenDim: 11008, nLayers: 32, nHeads: 32, nKvHeads: 32, headDim: 128, kvDim: 4096, vocabSize: 32000, seqLen: 4096 };
 const ENGINE_7B = { kvGroup: 128, sinks: 4, window: 124 } as const;
@@ -19,14 +19,18 @@ const ENGINE_7B = { kvGroup: 128, sinks: 4, window: 124 } as const;
  * memory's rate when that is slower, plus a fixed per-job overhead.
  */
 export const gemvJobCycles = (cfg: LlmEngineConfig, rows: number, cols: number, bytesPerCycle: number, overhead: number) => {
-  const colSteps = Math.ceil(cols / cfg.engine.wGroup) * cfg.gemv.stepsPerGroup;
-  const words = Math.ceil(rows / cfg.gemv.lanes) * colSteps;
-  const bytes = (words * cfg.wPortBits + (words / cfg.gemv.stepsPerGroup) * cfg.sPortBits) / 8;
+  const { words, bytes } = gemvJobBytes(cfg, rows, cols);
   return Math.max(words, bytes / bytesPerCycle) + overhead;
 };
 
-/** Bytes of w + s a decode step streams for the 7B shape (layers + classifier planes). */
-function tokenBytes(cfg: LlmEngineConfig): number {
+/** Weight words of one 2-bit GEMV job (rows x cols) and the bytes of its w + s words. */
+export function gemvJobBytes(cfg: LlmEngineConfig, rows: number, cols: number): { words: number; bytes: number } {
+  const words = Math.ceil(rows / cfg.gemv.lanes) * Math.ceil(cols / cfg.engine.wGroup) * cfg.gemv.stepsPerGroup;
+  return { words, bytes: (words * cfg.wPortBits + (words / cfg.gemv.stepsPerGroup) * cfg.sPortBits) / 8 };
+}
+
+/** Bytes of w + s a decode step streams (all-W2 layers + classifier planes). */
+export function tokenBytes(cfg: LlmEngineConfig): number {
   const m = cfg.engine.model;
   let words = 0;
   const job = (rows: number, cols: number) => Math.ceil(rows / cfg.gemv.lanes) * Math.ceil(cols / cfg.engine.wGroup) * cfg.gemv.stepsPerGroup;
@@ -61,9 +65,7 @@ export function engineAsBuiltProjection(n: number, block: number, clockHz: numbe
   const bpc = LLM_PRESETS.u280.memory.bytesPerCycle!;
   const rows = ([false, true] as const).map((dsp) => {
     const cfg = llmPresetConfig('u280', LLAMA7B, { engine: { ...ENGINE_7B, wSparsity: '2:4' }, hw: { prefillBlock: block, prefillDsp: dsp } });
-    const op = tokenOpCycles(cfg);
-    const L = LLAMA7B.nLayers;
-    const vecPerToken = op.embed + L * (2 * op.norm + 3 * op.quantDim + op.kvw + op.attn + 2 * op.resid + op.silu + op.quantHid);
+    const vecPerToken = vectorCyclesPerToken(cfg);
     const perBlock = (k: number) => Math.max(engineGemvBlockCycles(cfg, k), tokenBytes(cfg) / bpc) + k * vecPerToken;
     let cycles = 0;
     for (let t = 0; t < n; t += block) cycles += perBlock(Math.min(block, n - t));

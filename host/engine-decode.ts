@@ -9,7 +9,7 @@ import { llmPresetConfig } from '../generator/llm/engine/hw-config';
 import { GoldenDecoder } from '../generator/llm/golden/decoder';
 import { relative } from 'node:path';
 import { quantizeModel } from '../generator/llm/quant/model';
-import { loadQuantModelFor } from '../generator/llm/quant/qmodel-file';
+import { loadQuantModelFor, quantModelCodeParams } from '../generator/llm/quant/qmodel-file';
 import { shippedQuantModels } from '../generator/llm/qat/shipped';
 import { ConfigError, InputError } from '../generator/util/errors';
 import { buildLlmSim, LlmSession } from '../sim/designs/llm';
@@ -64,8 +64,15 @@ export async function decodeOnEngine(req: EngineDecodeRequest): Promise<EngineDe
   const { ckpt } = await loadModel(req.model);
   const prompt = req.prompt ?? [1];
   for (const t of prompt) if (!Number.isInteger(t) || t < 0 || t >= ckpt.dims.vocabSize) throw new ConfigError('prompt-ids', `ids must be in 0..${ckpt.dims.vocabSize - 1}`, t);
-  const cfg = llmPresetConfig(req.preset, shapeOf(ckpt.dims));
-  const quant = req.quant === 'shipped' ? shippedQuantModels(ckpt).find((m) => m.wBits === cfg.engine.wBits && m.wGroup === cfg.engine.wGroup)?.path : req.quant;
+  const preset = llmPresetConfig(req.preset, shapeOf(ckpt.dims));
+  // 'shipped' = the uniform QAT model of the preset's code format (not the mixed-precision one).
+  const quant =
+    req.quant === 'shipped'
+      ? shippedQuantModels(ckpt).find((m) => m.wBits === preset.engine.wBits && m.wGroup === preset.engine.wGroup && !m.w4Matrices.length)?.path
+      : req.quant;
+  // A mixed-precision file brings its 4-bit matrices into the engine config.
+  const w4 = quant ? quantModelCodeParams(quant).w4Matrices : [];
+  const cfg = w4.length ? llmPresetConfig(req.preset, shapeOf(ckpt.dims), { engine: { w4Matrices: w4 } }) : preset;
   req.onPhase?.(`${quant ? `loading ${relative(process.cwd(), quant)}` : 'quantising'} (W2A8KV4, S=${cfg.engine.sinks} W=${cfg.engine.window}) and building the ${req.preset} engine in Verilator`);
   const qm = quant ? loadQuantModelFor(quant, cfg.engine, ckpt) : quantizeModel(ckpt, cfg.engine, { search: 'mse' });
   const sim = await buildLlmSim(cfg, { trace: !!req.traceFile });

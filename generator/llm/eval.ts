@@ -5,7 +5,7 @@ import { argmax, FloatModel, generateGreedy, type StepModel } from './float-mode
 import { GoldenDecoder } from './golden/decoder';
 import { calibrate, type Calibration } from './quant/calibrate';
 import { quantizeModel } from './quant/model';
-import { loadQuantModelFor } from './quant/qmodel-file';
+import { loadQuantModelFor, quantModelCodeParams } from './quant/qmodel-file';
 import type { ScaleSearch } from './quant/weights';
 import { sampleSequence, softmax64 } from './sample';
 import { DEFAULT_ROTATION, rotateCheckpoint, rotationLabel, type Rotation } from './rotate';
@@ -26,6 +26,8 @@ export interface EvalSetting {
   loops?: boolean;
   /** Quantise the rotated, gain-folded checkpoint (rotate.ts) instead of the checkpoint itself. */
   rotate?: Rotation;
+  /** Mixed precision: these linear matrices at 4 bits (EngineParams.w4Matrices); a `quant` file brings its own. */
+  w4Matrices?: readonly string[];
 }
 
 export interface EvalRow extends EvalSetting {
@@ -55,25 +57,38 @@ export const EVAL_DEFAULTS: Omit<EvalOptions, 'onProgress'> = { seed: 1234, sequ
 
 export function settingLabel(s: EvalSetting): string {
   const how = s.quant ? `qat (${basename(s.quant)})` : `${s.search}${s.calibrated ? '+calib' : ''}${s.rotate ? ` ${rotationLabel(s.rotate)}` : ''}`;
-  return `${s.scheme}${s.sparsity ? ` ${s.sparsity}` : ''} G=${s.group} S=${s.sinks} W=${s.window} ${how}`;
+  const w4 = !s.quant && s.w4Matrices?.length ? ` +W4[${s.w4Matrices.join(',')}]` : '';
+  return `${s.scheme}${w4}${s.sparsity ? ` ${s.sparsity}` : ''} G=${s.group} S=${s.sinks} W=${s.window} ${how}`;
+}
+
+/** A QAT model file for the qat rows (shipped.ts quantFileInfo gives these facts). */
+export interface QatFile {
+  path: string;
+  wBits: number;
+  wGroup: number;
+  /** Its 4-bit matrices (a mixed-precision W2 file); empty for a uniform one. */
+  w4Matrices: readonly string[];
 }
 
 /**
  * `llm eval --rows qat`: W2A8KV4 and W4A8KV4, GPTQ + calibration (also on the rotated checkpoint, full attention only)
- * against the QAT models in `quant` (scheme -> file), at full attention and at sinks 4 + window 60, with greedy-loop
- * rates.
+ * against the QAT model files `quant` of each weight width (uniform and mixed-precision W2, the latter with its
+ * rotated GPTQ starting point), at full attention and at sinks 4 + window 60, with greedy-loop rates.
  */
-export function qatComparison(seqLen: number, length: number, quant: Partial<Record<SchemeName, { path: string; group: number }>>, rotate: Rotation = DEFAULT_ROTATION): EvalSetting[] {
+export function qatComparison(seqLen: number, length: number, quant: readonly QatFile[], rotate: Rotation = DEFAULT_ROTATION): EvalSetting[] {
   const full = Math.max(1, Math.min(seqLen, length) - 4);
   const out: EvalSetting[] = [];
-  for (const scheme of ['W2A8KV4', 'W4A8KV4'] as const)
+  for (const [scheme, bits] of [['W2A8KV4', 2], ['W4A8KV4', 4]] as const)
     for (const [sinks, window] of [[4, full], [4, 60]] as const) {
       const base = { scheme, group: 32, sinks, window, search: 'gptq' as ScaleSearch, calibrated: true, loops: true };
       out.push(base);
       // GPTQ on the rotated checkpoint (the QAT starting point), at full attention.
       if (window === full) out.push({ ...base, rotate });
-      const q = quant[scheme];
-      if (q) out.push({ ...base, group: q.group, quant: q.path });
+      const files = quant.filter((q) => q.wBits === bits).sort((a, b) => a.w4Matrices.length - b.w4Matrices.length);
+      for (const q of files) {
+        if (q.w4Matrices.length && window === full) out.push({ ...base, rotate, w4Matrices: q.w4Matrices });
+        out.push({ ...base, group: q.wGroup, quant: q.path });
+      }
     }
   return out;
 }
@@ -150,7 +165,15 @@ export function evaluate(ckpt: LlamaCheckpoint, settings: EvalSetting[], o: Eval
   const total = settings.length * o.sequences * o.length;
   let done = 0;
   return settings.map((s) => {
-    const params: Partial<EngineParams> = { ...SCHEMES[s.scheme], wGroup: s.group, sinks: s.sinks, window: s.window, ...(s.sparsity ? { wSparsity: s.sparsity } : {}) };
+    const w4 = s.quant ? quantModelCodeParams(s.quant).w4Matrices : s.w4Matrices;
+    const params: Partial<EngineParams> = {
+      ...SCHEMES[s.scheme],
+      wGroup: s.group,
+      sinks: s.sinks,
+      window: s.window,
+      ...(s.sparsity ? { wSparsity: s.sparsity } : {}),
+      ...(w4?.length ? { w4Matrices: w4 } : {}),
+    };
     const cfg = engineConfig(shapeOf(ckpt.dims), params);
     const src = s.quant ? undefined : sourceOf(s);
     const qm = s.quant ? loadQuantModelFor(s.quant, cfg, ckpt) : quantizeModel(src!.ck, cfg, { search: s.search, calib: s.calibrated ? src!.calib : undefined });

@@ -317,5 +317,5 @@ function checkExactness(c: EngineConfig): void {
 
 /** Human one-line summary (CLI and bench headers). */
 export function describeEngine(c: EngineConfig): string {
-  return `W${c.wBits}A${c.aBits}KV${c.kvBits}${c.wSparsity === '2:4' ? ' 2:4' : ''} group=${c.wGroup} S=${c.sinks} W=${c.window} cls=${c.clsBits}b`;
+  return `W${c.wBits}A${c.aBits}KV${c.kvBits}${c.wSparsity === '2:4' ? ' 2:4' : ''}${c.w4Matrices.length ? ` +W4[${c.w4Matrices.join(',')}]` : ''} group=${c.wGroup} S=${c.sinks} W=${c.window} cls=${c.clsBits}b`;
 }

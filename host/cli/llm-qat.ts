@@ -3,7 +3,7 @@ import type { Command } from 'commander';
 import cliProgress from 'cli-progress';
 import { resolve } from 'node:path';
 import { loadModel } from '../../generator/llm/model-file';
-import { describeEngine, engineConfig, SCHEMES, shapeOf, type SchemeName } from '../../generator/llm/model-spec';
+import { describeEngine, engineConfig, expandW4Spec, SCHEMES, shapeOf, type SchemeName } from '../../generator/llm/model-spec';
 import { checkpointFingerprint, serializeQuantModel } from '../../generator/llm/quant/qmodel-file';
 import { QAT_DEFAULTS, QAT_RATES, qatRates, runQat } from '../../generator/llm/qat/train';
 import { ROTATION_KINDS, rotationLabel, type Rotation, type RotationKind } from '../../generator/llm/rotate';
@@ -11,6 +11,7 @@ import { ConfigError } from '../../generator/util/errors';
 import { writeFileAtomic } from '../../generator/util/files';
 import { emit, parseIntOpt, withJson } from './common';
 import { MODEL_HELP } from './llm-text';
+import { W4_HELP } from './w4';
 
 interface QatOpts {
   model: string;
@@ -24,6 +25,9 @@ interface QatOpts {
   length: string;
   lr?: string;
   lrScale?: string;
+  w4?: string;
+  lrW4?: string;
+  lrScaleW4?: string;
   lrNorm: string;
   lrFinal: string;
   hiddenWeight: string;
@@ -61,6 +65,9 @@ export function registerQat(llm: Command): void {
       .option('--length <n>', 'tokens per training sequence', String(QAT_DEFAULTS.length))
       .option('--lr <x>', `Adam learning rate of the latent weights (units of the matrix step; default ${lrHelp('lr')})`)
       .option('--lr-scale <x>', `Adam learning rate of the group scale codes (default ${lrHelp('lrScale')})`)
+      .option('--w4 <spec>', `${W4_HELP}; each trains with the W4 learning rates (see llm mixed-search for a measured choice)`)
+      .option('--lr-w4 <x>', `Adam learning rate of the latent weights of the --w4 matrices (default ${QAT_RATES[4]!.lr})`)
+      .option('--lr-scale-w4 <x>', `Adam learning rate of the scale codes of the --w4 matrices (default ${QAT_RATES[4]!.lrScale})`)
       .option('--lr-norm <x>', 'Adam learning rate of the RMSNorm gains', String(QAT_DEFAULTS.lrNorm))
       .option('--lr-final <f>', 'learning rates decay linearly to this fraction at the last step', String(QAT_DEFAULTS.lrFinal))
       .option('--hidden-weight <x>', 'weight of hidden-state matching (normalised MSE of each layer\'s residual stream) added to the KL; 0 = off', String(QAT_DEFAULTS.hiddenWeight))
@@ -81,6 +88,7 @@ export function registerQat(llm: Command): void {
     const cfg = engineConfig(shapeOf(ckpt.dims), {
       ...SCHEMES[o.scheme as SchemeName],
       ...(o.wGroup !== undefined && { wGroup: parseIntOpt('--w-group', o.wGroup) }),
+      ...(o.w4 !== undefined && { w4Matrices: expandW4Spec(o.w4, ckpt.dims.nLayers) }),
       sinks: parseIntOpt('--sinks', o.sinks),
       window: o.window !== undefined ? parseIntOpt('--window', o.window) : length,
     });
@@ -96,6 +104,10 @@ export function registerQat(llm: Command): void {
       length,
       lr: o.lr !== undefined ? num('lr', o.lr) : qatRates(cfg.wBits).lr,
       lrScale: o.lrScale !== undefined ? num('lr-scale', o.lrScale) : qatRates(cfg.wBits).lrScale,
+      w4Rates: {
+        lr: o.lrW4 !== undefined ? num('lr-w4', o.lrW4) : qatRates(4).lr,
+        lrScale: o.lrScaleW4 !== undefined ? num('lr-scale-w4', o.lrScaleW4) : qatRates(4).lrScale,
+      },
       lrNorm: num('lr-norm', o.lrNorm),
       lrFinal: num('lr-final', o.lrFinal),
       hiddenWeight: num('hidden-weight', o.hiddenWeight),
@@ -112,7 +124,7 @@ export function registerQat(llm: Command): void {
     bar?.stop();
     const tail = r.losses.slice(-20);
     const finalLoss = tail.reduce((a, b) => a + b, 0) / Math.max(1, tail.length);
-    const info = { steps: r.steps, resumedFrom: r.resumedFrom, trainSeconds: Math.round(r.seconds), firstLoss: r.losses[0], finalLoss, config: describeEngine(cfg), rotation: rotate ? rotationLabel(rotate) : 'none', hiddenWeight: num('hidden-weight', o.hiddenWeight) };
+    const info = { steps: r.steps, resumedFrom: r.resumedFrom, trainSeconds: Math.round(r.seconds), firstLoss: r.losses[0], finalLoss, config: describeEngine(cfg), ...(cfg.w4Matrices.length && { w4Matrices: cfg.w4Matrices }), rotation: rotate ? rotationLabel(rotate) : 'none', hiddenWeight: num('hidden-weight', o.hiddenWeight) };
     const producer = `lutforge llm qat ${process.argv.slice(4).join(' ')}`.trim();
     await writeFileAtomic(o.out, serializeQuantModel(r.qm, { source: checkpointFingerprint(ckpt), producer, info }));
     emit(o, { out: o.out, checkpoint, ...info }, () =>

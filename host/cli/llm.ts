@@ -18,6 +18,8 @@ import { DEVICE_RUN_DEFAULTS, runOnDevice } from '../llm/device-run';
 import { generateWithPrefill } from '../../generator/llm/prefill/run';
 import { MODEL_HELP, promptOf, registerConvert } from './llm-text';
 import { registerQat } from './llm-qat';
+import { registerMixedSearch } from './llm-mixed';
+import { W4_HELP, w4ParamsOf } from './w4';
 
 export interface EngineContext {
   ckpt: LlamaCheckpoint;
@@ -59,6 +61,7 @@ interface RunOpts {
   calib: boolean;
   sparsity?: string;
   quant?: string;
+  w4?: string;
   tokenizer?: string;
   device?: string;
   preset: string;
@@ -88,9 +91,10 @@ function searchOf(name: string): ScaleSearch {
 }
 
 /** Engine parameters from the command line: the golden engine and `--device` read the same ones. */
-function engineParamsOf(o: RunOpts): Partial<EngineParams> {
+function engineParamsOf(o: RunOpts, nLayers: number): Partial<EngineParams> {
   return {
     ...SCHEMES[schemeOf(o.scheme)],
+    ...w4ParamsOf(nLayers, o.w4, o.quant),
     ...(o.wGroup !== undefined && { wGroup: parseIntOpt('--w-group', o.wGroup) }),
     ...(o.sinks !== undefined && { sinks: parseIntOpt('--sinks', o.sinks) }),
     ...(o.window !== undefined && { window: parseIntOpt('--window', o.window) }),
@@ -110,7 +114,7 @@ async function runDevice(o: RunOpts, ckpt: LlamaCheckpoint, prompt: number[], to
     ckpt,
     device: o.device ?? 'sim',
     preset: o.preset,
-    engine: engineParamsOf(o),
+    engine: engineParamsOf(o, ckpt.dims.nLayers),
     quantize: (cfg) => goldenQuantModel({ ckpt, cfg, search: searchOf(o.search), calibrated: o.calib, quant: o.quant }),
     prompt,
     steps,
@@ -162,7 +166,8 @@ export function register(program: Command): void {
       .option('--search <how>', 'weight quantisation: gptq|mse|minmax', 'gptq')
       .option('--no-calib', 'do not weight the quantisation error by calibration statistics')
       .option('--sparsity <s>', 'linear-layer weights: dense | 2:4 (SparseGPT with --search gptq, Wanda otherwise)')
-      .option('--quant <file>', 'golden/device: decode this quantised model file (e.g. models/stories260K-W2A8KV4-qat.lfq from llm qat) instead of quantising --model; --scheme and --w-group must match it')
+      .option('--quant <file>', 'golden/device: decode this quantised model file (e.g. models/stories260K-W2A8KV4-qat.lfq from llm qat) instead of quantising --model; --scheme and --w-group must match it; its 4-bit matrices (mixed precision) are taken from the file')
+      .option('--w4 <spec>', `${W4_HELP} (default: none, or the --quant file's)`)
       .option('-z, --tokenizer <file>', "llama2.c tokenizer.bin to encode --prompt and print text (default: the GGUF file's own tokenizer)")
       .option('--device <dev>', "decode on a device (implies --engine device): sim | serial:PATH[@baud] | tcp:HOST:PORT[@baud] | xdma:N[@DIR]")
       .option('--preset <name>', 'device hardware preset: sim-small | tiny | u280 (engine parameters follow --scheme/--w-group/--sinks/--window)', DEVICE_RUN_DEFAULTS.preset)
@@ -183,7 +188,7 @@ export function register(program: Command): void {
     if (steps < 1) throw new ConfigError('tokens', 'must be >= 1', steps);
     if (o.engine === 'float' && steps > ckpt.dims.seqLen)
       throw new ConfigError('tokens', `the float reference runs at most seq_len=${ckpt.dims.seqLen} positions`, steps);
-    const cfg = o.engine === 'float' ? undefined : engineConfig(shapeOf(ckpt.dims), engineParamsOf(o));
+    const cfg = o.engine === 'float' ? undefined : engineConfig(shapeOf(ckpt.dims), engineParamsOf(o, ckpt.dims.nLayers));
     const model = factory({ ckpt, cfg, search: searchOf(o.search), calibrated: o.calib, quant: o.quant });
     const config = cfg ? describeEngine(cfg) : 'float32 reference';
     // Human output with a tokenizer streams the text as tokens arrive; --json prints one object at the end.
@@ -219,7 +224,7 @@ export function register(program: Command): void {
       .option('--seed <n>', 'sampling seed', String(EVAL_DEFAULTS.seed))
       .option('--sequences <n>', 'sequences sampled from the float model', String(EVAL_DEFAULTS.sequences))
       .option('--length <n>', 'tokens per sequence (<= seq_len)', String(EVAL_DEFAULTS.length))
-      .option('--rows <set>', 'which rows: all | sparsity (dense against 2:4 only) | qat (W2/W4, GPTQ against QAT, full and S4+W60 attention)', 'all')
+      .option('--rows <set>', 'which rows: all | sparsity (dense against 2:4 only) | qat (W2/W4 and mixed W2+W4, GPTQ against QAT, full and S4+W60 attention)', 'all')
       .option('--qat <files>', 'comma-separated QAT quantised model files for the qat rows (default: the shipped models/*.lfq made from this model)'),
   ).action(async (o: { model: string; seed: string; sequences: string; length: string; rows: string; qat?: string; json?: boolean }) => {
     const { ckpt } = await loadModel(o.model);
@@ -229,8 +234,7 @@ export function register(program: Command): void {
     if (sequences < 1) throw new ConfigError('sequences', 'must be >= 1', sequences);
     if (o.rows !== 'all' && o.rows !== 'sparsity' && o.rows !== 'qat') throw new ConfigError('rows', "must be 'all', 'sparsity' or 'qat'", o.rows);
     const qatFiles = o.qat !== undefined ? o.qat.split(',').map((p) => quantFileInfo(p.trim())) : shippedQuantModels(ckpt);
-    const quant = Object.fromEntries(qatFiles.map((f) => [`W${f.wBits}A8KV4`, { path: f.path, group: f.wGroup }]));
-    const qatRows = qatComparison(ckpt.dims.seqLen, length, quant);
+    const qatRows = qatComparison(ckpt.dims.seqLen, length, qatFiles);
     // The default table plus the qat rows; a default row the qat set repeats gets its greedy-loop rate too.
     const qatLabels = new Set(qatRows.map(settingLabel));
     const defaults = defaultSettings(ckpt.dims.seqLen, length).map((s) => (qatLabels.has(settingLabel(s)) ? { ...s, loops: true } : s));
@@ -262,4 +266,5 @@ export function register(program: Command): void {
 
   registerConvert(llm);
   registerQat(llm);
+  registerMixedSearch(llm);
 }

@@ -57,10 +57,8 @@ export const rowBlockCycles = {
 export function engineGemvBlockCycles(cfg: LlmEngineConfig, n: number): number {
   const m = cfg.engine.model;
   const g = cfg.gemv;
-  const K = g.tokensPerStep;
   const steps = (cols: number) => ceilDiv(cols, cfg.engine.wGroup) * g.stepsPerGroup;
-  const rowBlock = (s: number) => Math.max(s * ceilDiv(n, K) + n - ceilDiv(n, K), n + 1);
-  const pass = (rows: number, cols: number) => ceilDiv(rows, g.lanes) * rowBlock(steps(cols)) + 16 + ceilDiv(n * g.lanes, cfg.P);
+  const pass = (rows: number, cols: number) => engineGemvPassCycles(cfg, rows, cols, n);
   // a 4-bit matrix (w4Matrices / wBits 4, decode only) is two passes, one per 2-bit digit plane
   const shape: Record<LinearMat, [number, number]> = {
     wq: [m.dim, m.dim], wk: [m.kvDim, m.dim], wv: [m.kvDim, m.dim], wo: [m.dim, m.dim], w1: [m.hiddenDim, m.dim], w2: [m.dim, m.hiddenDim], w3: [m.hiddenDim, m.dim],
@@ -68,6 +66,21 @@ export function engineGemvBlockCycles(cfg: LlmEngineConfig, n: number): number {
   let linear = 0;
   for (let l = 0; l < m.nLayers; l++) for (const mt of LINEAR_MATS) linear += (matrixBits(cfg.engine, l, mt) / 2) * pass(...shape[mt]);
   return linear + cfg.clsPasses * ceilDiv(m.vocabSize, g.lanes) * steps(m.dim);
+}
+
+/** One weight pass of a rows x cols matrix for a block of n tokens (n = 1: decode) in engineGemvBlockCycles' model. */
+export function engineGemvPassCycles(cfg: LlmEngineConfig, rows: number, cols: number, n: number): number {
+  const g = cfg.gemv;
+  const K = g.tokensPerStep;
+  const steps = ceilDiv(cols, cfg.engine.wGroup) * g.stepsPerGroup;
+  const rowBlock = Math.max(steps * ceilDiv(n, K) + n - ceilDiv(n, K), n + 1);
+  return ceilDiv(rows, g.lanes) * rowBlock + 16 + ceilDiv(n * g.lanes, cfg.P);
+}
+
+/** The decode engine's vector and attention op cycles per token (tokenOpCycles over the layers; not overlapped with GEMV). */
+export function vectorCyclesPerToken(cfg: LlmEngineConfig): number {
+  const op = tokenOpCycles(cfg);
+  return op.embed + cfg.engine.model.nLayers * (2 * op.norm + 3 * op.quantDim + op.kvw + op.attn + 2 * op.resid + op.silu + op.quantHid);
 }
 
 /** Cycles of one weight pass of a rows x cols matrix for `tokens` tokens, rows split between the LUT and DSP arrays. */

@@ -7,8 +7,8 @@ import { weightCodes } from './fake-quant';
 
 function matrixOf(s: Student, p: MatParams, like: QMatrix): QMatrix {
   const c = s.cfg;
-  const { codes, scales } = weightCodes(p.u as unknown as tf.Tensor2D, p.sc as unknown as tf.Tensor2D, c.wBits, c.wGroup, c.scaleBits);
-  return { rows: like.rows, cols: like.cols, group: c.wGroup, bits: c.wBits, codes, scales, mul: p.mul, exp: p.exp };
+  const { codes, scales } = weightCodes(p.u as unknown as tf.Tensor2D, p.sc as unknown as tf.Tensor2D, p.bits, c.wGroup, c.scaleBits);
+  return { rows: like.rows, cols: like.cols, group: c.wGroup, bits: p.bits, codes, scales, mul: p.mul, exp: p.exp };
 }
 
 /**

@@ -1,6 +1,6 @@
 /**
  * Quantised models shipped in the repository (models/*.lfq, made by `llm qat`): `llm eval` adds rows for those made
- * from the model being evaluated, and the demo decodes the W2 one.
+ * from the model being evaluated, and the demo decodes the uniform W2 one (a mixed W2 + W4 file has w4Matrices).
  */
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { gunzipSync } from 'node:zlib';
@@ -15,6 +15,8 @@ export interface ShippedModel {
   path: string;
   wBits: number;
   wGroup: number;
+  /** The file's 4-bit matrices (mixed precision; empty for a uniform model). */
+  w4Matrices: string[];
   producer: string;
 }
 
@@ -27,7 +29,8 @@ export function quantFileInfo(path: string): ShippedModel & { source: string } {
     throw new InputError(`${path}: not a lutforge quantised model file (${(e as Error).message})`);
   }
   if (o.format !== QMODEL_FORMAT) throw new InputError(`${path}: format '${o.format}' is not '${QMODEL_FORMAT}'`);
-  return { path, wBits: o.codes?.wBits, wGroup: o.codes?.wGroup, producer: String(o.producer), source: String(o.source) };
+  const w4Matrices = Array.isArray(o.codes?.w4Matrices) ? o.codes.w4Matrices.map(String) : [];
+  return { path, wBits: o.codes?.wBits, wGroup: o.codes?.wGroup, w4Matrices, producer: String(o.producer), source: String(o.source) };
 }
 
 /** Shipped quantised models made from this checkpoint (matched by checkpointFingerprint), sorted by path. */

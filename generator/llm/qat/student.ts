@@ -7,19 +7,21 @@
 import * as tf from '@tensorflow/tfjs';
 import type { LlamaCheckpoint } from '../checkpoint';
 import { layerSlice } from '../checkpoint';
-import type { EngineConfig } from '../model-spec';
+import { LINEAR_MATS, matrixBits, type EngineConfig, type LinearMat } from '../model-spec';
 import type { QuantModel } from '../quant/model';
 import { dequant, type QMatrix } from '../quant/weights';
 import { roundSte, fakeQuantDynamic, fakeQuantGroups, fakeQuantWeight, rsqrtTable, siluTable } from './fake-quant';
 
-export const MATS = ['wq', 'wk', 'wv', 'wo', 'w1', 'w2', 'w3'] as const;
-export type MatName = (typeof MATS)[number];
+export const MATS = LINEAR_MATS;
+export type MatName = LinearMat;
 
 export interface MatParams {
   /** Latent weights in units of the matrix step [rows, cols]. */
   u: tf.Variable;
   /** Continuous scale codes [rows, groups]. */
   sc: tf.Variable;
+  /** Code width (matrixBits: 4 for the w4Matrices of a mixed W2 model, else wBits). */
+  bits: number;
   step: number;
   mul: number;
   exp: number;
@@ -46,13 +48,15 @@ function dequantAll(m: QMatrix): Float32Array {
   return out;
 }
 
-function matParams(m: QMatrix): MatParams {
+function matParams(m: QMatrix, bits: number, what: string): MatParams {
+  if (m.bits !== bits) throw new Error(`QAT student: ${what} has W${m.bits} codes, the engine config says W${bits}`);
   const step = m.mul * 2 ** -m.exp;
   const ng = m.scales.length / m.rows;
   const u = dequantAll(m).map((v) => v / step);
   return {
     u: tf.variable(tf.tensor2d(u, [m.rows, m.cols]), true),
     sc: tf.variable(tf.tensor2d(Float32Array.from(m.scales), [m.rows, ng]), true),
+    bits: m.bits,
     step,
     mul: m.mul,
     exp: m.exp,
@@ -66,7 +70,7 @@ export function initStudent(ckpt: LlamaCheckpoint, qm: QuantModel): Student {
   const layers = qm.layers.map((L, l) => ({
     attnNorm: tf.variable(tf.tensor1d(layerSlice(w.rmsAtt, l, d.dim)), true),
     ffnNorm: tf.variable(tf.tensor1d(layerSlice(w.rmsFfn, l, d.dim)), true),
-    mats: Object.fromEntries(MATS.map((n) => [n, matParams(L[n])])) as Record<MatName, MatParams>,
+    mats: Object.fromEntries(MATS.map((n) => [n, matParams(L[n], matrixBits(qm.cfg, l, n), `layer ${l} ${n}`)])) as Record<MatName, MatParams>,
   }));
   const cls = tf.tensor2d(dequantAll(qm.cls), [d.vocabSize, d.dim]);
   const emb = qm.emb === qm.cls ? cls : tf.tensor2d(dequantAll(qm.emb), [d.vocabSize, d.dim]);
@@ -136,7 +140,7 @@ function rmsnorm(s: Student, x: tf.Tensor, g: tf.Tensor): tf.Tensor {
 
 function linear(s: Student, x: tf.Tensor, p: MatParams): tf.Tensor {
   const c = s.cfg;
-  const w = fakeQuantWeight(p.u as tf.Tensor2D, p.sc as tf.Tensor2D, c.wBits, c.wGroup, c.scaleBits);
+  const w = fakeQuantWeight(p.u as tf.Tensor2D, p.sc as tf.Tensor2D, p.bits, c.wGroup, c.scaleBits);
   return tf.matMul(x as tf.Tensor2D, w, false, true).mul(p.step);
 }
 

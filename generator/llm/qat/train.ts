@@ -30,6 +30,11 @@ export interface QatOptions {
   lr: number;
   /** Adam learning rate of the scale codes. */
   lrScale: number;
+  /**
+   * Rates of the 4-bit matrices of a mixed W2 model (w4Matrices), in the same units; default qatRates(4) (a W4 level
+   * is ~5x narrower than a W2 one). Unused without w4Matrices.
+   */
+  w4Rates?: { lr: number; lrScale: number };
   /** Adam learning rate of the RMSNorm gains. */
   lrNorm: number;
   /** Learning rates decay linearly from their value to this fraction of it at the last step. */
@@ -84,6 +89,11 @@ export const QAT_DEFAULTS: Omit<QatOptions, 'onStep' | 'checkpoint' | 'maxSecond
  */
 export const QAT_RATES: Record<number, { lr: number; lrScale: number }> = { 2: { lr: 20, lrScale: 2 }, 4: { lr: 5, lrScale: 0.5 } };
 
+/** The rates of one matrix: by its own code width (matrixBits), so the 4-bit matrices of a mixed model get the W4 ones. */
+export function matrixRates(o: Pick<QatOptions, 'lr' | 'lrScale' | 'w4Rates'>, bits: number, wBits: number): { lr: number; lrScale: number } {
+  return bits === wBits ? { lr: o.lr, lrScale: o.lrScale } : (o.w4Rates ?? qatRates(bits));
+}
+
 export function qatRates(wBits: number): { lr: number; lrScale: number } {
   const k = Math.max(...Object.keys(QAT_RATES).map(Number).filter((b) => b <= wBits), 2);
   return QAT_RATES[k]!;
@@ -125,6 +135,8 @@ function checkOptions(o: QatOptions, seqLen: number): void {
   requireInt('length', o.length, 2, seqLen);
   requireInt('checkpointEvery', o.checkpointEvery, 1);
   for (const k of ['lr', 'lrScale', 'lrNorm'] as const) if (!(o[k] > 0 && Number.isFinite(o[k]))) throw new ConfigError(k, 'must be a positive number', o[k]);
+  for (const k of ['lr', 'lrScale'] as const)
+    if (o.w4Rates && !(o.w4Rates[k] > 0 && Number.isFinite(o.w4Rates[k]))) throw new ConfigError(`w4Rates.${k}`, 'must be a positive number', o.w4Rates[k]);
   if (!(o.lrFinal > 0 && o.lrFinal <= 1)) throw new ConfigError('lrFinal', 'must be in (0, 1]', o.lrFinal);
   if (!(o.hiddenWeight >= 0 && Number.isFinite(o.hiddenWeight))) throw new ConfigError('hiddenWeight', 'must be a number >= 0', o.hiddenWeight);
 }
@@ -140,14 +152,16 @@ export async function runQat(ckpt: LlamaCheckpoint, cfg: EngineConfig, o: QatOpt
   const start = init ?? qatInit(ckpt, cfg, o);
   const s = initStudent(o.rotate ? rotateCheckpoint(ckpt, o.rotate) : ckpt, start);
   const ctx = forwardContext(s, o.length);
-  const groups = varGroups(s);
+  const { groups, rates } = varGroups(s, o);
   const vars = groups.flat();
-  const opts = [tf.train.adam(o.lr), tf.train.adam(o.lrScale), tf.train.adam(o.lrNorm)];
-  const rates = [o.lr, o.lrScale, o.lrNorm];
+  const opts = rates.map((r) => tf.train.adam(r));
+  const mixed = cfg.w4Matrices.length > 0;
+  const w4 = matrixRates(o, 4, cfg.wBits);
+  // Mixed runs append their 4-bit matrices and rates, so resume files of uniform runs stay valid.
   const fingerprint = {
     source: checkpointFingerprint(ckpt),
-    codes: [cfg.wBits, cfg.wGroup, cfg.scaleBits, cfg.mulBits, cfg.clsBits, cfg.aBits, cfg.kvBits, cfg.kvGroup, cfg.sinks, cfg.window],
-    run: [o.seed, o.batch, o.length, o.lr, o.lrScale, o.lrNorm, o.lrFinal, o.hiddenWeight, o.calibSeed, o.calibSequences, o.calibLength, o.rotate ? rotationLabel(o.rotate) : 'none'],
+    codes: [cfg.wBits, cfg.wGroup, cfg.scaleBits, cfg.mulBits, cfg.clsBits, cfg.aBits, cfg.kvBits, cfg.kvGroup, cfg.sinks, cfg.window, ...(mixed ? [cfg.w4Matrices.join(',')] : [])],
+    run: [o.seed, o.batch, o.length, o.lr, o.lrScale, o.lrNorm, o.lrFinal, o.hiddenWeight, o.calibSeed, o.calibSequences, o.calibLength, o.rotate ? rotationLabel(o.rotate) : 'none', ...(mixed ? [w4.lr, w4.lrScale] : [])],
   };
   let losses: number[] = [];
   let step = 0;
@@ -194,10 +208,22 @@ export async function runQat(ckpt: LlamaCheckpoint, cfg: EngineConfig, o: QatOpt
   }
 }
 
-/** Trainable variables by optimiser: latent weights, scale codes, RMSNorm gains. */
-function varGroups(s: Student): tf.Variable[][] {
-  const mats = s.layers.flatMap((L) => MATS.map((n) => L.mats[n]));
-  return [mats.map((m) => m.u), mats.map((m) => m.sc), [...s.layers.flatMap((L) => [L.attnNorm, L.ffnNorm]), s.finalNorm]];
+/**
+ * Trainable variables by optimiser, with its learning rate: latent weights, scale codes, RMSNorm gains, and for a
+ * mixed model the latent weights and scale codes of its 4-bit matrices (their own, smaller rates).
+ */
+function varGroups(s: Student, o: QatOptions): { groups: tf.Variable[][]; rates: number[] } {
+  const all = s.layers.flatMap((L) => MATS.map((n) => L.mats[n]));
+  const base = all.filter((m) => m.bits === s.cfg.wBits);
+  const w4 = all.filter((m) => m.bits !== s.cfg.wBits);
+  const groups = [base.map((m) => m.u), base.map((m) => m.sc), [...s.layers.flatMap((L) => [L.attnNorm, L.ffnNorm]), s.finalNorm]];
+  const rates = [o.lr, o.lrScale, o.lrNorm];
+  if (w4.length) {
+    const r = matrixRates(o, 4, s.cfg.wBits);
+    groups.push(w4.map((m) => m.u), w4.map((m) => m.sc));
+    rates.push(r.lr, r.lrScale);
+  }
+  return { groups, rates };
 }
 
 /** One optimiser step; returns the KL part of the loss (the hidden-state term, if any, is not included). */
