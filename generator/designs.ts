@@ -58,7 +58,8 @@ export const DESIGNS: Record<string, DesignEntry> = {
       const { latency, masters, axiBits, prefillBlock, ...rest } = params;
       const hw = Object.fromEntries(Object.entries(rest).filter(([k]) => hwKeys.includes(k)));
       const engine = Object.fromEntries(Object.entries(rest).filter(([k]) => !hwKeys.includes(k)));
-      const cfg = llmPresetConfig(preset, shape, { hw: deviceHwParams(preset, { ...hw, ...(prefillBlock ? { prefillBlock } : {}) }), engine: deviceEngineParams(preset, engine) });
+      const eng = deviceEngineParams(preset, engine);
+      const cfg = llmPresetConfig(preset, shape, { hw: deviceHwParams(preset, { ...hw, ...(prefillBlock ? { prefillBlock } : {}) }, eng), engine: eng });
       const hbm = masters ? { mem: 'axi' as const, hbm: { masters, axiBits: axiBits ?? 512 } } : {};
       const config = llmDeviceConfig(cfg, { latency: latency ?? presetLatency(preset), ...hbm });
       return { config, module: llmDeviceModule(config) };

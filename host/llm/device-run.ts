@@ -69,7 +69,8 @@ export interface DeviceRunResult {
 export async function runOnDevice(o: DeviceRunOptions): Promise<DeviceRunResult> {
   // The preset gives the hardware; engine parameters start from the golden engine's defaults, not the preset's,
   // so `--device` and `--engine golden` with the same flags decode the same model.
-  const cfg = llmPresetConfig(o.preset, shapeOf(o.ckpt.dims), { hw: deviceHwParams(o.preset), engine: deviceEngineParams(o.preset, o.engine) });
+  const engine = deviceEngineParams(o.preset, o.engine);
+  const cfg = llmPresetConfig(o.preset, shapeOf(o.ckpt.dims), { hw: deviceHwParams(o.preset, {}, engine), engine });
   const qm = o.quantize(cfg.engine);
   const latency = o.latency ?? presetLatency(o.preset);
   const hbm = o.memory === 'hbm' ? { masters: o.masters ?? (o.preset === 'u280' ? 32 : 4), axiBits: o.preset === 'u280' ? 512 : 64 } : undefined;

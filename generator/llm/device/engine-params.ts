@@ -22,8 +22,12 @@ export function deviceEngineParams(preset: string, explicit: Partial<EngineParam
  */
 export const DEVICE_PREFILL_BLOCK: Readonly<Record<string, number>> = { 'sim-small': 8, tiny: 4, u280: 32 };
 
-/** The hardware overrides a device build and the host both apply on top of the preset (its prefill block). */
-export function deviceHwParams(preset: string, explicit: Partial<LlmHwParams> = {}): Partial<LlmHwParams> {
+/**
+ * The hardware overrides a device build and the host both apply on top of the preset (its prefill block). A model
+ * with 4-bit linear matrices (digit-plane passes, decode only: docs/llm-engine.md#mixed-precision) gets block 1.
+ */
+export function deviceHwParams(preset: string, explicit: Partial<LlmHwParams> = {}, engine: Partial<EngineParams> = {}): Partial<LlmHwParams> {
   presetNamed(preset);
-  return { prefillBlock: DEVICE_PREFILL_BLOCK[preset] ?? 1, ...explicit };
+  const planes = (engine.w4Matrices?.length ?? 0) > 0 || engine.wBits === 4;
+  return { prefillBlock: planes ? 1 : (DEVICE_PREFILL_BLOCK[preset] ?? 1), ...explicit };
 }

@@ -29,3 +29,14 @@ describe('llmdev on a board', () => {
     await lintVerilog([...g.rtl, ...g.stubs], 'top');
   }, 300_000);
 });
+
+describe('device prefill block by model', () => {
+  it('a model with 4-bit matrices gets prefill block 1 (digit planes are decode only); W2 keeps the preset block', () => {
+    expect(deviceHwParams('sim-small').prefillBlock).toBe(8);
+    expect(deviceHwParams('sim-small', {}, { w4Matrices: ['0.wq'] }).prefillBlock).toBe(1);
+    expect(deviceHwParams('u280', {}, { wBits: 4 }).prefillBlock).toBe(1);
+    // the configuration it gives is one the engine accepts
+    const engine = { ...ENGINE_DEFAULTS, w4Matrices: ['0.wq'] };
+    expect(llmPresetConfig('sim-small', STORIES260K_SHAPE, { hw: deviceHwParams('sim-small', {}, engine), engine }).linPlanes).toBe(2);
+  });
+});
