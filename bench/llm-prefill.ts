@@ -33,7 +33,7 @@ export function gemvJobBytes(cfg: LlmEngineConfig, rows: number, cols: number): 
 export function tokenBytes(cfg: LlmEngineConfig): number {
   const m = cfg.engine.model;
   let words = 0;
-  const job = (rows: number, cols: number) => Math.ceil(rows / cfg.gemv.lanes) * Math.ceil(cols / cfg.engine.wGroup) * cfg.gemv.stepsPerGroup;
+  const job = (rows: number, cols: number) => gemvJobBytes(cfg, rows, cols).words;
   words += m.nLayers * (2 * job(m.dim, m.dim) + 2 * job(m.kvDim, m.dim) + 2 * job(m.hiddenDim, m.dim) + job(m.dim, m.hiddenDim));
   words += cfg.clsPasses * job(m.vocabSize, m.dim);
   return (words * cfg.wPortBits + (words / cfg.gemv.stepsPerGroup) * cfg.sPortBits) / 8;

@@ -4,7 +4,7 @@ import { basename } from 'node:path';
 import { argmax, FloatModel, generateGreedy, type StepModel } from './float-model';
 import { GoldenDecoder } from './golden/decoder';
 import { calibrate, type Calibration } from './quant/calibrate';
-import { quantizeModel } from './quant/model';
+import { quantizeModel, type QuantModel } from './quant/model';
 import { loadQuantModelFor, quantModelCodeParams } from './quant/qmodel-file';
 import type { ScaleSearch } from './quant/weights';
 import { sampleSequence, softmax64 } from './sample';
@@ -149,10 +149,41 @@ export function evalSequences(ckpt: LlamaCheckpoint, o: Pick<EvalOptions, 'seed'
   return Array.from({ length: o.sequences }, (_, i) => sampleSequence(ref, o.seed + i, o.length));
 }
 
-export function evaluate(ckpt: LlamaCheckpoint, settings: EvalSetting[], o: EvalOptions): EvalRow[] {
+/** The float reference's next-token distributions at every position of `seqs` (teacher-forced). */
+export function referenceProbs(ckpt: LlamaCheckpoint, seqs: number[][]): Float64Array[][] {
   const ref = new FloatModel(ckpt);
+  return seqs.map((s) => s.map((t, p) => softmax64(ref.forward(t, p))));
+}
+
+/**
+ * The golden decoder on a quantised model, teacher-forced through `seqs` against the reference's distributions:
+ * argmax agreement, mean KL(P_float || P_golden), and both engines' perplexity on the sequences' next tokens.
+ */
+export function scoreQuantModel(qm: QuantModel, seqs: number[][], refProbs: Float64Array[][], onPosition?: () => void) {
+  const g = new GoldenDecoder(qm);
+  const scale = 2 ** -qm.cfg.logitFrac;
+  let agree = 0, kl = 0, nll = 0, nllF = 0, n = 0, pred = 0;
+  seqs.forEach((seq, si) => {
+    for (let pos = 0; pos < seq.length; pos++) {
+      const pg = softmax64(g.forward(seq[pos]!, pos), scale);
+      const pf = refProbs[si]![pos]!;
+      if (argmax(pg) === argmax(pf)) agree++;
+      for (let i = 0; i < pf.length; i++) if (pf[i]! > 0) kl += pf[i]! * Math.log(pf[i]! / Math.max(pg[i]!, 1e-300));
+      if (pos + 1 < seq.length) {
+        nll -= Math.log(Math.max(pg[seq[pos + 1]!]!, 1e-300));
+        nllF -= Math.log(pf[seq[pos + 1]!]!);
+        pred++;
+      }
+      n++;
+      onPosition?.();
+    }
+  });
+  return { top1: agree / n, meanKl: kl / n, ppl: Math.exp(nll / pred), pplFloat: Math.exp(nllF / pred), positions: n };
+}
+
+export function evaluate(ckpt: LlamaCheckpoint, settings: EvalSetting[], o: EvalOptions): EvalRow[] {
   const seqs = evalSequences(ckpt, o);
-  const refProbs = seqs.map((s) => s.map((t, p) => softmax64(ref.forward(t, p))));
+  const refProbs = referenceProbs(ckpt, seqs);
   // The checkpoint each setting quantises (rotated or not) and its calibration, made once per distinct rotation.
   const sources = new Map<string, { ck: LlamaCheckpoint; calib?: Calibration }>();
   const sourceOf = (s: EvalSetting) => {
@@ -177,25 +208,8 @@ export function evaluate(ckpt: LlamaCheckpoint, settings: EvalSetting[], o: Eval
     const cfg = engineConfig(shapeOf(ckpt.dims), params);
     const src = s.quant ? undefined : sourceOf(s);
     const qm = s.quant ? loadQuantModelFor(s.quant, cfg, ckpt) : quantizeModel(src!.ck, cfg, { search: s.search, calib: s.calibrated ? src!.calib : undefined });
-    const g = new GoldenDecoder(qm);
-    const scale = 2 ** -cfg.logitFrac;
-    let agree = 0, kl = 0, nll = 0, nllF = 0, n = 0;
-    seqs.forEach((seq, si) => {
-      for (let pos = 0; pos < seq.length; pos++) {
-        const pg = softmax64(g.forward(seq[pos]!, pos), scale);
-        const pf = refProbs[si]![pos]!;
-        if (argmax(pg) === argmax(pf)) agree++;
-        for (let i = 0; i < pf.length; i++) if (pf[i]! > 0) kl += pf[i]! * Math.log(pf[i]! / Math.max(pg[i]!, 1e-300));
-        if (pos + 1 < seq.length) {
-          nll -= Math.log(Math.max(pg[seq[pos + 1]!]!, 1e-300));
-          nllF -= Math.log(pf[seq[pos + 1]!]!);
-        }
-        n++;
-        o.onProgress?.(++done, total);
-      }
-    });
-    const pred = o.sequences * (o.length - 1);
+    const score = scoreQuantModel(qm, seqs, refProbs, () => o.onProgress?.(++done, total));
     const loopRate = s.loops ? greedyLoopRate(() => new GoldenDecoder(qm), seqs) : undefined;
-    return { ...s, label: settingLabel(s), top1: agree / n, meanKl: kl / n, ppl: Math.exp(nll / pred), pplFloat: Math.exp(nllF / pred), positions: n, ...(loopRate !== undefined && { loopRate }) };
+    return { ...s, label: settingLabel(s), ...score, ...(loopRate !== undefined && { loopRate }) };
   });
 }

@@ -246,6 +246,14 @@ export function engineConfig(model: ModelShape, params: Partial<EngineParams> = 
 export const LINEAR_MATS = ['wq', 'wk', 'wv', 'wo', 'w1', 'w2', 'w3'] as const;
 export type LinearMat = (typeof LINEAR_MATS)[number];
 
+/** [rows, cols] of a linear matrix. */
+export function linearDims(m: ModelShape, mat: LinearMat): [number, number] {
+  if (mat === 'wk' || mat === 'wv') return [m.kvDim, m.dim];
+  if (mat === 'w1' || mat === 'w3') return [m.hiddenDim, m.dim];
+  if (mat === 'w2') return [m.dim, m.hiddenDim];
+  return [m.dim, m.dim];
+}
+
 /** Code width of one linear matrix: 4 when it is listed in w4Matrices, otherwise wBits. */
 export function matrixBits(c: Pick<EngineParams, 'wBits' | 'w4Matrices'>, layer: number, mat: LinearMat): number {
   return c.w4Matrices.includes(`${layer}.${mat}`) ? 4 : c.wBits;

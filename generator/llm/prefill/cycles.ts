@@ -12,7 +12,7 @@
  * behind the other group's GEMV.
  */
 import { ceilDiv, type LlmEngineConfig } from '../engine/hw-config';
-import { LINEAR_MATS, matrixBits, type LinearMat } from '../model-spec';
+import { LINEAR_MATS, linearDims, matrixBits } from '../model-spec';
 import type { PrefillConfig } from './config';
 
 /** Decode-engine op lengths per token (cycles), the RTL's (docs/llm-engine.md "Controller and schedule"). */
@@ -60,11 +60,8 @@ export function engineGemvBlockCycles(cfg: LlmEngineConfig, n: number): number {
   const steps = (cols: number) => ceilDiv(cols, cfg.engine.wGroup) * g.stepsPerGroup;
   const pass = (rows: number, cols: number) => engineGemvPassCycles(cfg, rows, cols, n);
   // a 4-bit matrix (w4Matrices / wBits 4, decode only) is two passes, one per 2-bit digit plane
-  const shape: Record<LinearMat, [number, number]> = {
-    wq: [m.dim, m.dim], wk: [m.kvDim, m.dim], wv: [m.kvDim, m.dim], wo: [m.dim, m.dim], w1: [m.hiddenDim, m.dim], w2: [m.dim, m.hiddenDim], w3: [m.hiddenDim, m.dim],
-  };
   let linear = 0;
-  for (let l = 0; l < m.nLayers; l++) for (const mt of LINEAR_MATS) linear += (matrixBits(cfg.engine, l, mt) / 2) * pass(...shape[mt]);
+  for (let l = 0; l < m.nLayers; l++) for (const mt of LINEAR_MATS) linear += (matrixBits(cfg.engine, l, mt) / 2) * pass(...linearDims(m, mt));
   return linear + cfg.clsPasses * ceilDiv(m.vocabSize, g.lanes) * steps(m.dim);
 }
 

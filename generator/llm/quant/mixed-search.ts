@@ -7,22 +7,11 @@
  * removed per extra byte, and sets under byte budgets are assembled greedily and measured as a whole.
  */
 import type { LlamaCheckpoint } from '../checkpoint';
-import { evalSequences } from '../eval';
-import { argmax, FloatModel } from '../float-model';
-import { GoldenDecoder } from '../golden/decoder';
-import { engineConfig, expandW4Spec, LINEAR_MATS, shapeOf, type EngineConfig, type EngineParams, type LinearMat, type ModelShape } from '../model-spec';
-import { softmax64 } from '../sample';
+import { evalSequences, referenceProbs, scoreQuantModel } from '../eval';
+import { engineConfig, expandW4Spec, LINEAR_MATS, linearDims, shapeOf, type EngineConfig, type EngineParams, type LinearMat } from '../model-spec';
 import { rotateCheckpoint, type Rotation } from '../rotate';
 import { calibrate } from './calibrate';
 import { quantizeModel, type QuantModel } from './model';
-
-/** [rows, cols] of a linear matrix. */
-export function linearDims(m: ModelShape, mat: LinearMat): [number, number] {
-  if (mat === 'wk' || mat === 'wv') return [m.kvDim, m.dim];
-  if (mat === 'w1' || mat === 'w3') return [m.hiddenDim, m.dim];
-  if (mat === 'w2') return [m.dim, m.hiddenDim];
-  return [m.dim, m.dim];
-}
 
 /** Bytes of one matrix at `bits` (codes + group scale codes), as the engine stores it. */
 export function matrixBytes(c: Pick<EngineConfig, 'model' | 'wGroup' | 'scaleBits'>, mat: LinearMat, bits: number): number {
@@ -102,8 +91,7 @@ export function mixedSearch(ckpt: LlamaCheckpoint, o: MixedSearchOptions): Mixed
   const w4 = quantizeModel(ck, engineConfig(shape, { ...base, w4Matrices: all }), { search: 'gptq', calib });
 
   const seqs = evalSequences(ckpt, o);
-  const ref = new FloatModel(ckpt);
-  const refProbs = seqs.map((s) => s.map((t, p) => softmax64(ref.forward(t, p))));
+  const refProbs = referenceProbs(ckpt, seqs);
   const positions = o.sequences * o.length;
   const sets: { spec: string; kind: MixedCandidate['kind']; set: string[] }[] = [
     { spec: 'none', kind: 'base', set: [] },
@@ -114,23 +102,8 @@ export function mixedSearch(ckpt: LlamaCheckpoint, o: MixedSearchOptions): Mixed
   ];
   const total = (sets.length + 2 * o.budgets.length) * positions;
   let done = 0;
-  const measure = (set: readonly string[]) => {
-    const qm = set.length ? composeMixed(w2, w4, set, base) : w2;
-    const scale = 2 ** -cfg2.logitFrac;
-    let kl = 0;
-    let agree = 0;
-    seqs.forEach((seq, si) => {
-      const g = new GoldenDecoder(qm);
-      seq.forEach((tok, pos) => {
-        const pg = softmax64(g.forward(tok, pos), scale);
-        const pf = refProbs[si]![pos]!;
-        if (argmax(pg) === argmax(pf)) agree++;
-        for (let i = 0; i < pf.length; i++) if (pf[i]! > 0) kl += pf[i]! * Math.log(pf[i]! / Math.max(pg[i]!, 1e-300));
-        o.onProgress?.(++done, total);
-      });
-    });
-    return { meanKl: kl / positions, top1: agree / positions };
-  };
+  const measure = (set: readonly string[]) =>
+    scoreQuantModel(set.length ? composeMixed(w2, w4, set, base) : w2, seqs, refProbs, () => o.onProgress?.(++done, total));
   const { baseBytes } = w4Cost(cfg2, []);
   let baseKl = NaN;
   const candidate = (spec: string, kind: MixedCandidate['kind'], set: string[]): MixedCandidate => {

@@ -9,7 +9,7 @@ import { readFileSync } from 'node:fs';
 import { gunzipSync, gzipSync } from 'node:zlib';
 import type { LlamaCheckpoint } from '../checkpoint';
 import { ConfigError, InputError } from '../../util/errors';
-import { LINEAR_MATS, matrixBits, type EngineConfig, type ModelShape } from '../model-spec';
+import { LINEAR_MATS, linearDims, matrixBits, type EngineConfig, type ModelShape } from '../model-spec';
 import type { QLayer, QNorm, QuantModel } from './model';
 import type { QMatrix, ScaleSearch } from './weights';
 
@@ -117,13 +117,10 @@ export function parseQuantModel(bytes: Uint8Array, cfg: EngineConfig, source = '
     return { mant, exp: j.exp };
   };
   if (!Array.isArray(o.layers) || o.layers.length !== m.nLayers) throw new InputError(`${source}: expected ${m.nLayers} layers`);
-  const dims: Record<(typeof MATS)[number], [number, number]> = {
-    wq: [m.dim, m.dim], wk: [m.kvDim, m.dim], wv: [m.kvDim, m.dim], wo: [m.dim, m.dim], w1: [m.hiddenDim, m.dim], w2: [m.dim, m.hiddenDim], w3: [m.hiddenDim, m.dim],
-  };
   const layers: QLayer[] = o.layers.map((L: any, l: number) => ({
     attnNorm: norm(L.attnNorm, `layer ${l} attnNorm`),
     ffnNorm: norm(L.ffnNorm, `layer ${l} ffnNorm`),
-    ...(Object.fromEntries(MATS.map((n) => [n, mat(L[n], dims[n][0], dims[n][1], matrixBits(cfg, l, n), `layer ${l} ${n}`)])) as Record<(typeof MATS)[number], QMatrix>),
+    ...(Object.fromEntries(MATS.map((n) => [n, mat(L[n], ...linearDims(m, n), matrixBits(cfg, l, n), `layer ${l} ${n}`)])) as Record<(typeof MATS)[number], QMatrix>),
   }));
   const cls = mat(o.cls, m.vocabSize, m.dim, cfg.clsBits, 'classifier');
   const emb = o.tied ? cls : mat(o.emb, m.vocabSize, m.dim, cfg.clsBits, 'embedding');
