@@ -78,12 +78,22 @@ export function engineCore(cfg: LlmEngineConfig, name: string) {
   // Prefill (docs/llm-engine.md#prefill-in-the-engine-rtl): the block holds nTok+1 tokens; tk is the token the per-token
   // ops work on, tslot its KV slot, wt the token the GEMV writer writes. All stay 0 (and tslot = slot_cur) in decode.
   const T = cfg.hw.prefillBlock;
+  // two groups in flight (control-groups.ts): a block of up to 2T tokens, group B's tokens after group A's T; the
+  // vector queue works on group vGrp, whose token tk is block token vTok
+  const Gp = cfg.hw.prefillGroups;
+  const TB = cfg.blockTokens;
   const tkb = cfg.tokCountBits || 1;
   const nTok = m.reg('n_tok', tkb, { init: 0 });
   const tk = m.reg('tk', tkb, { init: 0 });
   const wt = m.reg('wt', tkb, { init: 0 });
   const tslot = T > 1 ? m.reg('tslot', slotW, { init: 0 }) : slotCur;
-  const tpos = T > 1 ? m.let('tpos', pos.add(tk.zext(32))) : pos;
+  const vGrp = Gp > 1 ? m.reg('v_grp', 1, { init: 0 }) : undefined;
+  const vTok = vGrp ? m.let('v_tok', mux(vGrp, tk.add(lit(T, tkb)), tk)) : tk;
+  /** Last token index (within its group) of group 0 / 1 of the running block. */
+  const groupLast = (grp: Expr): Expr =>
+    mux(grp, nTok.sub(lit(T, tkb)), mux(nTok.lt(lit(T, tkb)), nTok, lit(T - 1, tkb)));
+  const vLast = vGrp ? m.let('v_last', groupLast(vGrp)) : nTok;
+  const tpos = T > 1 ? m.let('tpos', pos.add(vTok.zext(32))) : pos;
 
   const instrRom = rom(m, 'instr_rom', instrBits(cfg), sch.rom.map(encodeInstr));
   const instr = m.let('instr', instrRom.read(pc));
@@ -102,19 +112,19 @@ export function engineCore(cfg: LlmEngineConfig, name: string) {
   const is = (op: Parameters<typeof opCode>[0]) => running.and(opc.eq(opCode(op)));
   const at = (op: Parameters<typeof opCode>[0], p: number) => is(op).and(ph.eq(p));
   /** First token of the current op: 0 in the prologue and body, the block's last token in the epilogue. */
-  const t0 = T > 1 ? m.let('t0', mux(pc.gt(lit(sch.bodyEnd, pcW)), nTok, lit(0, tkb))) : lit(0, 1);
+  const t0 = T > 1 ? m.let('t0', mux(pc.gt(lit(sch.bodyEnd, pcW)), vLast, lit(0, tkb))) : lit(0, 1);
   const firstTok = T > 1 ? m.let('first_tok', tk.eq(t0)) : lit(1, 1);
 
   // ---- memories ----------------------------------------------------------------------------------
-  const X = new VecMem(m, 'x', cfg.depth.x, P, cfg.resBits, T, tk);
-  const N = new VecMem(m, 'n', cfg.depth.n, P, cfg.nBits, T, tk);
-  const Q = new VecMem(m, 'q', cfg.depth.q, P, lin, T, tk);
-  const K = new VecMem(m, 'k', cfg.depth.kv, P, lin, T, tk);
-  const V = new VecMem(m, 'v', cfg.depth.kv, P, lin, T, tk);
-  const ATT = new VecMem(m, 'att', cfg.depth.att, P, lin, T, tk);
-  const Y = new VecMem(m, 'y', cfg.depth.y, P, lin, T, tk);
-  const H1 = new VecMem(m, 'h1', cfg.depth.h, P, lin, T, tk);
-  const H3 = new VecMem(m, 'h3', cfg.depth.h, P, lin, T, tk);
+  const X = new VecMem(m, 'x', cfg.depth.x, P, cfg.resBits, TB, vTok);
+  const N = new VecMem(m, 'n', cfg.depth.n, P, cfg.nBits, TB, vTok);
+  const Q = new VecMem(m, 'q', cfg.depth.q, P, lin, TB, vTok);
+  const K = new VecMem(m, 'k', cfg.depth.kv, P, lin, TB, vTok);
+  const V = new VecMem(m, 'v', cfg.depth.kv, P, lin, TB, vTok);
+  const ATT = new VecMem(m, 'att', cfg.depth.att, P, lin, TB, vTok);
+  const Y = new VecMem(m, 'y', cfg.depth.y, P, lin, TB, vTok);
+  const H1 = new VecMem(m, 'h1', cfg.depth.h, P, lin, TB, vTok);
+  const H3 = new VecMem(m, 'h3', cfg.depth.h, P, lin, TB, vTok);
   // RMSNorm weights of the running NORM, kept from its first token for the block's other tokens (prefill only)
   const GM = T > 1 ? new VecMem(m, 'gamma', cfg.depth.x, P, e.normWBits) : undefined;
   const LOG = cfg.clsPasses > 1 || cfg.linPlanes > 1 ? new VecMem(m, 'log', cfg.depth.log, P, cfg.logAccBits) : undefined;
@@ -147,12 +157,12 @@ export function engineCore(cfg: LlmEngineConfig, name: string) {
   const actS = m.reg('act_s', sW, { signed: true });
   const actExpW = qa.expBits + 1;
   // the A8 scale of each token's x, set by its QUANT and read by the GEMV writer (token wt)
-  const actMantV = new TokVal(m, 'act_mant', e.actMantBits, false, T);
-  const actExpV = new TokVal(m, 'act_exp', actExpW, true, T);
+  const actMantV = new TokVal(m, 'act_mant', e.actMantBits, false, TB);
+  const actExpV = new TokVal(m, 'act_exp', actExpW, true, TB);
   const xAsm = m.reg('x_asm', 8 * gc.simd);
   // Σx² of each token's x, from the EMBED / RESID that wrote it to the NORM that reads it
-  const ssV = new TokVal(m, 'ss', e.ssBits, false, T);
-  const ss = T > 1 ? m.let('ss_cur', ssV.read(tk)) : ssV.read(tk);
+  const ssV = new TokVal(m, 'ss', e.ssBits, false, TB);
+  const ss = T > 1 ? m.let('ss_cur', ssV.read(vTok)) : ssV.read(tk);
   const normT = m.reg('norm_t', rsqrtRom.width);
   const s1W = bitsFor(Math.max(Math.abs(cfg.normS1.lo), Math.abs(cfg.normS1.hi))) + 2;
   const normS1 = m.reg('norm_s1', s1W, { signed: true });
@@ -176,7 +186,7 @@ export function engineCore(cfg: LlmEngineConfig, name: string) {
     cfg, name, m, A, e, md, P, G, hd, gph, slots, S, W, gc, lanes, tb, sch, lin, idBits,
     tok, aux, wIn, sIn, logits, perf, auxLane, auxFire,
     CW, state, pc, layer, pos, slotW, slotCur, ph, i, k, g, sl, h, kh, hk, c,
-    T, tkb, nTok, tk, wt, tslot, tpos, seg, t0, firstTok,
+    T, tkb, nTok, tk, wt, tslot, tpos, seg, t0, firstTok, Gp, TB, vGrp, vTok, vLast, groupLast, pcW,
     instr, opc, mat, plane, qsrc, reuseX, more, layerEnd, running, is, at,
     X, N, Q, K, V, ATT, Y, H1, H3, LOG, GM, NS, lgNS, kvAw, kc, vc, scW, scMem,
     recipRom, rsqrtRom, cosW, cosRom, exp2Rom, sigRom,

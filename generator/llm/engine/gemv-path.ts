@@ -11,7 +11,20 @@ import { MATS, ceilDiv } from './hw-config';
 import type { EngineCore } from './core';
 import { asS, catLanes } from './units';
 
-export function gemvPath(core: EngineCore, quant: { xAsmNext: Expr; xStepsPerWord: number }) {
+/**
+ * How the GEMV unit is fed when a separate GEMV queue runs it (two groups in flight, control-groups.ts): the queue
+ * issues every job, streams x from the vector queue's code buffer, takes each GEMV's constant word from the scale
+ * stream (`sTake`), and its writer writes block token `writerTok`. Without it the one controller does all of this.
+ */
+export interface QueueIssue {
+  job: Expr;
+  xValid: Expr;
+  xData: Expr;
+  sTake: Expr;
+  writerTok: Expr;
+}
+
+export function gemvPath(core: EngineCore, quant: { xAsmNext: Expr; xStepsPerWord: number }, queue?: QueueIssue) {
   const { m, A, e, cfg, md, P, gc, lanes, name, wIn, sIn, reuseX, mat, plane, c, CW, i, k, at, is, logits, LOG, cMul, actMantV, cExp, actExpV, lin, T, nTok, t0, wt, firstTok } = core;
   const { xAsmNext, xStepsPerWord } = quant;
   const matInfo = MATS.map((mt) => {
@@ -50,7 +63,10 @@ export function gemvPath(core: EngineCore, quant: { xAsmNext: Expr; xStepsPerWor
     cat(...(T > 1 ? [nTok.sub(t0)] : []), reuseX, select(mat, matInfo.map((mi) => lit(BigInt(mi.nGroups) | (BigInt(mi.nRowBlocks) << BigInt(gc.groupCountBits)), jobBase)))),
   );
   // QUANT streams each x word into the GEMV unit as it is assembled (the job was issued at the QUANT's start).
-  const xData = xAsmNext;
+  const xData = queue ? queue.xData : xAsmNext;
+  // with a GEMV queue it also takes one constant word from s before each job (the unit is idle then)
+  const gSReady = queue ? m.wire('g_s_ready', 1) : gs.ready;
+  if (queue) m.assign(gs.ready, gSReady.or(queue.sTake));
   m.instance(gemv, 'u_gemv', {
     job_valid: gJob,
     job_ready: gJobReady,
@@ -62,7 +78,7 @@ export function gemvPath(core: EngineCore, quant: { xAsmNext: Expr; xStepsPerWor
     w_ready: gw.ready,
     w_data: gw.data,
     s_valid: gs.valid,
-    s_ready: gs.ready,
+    s_ready: gSReady,
     s_data: gs.data,
     y_valid: gYValid,
     y_ready: gYReady,
@@ -88,14 +104,14 @@ export function gemvPath(core: EngineCore, quant: { xAsmNext: Expr; xStepsPerWor
   const wrEn = m.let('g_wr_en', at('GEMV', 3).and(yHeld));
   const chunkGo = m.let('g_chunk_go', wrEn.and(toLogits.not().or(rowOk.not()).or(logits.ready)));
   const xWordDone = m.let('q_word_done', k.eq(xStepsPerWord - 1));
-  m.assign(gJob, at('QUANT', 0).and(firstTok).or(at('GEMV', 1)));
-  m.assign(gXValid, at('QUANT', 1).and(xWordDone));
+  m.assign(gJob, queue ? queue.job : at('QUANT', 0).and(firstTok).or(at('GEMV', 1)));
+  m.assign(gXValid, queue ? queue.xValid : at('QUANT', 1).and(xWordDone));
   m.assign(gYReady, at('GEMV', 3).and(yHeld.not().or(chunkGo.and(lastChunk))));
   const gYFire = m.let('g_y_fire', gYValid.and(gYReady));
   LOG?.readAt(is('GEMV'), dstAddr);
   // the A8 scale of the token being written
-  const actMant = m.let('g_act_mant', actMantV.read(wt));
-  const actExp = m.let('g_act_exp', actExpV.read(wt));
+  const actMant = m.let('g_act_mant', actMantV.read(queue ? queue.writerTok : wt));
+  const actExp = m.let('g_act_exp', actExpV.read(queue ? queue.writerTok : wt));
   const kq = m.let('g_kq', cMul.mul(actMant.resize(16)));
   const rqW = bitsFor(Math.max(Math.abs(cfg.requantShift.lo), Math.abs(cfg.requantShift.hi))) + 2;
   const outFrac = mux(toLogits, lit(e.logitFrac, rqW, true), lit(e.linFrac, rqW, true));
@@ -123,12 +139,12 @@ export function gemvPath(core: EngineCore, quant: { xAsmNext: Expr; xStepsPerWor
   m.assign(logits.valid, wrEn.and(toLogits).and(rowOk));
   m.assign(logits.data, catLanes(rqLanes.map((r) => r.asUnsigned())));
   m.assign(logits.last!, r0.add(lit(P, r0.width)).ge(lit(md.vocabSize, r0.width)));
-  return { matInfo, gJobReady, gXReady, gY, gYFire, nRowBlocks, rowOk, dstAddr, lastChunk, chunkGo, xWordDone, yBuf, yHeld, linLanes, logLanes };
+  return { matInfo, gJobReady, gXReady, gY, gYFire, nRowBlocks, colSteps, rowOk, dstAddr, lastChunk, chunkGo, xWordDone, yBuf, yHeld, linLanes, logLanes, gs };
 }
 
 /** RoPE, fused into the GEMV writer: q and k chunks are rotated as wq / wk write them. */
-export function ropePath(core: EngineCore, linLanes: Expr[]) {
-  const { m, A, e, hd, P, lin, cosRom, cosW, T, tb, wt, nTok } = core;
+export function ropePath(core: EngineCore, linLanes: Expr[], writerTok?: Expr) {
+  const { m, A, e, hd, P, lin, cosRom, cosW, T, TB, tb, wt, nTok } = core;
   const nPairs = hd / 2;
   const phases: Signal[] = Array.from({ length: nPairs }, (_, j) => m.reg(`rope_phase${j}`, 32, { init: 0 }));
   const NL = e.ropeLutBits;
@@ -141,11 +157,11 @@ export function ropePath(core: EngineCore, linLanes: Expr[]) {
   const rkRow = T > 1 ? m.reg('rope_chunk_row', kkW, { init: 0 }) : undefined;
   // phases hold position pos; token t of a block is at pos + t: its phase adds t * freq (mod 2^32)
   const offs = (j: number, n: number) => Array.from({ length: n }, (_, t) => lit((BigInt(t) * BigInt(tb.ropeFreq[j]!)) % 2n ** 32n, 32));
-  const phaseStep = (j: number): Expr => (T > 1 ? select(nTok, offs(j, T + 1).slice(1)) : lit(tb.ropeFreq[j]!, 32));
+  const phaseStep = (j: number): Expr => (T > 1 ? select(nTok, offs(j, TB + 1).slice(1)) : lit(tb.ropeFreq[j]!, 32));
   for (let q = 0; q < P / 2; q++) {
     const cands = Array.from({ length: hd / P }, (_, cc) => {
       const j = cc * (P / 2) + q;
-      return T > 1 ? phases[j]!.add(select(wt, offs(j, T))) : phases[j]!;
+      return T > 1 ? phases[j]!.add(select(writerTok ?? wt, offs(j, TB))) : phases[j]!;
     });
     const phase = A.wire('rph', select(rk, cands));
     const idx = A.wire('ridx', phase.add(lit(2 ** (31 - NL), 32)).slice(31, 32 - NL));

@@ -37,6 +37,13 @@ export interface LlmHwParams {
    * block's GEMV passes take ceil(n / 3) cycles per word instead of n. Needs prefillBlock >= 2; decode is unchanged.
    */
   prefillDsp: boolean;
+  /**
+   * Prefill groups in flight (1 or 2). With 2 a block carries up to 2 x prefillBlock tokens as two groups, and the
+   * controller runs two issue queues (control-groups.ts): the GEMV queue serves one group's weight pass while the
+   * vector queue runs the other group's norm / attention / SiLU work, so the array stops waiting for the vector unit.
+   * Each group's weights are streamed once per pass (twice per block). Decode is a one-group block.
+   */
+  prefillGroups: number;
   /** On-chip memory budget in bits (vectors, KV cache, staging, tables); the config refuses models that need more. */
   onChipBudgetBits: number;
   /** Supported range of the per-matrix weight exponent (real weight = scale*level*mul*2^-exp); the packer checks models. */
@@ -70,6 +77,7 @@ const HW_DEFAULTS: Omit<LlmHwParams, 'lanes' | 'simd' | 'vpar' | 'onChipBudgetBi
   sparseUse: 'area',
   prefillBlock: 1,
   prefillDsp: false,
+  prefillGroups: 1,
   wExpMin: -8,
   wExpMax: 40,
   normExpMin: -8,
@@ -185,6 +193,8 @@ export interface LlmEngineConfig {
   readonly tokBits: number;
   /** Bits of the tok beat's block field (tokens - 1, above the restart bit); 0 for a decode-only engine. */
   readonly tokCountBits: number;
+  /** Most tokens of one tok beat's block: prefillBlock x prefillGroups. */
+  readonly blockTokens: number;
   /** Bits the prefill block adds on chip (per-token vectors beyond the first, GEMV x and accumulators, kept norm weights). */
   readonly prefillBits: number;
   readonly logitsBits: number;
@@ -205,6 +215,9 @@ export function llmEngineConfig(model: ModelShape, hwIn: Partial<LlmHwParams> & 
   if (hw.slotPar & (hw.slotPar - 1)) throw new ConfigError('slotPar', 'must be a power of two (the KV cache is banked by slot)', hw.slotPar);
   requireInt('wFifo', hw.wFifo, 0, 1 << 16);
   requireInt('prefillBlock', hw.prefillBlock, 1, 1024);
+  requireInt('prefillGroups', hw.prefillGroups, 1, 2);
+  if (hw.prefillGroups > 1 && hw.prefillBlock < 2)
+    throw new ConfigError('prefillGroups', 'two groups in flight overlap the vector work of prefill blocks: set prefillBlock >= 2', hw.prefillGroups);
   if (hw.prefillDsp && hw.prefillBlock < 2) throw new ConfigError('prefillDsp', 'the DSP half works on prefill blocks: set prefillBlock >= 2', hw.prefillDsp);
   if (hw.wFifo && (hw.wFifo < 2 || hw.wFifo & (hw.wFifo - 1))) throw new ConfigError('wFifo', 'must be 0 or a power of two >= 2', hw.wFifo);
   if (hw.vpar % 2) throw new ConfigError('vpar', 'must be even (RoPE rotates adjacent pairs in one cycle)', hw.vpar);
@@ -235,6 +248,8 @@ export function llmEngineConfig(model: ModelShape, hwIn: Partial<LlmHwParams> & 
     tokens: hw.prefillBlock,
     ...(hw.prefillDsp && { dspTokens: 2 }),
   });
+  if (hw.prefillGroups > 1 && gemv.scalePortBits < 32)
+    throw new ConfigError('prefillGroups', `two groups take each GEMV's 32-bit constant from the scale stream, whose ${gemv.scalePortBits}-bit words are too narrow (raise lanes or scaleBits)`, hw.prefillGroups);
   const M = e.actMantBits;
   const nBits = e.normMidFrac + e.normWBits + 2;
   const site = (srcBits: number, bits: number, mantBits: number, fracLo: number, fracHi: number): QuantSite => {
@@ -289,12 +304,16 @@ export function llmEngineConfig(model: ModelShape, hwIn: Partial<LlmHwParams> & 
   // prefill: every token of the block has its own vectors (regions of 2^addrBits words), the GEMV unit its x and
   // per-token group / row accumulators, and NORM keeps its weights for the block's later tokens
   const T = hw.prefillBlock;
+  const Gp = hw.prefillGroups;
   const pow2Vec = P * (2 ** addrBits(depth.x) * e.resBits + 2 ** addrBits(depth.n) * nBits +
     (2 ** addrBits(depth.q) + 2 * 2 ** addrBits(depth.kv) + 2 ** addrBits(depth.att) + 2 ** addrBits(depth.y) + 2 * 2 ** addrBits(depth.h)) * lin);
   // (with the DSP half the x buffer and accumulators round up to whole steps of 3 tokens, plus 2 held y words)
   const K = gemv.tokensPerStep;
-  const prefillPer = (t: number) => (t > 1 ? t * pow2Vec - vectorBits + (ceilDiv(t, K) * K - 1) * gemv.maxColSteps * gemv.xPortBits +
-    ceilDiv(t, K) * K * gemv.lanes * (gemv.groupSumBits + gemv.accBits) + (K - 1) * gemv.yPortBits + depth.x * P * e.normWBits : 0);
+  // (two groups: vectors for both groups' tokens, and the vector queue's x codes of both groups, which the GEMV
+  // queue loads into the unit when it starts a job)
+  const prefillPer = (t: number) => (t > 1 ? t * Gp * pow2Vec - vectorBits + (ceilDiv(t, K) * K - 1) * gemv.maxColSteps * gemv.xPortBits +
+    ceilDiv(t, K) * K * gemv.lanes * (gemv.groupSumBits + gemv.accBits) + (K - 1) * gemv.yPortBits + depth.x * P * e.normWBits +
+    (Gp > 1 ? t * Gp * gemv.maxColSteps * gemv.xPortBits : 0) : 0);
   const prefillBits = prefillPer(T);
   const onChipBits =
     vectorBits + prefillBits +
@@ -361,8 +380,9 @@ export function llmEngineConfig(model: ModelShape, hwIn: Partial<LlmHwParams> & 
     sPortBits: gemv.scalePortBits,
     auxLaneBits,
     auxBits: auxLaneBits * P,
-    tokBits: 1 + bitsFor(m.vocabSize - 1) + (T > 1 ? bitsFor(T - 1) : 0),
-    tokCountBits: T > 1 ? bitsFor(T - 1) : 0,
+    tokBits: 1 + bitsFor(m.vocabSize - 1) + (T > 1 ? bitsFor(T * Gp - 1) : 0),
+    tokCountBits: T > 1 ? bitsFor(T * Gp - 1) : 0,
+    blockTokens: T * Gp,
     prefillBits,
     logitsBits: 32 * P,
   });
