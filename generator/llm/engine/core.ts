@@ -108,7 +108,9 @@ export function engineCore(cfg: LlmEngineConfig, name: string) {
   // accumulates into LOG), and the last op of a layer's body in a ROM that lists every layer (schedule.ts)
   const more = cfg.linPlanes > 1 ? m.let('more', instr.bit(16)) : undefined;
   const layerEnd = cfg.linPlanes > 1 ? m.let('layer_end', instr.bit(17)) : undefined;
-  const running = m.let('running', state.eq(RUN));
+  // two groups: the vector queue runs an op only when its phase may start (control-groups.ts drives v_go)
+  const vGo = Gp > 1 ? m.wire('v_go', 1) : undefined;
+  const running = m.let('running', vGo ? state.eq(RUN).and(vGo) : state.eq(RUN));
   const is = (op: Parameters<typeof opCode>[0]) => running.and(opc.eq(opCode(op)));
   const at = (op: Parameters<typeof opCode>[0], p: number) => is(op).and(ph.eq(p));
   /** First token of the current op: 0 in the prologue and body, the block's last token in the epilogue. */
@@ -186,7 +188,7 @@ export function engineCore(cfg: LlmEngineConfig, name: string) {
     cfg, name, m, A, e, md, P, G, hd, gph, slots, S, W, gc, lanes, tb, sch, lin, idBits,
     tok, aux, wIn, sIn, logits, perf, auxLane, auxFire,
     CW, state, pc, layer, pos, slotW, slotCur, ph, i, k, g, sl, h, kh, hk, c,
-    T, tkb, nTok, tk, wt, tslot, tpos, seg, t0, firstTok, Gp, TB, vGrp, vTok, vLast, groupLast, pcW,
+    T, tkb, nTok, tk, wt, tslot, tpos, seg, t0, firstTok, Gp, TB, vGrp, vTok, vLast, groupLast, pcW, layW, vGo, instrRom,
     instr, opc, mat, plane, qsrc, reuseX, more, layerEnd, running, is, at,
     X, N, Q, K, V, ATT, Y, H1, H3, LOG, GM, NS, lgNS, kvAw, kc, vc, scW, scMem,
     recipRom, rsqrtRom, cosW, cosRom, exp2Rom, sigRom,

@@ -91,9 +91,9 @@ export function quantOp(core: EngineCore, parts: EngineParts, next: Next): OpBod
  * whichever process runs GEMV ops: its counters, op decode and constants.
  */
 export function gemvOp(core: EngineCore, parts: EngineParts, next: Next, writerTok: Expr): OpBody {
-  const { hd, P, T, ph, i, k, mat, reuseX, more, auxFire, auxLane, cMul, cExp, wt, t0, nTok, Q, K, V, Y, H1, H3, LOG } = core;
-  const { gJobReady, gY, gYFire, nRowBlocks, rowOk, dstAddr, lastChunk, chunkGo, yBuf, yHeld, linLanes, logLanes } = parts.gemv;
-  const { ropeLanes, rk, rkRow, kkW } = parts.rope;
+  const { T, ph, i, k, reuseX, auxFire, auxLane, cMul, cExp, wt, t0 } = core;
+  const { gJobReady } = parts.gemv;
+  const write = gemvWrite(core, parts, next, writerTok);
   return (o) => {
     // the job was issued by the QUANT before (x streamed) or is issued here with the reuse bit
     o.if(ph.eq(0).and(auxFire), (u) => {
@@ -101,6 +101,16 @@ export function gemvOp(core: EngineCore, parts: EngineParts, next: Next, writerT
       if (T > 1) u.set(wt, t0);
     });
     o.if(ph.eq(1).and(gJobReady), (u) => u.set(ph, 3).set(i, 0).set(k, 0));
+    write(o);
+  };
+}
+
+/** The GEMV op's writer phase (ph 3): the unit's y words into the destination, then `next` after the last row block. */
+export function gemvWrite(core: EngineCore, parts: EngineParts, next: Next, writerTok: Expr): OpBody {
+  const { hd, P, T, ph, i, k, mat, more, wt, t0, nTok, Q, K, V, Y, H1, H3, LOG } = core;
+  const { gY, gYFire, nRowBlocks, rowOk, dstAddr, lastChunk, chunkGo, yBuf, yHeld, linLanes, logLanes } = parts.gemv;
+  const { ropeLanes, rk, rkRow, kkW } = parts.rope;
+  return (o) => {
     o.if(ph.eq(3), (u) => {
       u.if(chunkGo, (v) => {
         v.if(rowOk, (w_) => {

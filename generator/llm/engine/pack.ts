@@ -61,9 +61,6 @@ function checkRange(what: string, v: number, lo: number, hi: number): void {
     throw new InputError(`${what} = ${v} is outside the engine's supported range [${lo}, ${hi}] (raise the hw range in the preset)`);
 }
 
-function matrixOf(qm: QuantModel, mat: MatName, layer: number): QMatrix {
-  return mat === 'cls' ? qm.cls : qm.layers[layer]![mat];
-}
 
 /**
  * The matrix a 2:4 unit sees for one pass: a pruned linear layer as it is; the dense classifier's pass 2d+h as digit
@@ -163,11 +160,7 @@ export function packModel(cfg: LlmEngineConfig, qm: QuantModel): TokenImage {
   const beat = (lanes: number[]) => {
     for (let q = 0; q < P; q++) aux.push((lanes[q] ?? 0) >>> 0);
   };
-  const normBeats = (n: QNorm, what: string) => {
-    checkRange(`${what} exponent`, n.exp, hw.normExpMin, hw.normExpMax);
-    beat([u16(n.exp)]);
-    for (let b = 0; b < md.dim / P; b++) beat(Array.from({ length: P }, (_, q) => n.mant[b * P + q]! & ((1 << e.normWBits) - 1)));
-  };
+  const normBeats = (n: QNorm, what: string) => aux.push(...normAux(cfg, n, what));
   for (const ins of prog) {
     const L = qm.layers[ins.layer]!;
     if (ins.op === 'NORM') normBeats(ins.norm === 'attn' ? L.attnNorm : ins.norm === 'ffn' ? L.ffnNorm : qm.finalNorm, `${ins.norm} norm (layer ${ins.layer})`);
@@ -188,11 +181,30 @@ export function packModel(cfg: LlmEngineConfig, qm: QuantModel): TokenImage {
           `${ins.mat} (layer ${ins.layer}) has ${mq.bits}-bit codes but the engine was built for ${bits}-bit ` +
             `(wBits ${e.wBits}, w4Matrices ${e.w4Matrices.join(',') || 'none'}): quantise and build with the same mixed-precision spec`,
         );
-      beat([u16(mq.mul) | (u16(mq.exp) << 16)]);
+      beat([gemvConstant(mq)]);
       packMatrix(cfg, mq, ins.plane ?? 0, w, s, ins.mat === 'cls');
     }
   }
   return { w: w.done(), s: s.done(), auxTail: Uint32Array.from(aux), wWords: w.words, sWords: s.words };
+}
+
+/** The aux beats of a NORM: the exponent, then dim/P beats of weight mantissas (P lanes each). */
+export function normAux(cfg: LlmEngineConfig, n: QNorm, what: string): number[] {
+  const e = cfg.engine;
+  const P = cfg.P;
+  checkRange(`${what} exponent`, n.exp, cfg.hw.normExpMin, cfg.hw.normExpMax);
+  const out = new Array<number>(P * (1 + e.model.dim / P)).fill(0);
+  out[0] = u16(n.exp);
+  for (let i = 0; i < e.model.dim; i++) out[P + i] = (n.mant[i]! & ((1 << e.normWBits) - 1)) >>> 0;
+  return out;
+}
+
+/** A GEMV's 32-bit constant (the weights' multiplier and exponent): lane 0 of its aux beat, or its s word with two groups. */
+export const gemvConstant = (mq: QMatrix): number => (u16(mq.mul) | (u16(mq.exp) << 16)) >>> 0;
+
+/** The QMatrix a GEMV op of `layer` reads. */
+export function matrixOf(qm: QuantModel, mat: MatName, layer: number): QMatrix {
+  return mat === 'cls' ? qm.cls : qm.layers[layer]![mat];
 }
 
 /** The aux beats of the embedding row of `token` (constant beat, then dim/P beats of code | scale << 8). */

@@ -13,6 +13,7 @@ import type { Module } from '../../hdl';
 import { attentionPath, kvWritePath } from './attention';
 import type { LlmEngineConfig } from './hw-config';
 import { engineControl } from './control';
+import { engineControlGroups, gemvQueue } from './control-groups';
 import { engineCore } from './core';
 import { gemvPath, ropePath } from './gemv-path';
 import { embedPath, normPath, quantPath, reductions, residSiluPath } from './vector';
@@ -23,12 +24,16 @@ export function llmEngineModule(cfg: LlmEngineConfig, name = 'llm_engine'): Modu
   const emb = embedPath(core);
   const norm = normPath(core);
   const quant = quantPath(core);
-  const gemv = gemvPath(core, quant);
-  const rope = ropePath(core, gemv.linLanes);
+  // two groups in flight: the GEMV path runs on the GEMV queue's counters (control-groups.ts)
+  const gq = core.Gp > 1 ? gemvQueue(core) : undefined;
+  const gemv = gq ? gemvPath(gq.view, quant, gq.issue) : gemvPath(core, quant);
+  const rope = ropePath(core, gemv.linLanes, gq?.issue.writerTok);
   const rs = residSiluPath(core);
   const red = reductions(core, emb.embLanes, rs.residLanes, norm.normLanes, rs.siluLanes);
   const kvw = kvWritePath(core);
   const attn = attentionPath(core, kvw, rope.kkW);
-  engineControl(core, { emb, norm, quant, gemv, rope, rs, red, kvw, attn });
+  const parts = { emb, norm, quant, gemv, rope, rs, red, kvw, attn };
+  if (gq) engineControlGroups(core, parts, gq);
+  else engineControl(core, parts);
   return core.m;
 }

@@ -24,7 +24,7 @@ export async function prefillAndCompare(
   const gold = new GoldenDecoder(qm);
   const want = prompt.map((t, p) => Array.from(gold.forward(t, p)));
   const ses = await LlmSession.start(sim, cfg, qm, opts);
-  const B = cfg.hw.prefillBlock;
+  const B = cfg.blockTokens;
   const out: PrefillRun = { blocks: [], steps: [], generated: [] };
   const same = (got: number[], g: number[], what: string) => {
     expect(got.length).toBe(g.length);
