@@ -3,8 +3,8 @@
  * tokens is two groups, A (tokens 0..T-1) and B (the rest). Two issue queues walk the same schedule ROM, as VTA
  * splits load / compute / store:
  *  - the GEMV queue runs only GEMV ops: each maximal run of them (a GEMV phase: wq wk wv | wo | w1 w3 | w2 | cls)
- *    for group A, then again for B, loading each job's x from the vector queue's code buffer (xc) and taking each
- *    GEMV's constant from the scale stream;
+ *    for group A, then again for B; the GEMV unit reads its x in place from the vector queue's code buffer (xc,
+ *    one region per block token) and the queue takes each GEMV's constant from the scale stream;
  *  - the vector queue runs every other op, phase by phase (the runs between GEMV phases), for A then for B.
  * A GEMV phase of a group starts when the vector queue has finished the phase before it for that group; a vector
  * phase when the GEMV queue has finished the one before it. So group B's attention runs while the array serves
@@ -42,8 +42,6 @@ export function gemvQueue(core: EngineCore) {
   const cMul = m.reg('gq_c_mul', 16);
   const cExp = m.reg('gq_c_exp', 16, { signed: true });
   const wt = reg('gq_wt', tcb);
-  const loadTok = reg('gq_load_tok', tcb);
-  const loadCol = reg('gq_load_col', CW);
   // phases each queue has finished, per group: the other queue's start conditions
   const gDone = [reg('gq_done0', phW), reg('gq_done1', phW)] as const;
   const vDone = [reg('vq_done0', phW), reg('vq_done1', phW)] as const;
@@ -61,16 +59,20 @@ export function gemvQueue(core: EngineCore) {
   const t0 = m.let('gq_t0', mux(inEpi, last, lit(0, tcb)));
   const blockTok = (t: Expr) => mux(grp, t.zext(tkb).add(lit(T, tkb)), t.zext(tkb));
   const writerTok = m.let('gq_tok', blockTok(wt));
-  // x codes of every block token, written by the vector queue's QUANTs, loaded into the unit as a job starts
-  const xcDepth = TB * gc.maxColSteps;
+  // x codes of every block token, written by the vector queue's QUANTs and read by the unit in place (its job's
+  // tokens start at block token grp*T + t0); K - 1 tokens of slack past the end for a partial DSP step
+  const K = gc.tokensPerStep;
+  const xcDepth = (TB + K - 1) * gc.maxColSteps;
   const xcW = bitsFor(xcDepth - 1);
   const xc = m.memory('xc_mem', gc.xPortBits, xcDepth);
   const xcAddr = (tok: Expr, col: Expr) => tok.zext(xcW).mul(lit(gc.maxColSteps, xcW)).resize(xcW).add(col.resize(xcW));
+  const xBase = m.let('gq_x_base', xcAddr(blockTok(t0), lit(0, 1)));
+  const xRead = (raddr: Expr, j: number) => xc.read(xBase.add(raddr.zext(xcW)).add(lit(j * gc.maxColSteps, xcW)));
   const sTake = m.wire('gq_s_take', 1);
-  const issue: QueueIssue = { job: at('GEMV', 1), xValid: at('GEMV', 2), xData: xc.read(xcAddr(blockTok(loadTok), loadCol)), sTake, writerTok };
+  const issue: QueueIssue = { job: at('GEMV', 1), xRead, sTake, writerTok };
   const view: EngineCore = { ...core, ph, i, k, mat, plane, reuseX, cMul, cExp, wt, t0, nTok: last, is, at, firstTok: lit(1, 1) };
   return {
-    view, issue, pc, layer, ph, i, k, grp, inPhase, phase, startPc, startLayer, end, cMul, cExp, wt, loadTok, loadCol,
+    view, issue, pc, layer, ph, i, k, grp, inPhase, phase, startPc, startLayer, end, cMul, cExp, wt,
     gDone, vDone, opc, reuseX, isGemv, go, is, at, inEpi, last, t0, xc, xcAddr, phW, sTake,
   };
 }
@@ -82,7 +84,7 @@ export function engineControlGroups(core: EngineCore, parts: EngineParts, gq: Ge
   const { actR, actS, sW, actMantV, actExpV, actExpW, xAsm, e } = core;
   const { phases, rk, rkRow, phaseStep } = parts.rope;
   const { qFrac, qSteps, qsc, xAsmNext, xStepsPerWord } = parts.quant;
-  const { gJobReady, gXReady, colSteps, gs } = parts.gemv;
+  const { gJobReady, gs } = parts.gemv;
   GM?.readAt(is('NORM'), i);
   for (const vm of [X, N, Q, K, V, ATT, Y, H1, H3, ...(LOG ? [LOG] : []), ...(GM ? [GM] : [])]) vm.finish();
   const nL = md.nLayers;
@@ -231,13 +233,7 @@ export function engineControlGroups(core: EngineCore, parts: EngineParts, gq: Ge
     // the GEMV op: constant from s, job, x load, then the writer
     b.if(gq.at('GEMV', 0).and(gs.valid), (t) =>
       t.set(gq.cMul, gs.data.slice(15, 0)).set(gq.cExp, gs.data.slice(31, 16).asSigned()).set(gq.ph, 1).set(gq.wt, gq.t0));
-    b.if(gq.at('GEMV', 1).and(gJobReady), (t) =>
-      t.set(gq.ph, mux(gq.reuseX, lit(3, 3), lit(2, 3))).set(gq.loadTok, gq.t0).set(gq.loadCol, 0).set(gq.i, 0).set(gq.k, 0));
-    b.if(gq.at('GEMV', 2).and(gXReady), (t) =>
-      t.if(gq.loadCol.eq(colSteps.sub(1)), (u) => {
-        u.set(gq.loadCol, 0);
-        u.if(gq.loadTok.eq(gq.last), (v) => v.set(gq.ph, 3), (v) => v.set(gq.loadTok, gq.loadTok.add(1)));
-      }, (el) => el.set(gq.loadCol, gq.loadCol.add(1))));
+    b.if(gq.at('GEMV', 1).and(gJobReady), (t) => t.set(gq.ph, 3).set(gq.i, 0).set(gq.k, 0));
     b.if(gq.go, writer);
   }, 'control');
 }

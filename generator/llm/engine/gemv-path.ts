@@ -6,6 +6,7 @@
 import { cat, lit, mux, select, type Expr, type Signal } from '../../hdl';
 import { fifoModule } from '../../lib/fifo';
 import { bitsFor } from '../../util/errors';
+import { xBufAddrBits } from '../gemv/config';
 import { gemvModule } from '../gemv/rtl';
 import { MATS, ceilDiv } from './hw-config';
 import type { EngineCore } from './core';
@@ -18,8 +19,8 @@ import { asS, catLanes } from './units';
  */
 export interface QueueIssue {
   job: Expr;
-  xValid: Expr;
-  xData: Expr;
+  /** The x word of the unit's read address for the step's j-th token (the unit is built with xExternal). */
+  xRead: (raddr: Expr, j: number) => Expr;
   sTake: Expr;
   writerTok: Expr;
 }
@@ -63,17 +64,22 @@ export function gemvPath(core: EngineCore, quant: { xAsmNext: Expr; xStepsPerWor
     cat(...(T > 1 ? [nTok.sub(t0)] : []), reuseX, select(mat, matInfo.map((mi) => lit(BigInt(mi.nGroups) | (BigInt(mi.nRowBlocks) << BigInt(gc.groupCountBits)), jobBase)))),
   );
   // QUANT streams each x word into the GEMV unit as it is assembled (the job was issued at the QUANT's start).
-  const xData = queue ? queue.xData : xAsmNext;
+  const xData = xAsmNext;
   // with a GEMV queue it also takes one constant word from s before each job (the unit is idle then)
   const gSReady = queue ? m.wire('g_s_ready', 1) : gs.ready;
   if (queue) m.assign(gs.ready, gSReady.or(queue.sTake));
+  // with a GEMV queue the unit reads x from the queue's code buffer through its read address
+  const xPorts: Record<string, Expr> = {};
+  if (queue) {
+    const raddr = m.wire('g_x_raddr', xBufAddrBits(gc));
+    xPorts.x_raddr = raddr;
+    for (let j = 0; j < gc.tokensPerStep; j++) xPorts[`x_rdata${j}`] = queue.xRead(raddr, j);
+  } else Object.assign(xPorts, { x_valid: gXValid, x_ready: gXReady, x_data: xData });
   m.instance(gemv, 'u_gemv', {
     job_valid: gJob,
     job_ready: gJobReady,
     job_data: jobWord,
-    x_valid: gXValid,
-    x_ready: gXReady,
-    x_data: xData,
+    ...xPorts,
     w_valid: gw.valid,
     w_ready: gw.ready,
     w_data: gw.data,
@@ -105,7 +111,8 @@ export function gemvPath(core: EngineCore, quant: { xAsmNext: Expr; xStepsPerWor
   const chunkGo = m.let('g_chunk_go', wrEn.and(toLogits.not().or(rowOk.not()).or(logits.ready)));
   const xWordDone = m.let('q_word_done', k.eq(xStepsPerWord - 1));
   m.assign(gJob, queue ? queue.job : at('QUANT', 0).and(firstTok).or(at('GEMV', 1)));
-  m.assign(gXValid, queue ? queue.xValid : at('QUANT', 1).and(xWordDone));
+  if (queue) m.assign(gXReady, lit(0, 1));
+  m.assign(gXValid, queue ? lit(0, 1) : at('QUANT', 1).and(xWordDone));
   m.assign(gYReady, at('GEMV', 3).and(yHeld.not().or(chunkGo.and(lastChunk))));
   const gYFire = m.let('g_y_fire', gYValid.and(gYReady));
   LOG?.readAt(is('GEMV'), dstAddr);

@@ -247,6 +247,7 @@ export function llmEngineConfig(model: ModelShape, hwIn: Partial<LlmHwParams> & 
     xReuse: true,
     tokens: hw.prefillBlock,
     ...(hw.prefillDsp && { dspTokens: 2 }),
+    ...(hw.prefillGroups > 1 && { xExternal: true }),
   });
   if (hw.prefillGroups > 1 && gemv.scalePortBits < 32)
     throw new ConfigError('prefillGroups', `two groups take each GEMV's 32-bit constant from the scale stream, whose ${gemv.scalePortBits}-bit words are too narrow (raise lanes or scaleBits)`, hw.prefillGroups);
@@ -309,11 +310,11 @@ export function llmEngineConfig(model: ModelShape, hwIn: Partial<LlmHwParams> & 
     (2 ** addrBits(depth.q) + 2 * 2 ** addrBits(depth.kv) + 2 ** addrBits(depth.att) + 2 ** addrBits(depth.y) + 2 * 2 ** addrBits(depth.h)) * lin);
   // (with the DSP half the x buffer and accumulators round up to whole steps of 3 tokens, plus 2 held y words)
   const K = gemv.tokensPerStep;
-  // (two groups: vectors for both groups' tokens, and the vector queue's x codes of both groups, which the GEMV
-  // queue loads into the unit when it starts a job)
-  const prefillPer = (t: number) => (t > 1 ? t * Gp * pow2Vec - vectorBits + (ceilDiv(t, K) * K - 1) * gemv.maxColSteps * gemv.xPortBits +
-    ceilDiv(t, K) * K * gemv.lanes * (gemv.groupSumBits + gemv.accBits) + (K - 1) * gemv.yPortBits + depth.x * P * e.normWBits +
-    (Gp > 1 ? t * Gp * gemv.maxColSteps * gemv.xPortBits : 0) : 0);
+  // (two groups: vectors for both groups' tokens; the unit reads x from the vector queue's code buffer of both
+  // groups, plus K - 1 tokens of slack for a partial DSP step, instead of its own buffer)
+  const xBits = (t: number) => (Gp > 1 ? t * Gp + K - 1 : ceilDiv(t, K) * K - 1) * gemv.maxColSteps * gemv.xPortBits;
+  const prefillPer = (t: number) => (t > 1 ? t * Gp * pow2Vec - vectorBits + xBits(t) +
+    ceilDiv(t, K) * K * gemv.lanes * (gemv.groupSumBits + gemv.accBits) + (K - 1) * gemv.yPortBits + depth.x * P * e.normWBits : 0);
   const prefillBits = prefillPer(T);
   const onChipBits =
     vectorBits + prefillBits +

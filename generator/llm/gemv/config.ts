@@ -44,6 +44,12 @@ export interface GemvOptions {
    * word takes two more tokens per cycle, so a word is held ceil(n / 3) cycles instead of n. 0 (default) = LUT only.
    */
   dspTokens?: number;
+  /**
+   * x lives outside the unit (two prefill groups in flight, engine/control-groups.ts): no x stream and no x buffer;
+   * the unit drives `x_raddr` (token-major, maxColSteps words per token) and reads `x_rdata0..K-1` (the step's K
+   * tokens, K = tokensPerStep) combinationally, so a job starts on its weights at once.
+   */
+  xExternal?: boolean;
 }
 
 /**
@@ -62,6 +68,7 @@ export function sparseSimd(denseSimd: number, use: SparseUse): number {
 
 export interface GemvConfig extends GemvParams {
   readonly xReuse: boolean;
+  readonly xExternal: boolean;
   readonly sparse: boolean;
   readonly tokens: number;
   readonly dspTokens: number;
@@ -151,6 +158,7 @@ export function gemvConfig(params: Partial<GemvParams> & GemvOptions = {}): Gemv
   return Object.freeze({
     ...p,
     xReuse: Boolean(p.xReuse),
+    xExternal: Boolean(p.xExternal),
     sparse: Boolean(p.sparse),
     tokens,
     dspTokens,
@@ -175,3 +183,7 @@ export function gemvConfig(params: Partial<GemvParams> & GemvOptions = {}): Gemv
 
 /** Bits of the x-buffer address. */
 export const xAddrBits = (c: GemvConfig): number => Math.max(1, clog2(c.maxColSteps));
+
+/** Words of the unit's x buffer (whole steps of tokensPerStep tokens) and its address width (x_raddr with xExternal). */
+export const xBufWords = (c: GemvConfig): number => Math.ceil(c.tokens / c.tokensPerStep) * c.tokensPerStep * c.maxColSteps;
+export const xBufAddrBits = (c: GemvConfig): number => Math.max(1, clog2(xBufWords(c)));

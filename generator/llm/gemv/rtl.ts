@@ -19,7 +19,7 @@
  */
 import { Module, cat, lit, mux, sumTree, type Block, type Expr, type Signal } from '../../hdl';
 import { bitsFor, clog2 } from '../../util/errors';
-import { MAX_PRODUCT, type GemvConfig } from './config';
+import { MAX_PRODUCT, xBufAddrBits, xBufWords, type GemvConfig } from './config';
 import { dspLanePair } from './dsp-half';
 import { QUAD, QUAD_FIELD_BITS } from './sparse';
 
@@ -65,7 +65,8 @@ export function gemvModule(cfg: GemvConfig, name = 'gemv'): Module {
   });
   const { lanes, simd } = cfg;
   const job = m.streamIn('job', cfg.jobBits);
-  const x = m.streamIn('x', cfg.xPortBits);
+  const ext = cfg.xExternal;
+  const x = ext ? undefined : m.streamIn('x', cfg.xPortBits);
   const w = m.streamIn('w', cfg.weightPortBits);
   const s = m.streamIn('s', cfg.scalePortBits);
   const y = m.streamOut('y', cfg.yPortBits);
@@ -111,7 +112,7 @@ export function gemvModule(cfg: GemvConfig, name = 'gemv'): Module {
   const endOfRow = m.let('end_of_row', lastInGroup.and(lastGroup));
 
   m.assign(job.ready, inState(IDLE));
-  m.assign(x.ready, inState(LOADX));
+  if (x) m.assign(x.ready, inState(LOADX));
   const running = m.let('running', inState(RUN).and(en));
   m.assign(w.ready, running.and(hold.not()).and(lastInGroup.not().or(s.valid)));
   m.assign(s.ready, running.and(hold.not()).and(lastInGroup).and(w.valid));
@@ -129,12 +130,16 @@ export function gemvModule(cfg: GemvConfig, name = 'gemv'): Module {
     b.if(lastInGroup, (t) => t.if(lastGroup, (u) => u.set(groupIdx, 0), (u) => u.set(groupIdx, groupIdx.add(1))));
   };
 
-  const xDepth = Math.ceil(cfg.tokens / K) * K * cfg.maxColSteps;
-  const xbuf = m.memory('xbuf', cfg.xPortBits, xDepth);
-  const xaW = Math.max(1, clog2(xDepth));
+  const xDepth = xBufWords(cfg);
+  const xbuf = ext ? undefined : m.memory('xbuf', cfg.xPortBits, xDepth);
+  const xaW = xBufAddrBits(cfg);
   const xAddr = multi
     ? m.let('x_addr', tokIdx.zext(xaW).mul(lit(cfg.maxColSteps, xaW)).resize(xaW).add(colStep.zext(xaW)))
     : colStep;
+  // x of the step's j-th token: the unit's buffer, or (xExternal) the engine's memory through x_raddr / x_rdata<j>
+  const xIn = ext ? Array.from({ length: K }, (_, j) => m.input(`x_rdata${j}`, cfg.xPortBits)) : [];
+  if (ext) m.assign(m.output('x_raddr', xaW), xAddr);
+  const xRead = (j: number): Expr => (ext ? xIn[j]! : xbuf!.read(j === 0 ? xAddr : xAddr.add(lit(j * cfg.maxColSteps, xaW))));
   /** After the last column of a row: the next token's x (LOADX) or product steps (RUN), or done with the tokens. */
   const nextTok = (b: Block, done: (d: Block) => void) => {
     if (!multi) return done(b);
@@ -162,15 +167,16 @@ export function gemvModule(cfg: GemvConfig, name = 'gemv'): Module {
             t.set(step, 0).set(groupIdx, 0).set(colStep, 0).set(rowBlock, 0);
             if (multi) t.set(lastTok, job.data.slice(gcb + rcb + tkb, gcb + rcb + 1)).set(tokIdx, 0);
             if (slot) t.set(slot, 0);
-            if (cfg.xReuse) t.if(job.data.bit(gcb + rcb), (u) => u.set(state, RUN), (u) => u.set(state, LOADX));
+            if (ext) t.set(state, RUN);
+            else if (cfg.xReuse) t.if(job.data.bit(gcb + rcb), (u) => u.set(state, RUN), (u) => u.set(state, LOADX));
             else t.set(state, LOADX);
           }),
       ],
       [
         LOADX,
         (c) =>
-          c.if(x.valid, (t) => {
-            t.write(xbuf, xAddr, x.data);
+          c.if(x ? x.valid : lit(0, 1), (t) => {
+            if (x && xbuf) t.write(xbuf, xAddr, x.data);
             advance(t);
             t.if(endOfRow, (u) => nextTok(u, (d) => d.set(state, RUN)));
           }),
@@ -217,8 +223,8 @@ export function gemvModule(cfg: GemvConfig, name = 'gemv'): Module {
       } else t.set(w1, w.data).set(s1, s.data);
       t.set(first1, step.eq(0)).set(last1, lastInGroup);
       t.set(firstG1, groupIdx.eq(0)).set(lastG1, lastGroup);
-      t.set(x1, xbuf.read(xAddr));
-      xd1.forEach((r, j) => t.set(r, xbuf.read(xAddr.add(lit((j + 1) * cfg.maxColSteps, xaW)))));
+      t.set(x1, xRead(0));
+      xd1.forEach((r, j) => t.set(r, xRead(j + 1)));
       if (dm1) t.set(dm1, dMaskNow!);
     }),
   'stage0');

@@ -12,6 +12,7 @@
  * behind the other group's GEMV.
  */
 import { ceilDiv, type LlmEngineConfig } from '../engine/hw-config';
+import { stepPhases } from '../engine/pack-groups';
 import { LINEAR_MATS, linearDims, matrixBits } from '../model-spec';
 import type { PrefillConfig } from './config';
 
@@ -187,4 +188,66 @@ export function prefillCycles(pc: PrefillConfig, cfg: LlmEngineConfig, tokens: n
     arrayUtilisation: products / (pc.peakProducts * busy),
     tokPerS: tokens / (cycles / opts.clockHz),
   };
+}
+
+/**
+ * The engine RTL's block time with two groups in flight (hw prefillGroups 2, engine/control-groups.ts): an event
+ * model of its two queues. The vector queue runs each vector phase for A, then B (a phase of a group starts when the
+ * GEMV phase before it, of that group, is done); the GEMV queue each GEMV phase for A, then B (when the vector phase
+ * before it is done); the classifier for the last group only, and END after it. A vector phase costs its ops'
+ * per-token lengths (tokenOpCycles) times the group's tokens, plus 2 cycles at its end; a GEMV op costs its pass
+ * (engineGemvPassCycles; the unit reads x in place, so there is no x load) and 2 cycles for its constant and job,
+ * or the pass's bytes at `bytesPerCycle` if slower. Returns the block's cycles and the GEMV queue's busy cycles.
+ */
+export function engineGroupsBlockCycles(cfg: LlmEngineConfig, n: number, bytesPerCycle = Infinity): { cycles: number; gemvBusy: number } {
+  const m = cfg.engine.model;
+  const g = cfg.gemv;
+  const T = cfg.hw.prefillBlock;
+  const op = tokenOpCycles(cfg);
+  const sizes = n > T ? [T, n - T] : [n];
+  const { vector, gemv } = stepPhases(cfg);
+  const epilogue = (o: (typeof vector)[number][number]) => o.norm === 'final' || (o.op === 'QUANT' && o.mat === 'cls') || o.op === 'END';
+  const opLen = (o: (typeof vector)[number][number]): number =>
+    ({ EMBED: op.embed, NORM: op.norm, QUANT: o.src === 'H1' ? op.quantHid : op.quantDim, KVW: op.kvw, ATTN: op.attn, RESID: op.resid, SILU: op.silu, END: 1 })[o.op as string] ?? 1;
+  const vLen = (p: number, gi: number): number => {
+    const last = gi === sizes.length - 1;
+    let c = 2;
+    for (const o of vector[p]!) if (!epilogue(o)) c += opLen(o) * sizes[gi]!; else if (last) c += opLen(o);
+    return c;
+  };
+  const steps = (cols: number) => ceilDiv(cols, cfg.engine.wGroup) * g.stepsPerGroup;
+  const wordBytes = (g.weightPortBits + g.scalePortBits / g.stepsPerGroup) / 8;
+  const gLen = (p: number, k: number): number => {
+    let c = 1;
+    for (const o of gemv[p]!) {
+      const [rows, cols] = o.mat === 'cls' ? [m.vocabSize, m.dim] : linearDims(m, o.mat as (typeof LINEAR_MATS)[number]);
+      const compute = engineGemvPassCycles(cfg, rows, cols, k);
+      const memory = (ceilDiv(rows, g.lanes) * steps(cols) * wordBytes) / bytesPerCycle;
+      c += Math.max(compute, memory) + 2;
+    }
+    return c;
+  };
+  let vq = 0;
+  let gq = 0;
+  let busy = 0;
+  const gEnd: number[][] = sizes.map(() => []);
+  for (let p = 0; p < vector.length; p++) {
+    const vEnd: number[] = [];
+    const lastPhase = p === vector.length - 1;
+    sizes.forEach((_, gi) => {
+      if (lastPhase && gi < sizes.length - 1) return;
+      const start = Math.max(vq, p > 0 ? (lastPhase ? gq : gEnd[gi]![p - 1]!) : 0);
+      vq = vEnd[gi] = start + vLen(p, gi);
+    });
+    if (p >= gemv.length) break;
+    const cls = p === gemv.length - 1;
+    sizes.forEach((size, gi) => {
+      if (cls && gi < sizes.length - 1) return;
+      const k = cls ? 1 : size;
+      const len = gLen(p, k);
+      gq = gEnd[gi]![p] = Math.max(gq, vEnd[gi]!) + len;
+      busy += len;
+    });
+  }
+  return { cycles: vq, gemvBusy: busy };
 }
