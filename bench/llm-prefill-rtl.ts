@@ -10,10 +10,12 @@ import { GoldenDecoder } from '../generator/llm/golden/decoder';
 import type { ModelShape } from '../generator/llm/model-spec';
 import type { QuantModel } from '../generator/llm/quant/model';
 import { buildLlmSim, LlmSession } from '../sim/designs/llm';
-import { engineGemvBlockCycles } from '../generator/llm/prefill/cycles';
+import { engineGemvBlockCycles, engineGroupsBlockCycles, vectorCyclesPerToken } from '../generator/llm/prefill/cycles';
 
 export interface EngineRtlPrefillRow {
+  /** Tokens per block (tok beat); with two groups in flight, prefillBlock = block / 2 per group. */
   block: number;
+  prefillGroups: number;
   /** The DSP half beside the LUT array (hw prefillDsp). */
   prefillDsp: boolean;
   /** w + s bytes per cycle of the memory model; null = the preset's (one word per cycle per port). */
@@ -27,13 +29,18 @@ export interface EngineRtlPrefillRow {
   prefillPerf: { gemv: number; attn: number; other: number };
   /** The prefill cycle model's engine GEMV time per prompt token (cycles.ts engineGemvBlockCycles), full-rate memory only. */
   gemvModelCyclesPerPromptToken: number | null;
+  /**
+   * The cycle model's whole block time per prompt token, full-rate memory only: GEMV + every token's vector work in
+   * series (one group), or the two queues' event model (cycles.ts engineGroupsBlockCycles).
+   */
+  blockModelCyclesPerPromptToken: number | null;
   bitExact: boolean;
 }
 
 /** A prompt longer than S + W (the ring evicts inside blocks) whose length is a multiple of every block measured. */
 export const RTL_PROMPT = [1, 403, 27, 300, 12, 499, 64, 8, 250, 111, 7, 350, 45, 200, 33, 90, 410, 3, 77, 140, 260, 5, 321, 99];
 
-export async function engineRtlPrefill(shape: ModelShape, qm: QuantModel, opts: { blocks?: number[]; dsp?: boolean[]; memBytesPerCycle?: Array<number | null> } = {}): Promise<EngineRtlPrefillRow[]> {
+export async function engineRtlPrefill(shape: ModelShape, qm: QuantModel, opts: { blocks?: number[]; dsp?: boolean[]; groups?: number[]; memBytesPerCycle?: Array<number | null> } = {}): Promise<EngineRtlPrefillRow[]> {
   const memory = LLM_PRESETS['sim-small'].memory;
   const gold = new GoldenDecoder(qm);
   const want = RTL_PROMPT.map((t, p) => Array.from(gold.forward(t, p)));
@@ -41,8 +48,11 @@ export async function engineRtlPrefill(shape: ModelShape, qm: QuantModel, opts: 
   const rows: EngineRtlPrefillRow[] = [];
   for (const bpc of opts.memBytesPerCycle ?? [null, 2])
     for (const block of opts.blocks ?? [4, 8])
+      for (const groups of opts.groups ?? [1, 2])
       for (const dsp of opts.dsp ?? [false, true]) {
-        const cfg = llmPresetConfig('sim-small', shape, { hw: { prefillBlock: block, prefillDsp: dsp } });
+        // two groups in flight: measured at the full memory rate (they read each weight twice per block)
+        if (groups > 1 && bpc !== null) continue;
+        const cfg = llmPresetConfig('sim-small', shape, { hw: { prefillBlock: block / groups, prefillDsp: dsp, prefillGroups: groups } });
         const sim = await buildLlmSim(cfg, { bytesPerCycle: bpc ?? undefined });
         let exact = true;
         // token by token on the same RTL (a decode step is a block of one)
@@ -74,8 +84,9 @@ export async function engineRtlPrefill(shape: ModelShape, qm: QuantModel, opts: 
           b.kill();
         }
         const n = RTL_PROMPT.length;
-        rows.push({ block, prefillDsp: dsp, memBytesPerCycle: bpc, memLatency: memory.latency, promptTokens: n, cyclesPerPromptToken: pre / n, tokenByTokenCyclesPerToken: tbt / n, speedup: tbt / pre, prefillPerf: { gemv: perf.gemv / n, attn: perf.attn / n, other: perf.other / n },
-          gemvModelCyclesPerPromptToken: bpc === null && n % block === 0 ? engineGemvBlockCycles(cfg, block) / block : null, bitExact: exact });
+        const blockModel = groups > 1 ? engineGroupsBlockCycles(cfg, block).cycles : engineGemvBlockCycles(cfg, block) + block * vectorCyclesPerToken(cfg);
+        rows.push({ block, prefillGroups: groups, prefillDsp: dsp, blockModelCyclesPerPromptToken: bpc === null && n % block === 0 ? blockModel / block : null, memBytesPerCycle: bpc, memLatency: memory.latency, promptTokens: n, cyclesPerPromptToken: pre / n, tokenByTokenCyclesPerToken: tbt / n, speedup: tbt / pre, prefillPerf: { gemv: perf.gemv / n, attn: perf.attn / n, other: perf.other / n },
+          gemvModelCyclesPerPromptToken: groups === 1 && bpc === null && n % block === 0 ? engineGemvBlockCycles(cfg, block) / block : null, bitExact: exact });
       }
   return rows;
 }

@@ -301,8 +301,17 @@ export async function main(argv: string[]): Promise<void> {
       );
     }
     const pr = (k: 'dense' | 'sparse') => prefill[k];
+    const eb = prefill.engineAsBuilt;
     out.push(
-      `Prefill, Llama-2-7B projection on u280 (cycle model, not simulated): ${prefill.promptTokens}-token prompt, block ${prefill.params.block}, LUT array + ${pr('sparse').dsps} DSP48E2 (2 tokens each), ${CLOCK_MHZ} MHz`,
+      `Prefill, Llama-2-7B projection on u280, the engine RTL as built (2:4 area, block ${eb[0]!.block} per group; the block time from cycles.ts, checked against the RTL on sim-small below), ${prefill.promptTokens}-token prompt, ${CLOCK_MHZ} MHz`,
+      table(
+        ['groups in flight', 'array', 'TTFT, s', 'speedup vs token by token dense', 'prefill tok/s', 'peak products / cycle', 'MAC utilisation', 'on-chip Mbit / budget'],
+        eb.map((e) => [e.prefillGroups, e.prefillDsp ? `LUT + DSP half (${e.dsps} DSPs)` : 'LUT', e.ttftS, e.speedupVsTokenByToken, e.prefillTokPerS, e.peakProducts, e.macUtilisation, `${fmt(e.onChipMbit)} / ${fmt(e.onChipBudgetMbit)}`]),
+      ),
+      `prefillSpeedup ${fmt(prefill.prefillSpeedup)} (2 groups + DSP half), prefillMacUtilisation ${fmt(prefill.prefillMacUtilisation)}; the modelled separate DSP array below: ${fmt(prefill.modelledArray.prefillSpeedup)} / ${fmt(prefill.modelledArray.prefillMacUtilisation)}`,
+    );
+    out.push(
+      `Prefill, Llama-2-7B projection on u280, the modelled design (a separate DSP GEMM array splitting rows with the LUT array; cycle model, not built): ${prefill.promptTokens}-token prompt, block ${prefill.params.block}, LUT array + ${pr('sparse').dsps} DSP48E2 (2 tokens each), ${CLOCK_MHZ} MHz`,
       table(
         ['quantity', 'dense', '2:4'],
         [
@@ -315,8 +324,7 @@ export async function main(argv: string[]): Promise<void> {
           ['MAC utilisation (products / peak x TTFT cycles)', pr('dense').macUtilisation as number, pr('sparse').macUtilisation as number],
           ['on-chip activation storage / left, Mbit', `${fmt(pr('dense').storageMbit as number)} / ${fmt(pr('dense').storageBudgetMbit as number)}`, `${fmt(pr('sparse').storageMbit as number)} / ${fmt(pr('sparse').storageBudgetMbit as number)}`],
           ['speedup vs token by token (same weights)', pr('dense').speedupVsTokenByToken as number, pr('sparse').speedupVsTokenByToken as number],
-          ['prefillSpeedup (token-by-token dense / prefill 2:4)', '', prefill.prefillSpeedup],
-          ...prefill.engineAsBuilt.map((e) => [`engine RTL as built, 2:4 area, block ${e.block}${e.prefillDsp ? ` + DSP half (${e.dsps} DSPs)` : ', LUT array only'}: TTFT s / speedup`, '', `${fmt(e.ttftS)} / ${fmt(e.speedupVsTokenByToken)}`]),
+          ['speedup, token-by-token dense / this design 2:4', '', prefill.modelledArray.prefillSpeedup],
           ...[gemmCheck, gemmCheckShort].map((g) => [`GEMM RTL row block (${g.colSteps} steps x ${g.tokens} tokens): Verilator / model cycles`, '', `${g.measured} / ${g.model}`]),
         ],
       ),
@@ -341,8 +349,8 @@ export async function main(argv: string[]): Promise<void> {
       out.push(
         `Prefill measured in the engine RTL (LUT GEMV array, alone and with the DSP half): stories260K, sim-small, ${rtlPrefill[0]!.promptTokens}-token prompt (S + W = 12), memory latency ${rtlPrefill[0]!.memLatency}, Verilator, every block's logits checked against the golden decoder`,
         table(
-          ['block', 'array', 'memory B/cycle (w + s)', 'cycles / prompt token, token by token', 'cycles / prompt token, prefill', '  of which GEMV / attn+KV / other', 'GEMV model (cycles.ts)', 'speedup', 'bit-exact'],
-          rtlPrefill.map((r) => [r.block, r.prefillDsp ? 'LUT + DSP half' : 'LUT', r.memBytesPerCycle ?? 'full (one word per port per cycle)', r.tokenByTokenCyclesPerToken, r.cyclesPerPromptToken, `${fmt(r.prefillPerf.gemv)} / ${fmt(r.prefillPerf.attn)} / ${fmt(r.prefillPerf.other)}`, r.gemvModelCyclesPerPromptToken ?? '', r.speedup, String(r.bitExact)]),
+          ['block', 'groups in flight', 'array', 'memory B/cycle (w + s)', 'cycles / prompt token, token by token', 'cycles / prompt token, prefill', '  of which GEMV / attn+KV / other', 'GEMV model (cycles.ts)', 'block model (cycles.ts)', 'speedup', 'bit-exact'],
+          rtlPrefill.map((r) => [r.block, r.prefillGroups, r.prefillDsp ? 'LUT + DSP half' : 'LUT', r.memBytesPerCycle ?? 'full (one word per port per cycle)', r.tokenByTokenCyclesPerToken, r.cyclesPerPromptToken, `${fmt(r.prefillPerf.gemv)} / ${fmt(r.prefillPerf.attn)} / ${fmt(r.prefillPerf.other)}`, r.gemvModelCyclesPerPromptToken ?? '', r.blockModelCyclesPerPromptToken ?? '', r.speedup, String(r.bitExact)]),
         ),
       );
     return out.join('\n');
