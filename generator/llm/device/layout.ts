@@ -78,6 +78,13 @@ export function llmDeviceConfig(cfg: LlmEngineConfig, p: LlmDeviceParams = {}, s
   const P = cfg.P;
   const md = cfg.engine.model;
   if (md.dim % P) throw new ConfigError('vpar', `must divide dim (${md.dim}) for embedding rows`, P);
+  if (cfg.hw.prefillGroups > 1)
+    throw new ConfigError(
+      'prefillGroups',
+      "the llmdev device's sequencers replay the decode step's streams once per block; two groups in flight read each GEMV phase twice and their constants from s " +
+        '(engine/pack-groups.ts), which the sequencers do not lay out yet: build the device with prefillGroups 1',
+      cfg.hw.prefillGroups,
+    );
   // An embedding aux lane is code | scale << k: store it in the smallest of 8/16/32 bits holding clsBits + scaleBits
   // (image.ts checks every lane fits, so a change of the aux format is refused, not silently truncated).
   const need = cfg.engine.clsBits + cfg.engine.scaleBits;

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { loadCheckpoint } from '../../../../generator/llm/checkpoint';
+import { llmDeviceConfig } from '../../../../generator/llm/device/layout';
 import { llmPresetConfig } from '../../../../generator/llm/engine/hw-config';
 import { packModel } from '../../../../generator/llm/engine/pack';
 import { blockGroups, packGroupBlock, stepPhases } from '../../../../generator/llm/engine/pack-groups';
@@ -43,6 +44,12 @@ describe.skipIf(!ckpt)('two prefill groups in flight in the engine RTL on storie
     expect(() => llmPresetConfig('sim-small', shape, { hw: { prefillGroups: 2 } })).toThrow(/prefillGroups/);
     expect(() => llmPresetConfig('sim-small', shape, { hw: { prefillBlock: 4, prefillGroups: 3 } })).toThrow(/prefillGroups/);
     expect(() => llmPresetConfig('sim-small', shape, { hw: { prefillBlock: 4, prefillGroups: 2 }, engine: { wBits: 4 } })).toThrow(/prefillBlock/);
+    // the device's sequencers lay out the one-group streams only
+    expect(() => llmDeviceConfig(cfg)).toThrow(/prefillGroups 1/);
+    // the block refusal names the per-group block and counts both groups' buffers
+    const one = llmPresetConfig('sim-small', shape, { hw: { prefillBlock: 4 } });
+    expect(cfg.prefillBits).toBeGreaterThan(one.prefillBits);
+    expect(() => llmPresetConfig('sim-small', shape, { hw: { prefillBlock: 4, prefillGroups: 2, onChipBudgetBits: one.onChipBits } })).toThrow(/shrink prefillBlock/);
   });
 
   it('the prompt in blocks of 2 x 4 (8, 8 and a partial 4 + 2), then decode: every logit equals the token-by-token golden, with stalls', async () => {
