@@ -34,12 +34,14 @@ export const DESIGNS: Record<string, DesignEntry> = {
   },
   llm: {
     description: 'W2A8KV4 decode engine for the stories260K shape (presets u280, tiny, sim-small)',
-    defaults: { lanes: 4, simd: 8, vpar: 4, slotPar: 1, wFifo: 0, sinks: 2, window: 10, wGroup: 32, kvGroup: 8 },
+    // prefillBlock / prefillGroups / prefillDsp (0 or 1): prefill blocks, two groups in flight, the DSP half
+    defaults: { lanes: 4, simd: 8, vpar: 4, slotPar: 1, wFifo: 0, sinks: 2, window: 10, wGroup: 32, kvGroup: 8, prefillBlock: 1, prefillGroups: 1, prefillDsp: 0 },
     presets: Object.keys(LLM_PRESETS),
     synth: (config, target) => synthEngine(config as LlmEngineConfig, target),
     build(params, preset = 'sim-small', shape = STORIES260K_SHAPE) {
-      const hwKeys = ['lanes', 'simd', 'vpar', 'slotPar', 'wFifo'];
-      const hw = Object.fromEntries(Object.entries(params).filter(([k]) => hwKeys.includes(k)));
+      const hwKeys = ['lanes', 'simd', 'vpar', 'slotPar', 'wFifo', 'prefillBlock', 'prefillGroups', 'prefillDsp'];
+      const hw: Record<string, number | boolean> = Object.fromEntries(Object.entries(params).filter(([k]) => hwKeys.includes(k)));
+      if (hw.prefillDsp !== undefined) hw.prefillDsp = hw.prefillDsp !== 0;
       const engine = Object.fromEntries(Object.entries(params).filter(([k]) => !hwKeys.includes(k)));
       const config = llmPresetConfig(preset, shape, { hw, engine });
       return { config, module: llmEngineModule(config) };

@@ -50,8 +50,10 @@ export function bandwidthTop(cfg: LlmEngineConfig, engine: Module, bytesPerCycle
   const spg = cfg.gemv.stepsPerGroup;
   const lw = bitsFor(spg) + 1;
   const lead = m.reg('lead', lw, { init: 0 });
-  const wOk = m.let('w_in_order', lead.lt(lit(spg, lw)));
-  const sOk = m.let('s_in_order', spg === 1 ? lit(1, 1) : lead.ge(lit(spg - 1, lw)));
+  // (two groups in flight put each GEMV's constant word on s ahead of its weights: the streams are not paired then)
+  const paired = cfg.hw.prefillGroups === 1;
+  const wOk = m.let('w_in_order', paired ? lead.lt(lit(spg, lw)) : lit(1, 1));
+  const sOk = m.let('s_in_order', spg === 1 || !paired ? lit(1, 1) : lead.ge(lit(spg - 1, lw)));
   const both = wOk.and(sOk);
   const allowW = m.let('allow_w', wOk.and(credit.ge(mux(both, lit(bw + bs, cw), lit(bw, cw)))));
   const allowS = m.let('allow_s', sOk.and(credit.ge(mux(both, lit(bw + bs, cw), lit(bs, cw)))));

@@ -75,6 +75,8 @@ describe('generated engine Verilog', () => {
     ...(['sim-small', 'tiny'] as const).map((p) => llmPresetConfig(p, STORIES260K_SHAPE)),
     llmPresetConfig('sim-small', STORIES260K_SHAPE, { engine: { sinks: 0, window: 3 } }),
     llmPresetConfig('sim-small', STORIES260K_SHAPE, { hw: { slotPar: 8, wFifo: 4 } }),
+    // two prefill groups in flight with the DSP half and a prefetch FIFO (the queues share s with the unit)
+    llmPresetConfig('sim-small', STORIES260K_SHAPE, { hw: { prefillBlock: 3, prefillGroups: 2, prefillDsp: true, wFifo: 4 } }),
     ...Array.from({ length: 3 }, () => {
       const rc = randomCase(rng);
       return llmEngineConfig(rc.model, rc.hw, rc.engine);

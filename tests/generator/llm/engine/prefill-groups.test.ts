@@ -59,10 +59,10 @@ describe.skipIf(!ckpt)('two prefill groups in flight in the engine RTL on storie
     expect(r.blocks.map((b) => b.logits.length > 0)).toEqual([true, true, true]);
   }, 600_000);
 
-  it('the same with the DSP half (three tokens per held word, a partial step in each group), 2:4 area', async () => {
-    const c = llmPresetConfig('sim-small', shape, { hw: { prefillBlock: 4, prefillGroups: 2, prefillDsp: true }, engine: { wSparsity: '2:4' } });
+  it('the same with the DSP half (three tokens per held word, a partial step in each group), 2:4 area, prefetch FIFOs, 6 B/cycle memory', async () => {
+    const c = llmPresetConfig('sim-small', shape, { hw: { prefillBlock: 4, prefillGroups: 2, prefillDsp: true, wFifo: 8 }, engine: { wSparsity: '2:4' } });
     const q = quantizeModel(ckpt, c.engine, { search: 'mse' });
-    const sim = await buildLlmSim(c);
+    const sim = await buildLlmSim(c, { bytesPerCycle: 6 });
     await prefillAndCompare(sim, c, q, PROMPT, 2, { seed: 11, memory: { latency: 2, stall: 0.3 }, logitStall: 0.2 });
   }, 600_000);
 });
