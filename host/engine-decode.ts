@@ -32,6 +32,11 @@ export interface EngineDecodeRequest {
    * and the preset's group size, else MSE quantisation), or absent (MSE quantisation of the checkpoint).
    */
   quant?: string;
+  /**
+   * Consume the prompt in prefill blocks (docs/llm-engine.md#prefill-in-the-engine-rtl): `block` tokens per group,
+   * `groups` in flight (1 or 2), the DSP half; each block's last-token logits are checked. Absent: token by token.
+   */
+  prefill?: { block: number; groups?: number; dsp?: boolean };
   onStep?: (position: number, tokens: number, id: number) => void;
   onPhase?: (what: string) => void;
 }
@@ -45,8 +50,10 @@ export interface EngineDecodeReport {
   fed: number[];
   /** Engine argmax after each position. */
   ids: number[];
-  /** Positions whose every logit equals the golden decoder's. */
+  /** Outputs (decode steps, and prefill blocks' last tokens) whose every logit equals the golden decoder's. */
   bitExactSteps: number;
+  /** Outputs the run was to check: every position token by token; each prefill block and each decode step after it. */
+  checkedOutputs: number;
   firstMismatch: { position: number; logit: number; golden: number; engine: number } | null;
   cyclesPerToken: number;
   /** Cycles of GEMV / attention+KV / other ops per token (perf counters). */
@@ -55,6 +62,8 @@ export interface EngineDecodeReport {
   traceFile: string | null;
   /** Where the quantised weights came from: a .lfq file, or 'mse' (quantised from the checkpoint). */
   weights: string;
+  /** Prefill: the blocks the prompt went in (tokens each) and their cycles per prompt token; null token by token. */
+  prefill: { block: number; groups: number; dsp: boolean; blocks: number[]; promptCyclesPerToken: number } | null;
 }
 
 
@@ -72,7 +81,10 @@ export async function decodeOnEngine(req: EngineDecodeRequest): Promise<EngineDe
       : req.quant;
   // A mixed-precision file brings its 4-bit matrices into the engine config.
   const w4 = quant ? quantModelCodeParams(quant).w4Matrices : [];
-  const cfg = w4.length ? llmPresetConfig(req.preset, shapeOf(ckpt.dims), { engine: { w4Matrices: w4 } }) : preset;
+  const pf = req.prefill;
+  const hw = pf ? { prefillBlock: pf.block, prefillGroups: pf.groups ?? 1, prefillDsp: pf.dsp ?? false } : undefined;
+  const cfg = w4.length || hw ? llmPresetConfig(req.preset, shapeOf(ckpt.dims), { ...(w4.length && { engine: { w4Matrices: w4 } }), ...(hw && { hw }) }) : preset;
+  if (pf && prompt.length > req.tokens) throw new ConfigError('tokens', `must cover the prompt (${prompt.length} ids) when prefilling`, req.tokens);
   req.onPhase?.(`${quant ? `loading ${relative(process.cwd(), quant)}` : 'quantising'} (W2A8KV4, S=${cfg.engine.sinks} W=${cfg.engine.window}) and building the ${req.preset} engine in Verilator`);
   const qm = quant ? loadQuantModelFor(quant, cfg.engine, ckpt) : quantizeModel(ckpt, cfg.engine, { search: 'mse' });
   const sim = await buildLlmSim(cfg, { trace: !!req.traceFile });
@@ -85,9 +97,30 @@ export async function decodeOnEngine(req: EngineDecodeRequest): Promise<EngineDe
   let cycles = 0;
   let bits = 0;
   let firstMismatch: EngineDecodeReport['firstMismatch'] = null;
+  const blocks: number[] = [];
+  let promptCycles = 0;
+  let exact = 0;
   try {
     let tok = prompt[0]!;
-    for (let p = 0; p < req.tokens; p++) {
+    // prefill: the prompt in blocks of cfg.blockTokens, each block's last-token logits against the golden's
+    if (pf)
+      for (let start = 0; start < prompt.length && !firstMismatch; start += cfg.blockTokens) {
+        const blk = prompt.slice(start, start + cfg.blockTokens);
+        const r = await ses.block(blk, start === 0);
+        let g: ArrayLike<number> = [];
+        for (let j = 0; j < blk.length; j++) g = gold.forward(blk[j]!, start + j);
+        const last = start + blk.length - 1;
+        const bad = r.logits.length !== g.length ? 0 : r.logits.findIndex((v, j) => v !== g[j]);
+        if (bad >= 0) firstMismatch = { position: last, logit: bad, golden: g[bad] ?? NaN, engine: r.logits[bad] ?? NaN };
+        else exact++;
+        fed.push(...blk);
+        blocks.push(blk.length);
+        promptCycles += r.cycles;
+        req.onStep?.(last, req.tokens, argmax(r.logits));
+        tok = last + 1 < prompt.length ? prompt[last + 1]! : argmax(r.logits);
+        if (last === prompt.length - 1) ids.push(argmax(r.logits));
+      }
+    for (let p = pf ? prompt.length : 0; p < req.tokens && !firstMismatch; p++) {
       const r = await ses.step(tok, p === 0);
       const g = gold.forward(tok, p);
       const bad = r.logits.length !== g.length ? 0 : r.logits.findIndex((v, j) => v !== g[j]);
@@ -96,14 +129,16 @@ export async function decodeOnEngine(req: EngineDecodeRequest): Promise<EngineDe
         break;
       }
       fed.push(tok);
-      ids.push(argmax(r.logits));
+      const id = argmax(r.logits);
+      ids.push(id);
+      exact++;
       cycles += r.cycles;
       perf.gemv += r.perf.gemv;
       perf.attn += r.perf.attn;
       perf.other += r.perf.other;
       bits += r.wBeats * cfg.wPortBits + r.sBeats * cfg.sPortBits + r.auxBeats * cfg.auxBits;
-      req.onStep?.(p, req.tokens, ids[p]!);
-      tok = p + 1 < prompt.length ? prompt[p + 1]! : ids[p]!;
+      req.onStep?.(p, req.tokens, id);
+      tok = p + 1 < prompt.length ? prompt[p + 1]! : id;
     }
     await ses.finish();
   } finally {
@@ -117,12 +152,14 @@ export async function decodeOnEngine(req: EngineDecodeRequest): Promise<EngineDe
     prompt,
     fed,
     ids,
-    bitExactSteps: ids.length,
+    bitExactSteps: exact,
+    checkedOutputs: pf ? blocks.length + Math.max(0, req.tokens - prompt.length) : req.tokens,
     firstMismatch,
     cyclesPerToken: Math.round(cycles / n),
     perf: { gemv: Math.round(perf.gemv / n), attn: Math.round(perf.attn / n), other: Math.round(perf.other / n) },
     weightBytesPerToken: Math.round(bits / 8 / n),
     traceFile: req.traceFile ?? null,
     weights: quant ?? 'mse',
+    prefill: pf ? { block: pf.block, groups: pf.groups ?? 1, dsp: pf.dsp ?? false, blocks, promptCyclesPerToken: Math.round(promptCycles / Math.max(1, prompt.length)) } : null,
   };
 }

@@ -34,9 +34,12 @@ export function register(program: Command): void {
       .option('--latency <cycles>', 'memory latency before each step', '8')
       .option('--seed <n>', 'stall seed', '1')
       .option('--trace <file.fst>', 'write an FST waveform')
-      .option('--quant <file>', "decode this quantised model file (llm qat --out), or 'shipped' for the repository's QAT model (default: MSE-quantise --model)"),
+      .option('--quant <file>', "decode this quantised model file (llm qat --out), or 'shipped' for the repository's QAT model (default: MSE-quantise --model)")
+      .option('--prefill-block <n>', 'consume the prompt in prefill blocks of n tokens per group (default: token by token)')
+      .option('--prefill-groups <n>', 'prefill groups in flight: 1, or 2 (two issue queues; blocks of 2n tokens)', '1')
+      .option('--prefill-dsp', 'the GEMV unit\'s DSP half (three tokens per held weight word)', false),
   ).action(
-    async (o: { model: string; preset: string; tokens: string; promptIds?: string; stall: string; latency: string; seed: string; trace?: string; quant?: string; json?: boolean }) => {
+    async (o: { model: string; preset: string; tokens: string; promptIds?: string; stall: string; latency: string; seed: string; trace?: string; quant?: string; prefillBlock?: string; prefillGroups: string; prefillDsp: boolean; json?: boolean }) => {
       const tokens = parseIntOpt('--tokens', o.tokens);
       const bar = o.json || !process.stderr.isTTY ? null : new cliProgress.SingleBar({ format: 'decode [{bar}] {value}/{total} tokens, last id {id}' }, cliProgress.Presets.shades_classic);
       const stall = Number(o.stall);
@@ -51,6 +54,7 @@ export function register(program: Command): void {
         seed: parseIntOpt('--seed', o.seed),
         traceFile: o.trace ? path.resolve(o.trace) : undefined,
         ...(o.quant !== undefined && { quant: o.quant === 'shipped' ? 'shipped' : path.resolve(o.quant) }),
+        ...(o.prefillBlock !== undefined && { prefill: { block: parseIntOpt('--prefill-block', o.prefillBlock), groups: parseIntOpt('--prefill-groups', o.prefillGroups), dsp: o.prefillDsp } }),
         onPhase: (w) => o.json || process.stderr.write(`${w}\n`),
         onStep: (p, n, id) => (p === 0 ? bar?.start(n, 1, { id }) : bar?.update(p + 1, { id })),
       });
@@ -58,14 +62,15 @@ export function register(program: Command): void {
       emit(o, r, () =>
         [
           `${r.preset} engine (lanes ${r.config.lanes} x simd ${r.config.simd}, vpar ${r.config.vpar}, S ${r.config.sinks} + W ${r.config.window}): ` +
-            `${r.bitExactSteps}/${tokens} positions bit-exact with the golden decoder` +
+            `${r.bitExactSteps}/${r.checkedOutputs} ${r.prefill ? 'outputs (prefill blocks, then decode steps)' : 'positions'} bit-exact with the golden decoder` +
             (r.firstMismatch ? ` — MISMATCH at position ${r.firstMismatch.position}, logit ${r.firstMismatch.logit}: golden ${r.firstMismatch.golden}, engine ${r.firstMismatch.engine}` : ''),
           `ids: ${r.ids.join(' ')}`,
+          ...(r.prefill ? [`prompt of ${r.prompt.length} in blocks ${r.prefill.blocks.join(', ')} (${r.prefill.groups} group${r.prefill.groups > 1 ? 's' : ''} of up to ${r.prefill.block}${r.prefill.dsp ? ', DSP half' : ''}): ${r.prefill.promptCyclesPerToken} cycles per prompt token`] : []),
           `${r.cyclesPerToken} cycles/token (GEMV ${r.perf.gemv}, attention+KV ${r.perf.attn}, other ${r.perf.other}), ${r.weightBytesPerToken} weight bytes/token` +
             (r.traceFile ? `\ntrace: ${r.traceFile}` : ''),
         ].join('\n'),
       );
-      if (r.firstMismatch || r.bitExactSteps !== tokens) process.exitCode = 1;
+      if (r.firstMismatch || r.bitExactSteps !== r.checkedOutputs) process.exitCode = 1;
     },
   );
 

@@ -42,4 +42,18 @@ describe.skipIf(!hasModel)('lutforge demo (the quick-start job)', () => {
     const bad = await run('node', ['bin/lutforge.js', 'sim', 'llm', '--preset', 'huge', '--json']).catch((e: { stdout: string }) => e);
     expect(JSON.parse(bad.stdout).message).toMatch(/u280.*tiny.*sim-small|sim-small.*tiny|tiny.*sim-small/);
   }, 600_000);
+
+  it('sim llm --prefill-block with two groups: the prompt in blocks, then the same greedy ids as token by token', async () => {
+    const prompt = '1,403,27,300,12,499,64,8,250,111,7';
+    const args = ['bin/lutforge.js', 'sim', 'llm', '--tokens', '13', '--prompt-ids', prompt, '--stall', '0.2', '--json'];
+    const pre = JSON.parse((await run('node', [...args, '--prefill-block', '3', '--prefill-groups', '2'], { maxBuffer: 1 << 24 })).stdout) as {
+      ids: number[]; bitExactSteps: number; checkedOutputs: number; firstMismatch: unknown; prefill: { blocks: number[]; groups: number };
+    };
+    expect(pre).toMatchObject({ firstMismatch: null, bitExactSteps: 4, checkedOutputs: 4, prefill: { blocks: [6, 5], groups: 2 } });
+    const tbt = JSON.parse((await run('node', args, { maxBuffer: 1 << 24 })).stdout) as { ids: number[] };
+    // token by token gives an id after every position; prefill after the prompt's last one, then per decode step
+    expect(pre.ids).toEqual(tbt.ids.slice(10));
+    const bad = await run('node', [...args, '--tokens', '5', '--prefill-block', '3']).catch((e: { stdout: string }) => e);
+    expect(JSON.parse(bad.stdout).message).toMatch(/tokens.*cover the prompt/);
+  }, 600_000);
 });
