@@ -20,7 +20,7 @@
 import { Module, cat, lit, mux, sumTree, type Block, type Expr, type Signal } from '../../hdl';
 import { bitsFor, clog2 } from '../../util/errors';
 import { MAX_PRODUCT, xBufAddrBits, xBufWords, type GemvConfig } from './config';
-import { dspLanePair } from './dsp-half';
+import { dspLanePair, dspPackHigh } from './dsp-half';
 import { QUAD, QUAD_FIELD_BITS } from './sparse';
 
 const IDLE = 0;
@@ -261,7 +261,8 @@ export function gemvModule(cfg: GemvConfig, name = 'gemv'): Module {
   for (let k = 1; k < K; k += 2) {
     const xsOf = (r: Signal, tag: string) => Array.from({ length: simd }, (_, j) => m.let(`${tag}_j${j}`, r.slice(8 * j + 7, 8 * j).asSigned()));
     const [xa, xb] = [xsOf(xd1[k - 1]!, `xd${k}`), xsOf(xd1[k]!, `xd${k + 1}`)];
-    const pair = Array.from({ length: lanes }, (_, l) => dspLanePair(m, cfg, l, w1, xa, xb, pBits, `dsp${k}`));
+    const hi = dspPackHigh(m, xa, xb, `dsp${k}`);
+    const pair = Array.from({ length: lanes }, (_, l) => dspLanePair(m, cfg, l, w1, xa, hi, pBits, `dsp${k}`));
     for (const t of [0, 1]) {
       pdNext.push(pair.map((p) => p[t]!));
       p2d.push(Array.from({ length: lanes }, (_, l) => m.reg(`p2_d${k + t}_${l}`, pBits, { signed: true })));
