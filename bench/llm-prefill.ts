@@ -10,9 +10,39 @@ import { llmPresetConfig, LLM_PRESETS, type LlmEngineConfig } from '../generator
 import type { ModelShape } from '../generator/llm/model-spec';
 import { prefillConfig, U280_PREFILL, type PrefillParams } from '../generator/llm/prefill/config';
 import { engineGemvBlockCycles, prefillCycles, tokenOpCycles, vectorCyclesPerToken } from '../generator/llm/prefill/cycles';
+import { engineBudget, type EngineBudget, type SavedEngineSynth } from '../generator/llm/prefill/resources';
+import { existsSync, readFileSync } from 'node:fs';
 
 export const LLAMA7B: ModelShape = { dim: 4096, hiddenDim: 11008, nLayers: 32, nHeads: 32, nKvHeads: 32, headDim: 128, kvDim: 4096, vocabSize: 32000, seqLen: 4096 };
 const ENGINE_7B = { kvGroup: 128, sinks: 4, window: 124 } as const;
+
+/** The engine RTL as built on the 7B shape: u280 preset, 2:4 `area`, prefill blocks of `block` tokens, the DSP half on or off. */
+export const asBuiltConfig = (block: number, prefillDsp = true): LlmEngineConfig =>
+  llmPresetConfig('u280', LLAMA7B, { engine: { ...ENGINE_7B, wSparsity: '2:4' }, hw: { prefillBlock: block, prefillDsp } });
+
+/** The as-built configuration synthesised for the XCU280 budget (33 = 11 steps of the DSP half's 3 tokens per held word). */
+export const AS_BUILT_SYNTH_BLOCK = 33;
+/** Where bench/llm-synth7b.ts saves its per-unit synthesis of asBuiltConfig(AS_BUILT_SYNTH_BLOCK). */
+export const AS_BUILT_SYNTH_FILE = new URL('./results/llm-synth7b.json', import.meta.url).pathname;
+
+/** The saved synthesis of the as-built 7B engine, or null when none has been run. */
+export function loadAsBuiltSynth(file = AS_BUILT_SYNTH_FILE): SavedEngineSynth | null {
+  if (!existsSync(file)) return null;
+  const s = JSON.parse(readFileSync(file, 'utf8')) as SavedEngineSynth;
+  if (s.version !== 1) throw new Error(`${file}: unknown version ${String(s.version)}`);
+  return s;
+}
+
+/** XCU280 budget of the saved as-built synthesis (null when none, or an error message when incomplete or stale). */
+export function asBuiltBudget(file = AS_BUILT_SYNTH_FILE): EngineBudget | { missing: string } {
+  const saved = loadAsBuiltSynth(file);
+  if (!saved) return { missing: `no saved synthesis (${file}): run \`npm run bench -- llm-synth7b --run\`` };
+  try {
+    return engineBudget(saved, asBuiltConfig(AS_BUILT_SYNTH_BLOCK), `Llama-2-7B shape, block ${AS_BUILT_SYNTH_BLOCK}`);
+  } catch (e) {
+    return { missing: `${(e as Error).message} (\`npm run bench -- llm-synth7b --run\`)` };
+  }
+}
 
 /**
  * Cycles of one GEMV job whose x is already loaded: the weight words, or the bytes of its w + s words at the
@@ -64,7 +94,7 @@ export interface PrefillProjection {
 export function engineAsBuiltProjection(n: number, block: number, clockHz: number, tokenByTokenCycles: number) {
   const bpc = LLM_PRESETS.u280.memory.bytesPerCycle!;
   const rows = ([false, true] as const).map((dsp) => {
-    const cfg = llmPresetConfig('u280', LLAMA7B, { engine: { ...ENGINE_7B, wSparsity: '2:4' }, hw: { prefillBlock: block, prefillDsp: dsp } });
+    const cfg = asBuiltConfig(block, dsp);
     const vecPerToken = vectorCyclesPerToken(cfg);
     const perBlock = (k: number) => Math.max(engineGemvBlockCycles(cfg, k), tokenBytes(cfg) / bpc) + k * vecPerToken;
     let cycles = 0;
