@@ -17,8 +17,8 @@ export const LLAMA7B: ModelShape = { dim: 4096, hiddenDim: 11008, nLayers: 32, n
 const ENGINE_7B = { kvGroup: 128, sinks: 4, window: 124 } as const;
 
 /** The engine RTL as built on the 7B shape: u280 preset, 2:4 `area`, prefill blocks of `block` tokens, the DSP half on or off. */
-export const asBuiltConfig = (block: number, prefillDsp = true): LlmEngineConfig =>
-  llmPresetConfig('u280', LLAMA7B, { engine: { ...ENGINE_7B, wSparsity: '2:4' }, hw: { prefillBlock: block, prefillDsp } });
+export const asBuiltConfig = (block: number, prefillDsp = true, hw: { slotPar?: number } = {}): LlmEngineConfig =>
+  llmPresetConfig('u280', LLAMA7B, { engine: { ...ENGINE_7B, wSparsity: '2:4' }, hw: { prefillBlock: block, prefillDsp, ...hw } });
 
 /** The as-built configuration synthesised for the XCU280 budget (33 = 11 steps of the DSP half's 3 tokens per held word). */
 export const AS_BUILT_SYNTH_BLOCK = 33;

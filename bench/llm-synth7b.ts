@@ -5,9 +5,12 @@
  * the engine top with the GEMV unit and the prefetch FIFOs black-boxed and its memories of >= 256 Kbit boxed (their
  * logic synthesised, their bits counted as on-chip storage), the GEMV unit with the DSP half at 2 and 4 lanes
  * extrapolated to 128. Budget: LUT (cells + LUTRAM/SRL sites) / FF / DSP / on-chip Mbit, plus the shell's 10%.
+ * The top at the preset's slotPar 16 (2,048 score and 2,048 P.V products) took Yosys/WebAssembly past its 2 GB heap
+ * (the runtime then fails: "Start offset ... is outside the bounds of the buffer"), so it is synthesised at
+ * slotPar 2 and 4 and extrapolated per slot (units top@slotPar2, top@slotPar4); a saved full `top` is used if present.
  *
  *   npm run bench -- llm-synth7b [--json]                 the saved report (bench/results/llm-synth7b.json)
- *   npm run bench -- llm-synth7b --run [--fresh] [--units=top,gemv2,gemv4]
+ *   npm run bench -- llm-synth7b --run [--fresh] [--units=top@slotPar2,top@slotPar4,gemv2,gemv4]
  *       synthesises the units missing from the saved report (all with --fresh), one Yosys at a time, saving the
  *       report atomically after each; the top takes tens of minutes.
  */
@@ -35,8 +38,8 @@ async function run(argv: string[]): Promise<void> {
     prev && prev.configKey === key && prev.boxMemoryBits === BOX_MEMORY_BITS
       ? prev
       : { version: 1, configKey: key, description: `u280, Llama-2-7B shape, 2:4 area, prefillBlock ${AS_BUILT_SYNTH_BLOCK}, prefillDsp`, target: 'xcup', boxMemoryBits: BOX_MEMORY_BITS, gemvAt: [] };
-  const units = (option(argv, 'units') ?? 'top,gemv2,gemv4').split(',');
-  for (const u of units) if (!/^(top|gemv\d+)$/.test(u)) throw new Error(`--units: unknown unit '${u}' (top, gemv<lanes>)`);
+  const units = (option(argv, 'units') ?? 'top@slotPar2,top@slotPar4,gemv2,gemv4').split(',');
+  for (const u of units) if (!/^(top|top@slotPar\d+|gemv\d+)$/.test(u)) throw new Error(`--units: unknown unit '${u}' (top, top@slotPar<n>, gemv<lanes>)`);
   const save = () => writeFileAtomic(AS_BUILT_SYNTH_FILE, JSON.stringify(saved, null, 1) + '\n');
   const say = (s: string) => process.stderr.write(`[llm-synth7b ${new Date().toISOString().slice(11, 19)}] ${s}\n`);
   for (const u of units) {
@@ -47,6 +50,15 @@ async function run(argv: string[]): Promise<void> {
       say(`engine top: Yosys with ${boxed.length} memories boxed (${fmt(boxed.reduce((s, m) => s + m.bits, 0) / 2 ** 20)} Mbit); tens of minutes`);
       const r = await synthEngineTop(cfg, 'xcup', { boxMemoryBits: BOX_MEMORY_BITS });
       saved.top = { ...r, wallSeconds: (performance.now() - t0) / 1000 };
+    } else if (u.startsWith('top@slotPar')) {
+      // the top at a smaller attention parallelism (the 7B top at slotPar 16 is beyond Yosys/WebAssembly's 2 GB)
+      const slotPar = Number(u.slice('top@slotPar'.length));
+      saved.topAt ??= [];
+      if (saved.topAt.some((x) => x.slotPar === slotPar)) continue;
+      const small = asBuiltConfig(AS_BUILT_SYNTH_BLOCK, true, { slotPar });
+      say(`engine top at slotPar ${slotPar}: Yosys`);
+      const r = await synthEngineTop(small, 'xcup', { boxMemoryBits: BOX_MEMORY_BITS });
+      saved.topAt.push({ slotPar, ...r, wallSeconds: (performance.now() - t0) / 1000 });
     } else {
       const lanes = Number(u.slice(4));
       if (saved.gemvAt.some((g) => g.lanes === lanes)) continue;
@@ -62,6 +74,7 @@ async function run(argv: string[]): Promise<void> {
 /** What a report without its top already says: the GEMV slices and their extrapolation. */
 function partialTable(saved: SavedEngineSynth, lanes: number): string {
   const rows = [...saved.gemvAt].sort((a, b) => a.lanes - b.lanes).map((g) => [`GEMV unit + DSP half, ${g.lanes} lanes`, lutSites(g.report).total, g.report.ffs, g.report.dsp, g.report.seconds] as Array<string | number>);
+  for (const t of saved.topAt ?? []) rows.push([`engine top at slotPar ${t.slotPar}`, lutSites(t.report).total, t.report.ffs, t.report.dsp, t.report.seconds]);
   if (saved.gemvAt.length >= 2) {
     const [a, b] = [...saved.gemvAt].sort((x, y) => x.lanes - y.lanes);
     const c = (r: (typeof saved.gemvAt)[0]) => ({ lanes: r.lanes, r: { luts: lutSites(r.report).total, ffs: r.report.ffs, dsp: r.report.dsp } });
@@ -105,9 +118,9 @@ export async function main(argv: string[]): Promise<void> {
       `The engine RTL as built on the XCU280: ${saved!.description} (Yosys synth_xilinx -family xcup, per unit)`,
       budgetTable(b),
       table(
-        ['unit', 'LUT', 'FF', 'DSP', 'Yosys s', 'wall s'],
+        ['unit', 'LUT (+ LUTRAM/SRL sites)', 'FF', 'DSP', 'Yosys s', 'wall s'],
         [
-          ['engine top (boxed GEMV, FIFOs, memories >= 256 Kbit)', saved!.top!.report.luts, saved!.top!.report.ffs, saved!.top!.report.dsp, saved!.top!.report.seconds, saved!.top!.wallSeconds],
+          ...b.topAt.map((t) => [`engine top at slotPar ${t.slotPar} (boxed GEMV, FIFOs, memories >= 256 Kbit)`, t.luts, t.ffs, t.dsp, t.yosysSeconds, t.wallSeconds]),
           ...b.gemvAt.map((g) => [`GEMV unit + DSP half, ${g.lanes} lanes`, g.luts, g.ffs, g.dsp, g.yosysSeconds, g.wallSeconds]),
           ['total', '', '', '', b.yosysSeconds.total, b.wallSeconds.total],
         ],

@@ -91,6 +91,8 @@ export interface SavedEngineSynth {
   /** Memories of the top of at least this many bits were boxed (counted as on-chip bits, not mapped). */
   boxMemoryBits: number;
   top?: { report: ResourceReport; boxed: BoxedMemory[]; wallSeconds: number };
+  /** The top synthesised at smaller attention parallelism (slotPar), when the full one is beyond Yosys. */
+  topAt?: Array<{ slotPar: number; report: ResourceReport; boxed: BoxedMemory[]; wallSeconds: number }>;
   gemvAt: Array<{ lanes: number; report: ResourceReport; wallSeconds: number }>;
 }
 
@@ -99,12 +101,31 @@ export function synthConfigKey(cfg: LlmEngineConfig): string {
   return createHash('sha256').update(JSON.stringify({ hw: cfg.hw, engine: cfg.engine })).digest('hex').slice(0, 16);
 }
 
+/**
+ * The engine top's counts: as synthesised, or extrapolated linearly in slotPar from two smaller runs (the attention
+ * unit's slots are identical copies: score and P.V products, exp, the KV banks' read logic; the vector unit, the
+ * controller and the per-slot sums' final adds are the intercept).
+ */
+function engineTop(saved: SavedEngineSynth, cfg: LlmEngineConfig) {
+  const runs = saved.top ? [{ slotPar: cfg.hw.slotPar, ...saved.top }] : [...(saved.topAt ?? [])].sort((a, b) => a.slotPar - b.slotPar);
+  if (!runs.length) throw new Error('the saved synthesis has no engine top yet: synthesise it');
+  const counts = (r: ResourceReport): Counts => ({ luts: lutSites(r).total, ffs: r.ffs, dsp: r.dsp });
+  if (saved.top) return { counts: counts(saved.top.report), lutram: lutSites(saved.top.report).lutram, boxed: saved.top.boxed, runs, how: 'synthesised' };
+  const [a, b] = [runs[0]!, runs[runs.length - 1]!];
+  if (a.slotPar === b.slotPar) throw new Error(`the saved synthesis has the top at slotPar ${a.slotPar} only; two slotPar values are needed to extrapolate`);
+  const at = (x: typeof a, f: (r: ResourceReport) => Counts) => ({ lanes: x.slotPar, r: f(x.report) });
+  const lutram = extrapolate(at(a, (r) => ({ luts: lutSites(r).lutram, ffs: 0, dsp: 0 })), at(b, (r) => ({ luts: lutSites(r).lutram, ffs: 0, dsp: 0 })), cfg.hw.slotPar).luts;
+  return { counts: extrapolate(at(a, counts), at(b, counts), cfg.hw.slotPar), lutram, boxed: b.boxed, runs, how: `synthesised at slotPar ${a.slotPar} and ${b.slotPar}, extrapolated per slot to ${cfg.hw.slotPar}` };
+}
+
 export interface EngineBudget extends BudgetWithMemory {
   /** LUT cells and LUTRAM / SRL sites of each synthesised part (the budget's LUTs are their sum). */
   lutSplit: Record<string, { logic: number; lutram: number }>;
   boxed: BoxedMemory[];
   boxedBits: number;
   gemvAt: Array<{ lanes: number; luts: number; ffs: number; dsp: number; yosysSeconds: number; wallSeconds: number }>;
+  /** The top's run(s): one at the configured slotPar, or two smaller ones. */
+  topAt: Array<{ slotPar: number; luts: number; ffs: number; dsp: number; yosysSeconds: number; wallSeconds: number }>;
   yosysSeconds: { top: number; gemvSlices: number; total: number };
   wallSeconds: { top: number; gemvSlices: number; total: number };
 }
@@ -117,28 +138,29 @@ export interface EngineBudget extends BudgetWithMemory {
 export function engineBudget(saved: SavedEngineSynth, cfg: LlmEngineConfig, label: string): EngineBudget {
   const key = synthConfigKey(cfg);
   if (saved.configKey !== key) throw new Error(`the saved synthesis is of another configuration (key ${saved.configKey}, this one ${key}): synthesise again`);
-  if (!saved.top) throw new Error('the saved synthesis has no engine top yet: synthesise it');
+  const top0 = engineTop(saved, cfg);
   const slices = [...saved.gemvAt].sort((a, b) => a.lanes - b.lanes);
   if (slices.length < 2 || slices[0]!.lanes === slices[slices.length - 1]!.lanes) throw new Error(`the saved synthesis has ${slices.length} GEMV slice(s); two lane counts are needed to extrapolate`);
   const [a, b] = [slices[0]!, slices[slices.length - 1]!];
   const counts = (r: ResourceReport): Counts => ({ luts: lutSites(r).total, ffs: r.ffs, dsp: r.dsp });
-  const top = counts(saved.top.report);
+  const top = top0.counts;
   const gemv = extrapolate({ lanes: a.lanes, r: counts(a.report) }, { lanes: b.lanes, r: counts(b.report) }, cfg.gemv.lanes);
   const lr = (r: ResourceReport) => lutSites(r);
   const gemvLutram = extrapolate({ lanes: a.lanes, r: { luts: lr(a.report).lutram, ffs: 0, dsp: 0 } }, { lanes: b.lanes, r: { luts: lr(b.report).lutram, ffs: 0, dsp: 0 } }, cfg.gemv.lanes).luts;
-  const topName = `engine top, ${label} (GEMV unit and FIFOs black-boxed, ${saved.top.boxed.length} memories of >= ${saved.boxMemoryBits / 1024} Kbit counted as on-chip bits), synthesised`;
+  const topName = `engine top, ${label} (GEMV unit and FIFOs black-boxed, memories of >= ${saved.boxMemoryBits / 1024} Kbit counted as on-chip bits), ${top0.how}`;
   const gemvName = `GEMV unit with the DSP half, ${cfg.gemv.lanes} lanes (synthesised at ${a.lanes} and ${b.lanes} lanes, extrapolated per lane)`;
-  const boxedBits = saved.top.boxed.reduce((s, m) => s + m.bits, 0);
-  const ys = { top: saved.top.report.seconds, gemvSlices: slices.reduce((s, x) => s + x.report.seconds, 0), total: 0 };
+  const boxedBits = top0.boxed.reduce((s, m) => s + m.bits, 0);
+  const ys = { top: top0.runs.reduce((s, x) => s + x.report.seconds, 0), gemvSlices: slices.reduce((s, x) => s + x.report.seconds, 0), total: 0 };
   ys.total = ys.top + ys.gemvSlices;
-  const ws = { top: saved.top.wallSeconds, gemvSlices: slices.reduce((s, x) => s + x.wallSeconds, 0), total: 0 };
+  const ws = { top: top0.runs.reduce((s, x) => s + x.wallSeconds, 0), gemvSlices: slices.reduce((s, x) => s + x.wallSeconds, 0), total: 0 };
   ws.total = ws.top + ws.gemvSlices;
   return {
     ...budgetWithMemory({ [topName]: top, [gemvName]: gemv }, cfg.onChipBits),
-    lutSplit: { [topName]: lr(saved.top.report), [gemvName]: { logic: gemv.luts - gemvLutram, lutram: gemvLutram } },
-    boxed: saved.top.boxed,
+    lutSplit: { [topName]: { logic: top.luts - top0.lutram, lutram: top0.lutram }, [gemvName]: { logic: gemv.luts - gemvLutram, lutram: gemvLutram } },
+    boxed: top0.boxed,
     boxedBits,
     gemvAt: slices.map((x) => ({ lanes: x.lanes, luts: lr(x.report).total, ffs: x.report.ffs, dsp: x.report.dsp, yosysSeconds: x.report.seconds, wallSeconds: x.wallSeconds })),
+    topAt: top0.runs.map((x) => ({ slotPar: x.slotPar, luts: lr(x.report).total, ffs: x.report.ffs, dsp: x.report.dsp, yosysSeconds: x.report.seconds, wallSeconds: x.wallSeconds })),
     yosysSeconds: ys,
     wallSeconds: ws,
   };

@@ -55,6 +55,23 @@ describe('engine budget from a saved synthesis', () => {
     expect(b.fits).toBe(true);
   });
 
+  it('extrapolates the top per slot from two smaller slotPar runs when the full top was not synthesised', () => {
+    const c4 = llmPresetConfig('sim-small', STORIES260K_SHAPE, { hw: { slotPar: 4 } });
+    const s = { ...saved(), configKey: synthConfigKey(c4), top: undefined };
+    s.topAt = [
+      { slotPar: 2, report: rep(900, 80, 10, { RAM64M: 1 }), boxed: [], wallSeconds: 50 },
+      { slotPar: 1, report: rep(600, 60, 6), boxed: [], wallSeconds: 40 },
+    ];
+    const b = engineBudget(s, c4, 'test');
+    // 600 / 904 LUT sites, 60 / 80 FF, 6 / 10 DSP at slotPar 1 / 2: 304, 20, 4 per slot, so at slotPar 4
+    expect(Object.values(b.parts)[0]).toEqual({ luts: 600 + 3 * 304, ffs: 120, dsp: 18 });
+    expect(Object.values(b.lutSplit)[0]).toEqual({ logic: 1512 - 12, lutram: 12 });
+    expect(b.topAt.map((t) => t.slotPar)).toEqual([1, 2]);
+    expect(b.wallSeconds.top).toBe(90);
+    expect(Object.keys(b.parts)[0]).toMatch(/slotPar 1 and 2, extrapolated per slot to 4/);
+    expect(() => engineBudget({ ...s, topAt: s.topAt.slice(0, 1) }, c4, 'test')).toThrow(/two slotPar values/);
+  });
+
   it('refuses a report of another configuration, without a top, or with one slice', () => {
     expect(() => engineBudget({ ...saved(), configKey: 'feedbeef' }, cfg, 'test')).toThrow(/another configuration/);
     expect(() => engineBudget({ ...saved(), top: undefined }, cfg, 'test')).toThrow(/no engine top/);
