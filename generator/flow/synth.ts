@@ -111,9 +111,10 @@ export function classify(family: string, cell: string): keyof Pick<ResourceRepor
 
 export interface SynthOptions {
   /**
-   * Memories of the top module (IR names) to leave out of mapping (Xilinx targets only): after coarse synthesis each
+   * Memories of the top module (IR names) to leave out of mapping (Xilinx targets only): right after proc each
    * becomes an opaque BOXED_MEMORY_CELL, so the logic around it is synthesised and counted but its storage is not
-   * (the caller counts those bits as on-chip memory; docs/llm-engine.md#synthesis).
+   * (the caller counts those bits as on-chip memory; docs/llm-engine.md#synthesis). Registers on their read data
+   * stay flip-flops (a block RAM would absorb them). Warnings are not printed (-qq): less log for a long run.
    */
   boxMemories?: readonly string[];
 }
@@ -124,8 +125,12 @@ function synthScript(files: readonly VerilogFile[], top: string, target: SynthTa
   const read = files.map((f) => `read_verilog ${f.name}`).join('; ');
   const box = opts.boxMemories ?? [];
   if (box.length && t.family !== 'xilinx') throw new ConfigError('boxMemories', 'boxing memories is supported on the Xilinx targets only', target);
+  // boxed memories become opaque right after proc, before any memory pass sees them, and drop their (all-x)
+  // INIT parameter: at 181 Mbit (the 7B engine's vector regions and KV cache) the memory passes otherwise take
+  // Yosys/WebAssembly past its 2 GB heap
+  const sel = box.map((m) => `t:$mem_v2 ${top}/${m} %i`).join(' ');
   const synth = box.length
-    ? `${t.script} -top ${top} -run begin:map_memory; chtype -set ${BOXED_MEMORY_CELL} ${box.map((m) => `t:$mem_v2 ${top}/${m} %i`).join(' ')}; ${t.script} -top ${top} -run map_memory:`
+    ? `${t.script} -top ${top} -run begin:prepare; proc; memory_collect; chtype -set ${BOXED_MEMORY_CELL} ${sel}; setparam -unset INIT t:${BOXED_MEMORY_CELL}; ${t.script} -top ${top} -run prepare:`
     : `${t.script} -top ${top}`;
   return `${read}; ${synth}; tee -q -o stat.json stat -json; flatten; tee -q -o ltp.txt ${logicDepthCommand(t.family)}; tee -q -o carry.txt select -list t:${CARRY_CELLS[t.family] ?? 'CARRY*'}`;
 }
@@ -142,7 +147,7 @@ export async function synthesize(files: readonly VerilogFile[], top: string, tar
   const t0 = performance.now();
   let out: Record<string, unknown>;
   try {
-    out = (await runYosys(['-q', '-p', script], vfs, {
+    out = (await runYosys([opts.boxMemories?.length ? '-qq' : '-q', '-p', script], vfs, {
       stdout: sink,
       stderr: sink,
     })) as Record<string, unknown>;
@@ -180,9 +185,9 @@ export async function synthesize(files: readonly VerilogFile[], top: string, tar
     if (!k) continue;
     r[k] += k === 'bram' && /^RAMB18/.test(cell) ? n / 2 : n;
   }
-  // a memory to box that coarse synthesis removed or merged is not an error (the counts are still right); say so
+  // a memory to box that proc removed is not an error (the counts are still right); say so
   const boxed = cells[BOXED_MEMORY_CELL] ?? 0;
   if (boxed !== (opts.boxMemories?.length ?? 0))
-    process.stderr.write(`synth: ${boxed} of the ${opts.boxMemories?.length ?? 0} memories to box were left in ${top} after coarse synthesis\n`);
+    process.stderr.write(`synth: ${boxed} of the ${opts.boxMemories?.length ?? 0} memories to box were found in ${top} after proc\n`);
   return r;
 }

@@ -69,7 +69,7 @@ describe('engine budget from a saved synthesis', () => {
     expect(b.topAt.map((t) => t.slotPar)).toEqual([1, 2]);
     expect(b.wallSeconds.top).toBe(90);
     expect(Object.keys(b.parts)[0]).toMatch(/slotPar 1 and 2, extrapolated per slot to 4/);
-    expect(() => engineBudget({ ...s, topAt: s.topAt.slice(0, 1) }, c4, 'test')).toThrow(/two slotPar values/);
+    expect(() => engineBudget({ ...s, topAt: s.topAt!.slice(0, 1) }, c4, 'test')).toThrow(/two slotPar values/);
   });
 
   it('refuses a report of another configuration, without a top, or with one slice', () => {
