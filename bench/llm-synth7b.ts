@@ -91,11 +91,11 @@ export function budgetTable(b: EngineBudget): string {
     [
       ...Object.entries(b.parts).map(([k, c]) => [k, `${fmt(c.luts)} (${fmt(b.lutSplit[k]!.lutram)})`, c.ffs, c.dsp, ''] as Array<string | number>),
       ['on-chip memory (hw-config total: vector regions x 33 tokens, KV cache, FIFOs, GEMV x buffer and accumulators, tables)', '', '', '', mbit(b.onChip.bits)],
-      [`  of which boxed in the top's synthesis (${b.boxed.length} memories)`, '', '', '', mbit(b.boxedBits)],
+      ...(b.complete ? [[`  of which boxed in the top's synthesis (${b.boxed.length} memories)`, '', '', '', mbit(b.boxedBits)]] : []),
       ['shell share (10% of the part, UG1393)', b.shell.luts, b.shell.ffs, b.shell.dsp, mbit(b.onChip.shellBits)],
       ['total', b.total.luts, b.total.ffs, b.total.dsp, mbit(b.onChip.totalBits)],
       ['fraction of the XCU280', b.fraction.luts, b.fraction.ffs, b.fraction.dsp, b.onChip.fraction],
-      ['fits', String(b.fits), '', '', ''],
+      ['fits', b.complete ? String(b.fits) : b.fits ? 'unknown (lower bound without the engine top)' : 'false (already without the engine top)', '', '', ''],
     ],
   );
 }
@@ -114,6 +114,7 @@ export async function main(argv: string[]): Promise<void> {
   };
   report(argv, json, () => {
     if ('missing' in b) return [`as-built 7B engine on the XCU280: ${b.missing}`, ...(saved ? [partialTable(saved, cfg.gemv.lanes)] : [])].join('\n');
+    if (!b.complete) return [`The engine RTL as built on the XCU280: ${saved!.description}: the engine top is not synthesised yet; a lower bound`, budgetTable(b), partialTable(saved!, cfg.gemv.lanes)].join('\n');
     return [
       `The engine RTL as built on the XCU280: ${saved!.description} (Yosys synth_xilinx -family xcup, per unit)`,
       budgetTable(b),

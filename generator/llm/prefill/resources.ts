@@ -119,6 +119,8 @@ function engineTop(saved: SavedEngineSynth, cfg: LlmEngineConfig) {
 }
 
 export interface EngineBudget extends BudgetWithMemory {
+  /** False for a lower bound without the engine top (then `fits: true` proves nothing, `fits: false` does). */
+  complete: boolean;
   /** LUT cells and LUTRAM / SRL sites of each synthesised part (the budget's LUTs are their sum). */
   lutSplit: Record<string, { logic: number; lutram: number }>;
   boxed: BoxedMemory[];
@@ -135,10 +137,13 @@ export interface EngineBudget extends BudgetWithMemory {
  * from its two slices to the configured lanes, the configuration's on-chip bits (hw-config's total, which includes the
  * boxed memories and the prefetch FIFOs), and the shell's share of every resource.
  */
-export function engineBudget(saved: SavedEngineSynth, cfg: LlmEngineConfig, label: string): EngineBudget {
+export function engineBudget(saved: SavedEngineSynth, cfg: LlmEngineConfig, label: string, opts: { withoutTop?: boolean } = {}): EngineBudget {
   const key = synthConfigKey(cfg);
   if (saved.configKey !== key) throw new Error(`the saved synthesis is of another configuration (key ${saved.configKey}, this one ${key}): synthesise again`);
-  const top0 = engineTop(saved, cfg);
+  // withoutTop: a lower bound (the GEMV unit, the on-chip bits and the shell) for when the top has not been synthesised
+  const top0 = opts.withoutTop
+    ? { counts: { luts: 0, ffs: 0, dsp: 0 }, lutram: 0, boxed: [] as BoxedMemory[], runs: [] as Array<{ slotPar: number; report: ResourceReport; wallSeconds: number }>, how: 'NOT synthesised (counted as 0: a lower bound)' }
+    : engineTop(saved, cfg);
   const slices = [...saved.gemvAt].sort((a, b) => a.lanes - b.lanes);
   if (slices.length < 2 || slices[0]!.lanes === slices[slices.length - 1]!.lanes) throw new Error(`the saved synthesis has ${slices.length} GEMV slice(s); two lane counts are needed to extrapolate`);
   const [a, b] = [slices[0]!, slices[slices.length - 1]!];
@@ -156,6 +161,7 @@ export function engineBudget(saved: SavedEngineSynth, cfg: LlmEngineConfig, labe
   ws.total = ws.top + ws.gemvSlices;
   return {
     ...budgetWithMemory({ [topName]: top, [gemvName]: gemv }, cfg.onChipBits),
+    complete: !opts.withoutTop,
     lutSplit: { [topName]: { logic: top.luts - top0.lutram, lutram: top0.lutram }, [gemvName]: { logic: gemv.luts - gemvLutram, lutram: gemvLutram } },
     boxed: top0.boxed,
     boxedBits,

@@ -75,6 +75,8 @@ describe('engine budget from a saved synthesis', () => {
   it('refuses a report of another configuration, without a top, or with one slice', () => {
     expect(() => engineBudget({ ...saved(), configKey: 'feedbeef' }, cfg, 'test')).toThrow(/another configuration/);
     expect(() => engineBudget({ ...saved(), top: undefined }, cfg, 'test')).toThrow(/no engine top/);
+    const low = engineBudget({ ...saved(), top: undefined }, cfg, 'test', { withoutTop: true });
+    expect([low.complete, Object.values(low.parts)[0], low.total.luts]).toEqual([false, { luts: 0, ffs: 0, dsp: 0 }, 356 + 130_368]);
     expect(() => engineBudget({ ...saved(), gemvAt: saved().gemvAt.slice(0, 1) }, cfg, 'test')).toThrow(/two lane counts/);
     const other = llmPresetConfig('sim-small', STORIES260K_SHAPE, { hw: { prefillBlock: 4 } });
     expect(synthConfigKey(other)).not.toBe(synthConfigKey(cfg));
