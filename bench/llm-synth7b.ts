@@ -5,9 +5,10 @@
  * the engine top with the GEMV unit and the prefetch FIFOs black-boxed and its memories of >= 256 Kbit boxed (their
  * logic synthesised, their bits counted as on-chip storage), the GEMV unit with the DSP half at 2 and 4 lanes
  * extrapolated to 128. Budget: LUT (cells + LUTRAM/SRL sites) / FF / DSP / on-chip Mbit, plus the shell's 10%.
- * The top at the preset's slotPar 16 (2,048 score and 2,048 P.V products) took Yosys/WebAssembly past its 2 GB heap
- * (the runtime then fails: "Start offset ... is outside the bounds of the buffer"), so it is synthesised at
- * slotPar 2 and 4 and extrapolated per slot (units top@slotPar2, top@slotPar4); a saved full `top` is used if present.
+ * The top at the preset's slotPar 16 took Yosys/WebAssembly past its 2 GB heap (the runtime then fails: "Start offset
+ * ... is outside the bounds of the buffer"), and at slotPar 2 (units top@slotPar2, top@slotPar4: extrapolated per
+ * slot) out of its 4 GB (bad_alloc) (docs/llm-engine.md#synthesis); without a top the bench prints the lower bound
+ * (GEMV unit + on-chip bits + shell). A saved full `top`, or two `topAt` runs, are used when present.
  *
  *   npm run bench -- llm-synth7b [--json]                 the saved report (bench/results/llm-synth7b.json)
  *   npm run bench -- llm-synth7b --run [--fresh] [--units=top@slotPar2,top@slotPar4,gemv2,gemv4]
