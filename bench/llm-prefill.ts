@@ -10,9 +10,55 @@ import { llmPresetConfig, LLM_PRESETS, type LlmEngineConfig } from '../generator
 import type { ModelShape } from '../generator/llm/model-spec';
 import { prefillConfig, U280_PREFILL, type PrefillParams } from '../generator/llm/prefill/config';
 import { engineGemvBlockCycles, engineGroupsBlockCycles, prefillCycles, tokenOpCycles, vectorCyclesPerToken } from '../generator/llm/prefill/cycles';
+import { engineBudget, type EngineBudget, type SavedEngineSynth } from '../generator/llm/prefill/resources';
+import { existsSync, readFileSync } from 'node:fs';
 
 export const LLAMA7B: ModelShape = { dim: 4096, hiddenDim: 11008, nLayers: 32, nHeads: 32, nKvHeads: 32, headDim: 128, kvDim: 4096, vocabSize: 32000, seqLen: 4096 };
 const ENGINE_7B = { kvGroup: 128, sinks: 4, window: 124 } as const;
+
+/**
+ * The engine RTL as built on the 7B shape: u280 preset, 2:4 `area`, prefill blocks of `block` tokens per group, the
+ * DSP half on or off, two groups in flight unless `hw.prefillGroups` says 1.
+ */
+export const asBuiltConfig = (block: number, prefillDsp = true, hw: { slotPar?: number; prefillGroups?: number } = {}): LlmEngineConfig =>
+  llmPresetConfig('u280', LLAMA7B, { engine: { ...ENGINE_7B, wSparsity: '2:4' }, hw: { prefillBlock: block, prefillDsp, prefillGroups: 2, ...hw } });
+
+/**
+ * Per-group block of the as-built engine in the 7B projection and its XCU280 synthesis (33 = 11 steps of the DSP
+ * half's 3 tokens per held word).
+ */
+export const AS_BUILT_SYNTH_BLOCK = 33;
+/** Where bench/llm-synth7b.ts saves its per-unit synthesis of asBuiltConfig(AS_BUILT_SYNTH_BLOCK). */
+export const AS_BUILT_SYNTH_FILE = new URL('./results/llm-synth7b.json', import.meta.url).pathname;
+
+/** The saved synthesis of the as-built 7B engine, or null when none has been run. */
+export function loadAsBuiltSynth(file = AS_BUILT_SYNTH_FILE): SavedEngineSynth | null {
+  if (!existsSync(file)) return null;
+  const s = JSON.parse(readFileSync(file, 'utf8')) as SavedEngineSynth;
+  if (s.version !== 1) throw new Error(`${file}: unknown version ${String(s.version)}`);
+  return s;
+}
+
+/** XCU280 budget of the saved as-built synthesis (null when none, or an error message when incomplete or stale). */
+export function asBuiltBudget(file = AS_BUILT_SYNTH_FILE): EngineBudget | { missing: string } {
+  const saved = loadAsBuiltSynth(file);
+  if (!saved) return { missing: `no saved synthesis (${file}): run \`npm run bench -- llm-synth7b --run\`` };
+  const cfg = asBuiltConfig(AS_BUILT_SYNTH_BLOCK);
+  const label = `Llama-2-7B shape, block ${AS_BUILT_SYNTH_BLOCK}`;
+  try {
+    return engineBudget(saved, cfg, label);
+  } catch (e) {
+    // without the top the GEMV unit, on-chip bits and shell still bound the total from below
+    if (/no engine top|two slotPar/.test((e as Error).message)) {
+      try {
+        return engineBudget(saved, cfg, label, { withoutTop: true });
+      } catch {
+        // fall through to the message
+      }
+    }
+    return { missing: `${(e as Error).message} (\`npm run bench -- llm-synth7b --run\`)` };
+  }
+}
 
 /**
  * Cycles of one GEMV job whose x is already loaded: the weight words, or the bytes of its w + s words at the
@@ -72,7 +118,7 @@ export function engineAsBuiltProjection(n: number, block: number, clockHz: numbe
   const m = LLAMA7B;
   const products = n * m.nLayers * (2 * m.dim * m.dim + 2 * m.kvDim * m.dim + 3 * m.hiddenDim * m.dim) * 0.5;
   const rows = ([1, 2] as const).flatMap((groups) => ([false, true] as const).map((dsp) => {
-    const cfg = llmPresetConfig('u280', LLAMA7B, { engine: { ...ENGINE_7B, wSparsity: '2:4' }, hw: { prefillBlock: block, prefillDsp: dsp, prefillGroups: groups } });
+    const cfg = asBuiltConfig(block, dsp, { prefillGroups: groups });
     const vecPerToken = vectorCyclesPerToken(cfg);
     // one group: GEMVs then every token's vector work in series; two: the two queues' event model
     const perBlock = (k: number) =>
@@ -89,9 +135,6 @@ export function engineAsBuiltProjection(n: number, block: number, clockHz: numbe
   }));
   return rows;
 }
-
-/** Per-group block of the engine RTL in the 7B projection: a multiple of the DSP half's 3 tokens per held word. */
-export const ENGINE_PREFILL_BLOCK = 33;
 
 export function prefillProjection(opts: { promptTokens?: number; clockMHz: number; measuredDenseTokenCycles?: number; params?: Partial<PrefillParams>; engineBlock?: number }): PrefillProjection {
   const n = opts.promptTokens ?? 1000;
@@ -129,7 +172,7 @@ export function prefillProjection(opts: { promptTokens?: number; clockMHz: numbe
   const dense = row(false);
   const sparse = row(true);
   const cfg = llmPresetConfig('u280', LLAMA7B, { engine: ENGINE_7B });
-  const engineAsBuilt = engineAsBuiltProjection(n, opts.engineBlock ?? ENGINE_PREFILL_BLOCK, clockHz, dense.decodeTokenCycles);
+  const engineAsBuilt = engineAsBuiltProjection(n, opts.engineBlock ?? AS_BUILT_SYNTH_BLOCK, clockHz, dense.decodeTokenCycles);
   const best = engineAsBuilt.find((r) => r.prefillGroups === 2 && r.prefillDsp)!;
   return {
     promptTokens: n,

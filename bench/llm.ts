@@ -11,7 +11,8 @@
  * Options: --tokens=N (stories steps per preset, default 6), --presets=a,b, --no7b, --vpar7b=N, --slotpar7b=N,
  * --group7b=N, --fifo7b=N, --prefill-block=N, --no-synth (skip the prefill resource slices), --json.
  *  4. Prefill on the 7B projection (bench/llm-prefill.ts): TTFT token by token vs prefill (dense, 2:4), prefill tok/s,
- *     MAC utilisation (cycle model), and the U280 resources of the 2:4 configuration (Yosys slices).
+ *     MAC utilisation (cycle model), and the U280 resources of the 2:4 configuration (Yosys slices) and of the engine
+ *     RTL as built (block 33 + DSP half; read from bench llm-synth7b's saved synthesis, not re-run).
  *  5. Prefill measured in the engine RTL (bench/llm-prefill-rtl.ts): stories260K on sim-small in Verilator, cycles per
  *     prompt token token by token vs prefill blocks 4 and 8 (LUT array alone and with the DSP half), at full memory rate
  *     and at 2 B/cycle (--no-rtl-prefill skips).
@@ -27,7 +28,8 @@ import { bars, beside, writePlot } from '../host/plot';
 import { fmt, plotPath, report, table } from './table';
 import { argmax } from '../generator/llm/float-model';
 import { runHbmLayer } from './llm-hbm';
-import { gemmCycleCheck, gemvJobCycles, prefillProjection, prefillResources } from './llm-prefill';
+import { asBuiltBudget, gemmCycleCheck, gemvJobCycles, prefillProjection, prefillResources } from './llm-prefill';
+import { budgetTable } from './llm-synth7b';
 import { engineRtlPrefill } from './llm-prefill-rtl';
 import { tokenOpCycles } from '../generator/llm/prefill/cycles';
 
@@ -225,6 +227,8 @@ export async function main(argv: string[]): Promise<void> {
   // ---- prefill on the 7B projection (cycle model; token-by-token dense from the simulated step when run) ----
   const prefill = prefillProjection({ clockMHz: CLOCK_MHZ, measuredDenseTokenCycles: proj ? Number(proj.tokenCycles) : undefined, ...(opt('prefill-block') && { params: { block: Number(opt('prefill-block')) } }) });
   const prefillRes = argv.includes('--no-synth') ? null : await prefillResources();
+  // the engine RTL as built (block 33 + DSP half) on the 7B shape, from bench llm-synth7b's saved synthesis
+  const asBuiltRes = asBuiltBudget();
   const gemmCheck = await gemmCycleCheck(8);
   const gemmCheckShort = await gemmCycleCheck(1);
   const rtlPrefill = argv.includes('--no-rtl-prefill') ? [] : await engineRtlPrefill(shapeOf(ckpt.dims), quantizeModel(ckpt, llmPresetConfig('sim-small', shapeOf(ckpt.dims)).engine, { search: 'mse' }));
@@ -251,9 +255,10 @@ export async function main(argv: string[]): Promise<void> {
     stepsPerPreset: steps,
     presets: rows,
     llama7b: proj,
-    prefill: { ...prefill, resources: prefillRes },
+    prefill: { ...prefill, resources: prefillRes, asBuiltResources: asBuiltRes },
     prefillGemmCycleCheck: [gemmCheck, gemmCheckShort],
     prefillFits: prefillRes ? (prefillRes.fits as boolean) : null,
+    asBuiltFits: 'missing' in asBuiltRes ? null : asBuiltRes.fits,
     prefillSpeedup: prefill.prefillSpeedup,
     prefillMacUtilisation: prefill.prefillMacUtilisation,
     engineRtlPrefill: rtlPrefill,
@@ -345,6 +350,11 @@ export async function main(argv: string[]): Promise<void> {
         ),
       );
     }
+    out.push(
+      'missing' in asBuiltRes
+        ? `Resources of the engine RTL as built (7B shape, block 33 + DSP half): ${asBuiltRes.missing}`
+        : `Resources of the engine RTL as built on the XCU280 (7B shape, 2:4 area, block 33 + DSP half; bench llm-synth7b's saved Yosys run, ${fmt(asBuiltRes.yosysSeconds.total)} s)\n${budgetTable(asBuiltRes)}`,
+    );
     if (rtlPrefill.length)
       out.push(
         `Prefill measured in the engine RTL (LUT GEMV array, alone and with the DSP half): stories260K, sim-small, ${rtlPrefill[0]!.promptTokens}-token prompt (S + W = 12), memory latency ${rtlPrefill[0]!.memLatency}, Verilator, every block's logits checked against the golden decoder`,

@@ -19,13 +19,16 @@ export const SYNTH_TARGETS = {
 } as const;
 export type SynthTarget = keyof typeof SYNTH_TARGETS;
 
+/** Cell type a boxed memory becomes (an opaque cell: its address and data logic stays, its storage is not mapped). */
+export const BOXED_MEMORY_CELL = '$__lutforge_boxed_mem';
+
 /**
  * Cells that end a timing path (flip-flops, block RAM, shift registers, DSP blocks: every multiplier the generators
- * build has its product registered inside the DSP) and I/O buffers, which are not logic levels. `ltp -noff` then
+ * build has its product registered inside the DSP), boxed memories and I/O buffers, which are not logic levels. `ltp -noff` then
  * counts the cells on the longest path that remains: LUTs, carry blocks and muxes (docs/cellnet.md#timing).
  */
 const PATH_BOUNDARIES: Record<string, string[]> = {
-  xilinx: ['FD*', 'RAMB*', 'SRL*', 'DSP48*', 'URAM*', '*BUF*'],
+  xilinx: ['FD*', 'RAMB*', 'SRL*', 'DSP48*', 'URAM*', '*BUF*', BOXED_MEMORY_CELL],
   ice40: ['SB_DFF*', 'SB_RAM40_4K', 'SB_SPRAM256KA', 'SB_MAC16', 'SB_IO', 'SB_GB*'],
   ecp5: ['TRELLIS_FF', 'DP16KD', 'PDPW16KD', 'MULT18X18D', 'ALU54B', 'TRELLIS_IO'],
 };
@@ -106,19 +109,45 @@ export function classify(family: string, cell: string): keyof Pick<ResourceRepor
   return null;
 }
 
-export async function synthesize(files: readonly VerilogFile[], top: string, target: SynthTarget): Promise<ResourceReport> {
+export interface SynthOptions {
+  /**
+   * Memories of the top module (IR names) to leave out of mapping (Xilinx targets only): right after proc each
+   * becomes an opaque BOXED_MEMORY_CELL, so the logic around it is synthesised and counted but its storage is not
+   * (the caller counts those bits as on-chip memory; docs/llm-engine.md#synthesis). Registers on their read data
+   * stay flip-flops (a block RAM would absorb them). Warnings are not printed (-qq): less log for a long run.
+   */
+  boxMemories?: readonly string[];
+}
+
+/** The Yosys script: read, synthesise (with memories boxed between the coarse and memory-mapping steps), report. */
+function synthScript(files: readonly VerilogFile[], top: string, target: SynthTarget, opts: SynthOptions): string {
+  const t = SYNTH_TARGETS[target];
+  const read = files.map((f) => `read_verilog ${f.name}`).join('; ');
+  const box = opts.boxMemories ?? [];
+  if (box.length && t.family !== 'xilinx') throw new ConfigError('boxMemories', 'boxing memories is supported on the Xilinx targets only', target);
+  // boxed memories become opaque right after proc, before any memory pass sees them, and drop their (all-x)
+  // INIT parameter: at 181 Mbit (the 7B engine's vector regions and KV cache) the memory passes otherwise take
+  // Yosys/WebAssembly past its 2 GB heap
+  const sel = box.map((m) => `t:$mem_v2 ${top}/${m} %i`).join(' ');
+  const synth = box.length
+    ? `${t.script} -top ${top} -run begin:prepare; proc; memory_collect; chtype -set ${BOXED_MEMORY_CELL} ${sel}; setparam -unset INIT t:${BOXED_MEMORY_CELL}; ${t.script} -top ${top} -run prepare:`
+    : `${t.script} -top ${top}`;
+  return `${read}; ${synth}; tee -q -o stat.json stat -json; flatten; tee -q -o ltp.txt ${logicDepthCommand(t.family)}; tee -q -o carry.txt select -list t:${CARRY_CELLS[t.family] ?? 'CARRY*'}`;
+}
+
+export async function synthesize(files: readonly VerilogFile[], top: string, target: SynthTarget, opts: SynthOptions = {}): Promise<ResourceReport> {
   const t = SYNTH_TARGETS[target];
   const vfs: Record<string, string> = {};
   for (const f of files) vfs[f.name] = f.text;
-  const read = files.map((f) => `read_verilog ${f.name}`).join('; ');
   let log = '';
   const sink = (d: Uint8Array | null) => {
     if (d) log += new TextDecoder().decode(d);
   };
+  const script = synthScript(files, top, target, opts);
   const t0 = performance.now();
   let out: Record<string, unknown>;
   try {
-    out = (await runYosys(['-q', '-p', `${read}; ${t.script} -top ${top}; tee -q -o stat.json stat -json; flatten; tee -q -o ltp.txt ${logicDepthCommand(t.family)}; tee -q -o carry.txt select -list t:${CARRY_CELLS[t.family] ?? 'CARRY*'}`], vfs, {
+    out = (await runYosys([opts.boxMemories?.length ? '-qq' : '-q', '-p', script], vfs, {
       stdout: sink,
       stderr: sink,
     })) as Record<string, unknown>;
@@ -156,5 +185,9 @@ export async function synthesize(files: readonly VerilogFile[], top: string, tar
     if (!k) continue;
     r[k] += k === 'bram' && /^RAMB18/.test(cell) ? n / 2 : n;
   }
+  // a memory to box that proc removed is not an error (the counts are still right); say so
+  const boxed = cells[BOXED_MEMORY_CELL] ?? 0;
+  if (boxed !== (opts.boxMemories?.length ?? 0))
+    process.stderr.write(`synth: ${boxed} of the ${opts.boxMemories?.length ?? 0} memories to box were found in ${top} after proc\n`);
   return r;
 }

@@ -5,6 +5,9 @@
  * infrastructure: XDMA, HBM controllers, interconnect).
  */
 import type { ResourceReport } from '../../flow/synth';
+import { createHash } from 'node:crypto';
+import { U280_ONCHIP_BITS, type LlmEngineConfig } from '../engine/hw-config';
+import type { BoxedMemory } from '../engine/synth';
 
 export type Counts = Pick<ResourceReport, 'luts' | 'ffs' | 'dsp'>;
 const KEYS = ['luts', 'ffs', 'dsp'] as const;
@@ -39,4 +42,132 @@ export function budget(parts: Record<string, Counts>, part: Counts = U280_PART):
     fraction[k] = total[k] / part[k];
   }
   return { parts, shell, total, fraction, fits: KEYS.every((k) => total[k] <= part[k]) };
+}
+
+/**
+ * LUT sites of the distributed-RAM and shift-register cells (UltraScale+ SLICEM: a RAM64M is four LUTs, an SRL one),
+ * which Yosys counts apart from the LUT cells but which take LUTs of the part.
+ */
+const LUTRAM_SITES: Record<string, number> = {
+  RAM32X1S: 1, RAM32X1D: 2, RAM32M: 4, RAM32M16: 8, RAM64X1S: 1, RAM64X1D: 2, RAM64M: 4, RAM64M8: 8,
+  RAM128X1S: 2, RAM128X1D: 4, RAM256X1S: 4, RAM256X1D: 8, RAM512X1S: 8, SRL16E: 1, SRLC32E: 1,
+};
+
+/** LUTs a synthesised netlist takes: LUT cells plus the LUT sites of its LUTRAM / SRL cells. */
+export function lutSites(r: Pick<ResourceReport, 'luts' | 'cells'>): { logic: number; lutram: number; total: number } {
+  let lutram = 0;
+  for (const [cell, n] of Object.entries(r.cells)) {
+    if (/^(RAM|SRL)/.test(cell) && !/^RAMB/.test(cell)) {
+      const sites = LUTRAM_SITES[cell];
+      if (sites === undefined) throw new Error(`no LUT-site count for the distributed-RAM cell ${cell}`);
+      lutram += sites * n;
+    }
+  }
+  return { logic: r.luts, lutram, total: r.luts + lutram };
+}
+
+/** The budget() of synthesised parts plus on-chip memory in bits, the shell taking SHELL_SHARE of that too. */
+export interface BudgetWithMemory extends Budget {
+  onChip: { bits: number; shellBits: number; totalBits: number; partBits: number; fraction: number };
+}
+
+export function budgetWithMemory(parts: Record<string, Counts>, onChipBits: number, part: Counts = U280_PART, partBits = U280_ONCHIP_BITS): BudgetWithMemory {
+  const b = budget(parts, part);
+  const shellBits = Math.round(partBits * SHELL_SHARE);
+  const totalBits = onChipBits + shellBits;
+  return { ...b, fits: b.fits && totalBits <= partBits, onChip: { bits: onChipBits, shellBits, totalBits, partBits, fraction: totalBits / partBits } };
+}
+
+/**
+ * A per-unit Yosys synthesis of one engine configuration, saved so benches can read it without re-running Yosys
+ * (bench/llm-synth7b.ts writes it). Units are saved as they finish; a missing one is simply absent.
+ */
+export interface SavedEngineSynth {
+  version: 1;
+  /** synthConfigKey of the configuration synthesised. */
+  configKey: string;
+  description: string;
+  target: string;
+  /** Memories of the top of at least this many bits were boxed (counted as on-chip bits, not mapped). */
+  boxMemoryBits: number;
+  top?: { report: ResourceReport; boxed: BoxedMemory[]; wallSeconds: number };
+  /** The top synthesised at smaller attention parallelism (slotPar), when the full one is beyond Yosys. */
+  topAt?: Array<{ slotPar: number; report: ResourceReport; boxed: BoxedMemory[]; wallSeconds: number }>;
+  gemvAt: Array<{ lanes: number; report: ResourceReport; wallSeconds: number }>;
+}
+
+/** Identifies an engine configuration (every hardware and engine parameter, the model shape). */
+export function synthConfigKey(cfg: LlmEngineConfig): string {
+  return createHash('sha256').update(JSON.stringify({ hw: cfg.hw, engine: cfg.engine })).digest('hex').slice(0, 16);
+}
+
+/**
+ * The engine top's counts: as synthesised, or extrapolated linearly in slotPar from two smaller runs (the attention
+ * unit's slots are identical copies: score and P.V products, exp, the KV banks' read logic; the vector unit, the
+ * controller and the per-slot sums' final adds are the intercept).
+ */
+function engineTop(saved: SavedEngineSynth, cfg: LlmEngineConfig) {
+  const runs = saved.top ? [{ slotPar: cfg.hw.slotPar, ...saved.top }] : [...(saved.topAt ?? [])].sort((a, b) => a.slotPar - b.slotPar);
+  if (!runs.length) throw new Error('the saved synthesis has no engine top yet: synthesise it');
+  const counts = (r: ResourceReport): Counts => ({ luts: lutSites(r).total, ffs: r.ffs, dsp: r.dsp });
+  if (saved.top) return { counts: counts(saved.top.report), lutram: lutSites(saved.top.report).lutram, boxed: saved.top.boxed, runs, how: 'synthesised' };
+  const [a, b] = [runs[0]!, runs[runs.length - 1]!];
+  if (a.slotPar === b.slotPar) throw new Error(`the saved synthesis has the top at slotPar ${a.slotPar} only; two slotPar values are needed to extrapolate`);
+  const at = (x: typeof a, f: (r: ResourceReport) => Counts) => ({ lanes: x.slotPar, r: f(x.report) });
+  const lutram = extrapolate(at(a, (r) => ({ luts: lutSites(r).lutram, ffs: 0, dsp: 0 })), at(b, (r) => ({ luts: lutSites(r).lutram, ffs: 0, dsp: 0 })), cfg.hw.slotPar).luts;
+  return { counts: extrapolate(at(a, counts), at(b, counts), cfg.hw.slotPar), lutram, boxed: b.boxed, runs, how: `synthesised at slotPar ${a.slotPar} and ${b.slotPar}, extrapolated per slot to ${cfg.hw.slotPar}` };
+}
+
+export interface EngineBudget extends BudgetWithMemory {
+  /** False for a lower bound without the engine top (then `fits: true` proves nothing, `fits: false` does). */
+  complete: boolean;
+  /** LUT cells and LUTRAM / SRL sites of each synthesised part (the budget's LUTs are their sum). */
+  lutSplit: Record<string, { logic: number; lutram: number }>;
+  boxed: BoxedMemory[];
+  boxedBits: number;
+  gemvAt: Array<{ lanes: number; luts: number; ffs: number; dsp: number; yosysSeconds: number; wallSeconds: number }>;
+  /** The top's run(s): one at the configured slotPar, or two smaller ones. */
+  topAt: Array<{ slotPar: number; luts: number; ffs: number; dsp: number; yosysSeconds: number; wallSeconds: number }>;
+  yosysSeconds: { top: number; gemvSlices: number; total: number };
+  wallSeconds: { top: number; gemvSlices: number; total: number };
+}
+
+/**
+ * The XCU280 budget of a saved per-unit synthesis: the engine top as synthesised, the GEMV unit extrapolated per lane
+ * from its two slices to the configured lanes, the configuration's on-chip bits (hw-config's total, which includes the
+ * boxed memories and the prefetch FIFOs), and the shell's share of every resource.
+ */
+export function engineBudget(saved: SavedEngineSynth, cfg: LlmEngineConfig, label: string, opts: { withoutTop?: boolean } = {}): EngineBudget {
+  const key = synthConfigKey(cfg);
+  if (saved.configKey !== key) throw new Error(`the saved synthesis is of another configuration (key ${saved.configKey}, this one ${key}): synthesise again`);
+  // withoutTop: a lower bound (the GEMV unit, the on-chip bits and the shell) for when the top has not been synthesised
+  const top0 = opts.withoutTop
+    ? { counts: { luts: 0, ffs: 0, dsp: 0 }, lutram: 0, boxed: [] as BoxedMemory[], runs: [] as Array<{ slotPar: number; report: ResourceReport; wallSeconds: number }>, how: 'NOT synthesised (counted as 0: a lower bound)' }
+    : engineTop(saved, cfg);
+  const slices = [...saved.gemvAt].sort((a, b) => a.lanes - b.lanes);
+  if (slices.length < 2 || slices[0]!.lanes === slices[slices.length - 1]!.lanes) throw new Error(`the saved synthesis has ${slices.length} GEMV slice(s); two lane counts are needed to extrapolate`);
+  const [a, b] = [slices[0]!, slices[slices.length - 1]!];
+  const counts = (r: ResourceReport): Counts => ({ luts: lutSites(r).total, ffs: r.ffs, dsp: r.dsp });
+  const top = top0.counts;
+  const gemv = extrapolate({ lanes: a.lanes, r: counts(a.report) }, { lanes: b.lanes, r: counts(b.report) }, cfg.gemv.lanes);
+  const lr = (r: ResourceReport) => lutSites(r);
+  const gemvLutram = extrapolate({ lanes: a.lanes, r: { luts: lr(a.report).lutram, ffs: 0, dsp: 0 } }, { lanes: b.lanes, r: { luts: lr(b.report).lutram, ffs: 0, dsp: 0 } }, cfg.gemv.lanes).luts;
+  const topName = `engine top, ${label} (GEMV unit and FIFOs black-boxed, memories of >= ${saved.boxMemoryBits / 1024} Kbit counted as on-chip bits), ${top0.how}`;
+  const gemvName = `GEMV unit with the DSP half, ${cfg.gemv.lanes} lanes (synthesised at ${a.lanes} and ${b.lanes} lanes, extrapolated per lane)`;
+  const boxedBits = top0.boxed.reduce((s, m) => s + m.bits, 0);
+  const ys = { top: top0.runs.reduce((s, x) => s + x.report.seconds, 0), gemvSlices: slices.reduce((s, x) => s + x.report.seconds, 0), total: 0 };
+  ys.total = ys.top + ys.gemvSlices;
+  const ws = { top: top0.runs.reduce((s, x) => s + x.wallSeconds, 0), gemvSlices: slices.reduce((s, x) => s + x.wallSeconds, 0), total: 0 };
+  ws.total = ws.top + ws.gemvSlices;
+  return {
+    ...budgetWithMemory({ [topName]: top, [gemvName]: gemv }, cfg.onChipBits),
+    complete: !opts.withoutTop,
+    lutSplit: { [topName]: { logic: top.luts - top0.lutram, lutram: top0.lutram }, [gemvName]: { logic: gemv.luts - gemvLutram, lutram: gemvLutram } },
+    boxed: top0.boxed,
+    boxedBits,
+    gemvAt: slices.map((x) => ({ lanes: x.lanes, luts: lr(x.report).total, ffs: x.report.ffs, dsp: x.report.dsp, yosysSeconds: x.report.seconds, wallSeconds: x.wallSeconds })),
+    topAt: top0.runs.map((x) => ({ slotPar: x.slotPar, luts: lr(x.report).total, ffs: x.report.ffs, dsp: x.report.dsp, yosysSeconds: x.report.seconds, wallSeconds: x.wallSeconds })),
+    yosysSeconds: ys,
+    wallSeconds: ws,
+  };
 }
