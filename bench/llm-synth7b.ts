@@ -38,7 +38,7 @@ async function run(argv: string[]): Promise<void> {
   const saved: SavedEngineSynth =
     prev && prev.configKey === key && prev.boxMemoryBits === BOX_MEMORY_BITS
       ? prev
-      : { version: 1, configKey: key, description: `u280, Llama-2-7B shape, 2:4 area, prefillBlock ${AS_BUILT_SYNTH_BLOCK}, prefillDsp`, target: 'xcup', boxMemoryBits: BOX_MEMORY_BITS, gemvAt: [] };
+      : { version: 1, configKey: key, description: `u280, Llama-2-7B shape, 2:4 area, prefillBlock ${AS_BUILT_SYNTH_BLOCK}, prefillDsp, prefillGroups ${cfg.hw.prefillGroups}`, target: 'xcup', boxMemoryBits: BOX_MEMORY_BITS, gemvAt: [] };
   const units = (option(argv, 'units') ?? 'top@slotPar2,top@slotPar4,gemv2,gemv4').split(',');
   for (const u of units) if (!/^(top|top@slotPar\d+|gemv\d+)$/.test(u)) throw new Error(`--units: unknown unit '${u}' (top, top@slotPar<n>, gemv<lanes>)`);
   const save = () => writeFileAtomic(AS_BUILT_SYNTH_FILE, JSON.stringify(saved, null, 1) + '\n');
