@@ -16,7 +16,7 @@ import { lit, mux, type Block, type Expr } from '../../hdl';
 import { bitsFor } from '../../util/errors';
 import { IDLE, RUN, type EngineCore } from './core';
 import type { QueueIssue } from './gemv-path';
-import { attnOp, embedOp, gemvWrite, kvwOp, normOp, residOp, siluOp, type EngineParts } from './ops';
+import { gemvWrite, opCases, type EngineParts } from './ops';
 import { opCode, type OpName } from './schedule';
 
 export type GemvQueue = ReturnType<typeof gemvQueue>;
@@ -201,13 +201,7 @@ export function engineControlGroups(core: EngineCore, parts: EngineParts, gq: Ge
         (el) => el.if(vInPhase.not(), (u) => u.set(vInPhase, 1).set(vStartPc, pc).set(vStartLayer, layer))));
     b.if(running, (t) =>
       t.switch(opc, [
-        [opCode('EMBED'), embedOp(core, parts, next)],
-        [opCode('NORM'), normOp(core, parts, next)],
-        [opCode('QUANT'), quant],
-        [opCode('KVW'), kvwOp(core, parts, next)],
-        [opCode('ATTN'), attnOp(core, parts, next)],
-        [opCode('RESID'), residOp(core, parts, next)],
-        [opCode('SILU'), siluOp(core, parts, next)],
+        ...opCases(core, parts, next, { quant }),
         [
           opCode('END'),
           (o) => {

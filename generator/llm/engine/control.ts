@@ -4,7 +4,7 @@
  */
 import { lit, mux, type Block, type Expr } from '../../hdl';
 import { IDLE, RUN, type EngineCore } from './core';
-import { attnOp, embedOp, gemvOp, kvwOp, normOp, quantOp, residOp, siluOp, type EngineParts } from './ops';
+import { gemvOp, opCases, quantOp, type EngineParts } from './ops';
 import { opCode } from './schedule';
 
 export type { EngineParts } from './ops';
@@ -83,14 +83,7 @@ export function engineControl(core: EngineCore, parts: EngineParts): void {
     );
     b.if(running, (t) =>
       t.switch(opc, [
-        [opCode('EMBED'), embedOp(core, parts, next)],
-        [opCode('NORM'), normOp(core, parts, next)],
-        [opCode('QUANT'), quantOp(core, parts, next)],
-        [opCode('GEMV'), gemvOp(core, parts, next, core.wt)],
-        [opCode('KVW'), kvwOp(core, parts, next)],
-        [opCode('ATTN'), attnOp(core, parts, next)],
-        [opCode('RESID'), residOp(core, parts, next)],
-        [opCode('SILU'), siluOp(core, parts, next)],
+        ...opCases(core, parts, next, { quant: quantOp(core, parts, next), gemv: gemvOp(core, parts, next, core.wt) }),
         [
           opCode('END'),
           (o) => {

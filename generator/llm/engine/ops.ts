@@ -10,6 +10,7 @@ import type { attentionPath, kvWritePath } from './attention';
 import type { EngineCore } from './core';
 import type { gemvPath, ropePath } from './gemv-path';
 import { catLanes, type VecMem } from './units';
+import { opCode } from './schedule';
 import type { embedPath, normPath, quantPath, reductions, residSiluPath } from './vector';
 
 export interface EngineParts {
@@ -258,4 +259,21 @@ export function siluOp(core: EngineCore, parts: EngineParts, next: Next): OpBody
     o.set(xamax, siluAmax);
     o.if(i.eq(ceilDiv(md.hiddenDim, P) - 1), next, (el) => el.set(i, i.add(1)));
   };
+}
+
+/**
+ * The op cases of a controller's switch, in op-code order: every op but END, with the controller's QUANT and (the
+ * one-queue engine only) GEMV bodies.
+ */
+export function opCases(core: EngineCore, parts: EngineParts, next: Next, own: { quant: OpBody; gemv?: OpBody }): Array<[number, OpBody]> {
+  return [
+    [opCode('EMBED'), embedOp(core, parts, next)],
+    [opCode('NORM'), normOp(core, parts, next)],
+    [opCode('QUANT'), own.quant],
+    ...(own.gemv ? [[opCode('GEMV'), own.gemv] as [number, OpBody]] : []),
+    [opCode('KVW'), kvwOp(core, parts, next)],
+    [opCode('ATTN'), attnOp(core, parts, next)],
+    [opCode('RESID'), residOp(core, parts, next)],
+    [opCode('SILU'), siluOp(core, parts, next)],
+  ];
 }
