@@ -15,6 +15,7 @@
 import { lit, mux, type Block, type Expr } from '../../hdl';
 import { bitsFor } from '../../util/errors';
 import { IDLE, RUN, type EngineCore } from './core';
+import { codeBufferWords } from './hw-config';
 import type { QueueIssue } from './gemv-path';
 import { gemvWrite, opCases, type EngineParts } from './ops';
 import { opCode, type OpName } from './schedule';
@@ -61,8 +62,7 @@ export function gemvQueue(core: EngineCore) {
   const writerTok = m.let('gq_tok', blockTok(wt));
   // x codes of every block token, written by the vector queue's QUANTs and read by the unit in place (its job's
   // tokens start at block token grp*T + t0); K - 1 tokens of slack past the end for a partial DSP step
-  const K = gc.tokensPerStep;
-  const xcDepth = (TB + K - 1) * gc.maxColSteps;
+  const xcDepth = codeBufferWords(gc, TB);
   const xcW = bitsFor(xcDepth - 1);
   const xc = m.memory('xc_mem', gc.xPortBits, xcDepth);
   const xcAddr = (tok: Expr, col: Expr) => tok.zext(xcW).mul(lit(gc.maxColSteps, xcW)).resize(xcW).add(col.resize(xcW));
@@ -73,12 +73,12 @@ export function gemvQueue(core: EngineCore) {
   const view: EngineCore = { ...core, ph, i, k, mat, plane, reuseX, cMul, cExp, wt, t0, nTok: last, is, at, firstTok: lit(1, 1) };
   return {
     view, issue, pc, layer, ph, i, k, grp, inPhase, phase, startPc, startLayer, end, cMul, cExp, wt,
-    gDone, vDone, opc, reuseX, isGemv, go, is, at, inEpi, last, t0, xc, xcAddr, phW, sTake,
+    gDone, vDone, opc, isGemv, go, is, at, inEpi, t0, xc, xcAddr, phW, sTake,
   };
 }
 
 export function engineControlGroups(core: EngineCore, parts: EngineParts, gq: GemvQueue): void {
-  const { m, md, CW, slots, S, sch, idBits, tok, aux, perf, T, tkb, nTok, tk, tslot, tpos, seg, firstTok } = core;
+  const { m, md, CW, sch, idBits, ringNext, tok, aux, perf, T, tkb, nTok, tk, tslot, tpos, seg, firstTok } = core;
   const { state, pc, layer, pos, slotCur, slotW, ph, i, k, g, sl, h, kh, hk, opc, running, is, at, pcW, layW } = core;
   const { X, N, Q, K, V, ATT, Y, H1, H3, LOG, GM, xamax, vGrp, vTok, vLast, vGo } = core;
   const { actR, actS, sW, actMantV, actExpV, actExpW, xAsm, e } = core;
@@ -124,7 +124,6 @@ export function engineControlGroups(core: EngineCore, parts: EngineParts, gq: Ge
     b.if(state.eq(IDLE), (t) => t.set(pI, pI.add(1)));
   }, 'perf');
 
-  const ringNext = (s_: Expr) => mux(s_.eq(slots - 1), lit(S, s_.width), s_.add(1));
   const advance = (b: Block, pcR: typeof pc, layerR: typeof layer) =>
     b.if(pcR.eq(sch.bodyEnd).and(layerR.ne(nL - 1)), (t) => t.set(pcR, sch.bodyStart).set(layerR, layerR.add(1)), (el) => el.set(pcR, pcR.add(1)));
 
@@ -156,7 +155,7 @@ export function engineControlGroups(core: EngineCore, parts: EngineParts, gq: Ge
       });
     });
   };
-  // QUANT: scale, then each assembled word of codes into the group's x buffer (the GEMV queue loads it later)
+  // QUANT: scale, then each assembled word of codes into the token's region of the code buffer (the unit reads it there)
   const wordDone = m.let('vq_word_done', k.eq(xStepsPerWord - 1));
   const quant = (o: Block) => {
     o.if(ph.eq(0), (u) => {
@@ -224,7 +223,7 @@ export function engineControlGroups(core: EngineCore, parts: EngineParts, gq: Ge
         }, (v) => v.if(gq.opc.eq(opCode('END')), (x) => x.set(gq.end, 1), (x) => advance(x, gq.pc, gq.layer))),
       (u) => u.if(gq.inPhase.not(), (v) =>
         v.set(gq.inPhase, 1).set(gq.startPc, gq.pc).set(gq.startLayer, gq.layer).set(gq.grp, gq.inEpi.and(twoGroups)))));
-    // the GEMV op: constant from s, job, x load, then the writer
+    // the GEMV op: constant from s, job (the unit reads x in place), then the writer
     b.if(gq.at('GEMV', 0).and(gs.valid), (t) =>
       t.set(gq.cMul, gs.data.slice(15, 0)).set(gq.cExp, gs.data.slice(31, 16).asSigned()).set(gq.ph, 1).set(gq.wt, gq.t0));
     b.if(gq.at('GEMV', 1).and(gJobReady), (t) => t.set(gq.ph, 3).set(gq.i, 0).set(gq.k, 0));

@@ -2,7 +2,7 @@
  * The engine's controller: the vector memories' read-address muxes, the stream handshakes of the current op, the
  * perf counters, and the one sequential process that steps through the schedule ROM and runs every op's phases.
  */
-import { lit, mux, type Block, type Expr } from '../../hdl';
+import type { Block } from '../../hdl';
 import { IDLE, RUN, type EngineCore } from './core';
 import { gemvOp, opCases, quantOp, type EngineParts } from './ops';
 import { opCode } from './schedule';
@@ -10,7 +10,7 @@ import { opCode } from './schedule';
 export type { EngineParts } from './ops';
 
 export function engineControl(core: EngineCore, parts: EngineParts): void {
-  const { m, md, slots, S, sch, idBits, tok, aux, perf } = core;
+  const { m, md, sch, idBits, tok, aux, perf, ringNext } = core;
   const { state, pc, layer, pos, slotCur, ph, i, k, g, sl, h, kh, hk, opc, layerEnd, running, is, at } = core;
   const { T, tkb, nTok, tk, wt, tslot, tpos, seg, firstTok } = core;
   const { X, N, Q, K, V, ATT, Y, H1, H3, LOG, GM, xamax } = core;
@@ -45,7 +45,6 @@ export function engineControl(core: EngineCore, parts: EngineParts): void {
     b.set(ph, 0).set(i, 0).set(k, 0).set(g, 0).set(sl, 0).set(h, 0).set(kh, 0).set(hk, 0).set(rk, 0);
     if (rkRow) b.set(rkRow, 0);
   };
-  const ringNext = (s_: Expr) => mux(s_.eq(slots - 1), lit(S, s_.width), s_.add(1));
   // one body repeated per layer, or (layers differing in 4-bit matrices) every layer's body, each ending in layerEnd
   const advancePc = (b: Block) =>
     sch.loop || !layerEnd

@@ -94,6 +94,8 @@ export function engineCore(cfg: LlmEngineConfig, name: string) {
     mux(grp, nTok.sub(lit(T, tkb)), mux(nTok.lt(lit(T, tkb)), nTok, lit(T - 1, tkb)));
   const vLast = vGrp ? m.let('v_last', groupLast(vGrp)) : nTok;
   const tpos = T > 1 ? m.let('tpos', pos.add(vTok.zext(32))) : pos;
+  /** The Λ cache's next slot: sinks are pinned, the window is a ring after them. */
+  const ringNext = (s_: Expr): Expr => mux(s_.eq(slots - 1), lit(S, s_.width), s_.add(1));
 
   const instrRom = rom(m, 'instr_rom', instrBits(cfg), sch.rom.map(encodeInstr));
   const instr = m.let('instr', instrRom.read(pc));
@@ -188,7 +190,7 @@ export function engineCore(cfg: LlmEngineConfig, name: string) {
     cfg, name, m, A, e, md, P, G, hd, gph, slots, S, W, gc, lanes, tb, sch, lin, idBits,
     tok, aux, wIn, sIn, logits, perf, auxLane, auxFire,
     CW, state, pc, layer, pos, slotW, slotCur, ph, i, k, g, sl, h, kh, hk, c,
-    T, tkb, nTok, tk, wt, tslot, tpos, seg, t0, firstTok, Gp, TB, vGrp, vTok, vLast, groupLast, pcW, layW, vGo, instrRom,
+    T, tkb, nTok, tk, wt, tslot, tpos, seg, t0, firstTok, Gp, TB, vGrp, vTok, vLast, groupLast, pcW, layW, vGo, instrRom, ringNext,
     instr, opc, mat, plane, qsrc, reuseX, more, layerEnd, running, is, at,
     X, N, Q, K, V, ATT, Y, H1, H3, LOG, GM, NS, lgNS, kvAw, kc, vc, scW, scMem,
     recipRom, rsqrtRom, cosW, cosRom, exp2Rom, sigRom,

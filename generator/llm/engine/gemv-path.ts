@@ -8,7 +8,7 @@ import { fifoModule } from '../../lib/fifo';
 import { bitsFor } from '../../util/errors';
 import { xBufAddrBits } from '../gemv/config';
 import { gemvModule } from '../gemv/rtl';
-import { MATS, ceilDiv } from './hw-config';
+import { MATS, ceilDiv, matDims } from './hw-config';
 import type { EngineCore } from './core';
 import { asS, catLanes } from './units';
 
@@ -29,8 +29,7 @@ export function gemvPath(core: EngineCore, quant: { xAsmNext: Expr; xStepsPerWor
   const { m, A, e, cfg, md, P, gc, lanes, name, wIn, sIn, reuseX, mat, plane, c, CW, i, k, at, is, logits, LOG, cMul, actMantV, cExp, actExpV, lin, T, nTok, t0, wt, firstTok } = core;
   const { xAsmNext, xStepsPerWord } = quant;
   const matInfo = MATS.map((mt) => {
-    const rows = { wq: md.dim, wk: md.kvDim, wv: md.kvDim, wo: md.dim, w1: md.hiddenDim, w3: md.hiddenDim, w2: md.dim, cls: md.vocabSize }[mt];
-    const cols = mt === 'w2' ? md.hiddenDim : md.dim;
+    const [rows, cols] = matDims(md, mt);
     const nGroups = ceilDiv(cols, e.wGroup);
     return { rows, cols, nGroups, nRowBlocks: ceilDiv(rows, lanes), colSteps: nGroups * gc.stepsPerGroup };
   });

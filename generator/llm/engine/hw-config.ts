@@ -4,7 +4,7 @@
  * (widths, depths, shift ranges, the GEMV unit config, the on-chip memory total) is derived here.
  */
 import { ConfigError, bitsFor, clog2, requireInt } from '../../util/errors';
-import { LINEAR_MATS, engineConfig, matrixBits, type EngineConfig, type EngineParams, type ModelShape } from '../model-spec';
+import { LINEAR_MATS, engineConfig, linearDims, matrixBits, type EngineConfig, type EngineParams, type ModelShape } from '../model-spec';
 import { gemvConfig, sparseSimd, type GemvConfig, type SparseUse } from '../gemv/config';
 
 export interface LlmHwParams {
@@ -122,6 +122,15 @@ export const STORIES260K_SHAPE: ModelShape = { dim: 64, hiddenDim: 172, nLayers:
 /** Matrices in schedule order of their GEMV instructions; index = the 'mat' field of an instruction. */
 export const MATS = ['wq', 'wk', 'wv', 'wo', 'w1', 'w3', 'w2', 'cls'] as const;
 export type MatName = (typeof MATS)[number];
+
+/** [rows, cols] of the matrix a GEMV op reads: a linear matrix, or the classifier (vocab x dim). */
+export const matDims = (m: ModelShape, mat: MatName): [number, number] => (mat === 'cls' ? [m.vocabSize, m.dim] : linearDims(m, mat));
+
+/**
+ * Words of the two-group engine's x code buffer (control-groups.ts): every block token's column steps, plus the
+ * DSP half's K - 1 tokens of slack past the end for a partial step.
+ */
+export const codeBufferWords = (gemv: GemvConfig, blockTokens: number): number => (blockTokens + gemv.tokensPerStep - 1) * gemv.maxColSteps;
 
 export interface Range {
   lo: number;
@@ -312,7 +321,7 @@ export function llmEngineConfig(model: ModelShape, hwIn: Partial<LlmHwParams> & 
   const K = gemv.tokensPerStep;
   // (two groups: vectors for both groups' tokens; the unit reads x from the vector queue's code buffer of both
   // groups, plus K - 1 tokens of slack for a partial DSP step, instead of its own buffer)
-  const xBits = (t: number) => (Gp > 1 ? t * Gp + K - 1 : ceilDiv(t, K) * K - 1) * gemv.maxColSteps * gemv.xPortBits;
+  const xBits = (t: number) => (Gp > 1 ? codeBufferWords(gemv, t * Gp) : (ceilDiv(t, K) * K - 1) * gemv.maxColSteps) * gemv.xPortBits;
   const prefillPer = (t: number) => (t > 1 ? t * Gp * pow2Vec - vectorBits + xBits(t) +
     ceilDiv(t, K) * K * gemv.lanes * (gemv.groupSumBits + gemv.accBits) + (K - 1) * gemv.yPortBits + depth.x * P * e.normWBits : 0);
   const prefillBits = prefillPer(T);

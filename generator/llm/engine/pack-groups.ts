@@ -9,9 +9,8 @@
  */
 import { InputError } from '../../util/errors';
 import { groupsOf } from '../gemv/golden';
-import { linearDims, type LinearMat } from '../model-spec';
 import type { QuantModel } from '../quant/model';
-import { ceilDiv, type LlmEngineConfig } from './hw-config';
+import { ceilDiv, matDims, type LlmEngineConfig } from './hw-config';
 import { gemvConstant, matrixOf, normAux, packEmbedding, type TokenImage } from './pack';
 import { unrolled, type Instr } from './schedule';
 
@@ -57,7 +56,7 @@ export function packGroupBlock(cfg: LlmEngineConfig, qm: QuantModel, image: Toke
   let so = 0;
   for (const ph of gemv)
     for (const op of ph) {
-      const [rows, cols] = op.mat === 'cls' ? [md.vocabSize, md.dim] : linearDims(md, op.mat as LinearMat);
+      const [rows, cols] = matDims(md, op.mat!);
       const nrb = ceilDiv(rows, gc.lanes);
       const ng = groupsOf(cols, cfg.engine.wGroup);
       const nw = nrb * ng * gc.stepsPerGroup;
@@ -98,7 +97,8 @@ export function packGroupBlock(cfg: LlmEngineConfig, qm: QuantModel, image: Toke
   return { w: concat(w), s: concat(s), aux: concat(aux) };
 }
 
-const isEpilogue = (o: Op): boolean => o.norm === 'final' || (o.op === 'QUANT' && o.mat === 'cls') || o.op === 'END';
+/** An op of the epilogue (final norm, its QUANT, END): the block's last token's only. */
+export const isEpilogue = (o: Op): boolean => o.norm === 'final' || (o.op === 'QUANT' && o.mat === 'cls') || o.op === 'END';
 
 function concat(parts: ArrayLike<number>[]): Uint32Array {
   const out = new Uint32Array(parts.reduce((a, p) => a + p.length, 0));

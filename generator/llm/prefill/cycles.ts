@@ -11,8 +11,8 @@
  * done, and B's attention after A's (its KV entries). So the array rarely waits: the vector work of one group hides
  * behind the other group's GEMV.
  */
-import { ceilDiv, type LlmEngineConfig } from '../engine/hw-config';
-import { stepPhases } from '../engine/pack-groups';
+import { ceilDiv, matDims, type LlmEngineConfig } from '../engine/hw-config';
+import { isEpilogue, stepPhases } from '../engine/pack-groups';
 import { LINEAR_MATS, linearDims, matrixBits } from '../model-spec';
 import type { PrefillConfig } from './config';
 
@@ -206,13 +206,12 @@ export function engineGroupsBlockCycles(cfg: LlmEngineConfig, n: number, bytesPe
   const op = tokenOpCycles(cfg);
   const sizes = n > T ? [T, n - T] : [n];
   const { vector, gemv } = stepPhases(cfg);
-  const epilogue = (o: (typeof vector)[number][number]) => o.norm === 'final' || (o.op === 'QUANT' && o.mat === 'cls') || o.op === 'END';
   const opLen = (o: (typeof vector)[number][number]): number =>
     ({ EMBED: op.embed, NORM: op.norm, QUANT: o.src === 'H1' ? op.quantHid : op.quantDim, KVW: op.kvw, ATTN: op.attn, RESID: op.resid, SILU: op.silu, END: 1 })[o.op as string] ?? 1;
   const vLen = (p: number, gi: number): number => {
     const last = gi === sizes.length - 1;
     let c = 2;
-    for (const o of vector[p]!) if (!epilogue(o)) c += opLen(o) * sizes[gi]!; else if (last) c += opLen(o);
+    for (const o of vector[p]!) if (!isEpilogue(o)) c += opLen(o) * sizes[gi]!; else if (last) c += opLen(o);
     return c;
   };
   const steps = (cols: number) => ceilDiv(cols, cfg.engine.wGroup) * g.stepsPerGroup;
@@ -220,7 +219,7 @@ export function engineGroupsBlockCycles(cfg: LlmEngineConfig, n: number, bytesPe
   const gLen = (p: number, k: number): number => {
     let c = 1;
     for (const o of gemv[p]!) {
-      const [rows, cols] = o.mat === 'cls' ? [m.vocabSize, m.dim] : linearDims(m, o.mat as (typeof LINEAR_MATS)[number]);
+      const [rows, cols] = matDims(m, o.mat!);
       const compute = engineGemvPassCycles(cfg, rows, cols, k);
       const memory = (ceilDiv(rows, g.lanes) * steps(cols) * wordBytes) / bytesPerCycle;
       c += Math.max(compute, memory) + 2;
