@@ -11,6 +11,7 @@ import type { ModelShape } from '../generator/llm/model-spec';
 import { prefillConfig, U280_PREFILL, type PrefillParams } from '../generator/llm/prefill/config';
 import { engineGemvBlockCycles, engineGroupsBlockCycles, prefillCycles, tokenOpCycles, vectorCyclesPerToken } from '../generator/llm/prefill/cycles';
 import { engineBudget, type EngineBudget, type SavedEngineSynth } from '../generator/llm/prefill/resources';
+import { engineTopDspCensus } from '../generator/llm/engine/synth';
 import { existsSync, readFileSync } from 'node:fs';
 
 export const LLAMA7B: ModelShape = { dim: 4096, hiddenDim: 11008, nLayers: 32, nHeads: 32, nKvHeads: 32, headDim: 128, kvDim: 4096, vocabSize: 32000, seqLen: 4096 };
@@ -20,7 +21,7 @@ const ENGINE_7B = { kvGroup: 128, sinks: 4, window: 124 } as const;
  * The engine RTL as built on the 7B shape: u280 preset, 2:4 `area`, prefill blocks of `block` tokens per group, the
  * DSP half on or off, two groups in flight unless `hw.prefillGroups` says 1.
  */
-export const asBuiltConfig = (block: number, prefillDsp = true, hw: { slotPar?: number; prefillGroups?: number } = {}): LlmEngineConfig =>
+export const asBuiltConfig = (block: number, prefillDsp = true, hw: { slotPar?: number; prefillGroups?: number; vpar?: number } = {}): LlmEngineConfig =>
   llmPresetConfig('u280', LLAMA7B, { engine: { ...ENGINE_7B, wSparsity: '2:4' }, hw: { prefillBlock: block, prefillDsp, prefillGroups: 2, ...hw } });
 
 /**
@@ -51,7 +52,7 @@ export function asBuiltBudget(file = AS_BUILT_SYNTH_FILE): EngineBudget | { miss
     // without the top the GEMV unit, on-chip bits and shell still bound the total from below
     if (/no engine top|two slotPar/.test((e as Error).message)) {
       try {
-        return engineBudget(saved, cfg, label, { withoutTop: true });
+        return engineBudget(saved, cfg, label, { withoutTop: true, topDspCensus: engineTopDspCensus(cfg).dsp });
       } catch {
         // fall through to the message
       }
@@ -108,23 +109,36 @@ export interface PrefillProjection {
   engineAsBuilt: ReturnType<typeof engineAsBuiltProjection>;
 }
 
+/** Useful 2:4 products of an n-token 7B prompt (half of every linear layer's MACs). */
+export const promptProducts = (n: number): number => {
+  const m = LLAMA7B;
+  return n * m.nLayers * (2 * m.dim * m.dim + 2 * m.kvDim * m.dim + 3 * m.hiddenDim * m.dim) * 0.5;
+};
+
+/**
+ * Cycles of an n-token prompt on the engine RTL as built, block by block: two groups in flight by the two queues'
+ * event model (engineGroupsBlockCycles); one group as its GEMVs (or the weight pass's memory time) and then every
+ * token's vector work in series.
+ */
+export function promptCycles(cfg: LlmEngineConfig, n: number): number {
+  const bpc = LLM_PRESETS.u280.memory.bytesPerCycle!;
+  const perBlock = (k: number) =>
+    cfg.hw.prefillGroups > 1 ? engineGroupsBlockCycles(cfg, k, bpc).cycles : Math.max(engineGemvBlockCycles(cfg, k), tokenBytes(cfg) / bpc) + k * vectorCyclesPerToken(cfg);
+  let cycles = 0;
+  for (let t = 0; t < n; t += cfg.blockTokens) cycles += perBlock(Math.min(cfg.blockTokens, n - t));
+  return cycles;
+}
+
 /**
  * TTFT of the engine RTL as built (docs/llm-engine.md#the-dsp-half-in-the-engine) on the 7B shape: blocks of `block`
  * tokens one at a time, each block's GEMV time from engineGemvBlockCycles (checked against the RTL's perf counter by
  * engineRtlPrefill) or the weight pass's memory time if longer, plus every token's vector and attention ops in series.
  */
 export function engineAsBuiltProjection(n: number, block: number, clockHz: number, tokenByTokenCycles: number) {
-  const bpc = LLM_PRESETS.u280.memory.bytesPerCycle!;
-  const m = LLAMA7B;
-  const products = n * m.nLayers * (2 * m.dim * m.dim + 2 * m.kvDim * m.dim + 3 * m.hiddenDim * m.dim) * 0.5;
+  const products = promptProducts(n);
   const rows = ([1, 2] as const).flatMap((groups) => ([false, true] as const).map((dsp) => {
     const cfg = asBuiltConfig(block, dsp, { prefillGroups: groups });
-    const vecPerToken = vectorCyclesPerToken(cfg);
-    // one group: GEMVs then every token's vector work in series; two: the two queues' event model
-    const perBlock = (k: number) =>
-      groups > 1 ? engineGroupsBlockCycles(cfg, k, bpc).cycles : Math.max(engineGemvBlockCycles(cfg, k), tokenBytes(cfg) / bpc) + k * vecPerToken;
-    let cycles = 0;
-    for (let t = 0; t < n; t += cfg.blockTokens) cycles += perBlock(Math.min(cfg.blockTokens, n - t));
+    const cycles = promptCycles(cfg, n);
     const kept = cfg.gemv.lanes * cfg.gemv.macsPerLane;
     const peakProducts = kept * cfg.gemv.tokensPerStep;
     return {
@@ -224,7 +238,8 @@ export async function prefillResources(): Promise<Record<string, unknown>> {
     [`DSP array GEMM (${pc.dsp.lanes} lanes x ${pc.params.dspPerLane}, block ${pc.params.block}; synthesised 2 + 4 lanes, extrapolated)`]: extrapolate(dsp[0], dsp[1], pc.dsp.lanes),
     // not built: the LUT array's per-token accumulators in prefill (lanes x block x 32 bits as LUTRAM, 64 bits per LUT)
     'LUT array per-token accumulators (not built; estimated as LUTRAM)': { luts: Math.ceil((pc.lut.lanes * pc.params.block * 32) / 64), ffs: 0, dsp: 0 },
-    'engine top, stories260K-shaped (docs/llm-engine.md#synthesis, not re-run)': { luts: 99_273, ffs: 6_639, dsp: 634 },
+    // LUTs / FFs: the stories260K-shaped top stands in (a lower bound); DSPs: the census of the 7B top's multipliers
+    'engine top: LUT / FF of the stories260K-shaped top (docs/llm-engine.md#synthesis, not re-run; a lower bound), DSP the census of the 7B top': { luts: 99_273, ffs: 6_639, dsp: engineTopDspCensus(cfg).dsp },
   };
   const b = budget(parts);
   return { ...b, slices: { lut, dsp }, onChipMbit: { prefillStorage: pc.storageBits / 2 ** 20, leftAfterDecodeEngine: pc.storageBudgetBits / 2 ** 20 }, synthSeconds: (performance.now() - t0) / 1000 };

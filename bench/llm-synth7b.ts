@@ -15,11 +15,12 @@
  *       synthesises the units missing from the saved report (all with --fresh), one Yosys at a time, saving the
  *       report atomically after each; the top takes tens of minutes.
  */
-import { synthEngineTop, synthGemvSlice, memoriesToBox } from '../generator/llm/engine/synth';
+import { engineTopDspCensus, synthEngineTop, synthGemvSlice, memoriesToBox } from '../generator/llm/engine/synth';
 import { llmEngineModule } from '../generator/llm/engine/rtl';
-import { extrapolate, lutSites, synthConfigKey, U280_PART, type EngineBudget, type SavedEngineSynth } from '../generator/llm/prefill/resources';
+import { extrapolate, lutSites, synthConfigKey, SHELL_SHARE, U280_PART, type EngineBudget, type SavedEngineSynth } from '../generator/llm/prefill/resources';
 import { writeFileAtomic } from '../generator/util/files';
-import { AS_BUILT_SYNTH_BLOCK, AS_BUILT_SYNTH_FILE, asBuiltBudget, asBuiltConfig, loadAsBuiltSynth } from './llm-prefill';
+import { AS_BUILT_SYNTH_BLOCK, AS_BUILT_SYNTH_FILE, asBuiltBudget, asBuiltConfig, loadAsBuiltSynth, promptCycles, promptProducts, tokenBytes } from './llm-prefill';
+import { LLM_PRESETS } from '../generator/llm/engine/hw-config';
 import { fmt, report, table } from './table';
 
 /** Memories of the top at least this large are boxed: far beyond LUTRAM, they are BRAM / URAM on the part. */
@@ -49,7 +50,7 @@ async function run(argv: string[]): Promise<void> {
       if (saved.top) continue;
       const boxed = memoriesToBox(llmEngineModule(cfg), BOX_MEMORY_BITS);
       say(`engine top: Yosys with ${boxed.length} memories boxed (${fmt(boxed.reduce((s, m) => s + m.bits, 0) / 2 ** 20)} Mbit); tens of minutes`);
-      const r = await synthEngineTop(cfg, 'xcup', { boxMemoryBits: BOX_MEMORY_BITS });
+      const r = await synthEngineTop(cfg, 'xcup', { boxMemoryBits: BOX_MEMORY_BITS, boxRoms: true });
       saved.top = { ...r, wallSeconds: (performance.now() - t0) / 1000 };
     } else if (u.startsWith('top@slotPar')) {
       // the top at a smaller attention parallelism (the 7B top at slotPar 16 is beyond Yosys/WebAssembly's 2 GB)
@@ -58,7 +59,7 @@ async function run(argv: string[]): Promise<void> {
       if (saved.topAt.some((x) => x.slotPar === slotPar)) continue;
       const small = asBuiltConfig(AS_BUILT_SYNTH_BLOCK, true, { slotPar });
       say(`engine top at slotPar ${slotPar}: Yosys`);
-      const r = await synthEngineTop(small, 'xcup', { boxMemoryBits: BOX_MEMORY_BITS });
+      const r = await synthEngineTop(small, 'xcup', { boxMemoryBits: BOX_MEMORY_BITS, boxRoms: true });
       saved.topAt.push({ slotPar, ...r, wallSeconds: (performance.now() - t0) / 1000 });
     } else {
       const lanes = Number(u.slice(4));
@@ -85,6 +86,37 @@ function partialTable(saved: SavedEngineSynth, lanes: number): string {
   return table(['unit', 'LUT', 'FF', 'DSP', 'Yosys s'], rows);
 }
 
+/**
+ * Which attention / vector parallelism fits the XCU280's DSP48E2s beside the GEMV unit, and what it gives: per
+ * (vpar, slotPar), the engine top's DSPs by census, plus the GEMV unit's (the saved slices' extrapolation) and the
+ * shell's 10%; the 1,000-token TTFT speedup from the two-group cycle model against token-by-token decode at the
+ * memory bound (the fastest decode any of them can have), and the MAC utilisation. LUTs are not in it: the top is
+ * not synthesised.
+ */
+export function dspFrontier(gemvDsp: number, n = 1000, vpars = [32, 64], slotPars = [2, 4, 8, 16]) {
+  const part = U280_PART.dsp;
+  const shell = Math.round(part * SHELL_SHARE);
+  const rows = [];
+  for (const vpar of vpars)
+    for (const slotPar of slotPars) {
+      const cfg = asBuiltConfig(AS_BUILT_SYNTH_BLOCK, true, { vpar, slotPar });
+      const topDsp = engineTopDspCensus(cfg).dsp;
+      const cycles = promptCycles(cfg, n);
+      const tokenByToken = tokenBytes(cfg) / LLM_PRESETS.u280.memory.bytesPerCycle!;
+      const peak = cfg.gemv.lanes * cfg.gemv.macsPerLane * cfg.gemv.tokensPerStep;
+      const total = topDsp + gemvDsp + shell;
+      rows.push({ vpar, slotPar, topDsp, totalDsp: total, dspFraction: total / part, fitsDsp: total <= part, speedup: (n * tokenByToken) / cycles, macUtilisation: promptProducts(n) / (peak * cycles) });
+    }
+  return rows;
+}
+
+export function frontierTable(rows: ReturnType<typeof dspFrontier>): string {
+  return table(
+    ['vpar', 'slotPar', 'top DSP (census)', 'DSP with GEMV + shell', 'of the part', 'fits the DSPs', 'TTFT speedup (vs memory-bound decode)', 'MAC utilisation'],
+    rows.map((r) => [r.vpar, r.slotPar, r.topDsp, r.totalDsp, r.dspFraction, String(r.fitsDsp), r.speedup, r.macUtilisation]),
+  );
+}
+
 export function budgetTable(b: EngineBudget): string {
   const mbit = (bits: number) => fmt(bits / 2 ** 20);
   return table(
@@ -106,17 +138,22 @@ export async function main(argv: string[]): Promise<void> {
   const b = asBuiltBudget();
   const cfg = asBuiltConfig(AS_BUILT_SYNTH_BLOCK);
   const saved = loadAsBuiltSynth();
+  const gemvDsp = 'missing' in b ? undefined : Object.entries(b.parts).find(([k]) => k.startsWith('GEMV'))?.[1].dsp;
+  const frontier = gemvDsp === undefined ? null : dspFrontier(gemvDsp);
   const json = {
     bench: 'llm-synth7b',
     config: saved?.description ?? null,
     file: AS_BUILT_SYNTH_FILE,
     gemvLanes: cfg.gemv.lanes,
     ...('missing' in b ? { missing: b.missing, partial: saved } : b),
+    dspFrontier: frontier,
   };
+  const frontierText = frontier ? [`DSP48E2 frontier: the engine top's attention (slotPar) and vector (vpar) parallelism against the part's ${fmt(U280_PART.dsp)} DSPs, beside the GEMV unit's ${fmt(gemvDsp!)}`, frontierTable(frontier)] : [];
   report(argv, json, () => {
     if ('missing' in b) return [`as-built 7B engine on the XCU280: ${b.missing}`, ...(saved ? [partialTable(saved, cfg.gemv.lanes)] : [])].join('\n');
-    if (!b.complete) return [`The engine RTL as built on the XCU280: ${saved!.description}: the engine top is not synthesised yet; a lower bound`, budgetTable(b), partialTable(saved!, cfg.gemv.lanes)].join('\n');
+    if (!b.complete) return [`The engine RTL as built on the XCU280: ${saved!.description}: the engine top is not synthesised yet; a lower bound`, budgetTable(b), partialTable(saved!, cfg.gemv.lanes), ...frontierText].join('\n');
     return [
+      ...frontierText,
       `The engine RTL as built on the XCU280: ${saved!.description} (Yosys synth_xilinx -family xcup, per unit)`,
       budgetTable(b),
       table(

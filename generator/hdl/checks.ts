@@ -34,6 +34,29 @@ export function walkExpr(e: Expr, visit: (e: Expr) => void): void {
   }
 }
 
+/** Every distinct expression node of a module (each shared node once: the printer names it once, Yosys shares it). */
+export function distinctExprs(m: Module): Set<Expr> {
+  const seen = new Set<Expr>();
+  const visit = (e: Expr): void => {
+    if (seen.has(e)) return;
+    seen.add(e);
+    if (e instanceof Binary) {
+      visit(e.a);
+      visit(e.b);
+    } else if (e instanceof Unary || e instanceof Shift || e instanceof Slice || e instanceof Extend || e instanceof Cast) visit(e.a);
+    else if (e instanceof Concat) e.parts.forEach(visit);
+    else if (e instanceof Mux) {
+      visit(e.cond);
+      visit(e.then);
+      visit(e.otherwise);
+    } else if (e instanceof MemRead) visit(e.addr);
+  };
+  for (const a of m.assigns) visit(a.value);
+  for (const p of m.processes) for (const e of stmtExprs(p.body)) visit(e);
+  for (const i of m.instances) for (const c of i.connections.values()) visit(c);
+  return seen;
+}
+
 export function signalsIn(e: Expr, out = new Set<Signal>()): Set<Signal> {
   walkExpr(e, (x) => {
     if (x instanceof Signal) out.add(x);

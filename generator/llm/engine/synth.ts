@@ -14,8 +14,11 @@
  * logic is synthesised, their bits are counted as on-chip storage against the part's BRAM + URAM.
  * The reported counts are the sum; `units` keeps every part.
  */
-import { collectModules, printDesign, type Module, type VerilogFile } from '../../hdl';
+import { collectModules, printDesign, Module, type Memory, type VerilogFile } from '../../hdl';
+import { distinctExprs, walkStmts } from '../../hdl/checks';
+import { MemRead } from '../../hdl/module';
 import { synthesize, type ResourceReport, type SynthTarget } from '../../flow/synth';
+import { dspCensus, type DspCensus } from '../../flow/dsp-census';
 import { gemvConfig } from '../gemv/config';
 import { gemvModule } from '../gemv/rtl';
 import type { LlmEngineConfig } from './hw-config';
@@ -67,21 +70,92 @@ export function memoriesToBox(top: Module, minBits: number): BoxedMemory[] {
     .sort((a, b) => b.bits - a.bits);
 }
 
+/** Names of the units synthesised apart from the engine top (black boxes in its run). */
+export const topBoxedUnits = (top: Module): Set<string> => new Set([`${top.name}_gemv`, `${top.name}_wfifo`, `${top.name}_sfifo`]);
+
+/**
+ * The DSP48E2s of the engine top (GEMV unit and FIFOs excluded) by the census of its multipliers: Yosys' own
+ * mapping rule applied to the IR, for tops too large for Yosys/WebAssembly (the 7B shape).
+ */
+export function engineTopDspCensus(cfg: LlmEngineConfig): DspCensus {
+  const top = llmEngineModule(cfg);
+  return dspCensus(top, topBoxedUnits(top));
+}
+
+/** A ROM of the top read asynchronously: boxed in the top's run, its read ports synthesised on their own. */
+export interface BoxedRom {
+  name: string;
+  width: number;
+  depth: number;
+  /** Asynchronous read ports (distinct reads in the IR). */
+  ports: number;
+  /** The ROM synthesised alone with 1 and 2 read ports, extrapolated per port to `ports`. */
+  at: Array<{ ports: number; report: ResourceReport }>;
+  counts: ResourceCounts;
+}
+
+/**
+ * The top's ROMs (memories with contents) that are only read asynchronously, with their read-port counts. Each
+ * port is a full decoder of the table in LUTs; Yosys builds it by mapping the memory to a mux tree per port, which
+ * at the 7B shape (64 ports of the 4,096-entry RoPE table, 64 of the sigmoid table) is millions of cells before
+ * optimisation: synthesised on their own, per port, they take seconds.
+ */
+export function asyncRoms(top: Module): Array<{ mem: Memory; ports: number }> {
+  const syncRead = new Set<Memory>();
+  for (const p of top.processes)
+    if (p.kind === 'sync')
+      walkStmts(p.body, (st) => {
+        if (st.kind === 'assign' && st.value instanceof MemRead) syncRead.add(st.value.mem);
+      });
+  const ports = new Map<Memory, number>();
+  for (const e of distinctExprs(top)) if (e instanceof MemRead && e.mem.init && !syncRead.has(e.mem)) ports.set(e.mem, (ports.get(e.mem) ?? 0) + 1);
+  return [...ports].map(([mem, n]) => ({ mem, ports: n }));
+}
+
+/** A ROM alone with `ports` asynchronous read ports (address in, word out), for per-port synthesis. */
+export function romPortsModule(rom: Memory, ports: number): Module {
+  const m = new Module(`rom_${rom.name}_x${ports}`);
+  const mem = m.memory(rom.name, rom.width, rom.depth, rom.init);
+  const aw = Math.max(1, Math.ceil(Math.log2(rom.depth)));
+  for (let p = 0; p < ports; p++) m.assign(m.output(`d${p}`, rom.width), mem.read(m.input(`a${p}`, aw)));
+  return m;
+}
+
+async function synthRom(rom: Memory, ports: number, target: SynthTarget): Promise<BoxedRom> {
+  const at: BoxedRom['at'] = [];
+  for (const n of ports === 1 ? [1] : [1, 2]) {
+    const d = printDesign(romPortsModule(rom, n));
+    at.push({ ports: n, report: await synthesize(d.files, d.top, target) });
+  }
+  const counts = ports === 1 ? pickCounts(at[0]!.report) : extrapolateLanes({ lanes: 1, report: at[0]!.report }, { lanes: 2, report: at[1]!.report }, ports);
+  return { name: rom.name, width: rom.width, depth: rom.depth, ports, at, counts };
+}
+
+const pickCounts = (r: ResourceCounts): ResourceCounts => Object.fromEntries(KEYS.map((k) => [k, r[k]])) as ResourceCounts;
+
 /**
  * The engine top with the GEMV unit and the prefetch FIFOs as black boxes; with `boxMemoryBits`, its memories of at
  * least that many bits are boxed too (synthesize's boxMemories: their address / data logic is synthesised, their
  * storage is not, and is returned for the caller to count as on-chip bits).
  */
-export async function synthEngineTop(cfg: LlmEngineConfig, target: SynthTarget, opts: { boxMemoryBits?: number } = {}): Promise<{ report: ResourceReport; boxed: BoxedMemory[] }> {
+export async function synthEngineTop(
+  cfg: LlmEngineConfig,
+  target: SynthTarget,
+  opts: { boxMemoryBits?: number; boxRoms?: boolean } = {},
+): Promise<{ report: ResourceReport; boxed: BoxedMemory[]; roms: BoxedRom[] }> {
   const top = llmEngineModule(cfg);
   const printed = printDesign(top);
-  const boxed = new Set([`${top.name}_gemv`, `${top.name}_wfifo`, `${top.name}_sfifo`]);
+  const boxed = topBoxedUnits(top);
   const mods = new Map(collectModules(top).map((mm) => [mm.name, mm]));
   const files = printed.files.filter((f) => !boxed.has(f.name.replace(/\.v$/, '')));
   for (const b of boxed) if (mods.has(b)) files.push(blackboxStub(mods.get(b)!));
   const mems = opts.boxMemoryBits === undefined ? [] : memoriesToBox(top, opts.boxMemoryBits);
-  const report = await synthesize(files, printed.top, target, { boxMemories: mems.map((mm) => mm.name) });
-  return { report, boxed: mems };
+  const roms = opts.boxRoms ? asyncRoms(top) : [];
+  const report = await synthesize(files, printed.top, target, { boxMemories: [...mems.map((mm) => mm.name), ...roms.map((r) => r.mem.name)] });
+  const romReports: BoxedRom[] = [];
+  for (const r of roms) romReports.push(await synthRom(r.mem, r.ports, target));
+  for (const r of romReports) for (const k of KEYS) report[k] += r.counts[k];
+  return { report, boxed: mems, roms: romReports };
 }
 
 /** The engine's GEMV unit (everything as configured, including the DSP half) at `lanes` lanes. */

@@ -7,7 +7,7 @@
 import type { ResourceReport } from '../../flow/synth';
 import { createHash } from 'node:crypto';
 import { U280_ONCHIP_BITS, type LlmEngineConfig } from '../engine/hw-config';
-import type { BoxedMemory } from '../engine/synth';
+import type { BoxedMemory, BoxedRom } from '../engine/synth';
 
 export type Counts = Pick<ResourceReport, 'luts' | 'ffs' | 'dsp'>;
 const KEYS = ['luts', 'ffs', 'dsp'] as const;
@@ -90,9 +90,10 @@ export interface SavedEngineSynth {
   target: string;
   /** Memories of the top of at least this many bits were boxed (counted as on-chip bits, not mapped). */
   boxMemoryBits: number;
-  top?: { report: ResourceReport; boxed: BoxedMemory[]; wallSeconds: number };
+  /** `roms`: the top's asynchronously read ROMs, boxed in its run and synthesised per read port (already in `report`). */
+  top?: { report: ResourceReport; boxed: BoxedMemory[]; roms?: BoxedRom[]; wallSeconds: number };
   /** The top synthesised at smaller attention parallelism (slotPar), when the full one is beyond Yosys. */
-  topAt?: Array<{ slotPar: number; report: ResourceReport; boxed: BoxedMemory[]; wallSeconds: number }>;
+  topAt?: Array<{ slotPar: number; report: ResourceReport; boxed: BoxedMemory[]; roms?: BoxedRom[]; wallSeconds: number }>;
   gemvAt: Array<{ lanes: number; report: ResourceReport; wallSeconds: number }>;
 }
 
@@ -137,12 +138,20 @@ export interface EngineBudget extends BudgetWithMemory {
  * from its two slices to the configured lanes, the configuration's on-chip bits (hw-config's total, which includes the
  * boxed memories and the prefetch FIFOs), and the shell's share of every resource.
  */
-export function engineBudget(saved: SavedEngineSynth, cfg: LlmEngineConfig, label: string, opts: { withoutTop?: boolean } = {}): EngineBudget {
+export function engineBudget(saved: SavedEngineSynth, cfg: LlmEngineConfig, label: string, opts: { withoutTop?: boolean; topDspCensus?: number } = {}): EngineBudget {
   const key = synthConfigKey(cfg);
   if (saved.configKey !== key) throw new Error(`the saved synthesis is of another configuration (key ${saved.configKey}, this one ${key}): synthesise again`);
-  // withoutTop: a lower bound (the GEMV unit, the on-chip bits and the shell) for when the top has not been synthesised
+  // withoutTop: a lower bound (the GEMV unit, the on-chip bits and the shell) for when the top has not been synthesised;
+  // its DSPs may come from the census (flow/dsp-census.ts: Yosys' mapping rule applied to the IR)
+  const census = opts.topDspCensus;
   const top0 = opts.withoutTop
-    ? { counts: { luts: 0, ffs: 0, dsp: 0 }, lutram: 0, boxed: [] as BoxedMemory[], runs: [] as Array<{ slotPar: number; report: ResourceReport; wallSeconds: number }>, how: 'NOT synthesised (counted as 0: a lower bound)' }
+    ? {
+        counts: { luts: 0, ffs: 0, dsp: census ?? 0 },
+        lutram: 0,
+        boxed: [] as BoxedMemory[],
+        runs: [] as Array<{ slotPar: number; report: ResourceReport; wallSeconds: number }>,
+        how: census === undefined ? 'NOT synthesised (counted as 0: a lower bound)' : 'LUT / FF NOT synthesised (counted as 0: a lower bound); DSPs from the census of its multipliers (Yosys mul2dsp rule)',
+      }
     : engineTop(saved, cfg);
   const slices = [...saved.gemvAt].sort((a, b) => a.lanes - b.lanes);
   if (slices.length < 2 || slices[0]!.lanes === slices[slices.length - 1]!.lanes) throw new Error(`the saved synthesis has ${slices.length} GEMV slice(s); two lane counts are needed to extrapolate`);

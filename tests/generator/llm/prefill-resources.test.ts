@@ -77,6 +77,12 @@ describe('engine budget from a saved synthesis', () => {
     expect(() => engineBudget({ ...saved(), top: undefined }, cfg, 'test')).toThrow(/no engine top/);
     const low = engineBudget({ ...saved(), top: undefined }, cfg, 'test', { withoutTop: true });
     expect([low.complete, Object.values(low.parts)[0], low.total.luts]).toEqual([false, { luts: 0, ffs: 0, dsp: 0 }, 356 + 130_368]);
+    // the top's DSPs from the census: the lower bound can then fail on DSPs alone
+    const dspOver = U280_PART.dsp - 902 - 9 + 1;
+    const censused = engineBudget({ ...saved(), top: undefined }, cfg, 'test', { withoutTop: true, topDspCensus: dspOver });
+    expect([censused.complete, Object.values(censused.parts)[0], censused.total.dsp, censused.fits]).toEqual([false, { luts: 0, ffs: 0, dsp: dspOver }, U280_PART.dsp + 1, false]);
+    expect(Object.keys(censused.parts)[0]).toMatch(/census/);
+    expect(engineBudget({ ...saved(), top: undefined }, cfg, 'test', { withoutTop: true, topDspCensus: dspOver - 1 }).fits).toBe(true);
     expect(() => engineBudget({ ...saved(), gemvAt: saved().gemvAt.slice(0, 1) }, cfg, 'test')).toThrow(/two lane counts/);
     const other = llmPresetConfig('sim-small', STORIES260K_SHAPE, { hw: { prefillBlock: 4 } });
     expect(synthConfigKey(other)).not.toBe(synthConfigKey(cfg));
