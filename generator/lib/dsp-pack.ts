@@ -208,3 +208,56 @@ export function dotProducts(m: Module, d: DotSpec): Dots {
 export function dotMultipliers(packing: DspPacking, actBits: number, weightBits: number, outputs: number, n: number): number {
   return (packSpec(packing, actBits, weightBits) ? Math.ceil(outputs / 2) : outputs) * n;
 }
+
+// ---- packed sums (combinational): many pair products summed in the packed form, split once ---------------
+
+/**
+ * The high field of a wired pair operand: hi - [lo < 0] (one bit wider than hi), the borrow lo's sign takes from the
+ * field above, so hi * 2^S + lo is the concatenation {hiField, lo sign-extended to S bits} with no adder across it.
+ */
+export function pairHighField(hi: Expr, lo: Expr): Expr {
+  const w = hi.width + 1;
+  return hi.sext(w).sub(lo.bit(lo.width - 1).zext(w).asSigned());
+}
+
+/** The operand hi * 2^shift + lo as a wire concatenation of pairHighField(hi, lo) and lo (signed). */
+export function pairOperand(hiField: Expr, lo: Expr, shift: number): Expr {
+  if (lo.width > shift) throw new HdlError(`pair operand: a ${lo.width}-bit low value does not fit a ${shift}-bit field`);
+  return cat(hiField, lo.sext(shift)).asSigned();
+}
+
+/**
+ * A sum of pair products T = H * 2^shift + L, split into [L, H] (L read as a signed shift-bit value, exact when
+ * |L| < 2^(shift-1); H = (T - L) / 2^shift, adding back the borrow of a negative L).
+ */
+export function splitPairSum(T: Expr, shift: number): [Expr, Expr] {
+  const lo = T.slice(shift - 1, 0).asSigned();
+  const hi = T.slice(T.width - 1, shift).asSigned().add(T.bit(shift - 1).zext(T.width - shift).asSigned());
+  return [lo, hi];
+}
+
+/**
+ * Products of one shared operand with many narrow signed values, two values per multiplier (one DSP48E2 for each
+ * pair): shared * (v_b * 2^S + v_a) split into its two products, S = the product width. A last odd value, or
+ * values too wide to pair in the DSP's 27-bit port, take a plain product. Each product is shared.width +
+ * value width bits, signed, exactly as shared * value.
+ */
+export function pairedProducts(m: Module, name: string, shared: Expr, values: readonly Expr[]): Expr[] {
+  const vBits = values[0]!.width;
+  const S = shared.width + vBits;
+  const pairable = S + vBits + 1 <= DSP48E2_A_BITS;
+  const out: Expr[] = [];
+  for (let t = 0; t < values.length; t++) {
+    const a = values[t]!;
+    const b = values[t + 1];
+    if (!pairable || !b) {
+      out.push(m.let(`${name}${t}`, a.mul(shared)));
+      continue;
+    }
+    const p = m.let(`${name}_pair${t}`, pairOperand(pairHighField(b, a), a, S).mul(shared));
+    const [lo, hi] = splitPairSum(p, S);
+    out.push(m.let(`${name}${t}`, lo.resize(S)), m.let(`${name}${t + 1}`, hi.resize(S)));
+    t++;
+  }
+  return out;
+}

@@ -3,7 +3,8 @@
  * KV cache; ATTN quantises q, scores slotPar slots per cycle under the Λ mask (sinks + window), takes the softmax
  * from the 2^-f table and accumulates P.V into head_dim registers.
  */
-import { lit, mux, select, sumTree, type Expr } from '../../hdl';
+import { lit, mux, select, sumTree, type Expr, type Module } from '../../hdl';
+import { DSP48E2_A_BITS, pairedProducts, pairHighField, pairOperand, splitPairSum } from '../../lib/dsp-pack';
 import { bitsFor } from '../../util/errors';
 import { addrBits } from './hw-config';
 import type { EngineCore } from './core';
@@ -106,15 +107,17 @@ export function attentionPath(core: EngineCore, kvw: ReturnType<typeof kvWritePa
   const rReg = m.reg('at_rreg', recipRom.width);
   const psReg = m.reg('at_ps', psW, { signed: true });
   const NEG = lit(-(2 ** 31), 32, true);
+  const kWords = Array.from({ length: NS }, (_, n) => m.let(`at_kword${n}`, kc[n]!.read(cAddr)));
+  const dots = scoreDots(m, qvs, kWords.map((w) => fieldsOf(w).code), G, dotW);
   const lanesA = Array.from({ length: NS }, (_, n) => {
     const slot = m.let(`at_slot${n}`, sl.resize(32).shl(lgNS).add(lit(n, 32)));
     const visSink = S > 0 ? slot.lt(lit(S, 32)).and(slot.le(pos)) : lit(0, 1);
     const visWin = S > 0 ? slot.ge(lit(S, 32)).and(slot.sub(lit(S, 32)).lt(nWin)) : slot.lt(nWin);
     const vis = m.let(`at_vis${n}`, visSink.or(visWin));
-    const kf = fieldsOf(m.let(`at_kword${n}`, kc[n]!.read(cAddr)));
+    const kf = fieldsOf(kWords[n]!);
     const vf = fieldsOf(m.let(`at_vword${n}`, vc[n]!.read(cAddr)));
     // score term of this group: dot(q codes, k codes) * kmant * (qmant * invSqrt), shifted to scoreFrac
-    const dot = m.let(`at_dot${n}`, sumTree(qvs.map((qv, t) => qv.mul(kf.code(t)).resize(dotW)), dotW));
+    const dot = dots[n]!;
     const scS = m.let(`at_score_s${n}`, lit(e.invSqrtFrac - e.scoreFrac, scSW, true).sub(kf.exp.resize(scSW)).sub(qE.resize(scSW)));
     const term = A.shrDynRound(A.wire('atp', dot.mul(asS(kf.mant)).mul(asS(qmInv))), scS, cfg.scoreShift.lo, cfg.scoreShift.hi);
     const sAccW = term.width + bitsFor(gph) + 1;
@@ -136,8 +139,10 @@ export function attentionPath(core: EngineCore, kvw: ReturnType<typeof kvWritePa
     // P.V: p = shr(e * recip, ps); dequantised v (vFrac, saturated to vBits)
     const pVal = A.wire('atpv', A.shrDynRound(A.wire('atpp', asS(scLane.slice(cfg.sumBits - 1, 0)).mul(asS(rReg))), psReg, cfg.probShift.lo, cfg.probShift.hi).resize(pBits));
     const vSh = m.let(`at_vsh${n}`, lit(-e.vFrac, vvW, true).sub(vf.exp.resize(vvW)));
+    // dequantised v codes: the slot's mantissa times two codes per multiplier (lib/dsp-pack.ts pairedProducts)
+    const raws = pairedProducts(m, `at_vr${n}_`, asS(vf.mant), Array.from({ length: G }, (_, t) => vf.code(t)));
     const pv = Array.from({ length: G }, (_, t) => {
-      const raw = A.wire('atvr', vf.code(t).mul(asS(vf.mant)));
+      const raw = raws[t]!;
       const vfx = A.sat(A.shrDynRound(raw, vSh, cfg.vShift.lo, cfg.vShift.hi), e.vBits);
       return A.wire('atpvp', mux(vis, pVal.mul(vfx).resize(accW), lit(0, accW, true)));
     });
@@ -171,4 +176,32 @@ export function attentionPath(core: EngineCore, kvw: ReturnType<typeof kvWritePa
   });
   const attAmax = amaxWith(attLanes.map((x) => absOf(x, lin)));
   return { qq, qBase, qAmaxA, qScaleA, qSW, qR, qS, qE, invW, qmInv, qCodesA, qcRegs, maxS, sumE, accW, rReg, psReg, lanesA, rowMax, scoreRow, eRow, eSum, pvSum, rVal, psVal, accRegs, attLanes, attAmax };
+}
+
+/**
+ * The score dot products sum_t q_t * k_t of every slot of a row, dotW bits each. Two slots share one multiplier per
+ * element (lib/dsp-pack.ts): q_t times both slots' k codes wired into one operand, k_b * 2^dotW + k_a, whose products
+ * are summed in that packed form and split once — half the DSP48E2s of one product per slot and element, and one
+ * adder tree of twice the width instead of two. A last odd slot, or k codes too wide for the DSP's 27-bit port,
+ * take plain products.
+ */
+function scoreDots(m: Module, qvs: Expr[], kCodes: Array<(t: number) => Expr>, G: number, dotW: number): Expr[] {
+  const dots: Expr[] = [];
+  const kBits = kCodes[0]!(0).width;
+  const packable = dotW + kBits + 1 <= DSP48E2_A_BITS;
+  for (let n = 0; n < kCodes.length; n++) {
+    const ka = kCodes[n]!;
+    const kb = kCodes[n + 1];
+    if (!packable || !kb) {
+      dots.push(m.let(`at_dot${n}`, sumTree(qvs.map((qv, t) => qv.mul(ka(t)).resize(dotW)), dotW)));
+      continue;
+    }
+    const W = 2 * dotW + 1;
+    const prods = qvs.map((qv, t) => qv.mul(pairOperand(m.let(`at_kpair${n}_${t}`, pairHighField(kb(t), ka(t))), ka(t), dotW)).resize(W));
+    const [lo, hi] = splitPairSum(m.let(`at_dotpair${n}`, sumTree(prods, W)), dotW);
+    dots.push(m.let(`at_dot${n}`, lo.resize(dotW)), m.let(`at_dot${n + 1}`, hi.resize(dotW)));
+    n++;
+  }
+  if (dots.length !== kCodes.length || G !== qvs.length) throw new Error('scoreDots: one dot per slot');
+  return dots;
 }

@@ -11,6 +11,7 @@
 import { cat, lit, mux, sumTree, type Expr, type Module } from '../../hdl';
 import { bitsFor } from '../../util/errors';
 import { DSP_PACK_SHIFT as PACK_SHIFT, type GemvConfig } from './config';
+import { splitPairSum } from '../../lib/dsp-pack';
 
 /** Bits of the packed pair's high field (x_b minus a borrow): 18 + 9 = 27, the DSP48E2's A port. */
 const PACK_HI = 9;
@@ -61,7 +62,6 @@ export function dspLanePair(m: Module, cfg: GemvConfig, l: number, w1: Expr, xa:
     return packed.mul(level).resize(W);
   });
   const T = m.let(`${tag}_t_l${l}`, sumTree(prods, W));
-  const lo = T.slice(PACK_SHIFT - 1, 0).asSigned();
-  const high = T.slice(W - 1, PACK_SHIFT).asSigned().add(T.bit(PACK_SHIFT - 1).zext(W - PACK_SHIFT).asSigned());
+  const [lo, high] = splitPairSum(T, PACK_SHIFT);
   return [m.let(`${tag}_p0_l${l}`, lo.resize(pBits)), m.let(`${tag}_p1_l${l}`, high.resize(pBits))];
 }
