@@ -10,7 +10,7 @@ import { bitsFor } from '../../util/errors';
 import { buildTables } from '../golden/tables';
 import { addrBits, type LlmEngineConfig } from './hw-config';
 import { encodeInstr, instrBits, opCode, schedule } from './schedule';
-import { TokVal, VecMem, rom } from './units';
+import { TokVal, VecMem, quarterWave, quarterWaveRead, rom } from './units';
 
 export const IDLE = 0;
 export const RUN = 1;
@@ -144,7 +144,10 @@ export function engineCore(cfg: LlmEngineConfig, name: string) {
   const recipRom = rom(m, 'recip_rom', bitsFor(Math.max(...tb.recip)), tb.recip);
   const rsqrtRom = rom(m, 'rsqrt_rom', bitsFor(Math.max(...tb.rsqrt)), tb.rsqrt);
   const cosW = e.ropeFrac + 2;
-  const cosRom = rom(m, 'cos_rom', cosW, Array.from(tb.ropeCos, (v) => (v < 0 ? v + 2 ** cosW : v)));
+  // RoPE's cos/sin: the quarter-wave of the table when it is exactly symmetric (every table built so far is)
+  const quarter = quarterWave(tb.ropeCos);
+  const cosRom = quarter ? rom(m, 'cos_rom', cosW, quarter) : rom(m, 'cos_rom', cosW, Array.from(tb.ropeCos, (v) => (v < 0 ? v + 2 ** cosW : v)));
+  const cosAt = (idx: Expr): Expr => (quarter ? quarterWaveRead(cosRom, idx, cosW) : cosRom.read(idx).asSigned());
   const exp2Rom = rom(m, 'exp2_rom', bitsFor(Math.max(...tb.exp2)), tb.exp2);
   const sigRom = rom(m, 'sig_rom', bitsFor(Math.max(...tb.sigmoid)), tb.sigmoid);
 
@@ -193,7 +196,7 @@ export function engineCore(cfg: LlmEngineConfig, name: string) {
     T, tkb, nTok, tk, wt, tslot, tpos, seg, t0, firstTok, Gp, TB, vGrp, vTok, vLast, groupLast, pcW, layW, vGo, instrRom, ringNext,
     instr, opc, mat, plane, qsrc, reuseX, more, layerEnd, running, is, at,
     X, N, Q, K, V, ATT, Y, H1, H3, LOG, GM, NS, lgNS, kvAw, kc, vc, scW, scMem,
-    recipRom, rsqrtRom, cosW, cosRom, exp2Rom, sigRom,
+    recipRom, rsqrtRom, cosW, cosRom, cosAt, exp2Rom, sigRom,
     cMul, cExp, qa, amax, xamax, amax2, actR, sW, actS, actMantV, actExpV, actExpW, xAsm, ssV, ss, normT, s1W, normS1,
     maxTree, absOf, amaxWith,
   };

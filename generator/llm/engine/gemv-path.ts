@@ -150,7 +150,7 @@ export function gemvPath(core: EngineCore, quant: { xAsmNext: Expr; xStepsPerWor
 
 /** RoPE, fused into the GEMV writer: q and k chunks are rotated as wq / wk write them. */
 export function ropePath(core: EngineCore, linLanes: Expr[], writerTok?: Expr) {
-  const { m, A, e, hd, P, lin, cosRom, cosW, T, TB, tb, wt, nTok } = core;
+  const { m, A, e, hd, P, lin, cosAt, cosW, T, TB, tb, wt, nTok } = core;
   const nPairs = hd / 2;
   const phases: Signal[] = Array.from({ length: nPairs }, (_, j) => m.reg(`rope_phase${j}`, 32, { init: 0 }));
   const NL = e.ropeLutBits;
@@ -171,8 +171,8 @@ export function ropePath(core: EngineCore, linLanes: Expr[], writerTok?: Expr) {
     });
     const phase = A.wire('rph', select(rk, cands));
     const idx = A.wire('ridx', phase.add(lit(2 ** (31 - NL), 32)).slice(31, 32 - NL));
-    const co = A.wire('rcos', cosRom.read(idx).asSigned());
-    const si = A.wire('rsin', cosRom.read(idx.sub(lit(2 ** NL / 4, NL))).asSigned());
+    const co = A.wire('rcos', cosAt(idx));
+    const si = A.wire('rsin', cosAt(idx.sub(lit(2 ** NL / 4, NL))));
     const v0 = ropeIn(2 * q);
     const v1 = ropeIn(2 * q + 1);
     const pw = lin + cosW + 1;

@@ -79,6 +79,44 @@ export function catLanes(parts: Expr[]): Expr {
   return cat(...[...parts].reverse());
 }
 
+/**
+ * The quarter-wave of a full-circle cosine table t (N entries, t[i] ~ cos(2 pi i / N)): its first N/4 + 1 entries,
+ * when every other entry follows from them exactly (t[i] = t[N/4 - r] negated or not, by quadrant), else undefined.
+ * Each read port of a ROM is a decoder of the whole table, so a quarter of the table is about a quarter of the LUTs.
+ */
+export function quarterWave(t: ArrayLike<number>): number[] | undefined {
+  const N = t.length;
+  if (N < 8 || N & (N - 1)) return undefined;
+  const Q = N / 4;
+  const quarter = Array.from({ length: Q + 1 }, (_, i) => t[i]!);
+  if (quarter.some((v) => v < 0)) return undefined;
+  for (let i = 0; i < N; i++) if (quarterWaveAt(quarter, N, i) !== t[i]) return undefined;
+  return quarter;
+}
+
+/** Entry i of the full table from its quarter-wave (the TS model of quarterWaveRead). */
+export function quarterWaveAt(quarter: readonly number[], N: number, i: number): number {
+  const Q = N / 4;
+  const q = Math.floor(i / Q);
+  const r = i % Q;
+  const v = quarter[q % 2 ? Q - r : r]!;
+  return q === 1 || q === 2 ? 0 - v : v;
+}
+
+/**
+ * Read entry idx (log2 N bits) of the full cosine table from its quarter-wave ROM (N/4 + 1 entries): the quadrant
+ * mirrors the index and negates the entry. Signed, `width` bits.
+ */
+export function quarterWaveRead(quarterRom: Memory, idx: Expr, width: number): Expr {
+  const L = idx.width;
+  const q1 = idx.bit(L - 1);
+  const q0 = idx.bit(L - 2);
+  const r = idx.slice(L - 3, 0).zext(L - 1);
+  const j = mux(q0, lit(2 ** (L - 2), L - 1).sub(r), r);
+  const v = quarterRom.read(j).resize(width).asSigned();
+  return mux(q1.xor(q0), v.neg(), v);
+}
+
 /** A read-only table (asynchronous reads; each read is one more read port). */
 export function rom(m: Module, name: string, width: number, values: ArrayLike<number>): Memory {
   return m.memory(name, width, values.length, Array.from(values, (v) => BigInt(v)));
