@@ -50,7 +50,7 @@ async function run(argv: string[]): Promise<void> {
       if (saved.top) continue;
       const boxed = memoriesToBox(llmEngineModule(cfg), BOX_MEMORY_BITS);
       say(`engine top: Yosys with ${boxed.length} memories boxed (${fmt(boxed.reduce((s, m) => s + m.bits, 0) / 2 ** 20)} Mbit); tens of minutes`);
-      const r = await synthEngineTop(cfg, 'xcup', { boxMemoryBits: BOX_MEMORY_BITS, boxRoms: true });
+      const r = await synthEngineTop(cfg, 'xcup', { boxMemoryBits: BOX_MEMORY_BITS, boxRoms: true, splitCones: true });
       saved.top = { ...r, wallSeconds: (performance.now() - t0) / 1000 };
     } else if (u.startsWith('top@slotPar')) {
       // the top at a smaller attention parallelism (the 7B top at slotPar 16 is beyond Yosys/WebAssembly's 2 GB)
@@ -59,7 +59,7 @@ async function run(argv: string[]): Promise<void> {
       if (saved.topAt.some((x) => x.slotPar === slotPar)) continue;
       const small = asBuiltConfig(AS_BUILT_SYNTH_BLOCK, true, { slotPar });
       say(`engine top at slotPar ${slotPar}: Yosys`);
-      const r = await synthEngineTop(small, 'xcup', { boxMemoryBits: BOX_MEMORY_BITS, boxRoms: true });
+      const r = await synthEngineTop(small, 'xcup', { boxMemoryBits: BOX_MEMORY_BITS, boxRoms: true, splitCones: true });
       saved.topAt.push({ slotPar, ...r, wallSeconds: (performance.now() - t0) / 1000 });
     } else {
       const lanes = Number(u.slice(4));

@@ -16,6 +16,7 @@
  */
 import { collectModules, printDesign, Module, type Memory, type VerilogFile } from '../../hdl';
 import { distinctExprs, walkStmts } from '../../hdl/checks';
+import { extractCone } from '../../hdl/extract';
 import { MemRead } from '../../hdl/module';
 import { synthesize, type ResourceReport, type SynthTarget } from '../../flow/synth';
 import { dspCensus, type DspCensus } from '../../flow/dsp-census';
@@ -138,24 +139,55 @@ const pickCounts = (r: ResourceCounts): ResourceCounts => Object.fromEntries(KEY
  * least that many bits are boxed too (synthesize's boxMemories: their address / data logic is synthesised, their
  * storage is not, and is returned for the caller to count as on-chip bits).
  */
+/** A combinational cone of the top synthesised as its own module (synthEngineTop's splitCones). */
+export interface TopCone {
+  name: string;
+  moved: number;
+  inputs: number;
+  outputs: number;
+  report: ResourceReport;
+}
+
+/**
+ * The engine top with the GEMV unit and the prefetch FIFOs as black boxes; with `boxMemoryBits`, its memories of at
+ * least that many bits are boxed too (synthesize's boxMemories: their address / data logic is synthesised, their
+ * storage is not, and is returned for the caller to count as on-chip bits); with `boxRoms`, its asynchronously read
+ * ROMs are boxed and synthesised per read port; with `splitCones`, its combinational logic is moved into two
+ * modules (hdl/extract.ts: the attention unit's, then everything else that reads no memory) synthesised one at a
+ * time, and the top keeps its registers, processes and memory reads: no single Yosys run holds the whole top.
+ */
 export async function synthEngineTop(
   cfg: LlmEngineConfig,
   target: SynthTarget,
-  opts: { boxMemoryBits?: number; boxRoms?: boolean } = {},
-): Promise<{ report: ResourceReport; boxed: BoxedMemory[]; roms: BoxedRom[] }> {
+  opts: { boxMemoryBits?: number; boxRoms?: boolean; splitCones?: boolean } = {},
+): Promise<{ report: ResourceReport; boxed: BoxedMemory[]; roms: BoxedRom[]; cones: TopCone[] }> {
   const top = llmEngineModule(cfg);
-  const printed = printDesign(top);
   const boxed = topBoxedUnits(top);
+  const coneParts = opts.splitCones
+    ? [
+        extractCone(top, `${top.name}_attn`, (s) => s.name.startsWith('at_') || s.name.startsWith('a_at')),
+        extractCone(top, `${top.name}_comb`, () => true),
+      ]
+    : [];
+  for (const c of coneParts) boxed.add(c.sub.name);
+  const printed = printDesign(top);
   const mods = new Map(collectModules(top).map((mm) => [mm.name, mm]));
   const files = printed.files.filter((f) => !boxed.has(f.name.replace(/\.v$/, '')));
   for (const b of boxed) if (mods.has(b)) files.push(blackboxStub(mods.get(b)!));
   const mems = opts.boxMemoryBits === undefined ? [] : memoriesToBox(top, opts.boxMemoryBits);
   const roms = opts.boxRoms ? asyncRoms(top) : [];
   const report = await synthesize(files, printed.top, target, { boxMemories: [...mems.map((mm) => mm.name), ...roms.map((r) => r.mem.name)] });
+  const cones: TopCone[] = [];
+  for (const c of coneParts) {
+    const d = printDesign(c.sub);
+    cones.push({ name: c.sub.name, moved: c.moved, inputs: c.inputs, outputs: c.outputs, report: await synthesize(d.files, d.top, target) });
+  }
   const romReports: BoxedRom[] = [];
   for (const r of roms) romReports.push(await synthRom(r.mem, r.ports, target));
-  for (const r of romReports) for (const k of KEYS) report[k] += r.counts[k];
-  return { report, boxed: mems, roms: romReports };
+  for (const k of KEYS) report[k] += [...romReports.map((r) => r.counts[k]), ...cones.map((c) => c.report[k])].reduce((a, b) => a + b, 0);
+  for (const c of cones) for (const [cell, n] of Object.entries(c.report.cells)) report.cells[cell] = (report.cells[cell] ?? 0) + n;
+  report.seconds += cones.reduce((a, c) => a + c.report.seconds, 0);
+  return { report, boxed: mems, roms: romReports, cones };
 }
 
 /** The engine's GEMV unit (everything as configured, including the DSP half) at `lanes` lanes. */

@@ -7,7 +7,7 @@
 import type { ResourceReport } from '../../flow/synth';
 import { createHash } from 'node:crypto';
 import { U280_ONCHIP_BITS, type LlmEngineConfig } from '../engine/hw-config';
-import type { BoxedMemory, BoxedRom } from '../engine/synth';
+import type { BoxedMemory, BoxedRom, TopCone } from '../engine/synth';
 
 export type Counts = Pick<ResourceReport, 'luts' | 'ffs' | 'dsp'>;
 const KEYS = ['luts', 'ffs', 'dsp'] as const;
@@ -91,9 +91,9 @@ export interface SavedEngineSynth {
   /** Memories of the top of at least this many bits were boxed (counted as on-chip bits, not mapped). */
   boxMemoryBits: number;
   /** `roms`: the top's asynchronously read ROMs, boxed in its run and synthesised per read port (already in `report`). */
-  top?: { report: ResourceReport; boxed: BoxedMemory[]; roms?: BoxedRom[]; wallSeconds: number };
+  top?: { report: ResourceReport; boxed: BoxedMemory[]; roms?: BoxedRom[]; cones?: TopCone[]; wallSeconds: number };
   /** The top synthesised at smaller attention parallelism (slotPar), when the full one is beyond Yosys. */
-  topAt?: Array<{ slotPar: number; report: ResourceReport; boxed: BoxedMemory[]; roms?: BoxedRom[]; wallSeconds: number }>;
+  topAt?: Array<{ slotPar: number; report: ResourceReport; boxed: BoxedMemory[]; roms?: BoxedRom[]; cones?: TopCone[]; wallSeconds: number }>;
   gemvAt: Array<{ lanes: number; report: ResourceReport; wallSeconds: number }>;
 }
 
