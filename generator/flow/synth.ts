@@ -117,6 +117,11 @@ export interface SynthOptions {
    * stay flip-flops (a block RAM would absorb them). Warnings are not printed (-qq): less log for a long run.
    */
   boxMemories?: readonly string[];
+  /**
+   * Report the longest register-to-register path (`ltp`, after flattening; default true). Off for very large netlists:
+   * on the 7B engine top it takes Yosys/WebAssembly past its 4 GB after synthesis itself has finished.
+   */
+  logicDepth?: boolean;
 }
 
 /** The Yosys script: read, synthesise (with memories boxed between the coarse and memory-mapping steps), report. */
@@ -132,7 +137,8 @@ function synthScript(files: readonly VerilogFile[], top: string, target: SynthTa
   const synth = box.length
     ? `${t.script} -top ${top} -run begin:prepare; proc; memory_collect; chtype -set ${BOXED_MEMORY_CELL} ${sel}; setparam -unset INIT t:${BOXED_MEMORY_CELL}; ${t.script} -top ${top} -run prepare:`
     : `${t.script} -top ${top}`;
-  return `${read}; ${synth}; tee -q -o stat.json stat -json; flatten; tee -q -o ltp.txt ${logicDepthCommand(t.family)}; tee -q -o carry.txt select -list t:${CARRY_CELLS[t.family] ?? 'CARRY*'}`;
+  const depth = opts.logicDepth === false ? '' : `; flatten; tee -q -o ltp.txt ${logicDepthCommand(t.family)}; tee -q -o carry.txt select -list t:${CARRY_CELLS[t.family] ?? 'CARRY*'}`;
+  return `${read}; ${synth}; tee -q -o stat.json stat -json${depth}`;
 }
 
 export async function synthesize(files: readonly VerilogFile[], top: string, target: SynthTarget, opts: SynthOptions = {}): Promise<ResourceReport> {
@@ -147,7 +153,11 @@ export async function synthesize(files: readonly VerilogFile[], top: string, tar
   const t0 = performance.now();
   let out: Record<string, unknown>;
   try {
-    out = (await runYosys([opts.boxMemories?.length ? '-qq' : '-q', '-p', script], vfs, {
+    // a boxed memory is a cell Yosys knows no ports of, so every bit its read data drives is reported as "used but
+    // has no driver": millions of unique warnings on the 7B top, which Yosys keeps in memory until it runs out of
+    // its 4 GB; -w turns them into plain (unprinted, unkept) log messages
+    const quiet = opts.boxMemories?.length ? ['-qq', '-w', 'is used but has no driver'] : ['-q'];
+    out = (await runYosys([...quiet, '-p', script], vfs, {
       stdout: sink,
       stderr: sink,
     })) as Record<string, unknown>;

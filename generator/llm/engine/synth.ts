@@ -176,11 +176,13 @@ export async function synthEngineTop(
   for (const b of boxed) if (mods.has(b)) files.push(blackboxStub(mods.get(b)!));
   const mems = opts.boxMemoryBits === undefined ? [] : memoriesToBox(top, opts.boxMemoryBits);
   const roms = opts.boxRoms ? asyncRoms(top) : [];
-  const report = await synthesize(files, printed.top, target, { boxMemories: [...mems.map((mm) => mm.name), ...roms.map((r) => r.mem.name)] });
+  // no logic-depth pass on the split parts: its ltp runs Yosys/WebAssembly out of memory on the 7B top
+  const logicDepth = !opts.splitCones;
+  const report = await synthesize(files, printed.top, target, { boxMemories: [...mems.map((mm) => mm.name), ...roms.map((r) => r.mem.name)], logicDepth });
   const cones: TopCone[] = [];
   for (const c of coneParts) {
     const d = printDesign(c.sub);
-    cones.push({ name: c.sub.name, moved: c.moved, inputs: c.inputs, outputs: c.outputs, report: await synthesize(d.files, d.top, target) });
+    cones.push({ name: c.sub.name, moved: c.moved, inputs: c.inputs, outputs: c.outputs, report: await synthesize(d.files, d.top, target, { logicDepth }) });
   }
   const romReports: BoxedRom[] = [];
   for (const r of roms) romReports.push(await synthRom(r.mem, r.ports, target));
