@@ -39,9 +39,16 @@ describe('engine top ROMs', () => {
     expect(luts[1]! / luts[0]!).toBeLessThan(2.2);
   }, 60_000);
 
-  it('the top DSP census grows with the attention slots', () => {
-    const at = (slotPar: number) => engineTopDspCensus(llmPresetConfig('sim-small', STORIES260K_SHAPE, { hw: { slotPar } })).dsp;
-    expect(at(2)).toBeGreaterThan(at(1));
-    expect(at(4) - at(2)).toBe(2 * (at(2) - at(1)));
+  it('the top DSP census grows with the attention slots, about 2 x kvGroup per slot with packed score and v products', () => {
+    const cfgAt = (slotPar: number) => llmPresetConfig('sim-small', STORIES260K_SHAPE, { hw: { slotPar } });
+    const at = (slotPar: number) => engineTopDspCensus(cfgAt(slotPar)).dsp;
+    const dsp = [1, 2, 4, 8].map(at);
+    for (let k = 1; k < dsp.length; k++) expect(dsp[k]!).toBeGreaterThan(dsp[k - 1]!);
+    // per slot: kvGroup / 2 score DSPs (two slots per DSP), kvGroup / 2 v dequantisations (two codes per DSP), kvGroup
+    // P.V products and a few scalar ones; one product per element everywhere would be 3 x kvGroup
+    const G = cfgAt(4).engine.kvGroup;
+    const perSlot = (dsp[2]! - dsp[1]!) / 2;
+    expect(perSlot).toBeGreaterThanOrEqual(2 * G);
+    expect(perSlot).toBeLessThan(3 * G);
   });
 });
