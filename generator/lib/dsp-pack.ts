@@ -211,6 +211,9 @@ export function dotMultipliers(packing: DspPacking, actBits: number, weightBits:
 
 // ---- packed sums (combinational): many pair products summed in the packed form, split once ---------------
 
+/** Whether a pair operand (a value of `hiBits` above a `shift`-bit low field, plus its borrow bit) fits the A port. */
+export const pairFitsDsp = (shift: number, hiBits: number): boolean => shift + hiBits + 1 <= DSP48E2_A_BITS;
+
 /**
  * The high field of a wired pair operand: hi - [lo < 0] (one bit wider than hi), the borrow lo's sign takes from the
  * field above, so hi * 2^S + lo is the concatenation {hiField, lo sign-extended to S bits} with no adder across it.
@@ -245,7 +248,7 @@ export function splitPairSum(T: Expr, shift: number): [Expr, Expr] {
 export function pairedProducts(m: Module, name: string, shared: Expr, values: readonly Expr[]): Expr[] {
   const vBits = values[0]!.width;
   const S = shared.width + vBits;
-  const pairable = S + vBits + 1 <= DSP48E2_A_BITS;
+  const pairable = pairFitsDsp(S, vBits);
   const out: Expr[] = [];
   for (let t = 0; t < values.length; t++) {
     const a = values[t]!;

@@ -4,7 +4,7 @@
  * from the 2^-f table and accumulates P.V into head_dim registers.
  */
 import { lit, mux, select, sumTree, type Expr, type Module } from '../../hdl';
-import { DSP48E2_A_BITS, pairedProducts, pairHighField, pairOperand, splitPairSum } from '../../lib/dsp-pack';
+import { pairedProducts, pairFitsDsp, pairHighField, pairOperand, splitPairSum } from '../../lib/dsp-pack';
 import { bitsFor } from '../../util/errors';
 import { addrBits } from './hw-config';
 import type { EngineCore } from './core';
@@ -188,7 +188,7 @@ export function attentionPath(core: EngineCore, kvw: ReturnType<typeof kvWritePa
 function scoreDots(m: Module, qvs: Expr[], kCodes: Array<(t: number) => Expr>, G: number, dotW: number): Expr[] {
   const dots: Expr[] = [];
   const kBits = kCodes[0]!(0).width;
-  const packable = dotW + kBits + 1 <= DSP48E2_A_BITS;
+  const packable = pairFitsDsp(dotW, kBits);
   for (let n = 0; n < kCodes.length; n++) {
     const ka = kCodes[n]!;
     const kb = kCodes[n + 1];

@@ -134,11 +134,6 @@ async function synthRom(rom: Memory, ports: number, target: SynthTarget): Promis
 
 const pickCounts = (r: ResourceCounts): ResourceCounts => Object.fromEntries(KEYS.map((k) => [k, r[k]])) as ResourceCounts;
 
-/**
- * The engine top with the GEMV unit and the prefetch FIFOs as black boxes; with `boxMemoryBits`, its memories of at
- * least that many bits are boxed too (synthesize's boxMemories: their address / data logic is synthesised, their
- * storage is not, and is returned for the caller to count as on-chip bits).
- */
 /** A combinational cone of the top synthesised as its own module (synthEngineTop's splitCones). */
 export interface TopCone {
   name: string;
