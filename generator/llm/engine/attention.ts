@@ -109,11 +109,34 @@ export function attentionPath(core: EngineCore, kvw: ReturnType<typeof kvWritePa
   const NEG = lit(-(2 ** 31), 32, true);
   const kWords = Array.from({ length: NS }, (_, n) => m.let(`at_kword${n}`, kc[n]!.read(cAddr)));
   const dots = scoreDots(m, qvs, kWords.map((w) => fieldsOf(w).code), G, dotW);
-  const lanesA = Array.from({ length: NS }, (_, n) => {
-    const slot = m.let(`at_slot${n}`, sl.resize(32).shl(lgNS).add(lit(n, 32)));
+  // the exp pass sums two rows of slots per cycle: row sl and row sl + expPassCycles (read port B)
+  const rowB = m.let('at_slb', sl.resize(addrBits(rowsSl) + 1).add(lit(cfg.expPassCycles, addrBits(rowsSl) + 1)));
+  const hasRowB = rowsSl > 1;
+  const rowBIn = m.let('at_slb_in', rowB.lt(lit(rowsSl, rowB.width)));
+  const scRowB = hasRowB ? m.let('at_sc_b', scMem.read(mux(rowBIn, rowB, lit(0, rowB.width)).resize(addrBits(rowsSl)))) : undefined;
+  // Visibility of slot row * slotPar + n under the Λ mask
+  const visOf = (row: Expr, n: number, tag: string) => {
+    const slot = m.let(`at_slot${tag}${n}`, row.resize(32).shl(lgNS).add(lit(n, 32)));
     const visSink = S > 0 ? slot.lt(lit(S, 32)).and(slot.le(pos)) : lit(0, 1);
     const visWin = S > 0 ? slot.ge(lit(S, 32)).and(slot.sub(lit(S, 32)).lt(nWin)) : slot.lt(nWin);
-    const vis = m.let(`at_vis${n}`, visSink.or(visWin));
+    return m.let(`at_vis${tag}${n}`, visSink.or(visWin));
+  };
+  // softmax numerator exp(score - max) from the 2^-f table, 0 for an invisible slot: the exp pass sums it, the P.V
+  // pass recomputes it from the same stored score (so the exp pass writes nothing back)
+  const expOf = (scLane: Expr, vis: Expr, tag: string) => {
+    const dd = m.let(`at_d${tag}`, maxS.resize(dW).sub(scLane.slice(31, 0).asSigned().resize(dW)));
+    const dC = m.let(`at_dc${tag}`, mux(dd.gt(lit(clampD, dW, true)), lit(clampD, dW, true), dd).resize(dcW));
+    const z = A.shrC(A.wire('atz', dC.mul(lit(tb.log2e, bitsFor(tb.log2e) + 1, true))), e.log2eFrac);
+    const nSh = A.wire('atn', z.shr(e.scoreFrac));
+    const fr = A.wire('atfr', z.slice(e.scoreFrac - 1, 0).zext(e.scoreFrac + 1).asSigned());
+    const fIdx = A.shrC(fr, e.scoreFrac - e.expLutBits);
+    const e0 = A.wire('ate0', exp2Rom.read(fIdx.asUnsigned().slice(bitsFor(2 ** e.expLutBits) - 1, 0)));
+    const nBig = m.let(`at_nbig${tag}`, nSh.gt(lit(e.expFrac, nSh.width, true)));
+    const eShift = A.shrDynRound(asS(e0), A.wire('atna', nSh.resize(bitsFor(e.expFrac) + 2)), 0, e.expFrac);
+    return m.let(`at_e${tag}`, mux(nBig.or(vis.not()), lit(0, cfg.sumBits), eShift.resize(cfg.sumBits + 1).asUnsigned().resize(cfg.sumBits)));
+  };
+  const lanesA = Array.from({ length: NS }, (_, n) => {
+    const vis = visOf(sl, n, '');
     const kf = fieldsOf(kWords[n]!);
     const vf = fieldsOf(m.let(`at_vword${n}`, vc[n]!.read(cAddr)));
     // score term of this group: dot(q codes, k codes) * kmant * (qmant * invSqrt), shifted to scoreFrac
@@ -124,20 +147,9 @@ export function attentionPath(core: EngineCore, kvw: ReturnType<typeof kvWritePa
     const sAcc = m.reg(`at_sacc${n}`, sAccW, { signed: true });
     const sTot = m.let(`at_stot${n}`, mux(g.eq(0), lit(0, sAccW, true), sAcc).add(term.resize(sAccW)));
     const score = A.wire('atsc', A.sat(sTot, 32));
-    // softmax numerator exp(score - max) from the 2^-f table
-    const scLane = scRow.slice(scW * n + scW - 1, scW * n);
-    const dd = m.let(`at_d${n}`, maxS.resize(dW).sub(scLane.slice(31, 0).asSigned().resize(dW)));
-    const dC = m.let(`at_dc${n}`, mux(dd.gt(lit(clampD, dW, true)), lit(clampD, dW, true), dd).resize(dcW));
-    const z = A.shrC(A.wire('atz', dC.mul(lit(tb.log2e, bitsFor(tb.log2e) + 1, true))), e.log2eFrac);
-    const nSh = A.wire('atn', z.shr(e.scoreFrac));
-    const fr = A.wire('atfr', z.slice(e.scoreFrac - 1, 0).zext(e.scoreFrac + 1).asSigned());
-    const fIdx = A.shrC(fr, e.scoreFrac - e.expLutBits);
-    const e0 = A.wire('ate0', exp2Rom.read(fIdx.asUnsigned().slice(bitsFor(2 ** e.expLutBits) - 1, 0)));
-    const nBig = m.let(`at_nbig${n}`, nSh.gt(lit(e.expFrac, nSh.width, true)));
-    const eShift = A.shrDynRound(asS(e0), A.wire('atna', nSh.resize(bitsFor(e.expFrac) + 2)), 0, e.expFrac);
-    const eVal = m.let(`at_e${n}`, mux(nBig.or(vis.not()), lit(0, cfg.sumBits), eShift.resize(cfg.sumBits + 1).asUnsigned().resize(cfg.sumBits)));
+    const eVal = expOf(scRow.slice(scW * n + scW - 1, scW * n), vis, `${n}`);
     // P.V: p = shr(e * recip, ps); dequantised v (vFrac, saturated to vBits)
-    const pVal = A.wire('atpv', A.shrDynRound(A.wire('atpp', asS(scLane.slice(cfg.sumBits - 1, 0)).mul(asS(rReg))), psReg, cfg.probShift.lo, cfg.probShift.hi).resize(pBits));
+    const pVal = A.wire('atpv', A.shrDynRound(A.wire('atpp', asS(eVal).mul(asS(rReg))), psReg, cfg.probShift.lo, cfg.probShift.hi).resize(pBits));
     const vSh = m.let(`at_vsh${n}`, lit(-e.vFrac, vvW, true).sub(vf.exp.resize(vvW)));
     // dequantised v codes: the slot's mantissa times two codes per multiplier (lib/dsp-pack.ts pairedProducts)
     const raws = pairedProducts(m, `at_vr${n}_`, asS(vf.mant), Array.from({ length: G }, (_, t) => vf.code(t)));
@@ -148,6 +160,9 @@ export function attentionPath(core: EngineCore, kvw: ReturnType<typeof kvWritePa
     });
     return { vis, sAcc, sTot, score, scMasked: mux(vis, score, NEG), eVal, pv };
   });
+  const eValsB = scRowB
+    ? Array.from({ length: NS }, (_, n) => expOf(scRowB.slice(scW * n + scW - 1, scW * n), m.let(`at_vis_bin${n}`, rowBIn.and(visOf(rowB, n, 'b'))), `b${n}`))
+    : [];
   const smax = (a: Expr, b: Expr) => A.wire('atmx', mux(a.gt(b), a, b));
   let rowMaxL = lanesA.map((l) => l.scMasked);
   while (rowMaxL.length > 1) {
@@ -158,8 +173,7 @@ export function attentionPath(core: EngineCore, kvw: ReturnType<typeof kvWritePa
   }
   const rowMax = m.let('at_rowmax', smax(maxS, rowMaxL[0]!));
   const scoreRow = m.let('at_score_row', catLanes(lanesA.map((l) => l.score.resize(scW).asUnsigned())));
-  const eRow = m.let('at_e_row', catLanes(lanesA.map((l) => l.eVal.zext(scW))));
-  const eSum = m.let('at_e_sum', sumTree(lanesA.map((l) => l.eVal), cfg.sumBits));
+  const eSum = m.let('at_e_sum', sumTree([...lanesA.map((l) => l.eVal), ...eValsB], cfg.sumBits));
   const pvSum = Array.from({ length: G }, (_, t) => m.let(`at_pv${t}`, sumTree(lanesA.map((l) => l.pv[t]!), accW)));
   // reciprocal of the sum
   const sumBl = A.bitLength(sumE);
@@ -175,7 +189,7 @@ export function attentionPath(core: EngineCore, kvw: ReturnType<typeof kvWritePa
     return A.sat(A.shrC(a, e.probFrac + e.vFrac - e.linFrac), lin);
   });
   const attAmax = amaxWith(attLanes.map((x) => absOf(x, lin)));
-  return { qq, qBase, qAmaxA, qScaleA, qSW, qR, qS, qE, invW, qmInv, qCodesA, qcRegs, maxS, sumE, accW, rReg, psReg, lanesA, rowMax, scoreRow, eRow, eSum, pvSum, rVal, psVal, accRegs, attLanes, attAmax };
+  return { qq, qBase, qAmaxA, qScaleA, qSW, qR, qS, qE, invW, qmInv, qCodesA, qcRegs, maxS, sumE, accW, rReg, psReg, lanesA, rowMax, scoreRow, eSum, pvSum, rVal, psVal, accRegs, attLanes, attAmax };
 }
 
 /**

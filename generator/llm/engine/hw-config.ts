@@ -176,6 +176,8 @@ export interface LlmEngineConfig {
   readonly kvWordBits: number;
   /** Rows of slotPar slots (the attention loop count). */
   readonly slotRows: number;
+  /** Cycles of the softmax's exp pass per head: it sums two rows of slots per cycle (one when there is one row). */
+  readonly expPassCycles: number;
   /** Depth of the scale prefetch FIFO (0 when hw.wFifo = 0). */
   readonly sFifo: number;
   /** Words per KV bank (slotPar banks each for K and V). */
@@ -371,6 +373,7 @@ export function llmEngineConfig(model: ModelShape, hwIn: Partial<LlmHwParams> & 
     depth,
     kvWordBits,
     slotRows,
+    expPassCycles: ceilDiv(slotRows, 2),
     sFifo,
     kvCacheWords,
     qSites: { act: qAct, kv: qKv, q: qQ },

@@ -180,9 +180,9 @@ export function kvwOp(core: EngineCore, parts: EngineParts, next: Next): OpBody 
 }
 
 export function attnOp(core: EngineCore, parts: EngineParts, next: Next): OpBody {
-  const { e, md, G, hd, gph, P, tb, ph, i, g, sl, h, kh, hk, qa, amax, xamax, ATT, scMem } = core;
+  const { cfg, e, md, G, hd, gph, P, tb, ph, i, g, sl, h, kh, hk, qa, amax, xamax, ATT, scMem } = core;
   const { rowsSl } = parts.kvw;
-  const { qq, qAmaxA, qScaleA, qSW, qR, qS, qE, invW, qmInv, qCodesA, qcRegs, maxS, sumE, accW, rReg, psReg, lanesA, rowMax, scoreRow, eRow, eSum, pvSum, rVal, psVal, accRegs, qBase, attLanes, attAmax } = parts.attn;
+  const { qq, qAmaxA, qScaleA, qSW, qR, qS, qE, invW, qmInv, qCodesA, qcRegs, maxS, sumE, accW, rReg, psReg, lanesA, rowMax, scoreRow, eSum, pvSum, rVal, psVal, accRegs, qBase, attLanes, attAmax } = parts.attn;
   const lastSlot = sl.eq(rowsSl - 1);
   return (o) => {
     const lastHeadStep = i.eq(hd / P - 1);
@@ -211,11 +211,10 @@ export function attnOp(core: EngineCore, parts: EngineParts, next: Next): OpBody
           w_.if(lastSlot, (v) => v.set(sl, 0).set(g, 0).set(ph, 4), (el) => el.set(sl, sl.add(1)).set(g, 0));
         }, (el) => el.set(g, g.add(1)));
       }],
-      // exp(score - max) of a row per cycle (0 for invisible slots), and their sum
+      // the sum of exp(score - max) over two rows per cycle (0 for invisible slots)
       [4, (u) => {
-        u.write(scMem, sl.resize(addrBits(rowsSl)), eRow);
         u.set(sumE, sumE.add(eSum));
-        u.if(lastSlot, (v) => v.set(sl, 0).set(ph, 5), (el) => el.set(sl, sl.add(1)));
+        u.if(sl.eq(cfg.expPassCycles - 1), (v) => v.set(sl, 0).set(ph, 5), (el) => el.set(sl, sl.add(1)));
       }],
       [5, (u) => u.set(rReg, rVal).set(psReg, psVal).set(ph, 6).set(sl, 0).set(g, 0)],
       // P.V: a row of slots per group per cycle into the head_dim accumulators

@@ -33,7 +33,7 @@ export function tokenOpCycles(cfg: LlmEngineConfig) {
     resid: cfg.depth.x,
     silu: cfg.depth.h,
     kvw: m.nKvHeads * gph * ((2 * cfg.engine.kvGroup) / P + 1),
-    attn: m.nHeads * ((3 * hd) / P + 2 + cfg.slotRows * (2 * gph + 1)),
+    attn: m.nHeads * ((3 * hd) / P + 2 + cfg.slotRows * 2 * gph + cfg.expPassCycles),
   };
 }
 

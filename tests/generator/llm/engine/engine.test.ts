@@ -9,6 +9,7 @@ import { buildLlmSim, LlmSession } from '../../../../sim/designs/llm';
 import { GoldenDecoder } from '../../../../generator/llm/golden/decoder';
 import { hasModel, MODEL } from '../helpers';
 import { argmaxOf, decodeAndCompare } from './helpers';
+import { tokenOpCycles } from '../../../../generator/llm/prefill/cycles';
 
 const ckpt = hasModel ? loadCheckpoint(MODEL) : undefined;
 
@@ -50,6 +51,8 @@ describe.skipIf(!ckpt)('decode engine with weight prefetch FIFOs behind a bandwi
           const r = await ses.step(tok, p === 0);
           const g = Array.from(gold.forward(tok, p));
           expect(r.logits).toEqual(g);
+          // the attention + KV-write counter equals the cycle model's op lengths (exp pass: two rows per cycle)
+          expect(r.perf.attn).toBe(cfg.engine.model.nLayers * (tokenOpCycles(cfg).kvw + tokenOpCycles(cfg).attn));
           const bytes = (r.wBeats * cfg.wPortBits + r.sBeats * cfg.sPortBits) / 8;
           // at most the initial credit (one word pair + one cycle's rate) beyond the rate
           expect(bytes).toBeLessThanOrEqual(bpc * (r.cycles + 1) + (cfg.wPortBits + cfg.sPortBits) / 8);
