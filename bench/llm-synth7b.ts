@@ -37,9 +37,9 @@ async function run(argv: string[]): Promise<void> {
   const key = synthConfigKey(cfg);
   const prev = argv.includes('--fresh') ? null : loadAsBuiltSynth();
   const saved: SavedEngineSynth =
-    prev && prev.configKey === key && prev.boxMemoryBits === BOX_MEMORY_BITS
+    prev && prev.configKey === key && prev.boxMemoryBits === BOX_MEMORY_BITS && prev.carryChainAdders === true
       ? prev
-      : { version: 1, configKey: key, description: `u280, Llama-2-7B shape, 2:4 area, prefillBlock ${AS_BUILT_SYNTH_BLOCK}, prefillDsp, prefillGroups ${cfg.hw.prefillGroups}`, target: 'xcup', boxMemoryBits: BOX_MEMORY_BITS, gemvAt: [] };
+      : { version: 1, configKey: key, description: `u280, Llama-2-7B shape, 2:4 area, prefillBlock ${AS_BUILT_SYNTH_BLOCK}, prefillDsp, prefillGroups ${cfg.hw.prefillGroups}`, target: 'xcup', boxMemoryBits: BOX_MEMORY_BITS, carryChainAdders: true, gemvAt: [] };
   const units = (option(argv, 'units') ?? 'top@slotPar2,top@slotPar4,gemv2,gemv4').split(',');
   for (const u of units) if (!/^(top|top@slotPar\d+|gemv\d+)$/.test(u)) throw new Error(`--units: unknown unit '${u}' (top, top@slotPar<n>, gemv<lanes>)`);
   const save = () => writeFileAtomic(AS_BUILT_SYNTH_FILE, JSON.stringify(saved, null, 1) + '\n');
@@ -50,7 +50,7 @@ async function run(argv: string[]): Promise<void> {
       if (saved.top) continue;
       const boxed = memoriesToBox(llmEngineModule(cfg), BOX_MEMORY_BITS);
       say(`engine top: Yosys with ${boxed.length} memories boxed (${fmt(boxed.reduce((s, m) => s + m.bits, 0) / 2 ** 20)} Mbit); tens of minutes`);
-      const r = await synthEngineTop(cfg, 'xcup', { boxMemoryBits: BOX_MEMORY_BITS, boxRoms: true, splitCones: true });
+      const r = await synthEngineTop(cfg, 'xcup', { boxMemoryBits: BOX_MEMORY_BITS, boxRoms: true, splitCones: true, carryChainAdders: true });
       saved.top = { ...r, wallSeconds: (performance.now() - t0) / 1000 };
     } else if (u.startsWith('top@slotPar')) {
       // the top at a smaller attention parallelism (the 7B top at slotPar 16 is beyond Yosys/WebAssembly's 2 GB)
@@ -59,13 +59,13 @@ async function run(argv: string[]): Promise<void> {
       if (saved.topAt.some((x) => x.slotPar === slotPar)) continue;
       const small = asBuiltConfig(AS_BUILT_SYNTH_BLOCK, true, { slotPar });
       say(`engine top at slotPar ${slotPar}: Yosys`);
-      const r = await synthEngineTop(small, 'xcup', { boxMemoryBits: BOX_MEMORY_BITS, boxRoms: true, splitCones: true });
+      const r = await synthEngineTop(small, 'xcup', { boxMemoryBits: BOX_MEMORY_BITS, boxRoms: true, splitCones: true, carryChainAdders: true });
       saved.topAt.push({ slotPar, ...r, wallSeconds: (performance.now() - t0) / 1000 });
     } else {
       const lanes = Number(u.slice(4));
       if (saved.gemvAt.some((g) => g.lanes === lanes)) continue;
       say(`GEMV unit with the DSP half at ${lanes} lanes: Yosys`);
-      const report = await synthGemvSlice(cfg, lanes, 'xcup');
+      const report = await synthGemvSlice(cfg, lanes, 'xcup', { carryChainAdders: true });
       saved.gemvAt.push({ lanes, report, wallSeconds: (performance.now() - t0) / 1000 });
     }
     await save();

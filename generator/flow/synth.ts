@@ -122,7 +122,17 @@ export interface SynthOptions {
    * on the 7B engine top it takes Yosys/WebAssembly past its 4 GB after synthesis itself has finished.
    */
   logicDepth?: boolean;
+  /**
+   * Map every adder to its own carry-chain adder (Xilinx targets only): synth_xilinx's coarse step without `alumacc`'s
+   * merging of adder trees into $macc cells, which maccmap turns into carry-save trees of LUT full adders — about five
+   * LUTs (plus MUXF7-9s) per operand bit for a 32-term sum, against one LUT and a carry bit per bit as carry-chain
+   * adders, the way Vivado maps `+` (docs/llm-engine.md#synthesis).
+   */
+  carryChainAdders?: boolean;
 }
+
+/** synth_xilinx's `coarse` step without `alumacc` (each $add / $sub is then techmapped to its own $alu). */
+const XILINX_COARSE_NO_MACC = 'techmap -map +/cmp2lut.v -map +/cmp2lcu.v -D LUT_WIDTH=6; share; opt; memory -nomap; opt_clean';
 
 /** The Yosys script: read, synthesise (with memories boxed between the coarse and memory-mapping steps), report. */
 function synthScript(files: readonly VerilogFile[], top: string, target: SynthTarget, opts: SynthOptions): string {
@@ -133,10 +143,16 @@ function synthScript(files: readonly VerilogFile[], top: string, target: SynthTa
   // boxed memories become opaque right after proc, before any memory pass sees them, and drop their (all-x)
   // INIT parameter: at 181 Mbit (the 7B engine's vector regions and KV cache) the memory passes otherwise take
   // Yosys/WebAssembly past its 2 GB heap
+  if (opts.carryChainAdders && t.family !== 'xilinx') throw new ConfigError('carryChainAdders', 'is a Xilinx-target option', target);
   const sel = box.map((m) => `t:$mem_v2 ${top}/${m} %i`).join(' ');
+  const run = (from: string, to: string) => `${t.script} -top ${top} -run ${from}:${to}`;
+  // the rest of the script from `prepare` (split around coarse with carryChainAdders)
+  const fromPrepare = opts.carryChainAdders ? `${run('prepare', 'coarse')}; ${XILINX_COARSE_NO_MACC}; ${run('map_memory', '')}` : run('prepare', '');
   const synth = box.length
-    ? `${t.script} -top ${top} -run begin:prepare; proc; memory_collect; chtype -set ${BOXED_MEMORY_CELL} ${sel}; setparam -unset INIT t:${BOXED_MEMORY_CELL}; ${t.script} -top ${top} -run prepare:`
-    : `${t.script} -top ${top}`;
+    ? `${run('begin', 'prepare')}; proc; memory_collect; chtype -set ${BOXED_MEMORY_CELL} ${sel}; setparam -unset INIT t:${BOXED_MEMORY_CELL}; ${fromPrepare}`
+    : opts.carryChainAdders
+      ? `${run('begin', 'prepare')}; ${fromPrepare}`
+      : `${t.script} -top ${top}`;
   const depth = opts.logicDepth === false ? '' : `; flatten; tee -q -o ltp.txt ${logicDepthCommand(t.family)}; tee -q -o carry.txt select -list t:${CARRY_CELLS[t.family] ?? 'CARRY*'}`;
   return `${read}; ${synth}; tee -q -o stat.json stat -json${depth}`;
 }

@@ -91,7 +91,7 @@ export const UP5K_ONCHIP_BITS = 4 * 262144 + 30 * 4096;
 export const LLM_PRESETS: Record<'u280' | 'tiny' | 'sim-small', LlmPreset> = {
   u280: {
     description: 'Alveo U280: 8,192 W2 MACs per cycle (16,384-bit weight port), HBM modelled at 460 GB/s = 2,044 B/cycle at 225 MHz',
-    hw: { ...HW_DEFAULTS, lanes: 128, simd: 64, vpar: 64, slotPar: 16, wFifo: 2048, onChipBudgetBits: U280_ONCHIP_BITS },
+    hw: { ...HW_DEFAULTS, lanes: 128, simd: 64, vpar: 64, slotPar: 8, wFifo: 2048, onChipBudgetBits: U280_ONCHIP_BITS },
     engine: { wGroup: 64, kvGroup: 128, sinks: 4, window: 124 },
     memory: { latency: 64, stall: 0, bytesPerCycle: 460e9 / 225e6 },
   },

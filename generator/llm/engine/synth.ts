@@ -154,7 +154,7 @@ export interface TopCone {
 export async function synthEngineTop(
   cfg: LlmEngineConfig,
   target: SynthTarget,
-  opts: { boxMemoryBits?: number; boxRoms?: boolean; splitCones?: boolean } = {},
+  opts: { boxMemoryBits?: number; boxRoms?: boolean; splitCones?: boolean; carryChainAdders?: boolean } = {},
 ): Promise<{ report: ResourceReport; boxed: BoxedMemory[]; roms: BoxedRom[]; cones: TopCone[] }> {
   const top = llmEngineModule(cfg);
   const boxed = topBoxedUnits(top);
@@ -173,11 +173,12 @@ export async function synthEngineTop(
   const roms = opts.boxRoms ? asyncRoms(top) : [];
   // no logic-depth pass on the split parts: its ltp runs Yosys/WebAssembly out of memory on the 7B top
   const logicDepth = !opts.splitCones;
-  const report = await synthesize(files, printed.top, target, { boxMemories: [...mems.map((mm) => mm.name), ...roms.map((r) => r.mem.name)], logicDepth });
+  const carryChainAdders = opts.carryChainAdders;
+  const report = await synthesize(files, printed.top, target, { boxMemories: [...mems.map((mm) => mm.name), ...roms.map((r) => r.mem.name)], logicDepth, carryChainAdders });
   const cones: TopCone[] = [];
   for (const c of coneParts) {
     const d = printDesign(c.sub);
-    cones.push({ name: c.sub.name, moved: c.moved, inputs: c.inputs, outputs: c.outputs, report: await synthesize(d.files, d.top, target, { logicDepth }) });
+    cones.push({ name: c.sub.name, moved: c.moved, inputs: c.inputs, outputs: c.outputs, report: await synthesize(d.files, d.top, target, { logicDepth, carryChainAdders }) });
   }
   const romReports: BoxedRom[] = [];
   for (const r of roms) romReports.push(await synthRom(r.mem, r.ports, target));
@@ -188,9 +189,9 @@ export async function synthEngineTop(
 }
 
 /** The engine's GEMV unit (everything as configured, including the DSP half) at `lanes` lanes. */
-export async function synthGemvSlice(cfg: LlmEngineConfig, lanes: number, target: SynthTarget): Promise<ResourceReport> {
+export async function synthGemvSlice(cfg: LlmEngineConfig, lanes: number, target: SynthTarget, opts: { carryChainAdders?: boolean } = {}): Promise<ResourceReport> {
   const d = printDesign(gemvModule(gemvConfig({ ...cfg.gemv, lanes }), 'gemv_slice'));
-  return synthesize(d.files, d.top, target);
+  return synthesize(d.files, d.top, target, opts);
 }
 
 /** Linear per-lane extrapolation of every count from two synthesised lane counts. */

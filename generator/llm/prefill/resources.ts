@@ -90,6 +90,8 @@ export interface SavedEngineSynth {
   target: string;
   /** Memories of the top of at least this many bits were boxed (counted as on-chip bits, not mapped). */
   boxMemoryBits: number;
+  /** Every adder mapped to its own carry chain (flow/synth.ts carryChainAdders); absent in runs of the stock script. */
+  carryChainAdders?: boolean;
   /** `roms`: the top's asynchronously read ROMs, boxed in its run and synthesised per read port (already in `report`). */
   top?: { report: ResourceReport; boxed: BoxedMemory[]; roms?: BoxedRom[]; cones?: TopCone[]; wallSeconds: number };
   /** The top synthesised at smaller attention parallelism (slotPar), when the full one is beyond Yosys. */
