@@ -128,6 +128,7 @@ export function budgetTable(b: EngineBudget): string {
       ['shell share (10% of the part, UG1393)', b.shell.luts, b.shell.ffs, b.shell.dsp, mbit(b.onChip.shellBits)],
       ['total', b.total.luts, b.total.ffs, b.total.dsp, mbit(b.onChip.totalBits)],
       ['fraction of the XCU280', b.fraction.luts, b.fraction.ffs, b.fraction.dsp, b.onChip.fraction],
+      [`block memories placed (URAM288 / BRAM36 of the ${fmt(b.blocks.available.uram)} / ${fmt(b.blocks.available.bram)} the shell leaves): boxed memories + prefetch FIFOs`, '', '', '', `${fmt(b.blocks.uram)} / ${fmt(b.blocks.bram)}${b.blocks.fits ? '' : ' (no placement found)'}`],
       ['fits', b.complete ? String(b.fits) : b.fits ? 'unknown (lower bound without the engine top)' : 'false (already without the engine top)', '', '', ''],
     ],
   );
@@ -164,7 +165,7 @@ export async function main(argv: string[]): Promise<void> {
           ['total', '', '', '', b.yosysSeconds.total, b.wallSeconds.total],
         ],
       ),
-      `boxed memories: ${b.boxed.map((m) => `${m.name} ${m.width}x${m.depth}`).join(', ')}`,
+      `boxed memories and FIFOs as placed: ${b.blocks.placements.map((p) => `${p.name} ${p.width}x${p.depth} ${p.kind} ${p.uram}U/${p.bram}B`).join(', ')}`,
     ].join('\n');
   });
 }

@@ -14,6 +14,7 @@
  * logic is synthesised, their bits are counted as on-chip storage against the part's BRAM + URAM.
  * The reported counts are the sum; `units` keeps every part.
  */
+import { uramBlocks, type MemoryShape } from '../../flow/xilinx-memory';
 import { collectModules, printDesign, Module, type Memory, type VerilogFile } from '../../hdl';
 import { distinctExprs, walkStmts } from '../../hdl/checks';
 import { extractCone } from '../../hdl/extract';
@@ -51,9 +52,6 @@ export function blackboxStub(m: Module): VerilogFile {
   const ports = m.interface().ports.map((p) => `  ${p.dir} wire ${p.width > 1 ? `[${p.width - 1}:0] ` : ''}${p.name}`);
   return { name: `${m.name}.v`, text: `(* blackbox *)\nmodule ${m.name} (\n${ports.join(',\n')}\n);\nendmodule\n` };
 }
-
-/** URAM288 blocks (4,096 x 72 bits, cascaded in depth) for a width x depth memory. */
-export const uramBlocks = (width: number, depth: number): number => Math.ceil(width / 72) * Math.ceil(depth / 4096);
 
 /** A memory of the engine top left out of mapping (its bits are counted as on-chip storage instead). */
 export interface BoxedMemory {
@@ -203,7 +201,11 @@ export function extrapolateLanes(a: { lanes: number; report: ResourceCounts }, b
 }
 
 /** The prefetch FIFOs as URAM288 blocks from their geometry. */
-export const fifoUramBlocks = (cfg: LlmEngineConfig): number => (cfg.hw.wFifo ? uramBlocks(cfg.wPortBits, cfg.hw.wFifo) + uramBlocks(cfg.sPortBits, cfg.sFifo) : 0);
+export const fifoUramBlocks = (cfg: LlmEngineConfig): number => fifoShapes(cfg).reduce((s, f) => s + uramBlocks(f.width, f.depth), 0);
+
+/** The prefetch FIFOs' storage (none when hw.wFifo is 0). */
+export const fifoShapes = (cfg: LlmEngineConfig): MemoryShape[] =>
+  cfg.hw.wFifo ? [{ name: 'w_fifo', width: cfg.wPortBits, depth: cfg.hw.wFifo }, { name: 's_fifo', width: cfg.sPortBits, depth: cfg.sFifo }] : [];
 
 export async function synthEngine(cfg: LlmEngineConfig, target: SynthTarget, opts: { gemvLanes?: [number, number]; perUnit?: boolean; boxMemoryBits?: number } = {}): Promise<EngineSynthReport> {
   const t0 = performance.now();

@@ -7,12 +7,14 @@
 import type { ResourceReport } from '../../flow/synth';
 import { createHash } from 'node:crypto';
 import { U280_ONCHIP_BITS, type LlmEngineConfig } from '../engine/hw-config';
-import type { BoxedMemory, BoxedRom, TopCone } from '../engine/synth';
+import { fifoShapes, type BoxedMemory, type BoxedRom, type TopCone } from '../engine/synth';
+import { placeMemories, type BlockPlacement } from '../../flow/xilinx-memory';
 
 export type Counts = Pick<ResourceReport, 'luts' | 'ffs' | 'dsp'>;
 const KEYS = ['luts', 'ffs', 'dsp'] as const;
 
-/** XCU280: 1,303,680 LUT, 2,607,360 FF, 9,024 DSP48E2. */
+/** XCU280: 1,303,680 LUT, 2,607,360 FF, 9,024 DSP48E2; 960 URAM288 and 2,016 BRAM36. */
+export const U280_BLOCKS = { uram: 960, bram: 2016 } as const;
 export const U280_PART: Counts = { luts: 1_303_680, ffs: 2_607_360, dsp: 9024 };
 /** Fraction of every resource left to the shell (UG1393: "10% of the available resources can be used by system infrastructure"). */
 export const SHELL_SHARE = 0.1;
@@ -124,6 +126,11 @@ function engineTop(saved: SavedEngineSynth, cfg: LlmEngineConfig) {
 export interface EngineBudget extends BudgetWithMemory {
   /** False for a lower bound without the engine top (then `fits: true` proves nothing, `fits: false` does). */
   complete: boolean;
+  /**
+   * The boxed memories and the prefetch FIFOs placed in the URAM288 / BRAM36 blocks the shell leaves (flow/xilinx-memory.ts):
+   * the on-chip check at block granularity, beside the one in bits (`fits` needs both).
+   */
+  blocks: BlockPlacement;
   /** LUT cells and LUTRAM / SRL sites of each synthesised part (the budget's LUTs are their sum). */
   lutSplit: Record<string, { logic: number; lutram: number }>;
   boxed: BoxedMemory[];
@@ -170,8 +177,13 @@ export function engineBudget(saved: SavedEngineSynth, cfg: LlmEngineConfig, labe
   ys.total = ys.top + ys.gemvSlices;
   const ws = { top: top0.runs.reduce((s, x) => s + x.wallSeconds, 0), gemvSlices: slices.reduce((s, x) => s + x.wallSeconds, 0), total: 0 };
   ws.total = ws.top + ws.gemvSlices;
+  const avail = { uram: Math.floor(U280_BLOCKS.uram * (1 - SHELL_SHARE)), bram: Math.floor(U280_BLOCKS.bram * (1 - SHELL_SHARE)) };
+  const blocks = placeMemories([...top0.boxed, ...fifoShapes(cfg)], avail);
+  const inBits = budgetWithMemory({ [topName]: top, [gemvName]: gemv }, cfg.onChipBits);
   return {
-    ...budgetWithMemory({ [topName]: top, [gemvName]: gemv }, cfg.onChipBits),
+    ...inBits,
+    fits: inBits.fits && blocks.fits,
+    blocks,
     complete: !opts.withoutTop,
     lutSplit: { [topName]: { logic: top.luts - top0.lutram, lutram: top0.lutram }, [gemvName]: { logic: gemv.luts - gemvLutram, lutram: gemvLutram } },
     boxed: top0.boxed,
