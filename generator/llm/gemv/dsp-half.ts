@@ -2,11 +2,12 @@
  * The GEMV unit's DSP half (prefill, docs/llm-engine.md#the-dsp-half-in-the-engine): beside the LUT datapath, which
  * forms one token's lane sums of a held weight word per cycle, one DSP48E2 per kept weight of the word multiplies
  * the weight's level 2q - 3 by two more tokens' int8 activations packed into one operand, x_b * 2^18 + x_a (the
- * WP486 roles of prefill/dsp-array.ts). A lane's packed products add up in a chain (each DSP's post-adder) to
- * T = 2^18 * sum((2q-3) x_b) + sum((2q-3) x_a); the low field is read as a signed 18-bit value L (|L| <= 384 *
- * kept < 2^17, checked by gemvConfig) and the high one as (T - L) / 2^18. With 2:4 weights each lane selects, per
- * quad and token, the x of its two kept positions (the LUT path's selection). Combinational: the sums enter the
- * unit's S1 -> S2 register like the LUT lanes'.
+ * WP486 roles of prefill/dsp-array.ts). A lane's packed products add up (an adder tree in carry chains; Yosys
+ * does not fold these combinational adds into the DSPs' post-adders) to T = 2^18 * sum((2q-3) x_b) +
+ * sum((2q-3) x_a); the low field is read as a signed 18-bit value L (|L| <= 384 * kept < 2^17, checked by
+ * gemvConfig) and the high one as (T - L) / 2^18. With 2:4 weights each lane selects, per quad and token, the x of
+ * its two kept positions (the LUT path's selection). Combinational: the sums enter the unit's S1 -> S2 register like
+ * the LUT lanes'.
  */
 import { cat, lit, mux, sumTree, type Expr, type Module } from '../../hdl';
 import { bitsFor } from '../../util/errors';
