@@ -16,6 +16,7 @@
  *       report atomically after each; the top takes tens of minutes.
  */
 import { engineTopDspCensus, synthEngineTop, synthGemvSlice, memoriesToBox } from '../generator/llm/engine/synth';
+import type { ResourceReport } from '../generator/flow/synth';
 import { llmEngineModule } from '../generator/llm/engine/rtl';
 import { extrapolate, lutSites, synthConfigKey, SHELL_SHARE, U280_PART, type EngineBudget, type SavedEngineSynth } from '../generator/llm/prefill/resources';
 import { writeFileAtomic } from '../generator/util/files';
@@ -50,8 +51,15 @@ async function run(argv: string[]): Promise<void> {
       if (saved.top) continue;
       const boxed = memoriesToBox(llmEngineModule(cfg), BOX_MEMORY_BITS);
       say(`engine top: Yosys with ${boxed.length} memories boxed (${fmt(boxed.reduce((s, m) => s + m.bits, 0) / 2 ** 20)} Mbit); tens of minutes`);
-      const r = await synthEngineTop(cfg, 'xcup', { boxMemoryBits: BOX_MEMORY_BITS, boxRoms: true, splitCones: true, carryChainAdders: true });
+      // each part is saved as it finishes, so a run that is stopped resumes where it was
+      const onPart = async (name: string, report: ResourceReport) => {
+        saved.topParts = { ...saved.topParts, [name]: report };
+        say(`engine top: part ${name} done (${fmt(report.luts)} LUT, ${fmt(report.seconds)} s of Yosys)`);
+        await save();
+      };
+      const r = await synthEngineTop(cfg, 'xcup', { boxMemoryBits: BOX_MEMORY_BITS, boxRoms: true, splitCones: true, carryChainAdders: true, partCache: saved.topParts, onPart });
       saved.top = { ...r, wallSeconds: (performance.now() - t0) / 1000 };
+      delete saved.topParts;
     } else if (u.startsWith('top@slotPar')) {
       // the top at a smaller attention parallelism (the 7B top at slotPar 16 is beyond Yosys/WebAssembly's 2 GB)
       const slotPar = Number(u.slice('top@slotPar'.length));

@@ -17,7 +17,8 @@ export interface Extracted {
   outputs: number;
 }
 
-const readsMemory = (e: Expr): boolean => {
+/** Whether an expression reads a memory (such an assign stays with the memory's module). */
+export const readsMemory = (e: Expr): boolean => {
   let found = false;
   walkExpr(e, (x) => {
     if (x instanceof MemRead) found = true;

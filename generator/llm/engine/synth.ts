@@ -17,7 +17,7 @@
 import { uramBlocks, type MemoryShape } from '../../flow/xilinx-memory';
 import { collectModules, printDesign, Module, type Memory, type VerilogFile } from '../../hdl';
 import { distinctExprs, walkStmts } from '../../hdl/checks';
-import { extractCone } from '../../hdl/extract';
+import { extractCone, readsMemory } from '../../hdl/extract';
 import { MemRead } from '../../hdl/module';
 import { synthesize, type ResourceReport, type SynthTarget } from '../../flow/synth';
 import { dspCensus, type DspCensus } from '../../flow/dsp-census';
@@ -141,27 +141,52 @@ export interface TopCone {
   report: ResourceReport;
 }
 
+/** Options of synthEngineTop. */
+export interface EngineTopSynthOptions {
+  /** Memories of at least this many bits are boxed (counted as on-chip bits by the caller, not mapped). */
+  boxMemoryBits?: number;
+  /** The asynchronously read ROMs are boxed and synthesised alone per read port. */
+  boxRoms?: boolean;
+  /**
+   * Split the top's combinational logic into modules synthesised one at a time: the attention unit's, then the rest
+   * cut into this many parts in assign order (true: 4).
+   */
+  splitCones?: boolean | number;
+  carryChainAdders?: boolean;
+  /** Reports of parts already synthesised (by part name: 'top' or a cone's module name), not run again. */
+  partCache?: Readonly<Record<string, ResourceReport>>;
+  /** Called with each part as it finishes (to save it: a long run can then resume). */
+  onPart?: (name: string, report: ResourceReport) => void | Promise<void>;
+}
+
+/** The top's combinational logic moved into cone modules: the attention unit's, then `parts` chunks of the rest. */
+function splitTopCones(top: Module, parts: number) {
+  const cones = [extractCone(top, `${top.name}_attn`, (s) => s.name.startsWith('at_') || s.name.startsWith('a_at'))];
+  const movable = top.assigns.filter((a) => !readsMemory(a.value)).map((a) => a.target);
+  const per = Math.ceil(movable.length / parts);
+  for (let i = 0; i * per < movable.length; i++) {
+    const chunk = new Set(movable.slice(i * per, (i + 1) * per));
+    cones.push(extractCone(top, `${top.name}_comb${i}`, (s) => chunk.has(s)));
+  }
+  return cones;
+}
+
 /**
  * The engine top with the GEMV unit and the prefetch FIFOs as black boxes; with `boxMemoryBits`, its memories of at
  * least that many bits are boxed too (synthesize's boxMemories: their address / data logic is synthesised, their
  * storage is not, and is returned for the caller to count as on-chip bits); with `boxRoms`, its asynchronously read
- * ROMs are boxed and synthesised per read port; with `splitCones`, its combinational logic is moved into two
- * modules (hdl/extract.ts: the attention unit's, then everything else that reads no memory) synthesised one at a
- * time, and the top keeps its registers, processes and memory reads: no single Yosys run holds the whole top.
+ * ROMs are boxed and synthesised per read port; with `splitCones`, its combinational logic is moved into cone
+ * modules (hdl/extract.ts: the attention unit's, then the rest in parts) synthesised one at a time, and the top keeps
+ * its registers, processes and memory reads: no single Yosys run holds the whole top.
  */
 export async function synthEngineTop(
   cfg: LlmEngineConfig,
   target: SynthTarget,
-  opts: { boxMemoryBits?: number; boxRoms?: boolean; splitCones?: boolean; carryChainAdders?: boolean } = {},
+  opts: EngineTopSynthOptions = {},
 ): Promise<{ report: ResourceReport; boxed: BoxedMemory[]; roms: BoxedRom[]; cones: TopCone[] }> {
   const top = llmEngineModule(cfg);
   const boxed = topBoxedUnits(top);
-  const coneParts = opts.splitCones
-    ? [
-        extractCone(top, `${top.name}_attn`, (s) => s.name.startsWith('at_') || s.name.startsWith('a_at')),
-        extractCone(top, `${top.name}_comb`, () => true),
-      ]
-    : [];
+  const coneParts = opts.splitCones ? splitTopCones(top, opts.splitCones === true ? 4 : opts.splitCones) : [];
   for (const c of coneParts) boxed.add(c.sub.name);
   const printed = printDesign(top);
   const mods = new Map(collectModules(top).map((mm) => [mm.name, mm]));
@@ -172,11 +197,18 @@ export async function synthEngineTop(
   // no logic-depth pass on the split parts: its ltp runs Yosys/WebAssembly out of memory on the 7B top
   const logicDepth = !opts.splitCones;
   const carryChainAdders = opts.carryChainAdders;
-  const report = await synthesize(files, printed.top, target, { boxMemories: [...mems.map((mm) => mm.name), ...roms.map((r) => r.mem.name)], logicDepth, carryChainAdders });
+  const part = async (name: string, run: () => Promise<ResourceReport>): Promise<ResourceReport> => {
+    const cached = opts.partCache?.[name];
+    if (cached) return structuredClone(cached);
+    const r = await run();
+    await opts.onPart?.(name, structuredClone(r));
+    return r;
+  };
+  const report = await part('top', () => synthesize(files, printed.top, target, { boxMemories: [...mems.map((mm) => mm.name), ...roms.map((r) => r.mem.name)], logicDepth, carryChainAdders }));
   const cones: TopCone[] = [];
   for (const c of coneParts) {
     const d = printDesign(c.sub);
-    cones.push({ name: c.sub.name, moved: c.moved, inputs: c.inputs, outputs: c.outputs, report: await synthesize(d.files, d.top, target, { logicDepth, carryChainAdders }) });
+    cones.push({ name: c.sub.name, moved: c.moved, inputs: c.inputs, outputs: c.outputs, report: await part(c.sub.name, () => synthesize(d.files, d.top, target, { logicDepth, carryChainAdders })) });
   }
   const romReports: BoxedRom[] = [];
   for (const r of roms) romReports.push(await synthRom(r.mem, r.ports, target));

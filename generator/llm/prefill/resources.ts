@@ -96,6 +96,8 @@ export interface SavedEngineSynth {
   carryChainAdders?: boolean;
   /** `roms`: the top's asynchronously read ROMs, boxed in its run and synthesised per read port (already in `report`). */
   top?: { report: ResourceReport; boxed: BoxedMemory[]; roms?: BoxedRom[]; cones?: TopCone[]; wallSeconds: number };
+  /** Parts of a split top run that has not finished yet (synthEngineTop's partCache), by part name. */
+  topParts?: Record<string, ResourceReport>;
   /** The top synthesised at smaller attention parallelism (slotPar), when the full one is beyond Yosys. */
   topAt?: Array<{ slotPar: number; report: ResourceReport; boxed: BoxedMemory[]; roms?: BoxedRom[]; cones?: TopCone[]; wallSeconds: number }>;
   gemvAt: Array<{ lanes: number; report: ResourceReport; wallSeconds: number }>;
