@@ -131,8 +131,13 @@ export interface SynthOptions {
   carryChainAdders?: boolean;
 }
 
-/** synth_xilinx's `coarse` step without `alumacc` (each $add / $sub is then techmapped to its own $alu). */
-const XILINX_COARSE_NO_MACC = 'techmap -map +/cmp2lut.v -map +/cmp2lcu.v -D LUT_WIDTH=6; share; opt; memory -nomap; opt_clean';
+/**
+ * synth_xilinx's `coarse` step without `alumacc`: each $add / $sub is then techmapped to its own $alu. Its first
+ * command (cmp2lut / cmp2lcu, comparisons to LUTs and lookahead-carry units) is left out too: on a quarter of the 7B
+ * engine top's combinational logic it ran for more than 30 minutes, and comparisons then map like subtractions, to
+ * carry chains.
+ */
+const XILINX_COARSE_NO_MACC = 'share; opt; memory -nomap; opt_clean';
 
 /** The Yosys script: read, synthesise (with memories boxed between the coarse and memory-mapping steps), report. */
 function synthScript(files: readonly VerilogFile[], top: string, target: SynthTarget, opts: SynthOptions): string {
