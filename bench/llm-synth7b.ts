@@ -85,6 +85,7 @@ async function run(argv: string[]): Promise<void> {
 function partialTable(saved: SavedEngineSynth, lanes: number): string {
   const rows = [...saved.gemvAt].sort((a, b) => a.lanes - b.lanes).map((g) => [`GEMV unit + DSP half, ${g.lanes} lanes`, lutSites(g.report).total, g.report.ffs, g.report.dsp, g.report.seconds] as Array<string | number>);
   for (const t of saved.topAt ?? []) rows.push([`engine top at slotPar ${t.slotPar}`, lutSites(t.report).total, t.report.ffs, t.report.dsp, t.report.seconds]);
+  for (const [name, r] of Object.entries(saved.topParts ?? {})) rows.push([`engine top part ${name} (of an unfinished split run)`, lutSites(r).total, r.ffs, r.dsp, r.seconds]);
   if (saved.gemvAt.length >= 2) {
     const [a, b] = [...saved.gemvAt].sort((x, y) => x.lanes - y.lanes);
     const c = (r: (typeof saved.gemvAt)[0]) => ({ lanes: r.lanes, r: { luts: lutSites(r.report).total, ffs: r.report.ffs, dsp: r.report.dsp } });
