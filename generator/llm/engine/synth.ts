@@ -15,7 +15,7 @@
  * The reported counts are the sum; `units` keeps every part.
  */
 import { uramBlocks, type MemoryShape } from '../../flow/xilinx-memory';
-import { collectModules, printDesign, Module, type Memory, type VerilogFile } from '../../hdl';
+import { collectModules, printDesign, Module, type Memory, type Signal, type VerilogFile } from '../../hdl';
 import { distinctExprs, walkStmts } from '../../hdl/checks';
 import { extractCone, readsMemory } from '../../hdl/extract';
 import { MemRead } from '../../hdl/module';
@@ -159,14 +159,26 @@ export interface EngineTopSynthOptions {
   onPart?: (name: string, report: ResourceReport) => void | Promise<void>;
 }
 
-/** The top's combinational logic moved into cone modules: the attention unit's, then `parts` chunks of the rest. */
+/**
+ * The top's combinational logic moved into cone modules: the attention unit's, then `parts` chunks of the rest in
+ * assign order, the first of them in two halves (on the 7B top, as one module it kept Yosys/WebAssembly busy for
+ * over 20 minutes without finishing; its halves take minutes).
+ */
 function splitTopCones(top: Module, parts: number) {
   const cones = [extractCone(top, `${top.name}_attn`, (s) => s.name.startsWith('at_') || s.name.startsWith('a_at'))];
   const movable = top.assigns.filter((a) => !readsMemory(a.value)).map((a) => a.target);
   const per = Math.ceil(movable.length / parts);
+  const cut = (name: string, targets: Signal[]) => {
+    const chunk = new Set(targets);
+    cones.push(extractCone(top, name, (s) => chunk.has(s)));
+  };
   for (let i = 0; i * per < movable.length; i++) {
-    const chunk = new Set(movable.slice(i * per, (i + 1) * per));
-    cones.push(extractCone(top, `${top.name}_comb${i}`, (s) => chunk.has(s)));
+    const chunk = movable.slice(i * per, (i + 1) * per);
+    const mid = Math.ceil(chunk.length / 2);
+    if (i === 0 && chunk.length > 1) {
+      cut(`${top.name}_comb0a`, chunk.slice(0, mid));
+      cut(`${top.name}_comb0b`, chunk.slice(mid));
+    } else cut(`${top.name}_comb${i}`, chunk);
   }
   return cones;
 }
