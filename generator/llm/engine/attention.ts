@@ -110,10 +110,9 @@ export function attentionPath(core: EngineCore, kvw: ReturnType<typeof kvWritePa
   const kWords = Array.from({ length: NS }, (_, n) => m.let(`at_kword${n}`, kc[n]!.read(cAddr)));
   const dots = scoreDots(m, qvs, kWords.map((w) => fieldsOf(w).code), G, dotW);
   // the exp pass sums two rows of slots per cycle: row sl and row sl + expPassCycles (read port B)
-  const rowB = m.let('at_slb', sl.resize(addrBits(rowsSl) + 1).add(lit(cfg.expPassCycles, addrBits(rowsSl) + 1)));
-  const hasRowB = rowsSl > 1;
-  const rowBIn = m.let('at_slb_in', rowB.lt(lit(rowsSl, rowB.width)));
-  const scRowB = hasRowB ? m.let('at_sc_b', scMem.read(mux(rowBIn, rowB, lit(0, rowB.width)).resize(addrBits(rowsSl)))) : undefined;
+  // (with one row there is no second row to read)
+  const rowB = rowsSl > 1 ? m.let('at_slb', sl.resize(addrBits(rowsSl) + 1).add(lit(cfg.expPassCycles, addrBits(rowsSl) + 1))) : undefined;
+  const rowBIn = rowB && m.let('at_slb_in', rowB.lt(lit(rowsSl, rowB.width)));
   // Visibility of slot row * slotPar + n under the Λ mask
   const visOf = (row: Expr, n: number, tag: string) => {
     const slot = m.let(`at_slot${tag}${n}`, row.resize(32).shl(lgNS).add(lit(n, 32)));
@@ -160,7 +159,8 @@ export function attentionPath(core: EngineCore, kvw: ReturnType<typeof kvWritePa
     });
     return { vis, sAcc, sTot, score, scMasked: mux(vis, score, NEG), eVal, pv };
   });
-  const eValsB = scRowB
+  const scRowB = rowB && rowBIn && m.let('at_sc_b', scMem.read(mux(rowBIn, rowB, lit(0, rowB.width)).resize(addrBits(rowsSl))));
+  const eValsB = rowB && rowBIn && scRowB
     ? Array.from({ length: NS }, (_, n) => expOf(scRowB.slice(scW * n + scW - 1, scW * n), m.let(`at_vis_bin${n}`, rowBIn.and(visOf(rowB, n, 'b'))), `b${n}`))
     : [];
   const smax = (a: Expr, b: Expr) => A.wire('atmx', mux(a.gt(b), a, b));

@@ -85,7 +85,8 @@ const HW_DEFAULTS: Omit<LlmHwParams, 'lanes' | 'simd' | 'vpar' | 'onChipBudgetBi
 };
 
 /** U280: BRAM 2,016 x 36 Kbit + URAM 960 x 288 Kbit. UP5K: SPRAM 4 x 256 Kbit + EBR 30 x 4 Kbit. */
-export const U280_ONCHIP_BITS = 2016 * 36864 + 960 * 294912;
+export const U280_BLOCKS = { uram: 960, bram: 2016 } as const;
+export const U280_ONCHIP_BITS = U280_BLOCKS.bram * 36864 + U280_BLOCKS.uram * 294912;
 export const UP5K_ONCHIP_BITS = 4 * 262144 + 30 * 4096;
 
 export const LLM_PRESETS: Record<'u280' | 'tiny' | 'sim-small', LlmPreset> = {

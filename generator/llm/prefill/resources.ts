@@ -6,15 +6,14 @@
  */
 import type { ResourceReport } from '../../flow/synth';
 import { createHash } from 'node:crypto';
-import { U280_ONCHIP_BITS, type LlmEngineConfig } from '../engine/hw-config';
+import { U280_BLOCKS, U280_ONCHIP_BITS, type LlmEngineConfig } from '../engine/hw-config';
 import { fifoShapes, type BoxedMemory, type BoxedRom, type TopCone } from '../engine/synth';
 import { placeMemories, type BlockPlacement } from '../../flow/xilinx-memory';
 
 export type Counts = Pick<ResourceReport, 'luts' | 'ffs' | 'dsp'>;
 const KEYS = ['luts', 'ffs', 'dsp'] as const;
 
-/** XCU280: 1,303,680 LUT, 2,607,360 FF, 9,024 DSP48E2; 960 URAM288 and 2,016 BRAM36. */
-export const U280_BLOCKS = { uram: 960, bram: 2016 } as const;
+/** XCU280: 1,303,680 LUT, 2,607,360 FF, 9,024 DSP48E2 (its URAM288 / BRAM36 counts: hw-config U280_BLOCKS). */
 export const U280_PART: Counts = { luts: 1_303_680, ffs: 2_607_360, dsp: 9024 };
 /** Fraction of every resource left to the shell (UG1393: "10% of the available resources can be used by system infrastructure"). */
 export const SHELL_SHARE = 0.1;
